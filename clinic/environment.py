@@ -1,0 +1,97 @@
+"""Strict readers for settings that come from the environment.
+
+django-environ quietly reads ``DJANGO_DEBUG=maybe`` as False; a clinic system
+must not start half-configured, so every reader here raises
+``ImproperlyConfigured`` naming the variable and what it expected.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Return the variable as a bool; anything but true/false words is refused."""
+    value = _raw(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a boolean: use one of true/false, 1/0, yes/no, on/off."
+    )
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    """Return the variable as an int, refusing non-numbers and values below ``minimum``."""
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}.")
+    return number
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = _raw(name)
+    return default if value is None else value
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _raw(name) or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} must be one of: {', '.join(choices)}.")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = _raw(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_database(name: str = "DATABASE_URL") -> dict | None:
+    """Parse a PostgreSQL URL; other engines are refused because the invariants live in PostgreSQL."""
+    value = _raw(name)
+    if value is None:
+        return None
+    scheme = urlparse(value).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise ImproperlyConfigured(
+            f"{name} must be a PostgreSQL URL (postgres://user@host:port/db); got scheme {scheme!r}."
+        )
+    try:
+        return environ.Env.db_url_config(value)
+    except Exception as exc:  # django-environ raises several kinds for a malformed URL
+        raise ImproperlyConfigured(f"{name} could not be parsed: {exc}") from None
+
+
+def env_redis(name: str = "REDIS_URL") -> str | None:
+    value = _raw(name)
+    if value is None:
+        return None
+    if urlparse(value).scheme not in {"redis", "rediss"}:
+        raise ImproperlyConfigured(f"{name} must be a redis:// or rediss:// URL; got {value!r}.")
+    return value

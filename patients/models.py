@@ -1,0 +1,246 @@
+"""Patient records: identity, contact, SMS consent, diagnosis, screening, medicines, REMS enrolment."""
+
+from __future__ import annotations
+
+import pghistory
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower, Upper
+from django.utils import timezone
+
+from clinic.phones import InvalidPhone, to_e164
+
+
+class Diagnosis(models.TextChoices):
+    MDD = "mdd", "Major depressive disorder"
+    MDD_SI = "mdd_si", "MDD with acute suicidal ideation"
+    BIPOLAR = "bipolar", "Bipolar depression"
+    PTSD = "ptsd", "PTSD"
+    OTHER = "other", "Other"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Not recorded"
+
+
+class ConsentMethod(models.TextChoices):
+    VERBAL = "verbal", "Verbal, recorded by staff"
+    WRITTEN = "written", "Signed form"
+    ELECTRONIC = "electronic", "Electronic form"
+    TEXT_REPLY = "text_reply", "Replied START by text"
+
+
+# Screening items of DOMAIN.md "Eligibility". The eligibility rules read them by
+# these names, so renaming one is a change to the rules too.
+SCREENING_FIELDS = (
+    "aneurysmal_vascular_disease",
+    "arteriovenous_malformation",
+    "intracerebral_hemorrhage_history",
+    "ketamine_hypersensitivity",
+    "pregnant",
+    "breastfeeding",
+    "uncontrolled_hypertension",
+    "psychosis_or_mania_history",
+    "active_substance_use",
+    "raised_intracranial_pressure",
+    "uncontrolled_seizures",
+)
+
+# Concomitant medicines the REMS monitoring form asks about.
+MEDICINE_FIELDS = (
+    "takes_benzodiazepines",
+    "takes_sedative_hypnotics",
+    "takes_psychostimulants",
+    "takes_maois",
+    "takes_opioids",
+)
+
+
+class PatientQuerySet(models.QuerySet):
+    def current(self) -> PatientQuerySet:
+        """Patients not archived."""
+        return self.filter(archived_at__isnull=True)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Patient(models.Model):
+    mrn = models.CharField(
+        "MRN", max_length=32, unique=True, help_text="Medical record number; generated when not given."
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +15555550123")
+    email = models.EmailField(blank=True)
+
+    sms_consent = models.BooleanField(default=False)
+    sms_consent_at = models.DateTimeField(null=True, blank=True)
+    sms_consent_method = models.CharField(max_length=20, choices=ConsentMethod.choices, blank=True)
+    # Set by a STOP reply and cleared by START; never edited by staff, because an
+    # opt-out is the patient's own instruction and the law says it holds.
+    sms_opted_out_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    diagnosis = models.CharField(max_length=10, choices=Diagnosis.choices, default=Diagnosis.MDD)
+
+    aneurysmal_vascular_disease = models.BooleanField(default=False)
+    arteriovenous_malformation = models.BooleanField(default=False)
+    intracerebral_hemorrhage_history = models.BooleanField("history of intracerebral haemorrhage", default=False)
+    ketamine_hypersensitivity = models.BooleanField("hypersensitivity to esketamine or ketamine", default=False)
+    pregnant = models.BooleanField(default=False)
+    breastfeeding = models.BooleanField(default=False)
+    uncontrolled_hypertension = models.BooleanField(default=False)
+    psychosis_or_mania_history = models.BooleanField("history of psychosis or mania", default=False)
+    active_substance_use = models.BooleanField(default=False)
+    raised_intracranial_pressure = models.BooleanField(default=False)
+    uncontrolled_seizures = models.BooleanField(default=False)
+
+    takes_benzodiazepines = models.BooleanField(default=False)
+    takes_sedative_hypnotics = models.BooleanField("takes non-benzodiazepine sedative hypnotics", default=False)
+    takes_psychostimulants = models.BooleanField(default=False)
+    takes_maois = models.BooleanField("takes MAOIs", default=False)
+    takes_opioids = models.BooleanField(default=False)
+
+    rems_enrolled_on = models.DateField("REMS enrolment date", null=True, blank=True)
+    rems_patient_id = models.CharField("REMS patient ID", max_length=40, blank=True)
+
+    emergency_contact_name = models.CharField(max_length=200, blank=True)
+    emergency_contact_phone = models.CharField(max_length=20, blank=True)
+    notes = models.TextField(blank=True)
+
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            # Search as you type matches part of a name; a trigram index keeps that fast at any size.
+            GinIndex(
+                OpClass(Lower("last_name"), name="gin_trgm_ops"),
+                OpClass(Lower("first_name"), name="gin_trgm_ops"),
+                name="patient_name_trgm",
+            ),
+            models.Index(Upper("mrn"), name="patient_mrn_upper"),
+            models.Index(fields=["phone"], name="patient_phone"),
+            models.Index(Lower("last_name"), Lower("first_name"), "date_of_birth", name="patient_identity"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(first_name="") & ~models.Q(last_name=""), name="patient_has_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.mrn})"
+
+    @property
+    def display_name(self) -> str:
+        first = self.preferred_name or self.first_name
+        return f"{first} {self.last_name}"
+
+    @property
+    def initials(self) -> str:
+        return f"{self.first_name[:1]}{self.last_name[:1]}".upper()
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def is_rems_enrolled(self) -> bool:
+        return self.rems_enrolled_on is not None and bool(self.rems_patient_id)
+
+    @property
+    def can_receive_texts(self) -> bool:
+        """True when a reminder may go out: consent recorded, not opted out, a phone on file."""
+        return self.sms_consent and self.sms_opted_out_at is None and bool(self.phone)
+
+    def clean(self) -> None:
+        """The rules every write of a patient obeys, API and web page alike."""
+        errors: dict[str, list[str]] = {}
+        self.first_name = (self.first_name or "").strip()
+        self.last_name = (self.last_name or "").strip()
+        self.preferred_name = (self.preferred_name or "").strip()
+        if not self.first_name:
+            errors.setdefault("first_name", []).append("First name is required.")
+        if not self.last_name:
+            errors.setdefault("last_name", []).append("Last name is required.")
+        today = timezone.localdate()
+        if self.date_of_birth:
+            if self.date_of_birth > today:
+                errors.setdefault("date_of_birth", []).append("Date of birth cannot be in the future.")
+            elif self.age_on(today) < settings.MIN_PATIENT_AGE:
+                errors.setdefault("date_of_birth", []).append(
+                    f"The patient must be at least {settings.MIN_PATIENT_AGE} years old."
+                )
+        for field in ("phone", "emergency_contact_phone"):
+            try:
+                setattr(self, field, to_e164(getattr(self, field)))
+            except InvalidPhone as exc:
+                errors.setdefault(field, []).append(str(exc))
+        if self.sms_consent and not self.phone and "phone" not in errors:
+            errors.setdefault("phone", []).append("A mobile number is needed to record text-message consent.")
+        if self.sms_consent and self.sms_consent_at is None:
+            self.sms_consent_at = timezone.now()
+        if bool(self.rems_enrolled_on) != bool(self.rems_patient_id):
+            errors.setdefault("rems_patient_id", []).append(
+                "REMS enrolment needs both the enrolment date and the REMS patient ID."
+            )
+        if self.rems_enrolled_on and self.rems_enrolled_on > today:
+            errors.setdefault("rems_enrolled_on", []).append("The REMS enrolment date cannot be in the future.")
+        if errors:
+            raise ValidationError(errors)
+
+    def screening(self) -> dict[str, bool]:
+        return {name: getattr(self, name) for name in SCREENING_FIELDS}
+
+    def age_on(self, day) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    def archive(self, *, by) -> None:
+        """Mark the record archived (records are never deleted); archiving twice keeps the first date."""
+        if self.archived_at is None:
+            self.archived_at = timezone.now()
+            self.archived_by = by
+            self.save(update_fields=["archived_at", "archived_by", "updated_at"])
+
+
+class PatientAccess(models.Model):
+    """One row per opening of a patient's record: who, when, and through which door."""
+
+    class Channel(models.TextChoices):
+        API = "api", "API"
+        WEB = "web", "Web page"
+        EXPORT = "export", "Export"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    path = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["patient", "-at"], name="access_patient_at"),
+            models.Index(fields=["user", "-at"], name="access_user_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} opened {self.patient_id} at {self.at:%Y-%m-%d %H:%M}"
