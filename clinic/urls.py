@@ -14,11 +14,12 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("patients.api.urls")),
+    path("", include("protocols.api.urls")),
+    path("", include("scheduling.api.urls")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("health/", views.health, name="health"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,28 @@
+# Two commands set up a fresh machine with only Python 3.11+:
+#   make run    the system with demo data (embedded PostgreSQL unless DATABASE_URL is set)
+#   make test   the whole test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+.PHONY: run test lint check benchmark clean
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m clinic.launcher run
+
+test: $(STAMP)
+	$(PY) -m clinic.launcher test $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .broker staticfiles
