@@ -8,7 +8,7 @@ must not start half-configured, so every reader here raises
 from __future__ import annotations
 
 import os
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -83,9 +83,14 @@ def env_database(name: str = "DATABASE_URL") -> dict | None:
             f"{name} must be a PostgreSQL URL (postgres://user@host:port/db); got scheme {scheme!r}."
         )
     try:
-        return environ.Env.db_url_config(value)
+        config = environ.Env.db_url_config(value)
     except Exception as exc:  # django-environ raises several kinds for a malformed URL
         raise ImproperlyConfigured(f"{name} could not be parsed: {exc}") from None
+    # A Unix-socket directory travels percent-encoded in the host part
+    # (postgres://user@%2Fpath%2Fto%2Fsocket/db), as the embedded server's URL does.
+    if "%2f" in str(config.get("HOST", "")).lower():
+        config["HOST"] = unquote(config["HOST"])
+    return config
 
 
 def env_redis(name: str = "REDIS_URL") -> str | None:
