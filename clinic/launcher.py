@@ -89,11 +89,14 @@ def run(port: int) -> int:
                          cwd=ROOT, env=env),
     ]
     print(f"\n  The clinic system is at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n", flush=True)
+    stopping = []
+    # Handled explicitly: a background job inherits SIGINT as ignored, and
+    # `kill` sends SIGTERM; both must still stop the children and the database.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.append(True))
     try:
-        while all(child.poll() is None for child in children):
+        while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
     finally:
         for child in children:
             if child.poll() is None:
