@@ -27,7 +27,9 @@ class ClinicConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        post_migrate.connect(grant_manager_permissions, sender=self)
+        # No sender filter: this app has no models, so Django never sends
+        # post_migrate with it as sender; the handler is idempotent.
+        post_migrate.connect(grant_manager_permissions, dispatch_uid="clinic.grant_manager_permissions")
         # The filesystem broker (REDIS_URL unset) needs its folders before the first send.
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             for key in ("data_folder_in", "processed_folder"):

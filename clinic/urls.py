@@ -25,4 +25,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("patients/", include("patients.urls")),
+    path("", include("scheduling.urls")),
 ]

@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class SchedulingConfig(AppConfig):
     name = "scheduling"
+
+    def ready(self) -> None:
+        # Courses (protocols) need session dates, but protocols may not import
+        # scheduling; scheduling hands itself over instead.
+        from protocols.selectors import register_session_source
+        from scheduling import selectors
+
+        register_session_source(selectors.SessionSourceForCourses())

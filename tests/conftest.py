@@ -58,3 +58,19 @@ def manager_api(manager):
 @pytest.fixture
 def patient(db):
     return PatientFactory()
+
+
+@pytest.fixture
+def esketamine_trd(db):
+    """The installed ``esketamine-trd`` protocol."""
+    from tests.factories import standard_protocol
+
+    return standard_protocol("esketamine-trd")
+
+
+@pytest.fixture
+def course(patient, esketamine_trd):
+    """An active ``esketamine-trd`` course for ``patient`` starting today."""
+    from tests.factories import TreatmentCourseFactory
+
+    return TreatmentCourseFactory(patient=patient, protocol=esketamine_trd)

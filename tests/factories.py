@@ -46,3 +46,23 @@ class PatientFactory(factory.django.DjangoModelFactory):
     diagnosis = Diagnosis.MDD
     rems_enrolled_on = date(2026, 1, 5)
     rems_patient_id = factory.Sequence(lambda n: f"REMS-{n:06d}")
+
+
+def standard_protocol(slug: str = "esketamine-trd"):
+    """One of the four protocols the data migration installs."""
+    from protocols.models import Protocol
+
+    return Protocol.objects.get(slug=slug)
+
+
+class TreatmentCourseFactory(factory.django.DjangoModelFactory):
+    """A course saved directly, without the eligibility checks of ``start_course``: for reads and transitions."""
+
+    class Meta:
+        model = "protocols.TreatmentCourse"
+
+    patient = factory.SubFactory(PatientFactory)
+    protocol = factory.LazyFunction(standard_protocol)
+    modality = factory.LazyAttribute(lambda course: course.protocol.modality)
+    start_date = factory.LazyFunction(timezone.localdate)
+    created_by = factory.SubFactory(UserFactory)

@@ -1,4 +1,22 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from scheduling.api.views import (
+    AvailabilityView,
+    ChairViewSet,
+    LocationViewSet,
+    MeView,
+    RotateCalendarTokenView,
+    SessionViewSet,
+)
+
 router = SimpleRouter()
-urlpatterns = router.urls
+router.register("locations", LocationViewSet, basename="location")
+router.register("chairs", ChairViewSet, basename="chair")
+router.register("sessions", SessionViewSet, basename="session")
+urlpatterns = [
+    path("availability/", AvailabilityView.as_view(), name="availability"),
+    path("me/", MeView.as_view(), name="me"),
+    path("me/calendar-token/", RotateCalendarTokenView.as_view(), name="me-calendar-token"),
+    *router.urls,
+]

@@ -85,3 +85,14 @@ def test_an_unknown_api_path_is_a_json_404(api_as, front_desk):
     response = api_as(front_desk).get("/api/nothing-here/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_managers_can_open_the_configuration_admin(client, manager):
+    # given a manager, who is staff but not superuser
+    manager.is_staff = True
+    manager.save()
+    client.force_login(manager)
+    # then the configuration pages open
+    assert client.get("/admin/protocols/protocol/").status_code == 200
+    assert client.get("/admin/scheduling/location/").status_code == 200
+    assert client.get("/admin/patients/patient/").status_code == 200

@@ -4,17 +4,28 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from clinic.demo_users import DEMO_PASSWORD, DEMO_USERS, create_demo_users
+from clinic.roles import FRONT_DESK
 from patients.demo import create_demo_patients
+from protocols.demo import create_demo_courses
+from scheduling.demo import EXTRA_CLINICIANS, create_demo_sessions, create_demo_sites
 
 
 class Command(BaseCommand):
-    help = "Create demo staff (one per role) and fictitious patients; prints the logins."
+    help = "Create demo staff, sites, chairs, patients, courses and sessions; prints the logins."
 
     @transaction.atomic
     def handle(self, *args, **options):
-        create_demo_users()
+        users = create_demo_users()
         patients = create_demo_patients()
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(patients)} patients."))
+        sites = create_demo_sites(users)
+        courses = create_demo_courses(patients, users)
+        sessions = create_demo_sessions(list(courses), sites, booker=users[FRONT_DESK])
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data ready: {len(patients)} patients, {len(sites)} sites, {len(courses)} courses, "
+            f"{sessions} new sessions."
+        ))
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for username, _first, _last, role in DEMO_USERS:
-            self.stdout.write(f"  {username:<10} {role}")
+            self.stdout.write(f"  {username:<12} {role}")
+        for username, _first, _last in EXTRA_CLINICIANS:
+            self.stdout.write(f"  {username:<12} clinician")

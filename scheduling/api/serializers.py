@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from protocols.models import TreatmentCourse
+from scheduling.models import Chair, Closure, Location, OpeningHours, Session, SessionStatus
+
+
+class LocalDateTimeField(serializers.DateTimeField):
+    """A date-time that may come without an offset, meaning local time at the session's location.
+
+    Naive values are kept naive here and placed in the location's zone by
+    ``localize``, which refuses wall-clock times that do not exist (the hour
+    skipped when clocks go forward).
+    """
+
+    def enforce_timezone(self, value):
+        return value
+
+
+def localize(value: datetime, zone: zoneinfo.ZoneInfo, field: str) -> datetime:
+    """``value`` as an aware instant; a naive value is wall-clock time in ``zone``."""
+    if timezone.is_aware(value):
+        return value
+    aware = value.replace(tzinfo=zone)
+    round_trip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    if round_trip != value:
+        raise serializers.ValidationError(
+            {field: [f"{value:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks skip that hour."]}
+        )
+    return aware
+
+
+class OpeningHoursSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OpeningHours
+        fields = ["weekday", "opens", "closes"]
+
+
+class ClosureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Closure
+        fields = ["date", "reason"]
+
+
+class LocationSerializer(serializers.ModelSerializer):
+    hours = OpeningHoursSerializer(many=True, read_only=True)
+    closures = ClosureSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Location
+        fields = ["id", "name", "time_zone", "address", "phone", "rems_certified", "turnover_minutes",
+                  "max_in_treatment_per_clinician", "active", "hours", "closures"]
+
+    def validate_time_zone(self, value: str) -> str:
+        if value not in zoneinfo.available_timezones():
+            raise serializers.ValidationError(f"“{value}” is not an IANA time zone (e.g. America/Chicago).")
+        return value
+
+
+class ChairSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Chair
+        fields = ["id", "location", "name", "active", "serves_esketamine", "has_infusion_pump"]
+        read_only_fields = ["location"]
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    """A session as lists and the board show it; times in UTC and in the location's zone."""
+
+    start_local = serializers.SerializerMethodField()
+    end_local = serializers.SerializerMethodField()
+    patient_name = serializers.CharField(source="patient.display_name", read_only=True)
+    patient_mrn = serializers.CharField(source="patient.mrn", read_only=True)
+    protocol = serializers.CharField(source="course.protocol.slug", read_only=True)
+    chair_name = serializers.CharField(source="chair.name", read_only=True, default=None)
+    clinician_name = serializers.SerializerMethodField()
+    time_zone = serializers.CharField(source="location.time_zone", read_only=True, default=None)
+
+    class Meta:
+        model = Session
+        fields = ["id", "course", "patient", "patient_name", "patient_mrn", "protocol", "location", "time_zone",
+                  "chair", "chair_name", "clinician", "clinician_name", "start", "end", "occupied_until",
+                  "start_local", "end_local", "local_date", "status", "recorded_history", "recorded_dose_mg",
+                  "notes", "booked_by", "booked_at", "override_reason", "confirmed_at", "cancel_reason",
+                  "cancelled_at", "late_cancel", "no_show_at", "rescheduled_from"]
+        read_only_fields = fields
+
+    def get_start_local(self, session: Session) -> str:
+        return session.location.local(session.start).isoformat() if session.location else session.start.isoformat()
+
+    def get_end_local(self, session: Session) -> str:
+        return session.location.local(session.end).isoformat() if session.location else session.end.isoformat()
+
+    def get_clinician_name(self, session: Session) -> str | None:
+        if session.clinician is None:
+            return None
+        return session.clinician.get_full_name() or session.clinician.get_username()
+
+
+class BookSessionSerializer(serializers.Serializer):
+    course = serializers.PrimaryKeyRelatedField(queryset=TreatmentCourse.objects.all())
+    chair = serializers.PrimaryKeyRelatedField(queryset=Chair.objects.select_related("location"))
+    start = LocalDateTimeField(help_text="ISO 8601; without an offset it is local time at the chair's location.")
+    clinician = serializers.PrimaryKeyRelatedField(queryset=Session._meta.get_field("clinician").related_model
+                                                   .objects.filter(is_active=True), required=False, allow_null=True)
+    override_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+    def validate(self, attrs):
+        attrs["start"] = localize(attrs["start"], attrs["chair"].location.zone, "start")
+        return attrs
+
+
+class RescheduleSerializer(serializers.Serializer):
+    start = LocalDateTimeField()
+    chair = serializers.PrimaryKeyRelatedField(queryset=Chair.objects.select_related("location"), required=False)
+    clinician = serializers.PrimaryKeyRelatedField(queryset=Session._meta.get_field("clinician").related_model
+                                                   .objects.filter(is_active=True), required=False, allow_null=True)
+    override_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class SeriesSerializer(serializers.Serializer):
+    course = serializers.PrimaryKeyRelatedField(queryset=TreatmentCourse.objects.all())
+    chair = serializers.PrimaryKeyRelatedField(queryset=Chair.objects.select_related("location"))
+    first_start = LocalDateTimeField()
+    weekdays = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), min_length=1,
+                                     max_length=7)
+    dry_run = serializers.BooleanField(default=False)
+
+    def validate(self, attrs):
+        attrs["first_start"] = localize(attrs["first_start"], attrs["chair"].location.zone, "first_start")
+        return attrs
+
+
+class RecordHistorySerializer(serializers.Serializer):
+    course = serializers.PrimaryKeyRelatedField(queryset=TreatmentCourse.objects.all())
+    date = serializers.DateField()
+    location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False, allow_null=True)
+    dose_mg = serializers.DecimalField(max_digits=6, decimal_places=1, required=False, allow_null=True,
+                                       min_value=0)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    start_local = serializers.SerializerMethodField()
+    chair = serializers.IntegerField(source="chair.pk")
+    chair_name = serializers.CharField(source="chair.name")
+    location = serializers.IntegerField(source="chair.location_id")
+    clinician = serializers.IntegerField(source="clinician.pk", default=None)
+    clinician_name = serializers.SerializerMethodField()
+    within_due_window = serializers.BooleanField()
+
+    def get_start_local(self, slot) -> str:
+        return slot.chair.location.local(slot.start).isoformat()
+
+    def get_clinician_name(self, slot) -> str | None:
+        return None if slot.clinician is None else (slot.clinician.get_full_name() or slot.clinician.username)
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    course = serializers.PrimaryKeyRelatedField(queryset=TreatmentCourse.objects.select_related("protocol",
+                                                                                               "patient"))
+    location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False)
+    # "from" is a Python keyword; the field is renamed in the view.
+    date_from = serializers.DateField(required=False)
+    to = serializers.DateField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=20)
+
+    def validate(self, attrs):
+        if attrs.get("date_from") and attrs.get("to") and attrs["date_from"] > attrs["to"]:
+            raise serializers.ValidationError({"to": ["Must be on or after “from”."]})
+        return attrs
+
+
+SESSION_STATUS_CHOICES = SessionStatus.choices

@@ -1,0 +1,101 @@
+"""Reads of sites and sessions: calendars, session dates for the due engine, the day board."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, QuerySet
+
+from clinic.roles import CLINICIAN
+from scheduling.models import Chair, Location, Session, SessionStatus
+from scheduling.rules import SiteCalendar
+
+
+def site_calendar(location: Location) -> SiteCalendar:
+    """Opening hours and closures of ``location`` (uses prefetched ``hours``/``closures`` when present)."""
+    return SiteCalendar(
+        zone=location.zone,
+        hours={row.weekday: (row.opens, row.closes) for row in location.hours.all()},
+        closures=frozenset(row.date for row in location.closures.all()),
+    )
+
+
+def clinicians_at(location: Location) -> list:
+    """Active users with the clinician role on ``location``'s staff."""
+    return list(
+        location.staff.filter(is_active=True, groups__name=CLINICIAN).order_by("pk").distinct()
+    )
+
+
+def course_dates(course_id: int, *, exclude_session_id: int | None = None) -> tuple[tuple[date, ...], tuple[date, ...]]:
+    """(completed dates, booked dates) of one course, optionally leaving one session out (a move)."""
+    return session_dates_by_course([course_id], exclude_session_id=exclude_session_id)[course_id]
+
+
+def session_dates_by_course(
+    course_ids: Iterable[int], *, exclude_session_id: int | None = None
+) -> dict[int, tuple[tuple[date, ...], tuple[date, ...]]]:
+    """``{course id: (completed dates, booked dates)}`` for many courses in one query.
+
+    Completed = discharged. Booked = booked, confirmed, or under way today
+    (checked in / in treatment): such a session is not complete yet, but it
+    holds its place in the plan.
+    """
+    ids = list(course_ids)
+    found: dict[int, tuple[list[date], list[date]]] = {course_id: ([], []) for course_id in ids}
+    rows = (Session.objects.filter(course_id__in=ids).standing().exclude(pk=exclude_session_id)
+            .order_by("course_id", "start").values_list("course_id", "status", "local_date"))
+    for course_id, status, day in rows:
+        found[course_id][0 if status == SessionStatus.DISCHARGED else 1].append(day)
+    return {course_id: (tuple(done), tuple(booked)) for course_id, (done, booked) in found.items()}
+
+
+def booked_session_ids_by_course(course_ids: Iterable[int]) -> dict[int, dict[date, int]]:
+    """``{course id: {local date: session id}}`` of sessions booked and not yet given."""
+    found: dict[int, dict[date, int]] = defaultdict(dict)
+    rows = (Session.objects.filter(course_id__in=list(course_ids)).standing()
+            .exclude(status=SessionStatus.DISCHARGED).values_list("course_id", "local_date", "id"))
+    for course_id, day, session_id in rows:
+        found[course_id][day] = session_id
+    return dict(found)
+
+
+def locations_for_lists() -> QuerySet[Location]:
+    return Location.objects.prefetch_related("hours", "closures")
+
+
+def sessions_for_lists(queryset: QuerySet[Session] | None = None) -> QuerySet[Session]:
+    """Sessions with everything a list or board shows, in a fixed number of queries."""
+    queryset = queryset if queryset is not None else Session.objects.all()
+    return queryset.select_related("patient", "course__protocol", "clinician", "chair", "location")
+
+
+def day_board(location: Location, day: date) -> dict:
+    """The chairs of ``location`` and its sessions on local ``day`` (three queries)."""
+    day_start, day_end = location.day_bounds(day)
+    chairs = list(Chair.objects.filter(location=location).order_by("name"))
+    sessions = list(
+        sessions_for_lists(Session.objects.filter(location=location, start__gte=day_start, start__lt=day_end))
+        .order_by("start")
+    )
+    return {"location": location, "date": day, "chairs": chairs, "sessions": sessions}
+
+
+def staff_user_queryset():
+    User = get_user_model()
+    return User.objects.filter(is_active=True).prefetch_related(
+        Prefetch("clinic_locations", queryset=Location.objects.only("id", "name"))
+    )
+
+
+class SessionSourceForCourses:
+    """The protocols app's view of sessions (see ``protocols.selectors.register_session_source``)."""
+
+    def dates(self, course_ids: Iterable[int]) -> dict[int, tuple[tuple[date, ...], tuple[date, ...]]]:
+        return session_dates_by_course(course_ids)
+
+    def booked_ids(self, course_ids: Iterable[int]) -> dict[int, dict[date, int]]:
+        return booked_session_ids_by_course(course_ids)

@@ -1,0 +1,291 @@
+"""Booking, moving, cancelling and recording sessions. Each service is one transaction.
+
+The exclusion constraints on Session are the guarantee against double-booking;
+the checks here come first only to give a precise reason. A constraint
+violation that a race lets through is turned into the same 409 code.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.errors import Conflict, Invalid, NotAllowed
+from clinic.roles import CLINICIAN, has_role
+from protocols import due
+from protocols.models import CourseStatus, Modality, TreatmentCourse
+from scheduling import rules
+from scheduling.models import Chair, Location, Session, SessionStatus
+from scheduling.selectors import clinicians_at, course_dates, site_calendar
+
+# Which constraint a database refusal came from -> the code the client sees.
+_CONSTRAINT_CODES = {
+    "no_chair_double_booking": ("chair_conflict", "That chair is already booked at that time."),
+    "no_patient_double_booking": ("patient_conflict", "The patient already has a session at that time."),
+    "one_session_per_course_day": ("same_day", "The course already has a session on that day."),
+}
+
+
+def _conflict_from_integrity_error(error: IntegrityError) -> Conflict:
+    cause = getattr(error, "__cause__", None)
+    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None) or ""
+    for name, (code, message) in _CONSTRAINT_CODES.items():
+        if name == constraint or name in str(error):
+            return Conflict(message, code=code)
+    raise error
+
+
+def due_window_for_booking(course: TreatmentCourse, *, exclude_session_id: int | None = None) -> due.DueWindow | None:
+    """The window of the session a new booking would be: the first one not yet booked.
+
+    Booked sessions are treated as if given on their dates, so the window
+    chains from the last booking exactly as the plan projects it.
+    """
+    completed, booked = course_dates(course.pk, exclude_session_id=exclude_session_id)
+    facts = course.facts(completed=tuple(completed) + tuple(booked), booked=())
+    return due.next_due(course.protocol.rule(), facts)
+
+
+def _check_course_bookable(course: TreatmentCourse) -> None:
+    if course.status != CourseStatus.ACTIVE:
+        raise Conflict(
+            f"This course is {course.get_status_display().lower()}; only an active course can be booked.",
+            code="course_not_active",
+        )
+    if course.patient.is_archived:
+        raise Conflict("The patient's record is archived.", code="patient_archived")
+
+
+def _check_window(
+    *, course: TreatmentCourse, local_day: date, by, override_reason: str, exclude_session_id: int | None = None
+) -> due.DueWindow:
+    window = due_window_for_booking(course, exclude_session_id=exclude_session_id)
+    if window is None:
+        raise Conflict("Every session of this course's protocol is already booked or given.", code="course_complete")
+    if window.earliest <= local_day <= window.latest:
+        return window
+    if not override_reason:
+        raise Conflict(
+            f"Session {window.number} is due {window.earliest:%a %b %-d} to {window.latest:%a %b %-d} "
+            f"(target {window.target:%a %b %-d}); a clinician may book outside it with a reason.",
+            code="outside_due_window",
+            extra={"due": {"earliest": window.earliest, "target": window.target, "latest": window.latest}},
+        )
+    if not has_role(by, CLINICIAN):
+        raise NotAllowed("Only a clinician may book outside the due window.", code="override_needs_clinician")
+    return window
+
+
+def _check_slot(*, course: TreatmentCourse, chair: Chair, start: datetime, end: datetime, occupied_until: datetime,
+                exclude_session_id: int | None, now: datetime) -> None:
+    location = chair.location
+    if start < now:
+        raise Conflict("That time has already passed.", code="in_the_past")
+    if not chair.active or not location.active:
+        raise Conflict("That chair is not in service.", code="chair_inactive")
+    if not chair.serves(course.modality):
+        need = "an infusion pump" if course.modality == Modality.KETAMINE_IV else "esketamine dosing"
+        raise Conflict(f"{chair.name} is not set up for {need}.", code="modality_mismatch")
+    if course.modality == Modality.ESKETAMINE_NASAL and not location.rems_certified:
+        raise Conflict(f"{location.name} is not REMS-certified for esketamine.", code="not_rems_certified")
+    if not site_calendar(location).is_open_for(start, end):
+        raise Conflict(f"{location.name} is closed for part of that time.", code="outside_hours")
+    others = Session.objects.standing().exclude(pk=exclude_session_id)
+    if others.filter(chair=chair).overlapping(start, occupied_until).exists():
+        raise Conflict("That chair is already booked at that time.", code="chair_conflict")
+    if others.filter(patient_id=course.patient_id).overlapping(start, occupied_until).exists():
+        raise Conflict("The patient already has a session at that time.", code="patient_conflict")
+    if others.filter(course=course, local_date=location.local_date(start)).exists():
+        raise Conflict("The course already has a session on that day.", code="same_day")
+
+
+def _assign_clinician(*, location: Location, start: datetime, end: datetime, clinician,
+                      exclude_session_id: int | None):
+    """Lock and check the clinician's load, or pick the least-loaded clinician with room.
+
+    The clinician's user row is locked (SELECT ... FOR UPDATE) so two desks
+    booking the same clinician at once are serialised: the count each sees
+    includes the other's booking, and capacity can never be exceeded.
+    """
+    User = get_user_model()
+    limit = location.max_in_treatment_per_clinician
+    candidates = [clinician] if clinician is not None else clinicians_at(location)
+    if not candidates:
+        return None
+    locked = {user.pk: user for user in User.objects.select_for_update().filter(pk__in=[c.pk for c in candidates])
+              .order_by("pk")}
+    loads = {}
+    busy = (Session.objects.standing().exclude(pk=exclude_session_id)
+            .filter(clinician_id__in=locked.keys(), start__lt=end, end__gt=start)
+            .values_list("clinician_id", "start", "end"))
+    intervals: dict[int, list] = {pk: [] for pk in locked}
+    for clinician_id, other_start, other_end in busy:
+        intervals[clinician_id].append((other_start, other_end))
+    for pk, spans in intervals.items():
+        loads[pk] = rules.peak_concurrency(spans, start, end)
+    with_room = [pk for pk in intervals if loads[pk] < limit]
+    if not with_room:
+        who = locked[candidates[0].pk].get_full_name() if clinician is not None else "Every clinician"
+        raise Conflict(
+            f"{who or 'The clinician'} already has {limit} patients in treatment at that time.",
+            code="clinician_capacity",
+        )
+    return locked[min(with_room, key=lambda pk: (loads[pk], pk))]
+
+
+def check_slot_for(*, course: TreatmentCourse, chair: Chair, start: datetime, now: datetime,
+                   clinician=None, exclude_session_id: int | None = None) -> None:
+    """Run every check of a booking except the due window, raising the booking's Conflict on the first refusal.
+
+    Locks the clinicians it counts, so call it inside a transaction.
+    """
+    location = chair.location
+    end = start + timedelta(minutes=course.protocol.chair_minutes)
+    occupied_until = end + timedelta(minutes=location.turnover_minutes)
+    _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
+                exclude_session_id=exclude_session_id, now=now)
+    _assign_clinician(location=location, start=start, end=end, clinician=clinician,
+                      exclude_session_id=exclude_session_id)
+
+
+@transaction.atomic
+def book_session(*, by, course: TreatmentCourse, chair: Chair, start: datetime, clinician=None,
+                 override_reason: str = "", now: datetime | None = None) -> Session:
+    """Book the course's next session on ``chair`` at ``start``.
+
+    Refuses with 409 and a code: ``in_the_past``, ``modality_mismatch``,
+    ``not_rems_certified``, ``outside_hours``, ``outside_due_window`` (a
+    clinician may override with a reason), ``same_day``, ``chair_conflict``,
+    ``patient_conflict``, ``clinician_capacity``, ``course_not_active``.
+    """
+    now = now or timezone.now()
+    course = TreatmentCourse.objects.select_related("patient", "protocol").get(pk=course.pk)
+    _check_course_bookable(course)
+    location = chair.location
+    end = start + timedelta(minutes=course.protocol.chair_minutes)
+    occupied_until = end + timedelta(minutes=location.turnover_minutes)
+    _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
+                exclude_session_id=None, now=now)
+    _check_window(course=course, local_day=location.local_date(start), by=by, override_reason=override_reason)
+    assigned = _assign_clinician(location=location, start=start, end=end, clinician=clinician,
+                                 exclude_session_id=None)
+    session = Session(
+        course=course, patient_id=course.patient_id, location=location, chair=chair, clinician=assigned,
+        start=start, end=end, occupied_until=occupied_until, local_date=location.local_date(start),
+        booked_by=by, booked_at=now, override_reason=override_reason,
+        override_by=by if override_reason else None,
+    )
+    try:
+        with transaction.atomic():
+            session.save()
+    except IntegrityError as error:
+        raise _conflict_from_integrity_error(error) from None
+    return session
+
+
+@transaction.atomic
+def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | None = None, clinician=None,
+                       override_reason: str = "", now: datetime | None = None) -> Session:
+    """Move a booked or confirmed session to a new time (and chair), atomically.
+
+    The old slot is released only by the same UPDATE that takes the new one,
+    so a refused move leaves the session exactly where it was. Same checks and
+    codes as ``book_session``; a moved session is booked again (unconfirmed).
+    """
+    now = now or timezone.now()
+    locked = Session.objects.select_for_update(of=("self",)).select_related("course__protocol", "course__patient",
+                                                                "chair__location").get(pk=session.pk)
+    if locked.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
+        raise Conflict(f"A {locked.get_status_display().lower()} session cannot be moved.", code="invalid_state",
+                       extra={"status": locked.status})
+    course = locked.course
+    _check_course_bookable(course)
+    chair = chair or locked.chair
+    location = chair.location
+    end = start + timedelta(minutes=course.protocol.chair_minutes)
+    occupied_until = end + timedelta(minutes=location.turnover_minutes)
+    _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
+                exclude_session_id=locked.pk, now=now)
+    _check_window(course=course, local_day=location.local_date(start), by=by, override_reason=override_reason,
+                  exclude_session_id=locked.pk)
+    assigned = _assign_clinician(location=location, start=start, end=end,
+                                 clinician=clinician or locked.clinician, exclude_session_id=locked.pk)
+    locked.rescheduled_from = locked.start
+    locked.chair, locked.location, locked.clinician = chair, location, assigned
+    locked.start, locked.end, locked.occupied_until = start, end, occupied_until
+    locked.local_date = location.local_date(start)
+    locked.status = SessionStatus.BOOKED
+    locked.confirmed_at = None
+    if override_reason:
+        locked.override_reason, locked.override_by = override_reason, by
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError as error:
+        raise _conflict_from_integrity_error(error) from None
+    return locked
+
+
+@transaction.atomic
+def cancel_session(*, by, session: Session, reason: str, now: datetime | None = None) -> Session:
+    """Cancel a booked or confirmed session with a reason; under 24 hours before start it is a late cancel."""
+    if not (reason or "").strip():
+        raise Invalid("Say why the session is cancelled.", fields={"reason": ["A reason is required."]})
+    locked = Session.objects.select_for_update().get(pk=session.pk)
+    if locked.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
+        raise Conflict(f"A {locked.get_status_display().lower()} session cannot be cancelled.",
+                       code="invalid_state", extra={"status": locked.status})
+    locked.cancel(by=by, reason=reason.strip(), now=now)
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def mark_no_show(*, by, session: Session, now: datetime | None = None) -> Session:
+    """Record that the patient did not come; only once the start time has passed."""
+    now = now or timezone.now()
+    locked = Session.objects.select_for_update().get(pk=session.pk)
+    if locked.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
+        raise Conflict(f"A {locked.get_status_display().lower()} session cannot be marked as a no-show.",
+                       code="invalid_state", extra={"status": locked.status})
+    if now < locked.start:
+        raise Conflict("A session can be marked as a no-show only after its start time.", code="not_started")
+    locked.mark_no_show(now=now)
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def record_past_session(*, by, course: TreatmentCourse, day: date, location: Location | None = None,
+                        dose_mg=None, notes: str = "") -> Session:
+    """Record a session given before the clinic adopted the system, as completed history.
+
+    It has no chair; it counts toward the protocol so the due engine continues
+    from where the patient really is. Only past days after the course start.
+    """
+    course = TreatmentCourse.objects.select_related("protocol").get(pk=course.pk)
+    if not course.is_open and course.status != CourseStatus.COMPLETED:
+        raise Conflict("History can only be added to an open or completed course.", code="course_not_active")
+    today = timezone.localdate()
+    if day >= today:
+        raise Invalid("Recorded history must be before today.", fields={"date": ["Must be a past date."]})
+    if day < course.start_date:
+        raise Invalid("Recorded history cannot be before the course started.",
+                      fields={"date": ["Must be on or after the course's start date."]})
+    zone = location.zone if location else timezone.get_default_timezone()
+    start = datetime.combine(day, time(12), tzinfo=zone)
+    end = start + timedelta(minutes=course.protocol.chair_minutes)
+    session = Session(
+        course=course, patient_id=course.patient_id, location=location, chair=None, start=start, end=end,
+        occupied_until=end, local_date=day, status=SessionStatus.DISCHARGED, recorded_history=True,
+        recorded_dose_mg=dose_mg, notes=notes, booked_by=by,
+    )
+    try:
+        with transaction.atomic():
+            session.save()
+    except IntegrityError as error:
+        raise _conflict_from_integrity_error(error) from None
+    return session
