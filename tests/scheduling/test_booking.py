@@ -57,7 +57,8 @@ def test_chair_conflict(desk_api, esk_course, chair, now):
 
 def test_patient_conflict(desk_api, esk_course, iv_chair, chair, now):
     # given the same patient in an IV course on another chair at the same time
-    iv = TreatmentCourseFactory(patient=esk_course.patient, start_date=TUESDAY, protocol=_protocol("ketamine-iv-series"))
+    iv = TreatmentCourseFactory(patient=esk_course.patient, start_date=TUESDAY,
+                                protocol=_protocol("ketamine-iv-series"))
     services.book_session(by=UserFactory(), course=iv, chair=iv_chair, start=local(chair.location, TUESDAY, 9))
     # when
     response = book(desk_api, esk_course, chair, local(chair.location, TUESDAY, 10))
