@@ -199,6 +199,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["clinic.roles.HasAnyRole"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set, so clients see SessionStatus, not Status9b4Enum.
+    "ENUM_NAME_OVERRIDES": {
+        "SeverityEnum": "scheduling.models.charting.Severity",
+        "SessionStatusEnum": "scheduling.models.sessions.SessionStatus",
+        "CourseStatusEnum": "protocols.models.CourseStatus",
+        "RemsFormStatusEnum": "scheduling.models.rems.RemsFormStatus",
+    },
 }
 
 # The clinic as patients know it: the only identity a reminder text carries.

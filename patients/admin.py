@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, Patient, PatientAccess
+from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, OutcomeMeasure, Patient, PatientAccess
 
 
 @admin.register(Patient)
@@ -39,6 +39,25 @@ class PatientAccessAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(OutcomeMeasure)
+class OutcomeMeasureAdmin(admin.ModelAdmin):
+    list_display = ("taken_at", "patient", "instrument", "total", "band", "item9_positive", "alert_acknowledged_at")
+    list_filter = ("instrument", "band", "item9_positive")
+    date_hierarchy = "taken_at"
+    raw_id_fields = ("patient", "recorded_by", "alert_acknowledged_by")
+    # Scores come from the scoring rules, and alerts are acknowledged through the
+    # service that checks the role: the admin only shows them.
+    readonly_fields = ("patient", "instrument", "items", "total", "band", "taken_at", "recorded_by",
+                       "item9_positive", "alert_acknowledged_at", "alert_acknowledged_by", "alert_note",
+                       "created_at")
+
+    def has_add_permission(self, request) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
+from clinic.errors import Conflict, Invalid
 from clinic.phones import InvalidPhone, to_e164
+from patients import measures
 
 
 class Diagnosis(models.TextChoices):
@@ -244,3 +247,103 @@ class PatientAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} opened {self.patient_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Instrument(models.TextChoices):
+    PHQ9 = measures.PHQ9, "PHQ-9"  # patient-rated depression, 9 items 0-3
+    GAD7 = measures.GAD7, "GAD-7"  # patient-rated anxiety, 7 items 0-3
+    MADRS = measures.MADRS, "MADRS"  # clinician-rated depression, 10 items 0-6
+
+
+class OutcomeMeasureQuerySet(models.QuerySet):
+    def open_item9_alerts(self) -> OutcomeMeasureQuerySet:
+        """PHQ-9s with item 9 above 0 that no clinician has acknowledged yet."""
+        return self.filter(item9_positive=True, alert_acknowledged_at__isnull=True)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class OutcomeMeasure(models.Model):
+    """One completed PHQ-9, GAD-7 or MADRS: the answers as given, scored by ``patients.measures``.
+
+    The link to the session it was taken at lives in scheduling (patients know
+    nothing of sessions); a measure given between visits has no link.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="outcome_measures")
+    instrument = models.CharField(max_length=10, choices=Instrument.choices)
+    items = ArrayField(models.PositiveSmallIntegerField(), help_text="The answers in form order.")
+    # Stored, not computed on read, so lists, charts and course outcomes sort and filter in SQL.
+    total = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=20, choices=list(measures.BAND_LABELS.items()))
+    taken_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    item9_positive = models.BooleanField(
+        default=False, help_text="PHQ-9 item 9 above 0: a clinician must assess suicide risk before dosing."
+    )
+    alert_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    alert_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    alert_note = models.TextField(blank=True, help_text="The clinician's suicide-risk assessment.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OutcomeMeasureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        indexes = [
+            models.Index(fields=["patient", "instrument", "taken_at"], name="measure_patient_instr_taken"),
+            # Checked before every dose: small, because almost every row is outside it.
+            models.Index(
+                fields=["patient"], condition=models.Q(item9_positive=True, alert_acknowledged_at__isnull=True),
+                name="measure_open_item9_alert",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(item9_positive=False) | models.Q(instrument=measures.PHQ9),
+                name="measure_item9_alert_only_on_phq9",
+            ),
+            # An acknowledgement is whole (when, who, the assessment) and only of a raised alert.
+            models.CheckConstraint(
+                condition=models.Q(alert_acknowledged_at__isnull=True, alert_acknowledged_by__isnull=True,
+                                   alert_note="")
+                | (models.Q(item9_positive=True, alert_acknowledged_at__isnull=False,
+                            alert_acknowledged_by__isnull=False) & ~models.Q(alert_note="")),
+                name="measure_alert_acknowledgement_whole",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} {self.total} for patient {self.patient_id} on {self.taken_at:%Y-%m-%d}"
+
+    @property
+    def alert_open(self) -> bool:
+        """True while an item-9 alert waits for a clinician's acknowledgement."""
+        return self.item9_positive and self.alert_acknowledged_at is None
+
+    @property
+    def alerts(self) -> list[str]:
+        """The alerts this measure raised (acknowledged or not), e.g. ``["item9_positive"]``."""
+        return ["item9_positive"] if self.item9_positive else []
+
+    def acknowledge_alert(self, *, by, note: str, now=None) -> None:
+        """Record a clinician's suicide-risk assessment of the item-9 alert (not saved).
+
+        Refuses with 409 ``invalid_state`` when the measure raised no alert or
+        it is already acknowledged (the first assessment stands; a later one is
+        a new note, not an overwrite), and with 400 when ``note`` is blank.
+        The caller checks the role and saves.
+        """
+        if not self.item9_positive:
+            raise Conflict("This measure raised no item-9 alert.", code="invalid_state",
+                           extra={"alert": "none"})
+        if self.alert_acknowledged_at is not None:
+            raise Conflict("This item-9 alert is already acknowledged.", code="invalid_state",
+                           extra={"alert": "acknowledged"})
+        note = (note or "").strip()
+        if not note:
+            raise Invalid("Record the suicide-risk assessment.", fields={"note": ["A note is required."]})
+        self.alert_acknowledged_at = now or timezone.now()
+        self.alert_acknowledged_by = by
+        self.alert_note = note

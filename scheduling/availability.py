@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from clinic.roles import CLINICIAN
 from protocols import due
-from protocols.models import Modality, TreatmentCourse
+from protocols.models import CourseStatus, Modality, TreatmentCourse
 from scheduling import rules
 from scheduling.models import Chair, Location, Session
 from scheduling.selectors import site_calendar
@@ -57,6 +57,9 @@ def find_slots(*, course: TreatmentCourse, location: Location | None = None, dat
     for esketamine.
     """
     now = now or timezone.now()
+    if course.status != CourseStatus.ACTIVE or course.patient.is_archived:
+        # Booking would refuse it, so the search offers nothing.
+        return []
     # A series passes the window of a later occurrence; a plain search uses the next unbooked session's.
     window = window or due_window_for_booking(course)
     if window is None and (date_from is None or date_to is None):

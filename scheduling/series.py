@@ -61,6 +61,7 @@ def plan_series(*, by, course: TreatmentCourse, chair: Chair, first_start: datet
     """
     now = now or timezone.now()
     course = TreatmentCourse.objects.select_related("patient", "protocol").get(pk=course.pk)
+    services.check_course_bookable(course)
     location = chair.location
     weekdays = sorted(set(weekdays))
     if not weekdays or any(day not in range(7) for day in weekdays):

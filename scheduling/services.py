@@ -49,7 +49,8 @@ def due_window_for_booking(course: TreatmentCourse, *, exclude_session_id: int |
     return due.next_due(course.protocol.rule(), facts)
 
 
-def _check_course_bookable(course: TreatmentCourse) -> None:
+def check_course_bookable(course: TreatmentCourse) -> None:
+    """Only an active course of a current patient can be booked (409 ``course_not_active`` / ``patient_archived``)."""
     if course.status != CourseStatus.ACTIVE:
         raise Conflict(
             f"This course is {course.get_status_display().lower()}; only an active course can be booked.",
@@ -163,7 +164,7 @@ def book_session(*, by, course: TreatmentCourse, chair: Chair, start: datetime, 
     """
     now = now or timezone.now()
     course = TreatmentCourse.objects.select_related("patient", "protocol").get(pk=course.pk)
-    _check_course_bookable(course)
+    check_course_bookable(course)
     location = chair.location
     end = start + timedelta(minutes=course.protocol.chair_minutes)
     occupied_until = end + timedelta(minutes=location.turnover_minutes)
@@ -202,7 +203,7 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
         raise Conflict(f"A {locked.get_status_display().lower()} session cannot be moved.", code="invalid_state",
                        extra={"status": locked.status})
     course = locked.course
-    _check_course_bookable(course)
+    check_course_bookable(course)
     chair = chair or locked.chair
     location = chair.location
     end = start + timedelta(minutes=course.protocol.chair_minutes)

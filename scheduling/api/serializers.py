@@ -68,6 +68,16 @@ class ChairSerializer(serializers.ModelSerializer):
         fields = ["id", "location", "name", "active", "serves_esketamine", "has_infusion_pump"]
         read_only_fields = ["location"]
 
+    def validate_name(self, value: str) -> str:
+        value = value.strip()
+        location = self.instance.location if self.instance else self.context.get("location")
+        taken = Chair.objects.filter(location=location, name__iexact=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if location is not None and taken.exists():
+            raise serializers.ValidationError(f"{location.name} already has a chair called “{value}”.")
+        return value
+
 
 class PersonSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -179,10 +189,14 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     course = serializers.PrimaryKeyRelatedField(queryset=TreatmentCourse.objects.select_related("protocol",
                                                                                                "patient"))
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False)
-    # "from" is a Python keyword; the field is renamed in the view.
-    date_from = serializers.DateField(required=False)
     to = serializers.DateField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=20)
+
+    def get_fields(self):
+        # "from" is a Python keyword, so it cannot be a class attribute; errors still name "from".
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(required=False, source="date_from")
+        return fields
 
     def validate(self, attrs):
         if attrs.get("date_from") and attrs.get("to") and attrs["date_from"] > attrs["to"]:

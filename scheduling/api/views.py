@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 import django_filters
+from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +16,7 @@ from rest_framework.views import APIView
 from clinic.errors import Invalid
 from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may, roles_of
 from scheduling import selectors, series, services
+from scheduling.api.charting import ObservationSerializer, SessionWorkflowActions
 from scheduling.api.serializers import (
     AvailabilityQuerySerializer,
     BookSessionSerializer,
@@ -31,6 +33,7 @@ from scheduling.api.serializers import (
 from scheduling.availability import find_slots
 from scheduling.calendar_feed import feed_for, feed_url
 from scheduling.models import Chair, Session, SessionStatus
+from scheduling.observation import observation_states
 
 BOOKERS = (FRONT_DESK, CLINICIAN, MANAGER)
 
@@ -51,9 +54,9 @@ class LocationViewSet(viewsets.ModelViewSet):
         """The location's chairs; managers add one with POST."""
         location = self.get_object()
         if request.method == "POST":
-            serializer = ChairSerializer(data=request.data)
+            serializer = ChairSerializer(data=request.data, context={"location": location})
             serializer.is_valid(raise_exception=True)
-            chair = serializer.save(location=location)
+            chair = _save_chair(serializer, location=location)
             return Response(ChairSerializer(chair).data, status=status.HTTP_201_CREATED)
         return Response(ChairSerializer(location.chairs.order_by("name"), many=True).data)
 
@@ -70,11 +73,15 @@ class LocationViewSet(viewsets.ModelViewSet):
         location = self.get_object()
         day = _parse_date(request.query_params.get("date"), "date") or location.local_date(timezone.now())
         board = selectors.day_board(location, day)
+        states = observation_states(board["sessions"])
+        sessions = SessionSerializer(board["sessions"], many=True).data
+        for row in sessions:
+            row["observation"] = ObservationSerializer(states[row["id"]].as_dict()).data
         return Response({
             "location": LocationSerializer(location).data,
             "date": day,
             "chairs": ChairSerializer(board["chairs"], many=True).data,
-            "sessions": SessionSerializer(board["sessions"], many=True).data,
+            "sessions": sessions,
         })
 
 
@@ -84,6 +91,19 @@ class ChairViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.
     queryset = Chair.objects.select_related("location")
     serializer_class = ChairSerializer
     permission_classes = [roles_may(read=ALL_ROLES, write=(MANAGER,))]
+
+    def perform_update(self, serializer):
+        _save_chair(serializer)
+
+
+def _save_chair(serializer, **extra) -> Chair:
+    """Save, turning the per-location name constraint into a 400 when two managers race."""
+    try:
+        with transaction.atomic():
+            return serializer.save(**extra)
+    except IntegrityError:
+        raise Invalid("That chair name is already taken at this location.",
+                      fields={"name": ["Already taken at this location."]}) from None
 
 
 class SessionFilter(django_filters.FilterSet):
@@ -97,7 +117,8 @@ class SessionFilter(django_filters.FilterSet):
         fields = ["location", "clinician", "patient", "course", "chair", "status", "date"]
 
 
-class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SessionViewSet(SessionWorkflowActions, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     viewsets.GenericViewSet):
     """Sessions: book, list, move, cancel, mark no-show, book a series, record past history."""
 
     serializer_class = SessionSerializer
@@ -195,10 +216,7 @@ class AvailabilityView(APIView):
         responses=SlotSerializer(many=True),
     )
     def get(self, request):
-        params = request.query_params.copy()
-        if "from" in params:
-            params["date_from"] = params.pop("from")[0]
-        query = AvailabilityQuerySerializer(data=params)
+        query = AvailabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
         slots = find_slots(course=data["course"], location=data.get("location"), date_from=data.get("date_from"),

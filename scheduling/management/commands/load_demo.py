@@ -4,10 +4,12 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from clinic.demo_users import DEMO_PASSWORD, DEMO_USERS, create_demo_users
-from clinic.roles import FRONT_DESK
+from clinic.roles import CLINICIAN, FRONT_DESK
 from patients.demo import create_demo_patients
 from protocols.demo import create_demo_courses
 from scheduling.demo import EXTRA_CLINICIANS, create_demo_sessions, create_demo_sites
+from scheduling.demo_charting import chart_recent_sessions, start_live_sessions
+from scheduling.demo_measures import create_demo_measures
 
 
 class Command(BaseCommand):
@@ -20,9 +22,12 @@ class Command(BaseCommand):
         sites = create_demo_sites(users)
         courses = create_demo_courses(patients, users)
         sessions = create_demo_sessions(list(courses), sites, booker=users[FRONT_DESK])
+        charted = chart_recent_sessions(users[CLINICIAN])
+        measures = create_demo_measures(list(courses), by=users[CLINICIAN])
+        live = start_live_sessions(sites[0], users[CLINICIAN])
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: {len(patients)} patients, {len(sites)} sites, {len(courses)} courses, "
-            f"{sessions} new sessions."
+            f"{sessions} new sessions, {charted} charts, {measures} PHQ-9s, {live} sessions under way now."
         ))
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for username, _first, _last, role in DEMO_USERS:

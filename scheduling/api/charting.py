@@ -1,0 +1,202 @@
+"""The session workflow endpoints: check-in, vitals, dose, assessment, discharge, observation."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may
+from scheduling import workflow
+from scheduling.models import Assessment, Dose, Respiratory, Severity, VitalSigns, VitalsKind
+from scheduling.observation import observation_states
+
+
+class CheckInSerializer(serializers.Serializer):
+    fasted_food_2h = serializers.BooleanField(help_text="No food for 2 hours before")
+    fasted_drink_30m = serializers.BooleanField(help_text="No drink for 30 minutes before")
+    nasal_medicines_ok = serializers.BooleanField(help_text="Nasal steroid or decongestant at least 1 hour before, "
+                                                            "or none taken")
+    ride_home_arranged = serializers.BooleanField()
+
+
+class VitalsInSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=VitalsKind.choices)
+    systolic = serializers.IntegerField(min_value=0, max_value=1000)
+    diastolic = serializers.IntegerField(min_value=0, max_value=1000)
+    heart_rate = serializers.IntegerField(min_value=0, max_value=1000)
+    spo2 = serializers.IntegerField(min_value=0, max_value=1000)
+    taken_at = serializers.DateTimeField(required=False, help_text="Defaults to now; may be after the fact")
+
+
+class VitalsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VitalSigns
+        fields = ["id", "kind", "systolic", "diastolic", "heart_rate", "spo2", "taken_at", "recorded_by",
+                  "recorded_at"]
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class DoseInSerializer(serializers.Serializer):
+    dose_mg = serializers.DecimalField(max_digits=7, decimal_places=1, required=False, min_value=0)
+    devices = serializers.IntegerField(required=False, min_value=1, max_value=10)
+    lot_number = serializers.CharField(required=False, allow_blank=True, max_length=40, default="")
+    weight_kg = serializers.DecimalField(max_digits=5, decimal_places=1, required=False)
+    mg_per_kg = serializers.DecimalField(max_digits=4, decimal_places=2, required=False)
+    started_at = serializers.DateTimeField(required=False, help_text="First device / infusion start; default now")
+    infusion_ended_at = serializers.DateTimeField(required=False)
+    override_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class DoseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Dose
+        fields = ["dose_mg", "devices", "lot_number", "weight_kg", "mg_per_kg", "started_at", "infusion_ended_at",
+                  "override_reason", "override_by", "recorded_by", "recorded_at"]
+
+
+class InfusionEndSerializer(serializers.Serializer):
+    ended_at = serializers.DateTimeField(required=False)
+
+
+class AssessmentInSerializer(serializers.Serializer):
+    sedation = serializers.ChoiceField(choices=Severity.choices)
+    dissociation = serializers.ChoiceField(choices=Severity.choices)
+    respiratory = serializers.ChoiceField(choices=Respiratory.choices)
+    adverse_event = serializers.BooleanField(default=False)
+    adverse_event_serious = serializers.BooleanField(default=False)
+    adverse_event_description = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    assessed_at = serializers.DateTimeField(required=False)
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Assessment
+        fields = ["id", "assessed_at", "sedation", "dissociation", "respiratory", "adverse_event",
+                  "adverse_event_serious", "adverse_event_description", "recorded_by"]
+
+
+class DischargeSerializer(serializers.Serializer):
+    resolution_attested = serializers.BooleanField(
+        help_text="Sedation, dissociation and breathing have resolved")
+    driver = serializers.CharField(max_length=200, allow_blank=True)
+    could_have_left_after_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=0,
+                                                             max_value=10000)
+    discharged_at = serializers.DateTimeField(required=False)
+
+
+class ObservationSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    treatment_started_at = serializers.DateTimeField(allow_null=True)
+    minutes_since_start = serializers.IntegerField(allow_null=True)
+    observation_ends_at = serializers.DateTimeField(allow_null=True)
+    minutes_left = serializers.IntegerField(allow_null=True)
+    bp_checkpoint = serializers.CharField(allow_null=True)
+    alerts = serializers.ListField(child=serializers.CharField())
+    ready_to_discharge = serializers.BooleanField()
+
+
+class ChartSerializer(serializers.Serializer):
+    """Everything recorded for a session, with its live observation state."""
+
+    vitals = VitalsSerializer(many=True)
+    dose = DoseSerializer(allow_null=True)
+    assessments = AssessmentSerializer(many=True)
+    observation = ObservationSerializer()
+
+
+CLINICIANS_ONLY = roles_may(read=ALL_ROLES, write=(CLINICIAN,))
+CHECK_IN_ROLES = roles_may(read=ALL_ROLES, write=(FRONT_DESK, CLINICIAN, MANAGER))
+
+
+class SessionWorkflowActions:
+    """Mixed into the session viewset: one action per workflow step, each calling one service."""
+
+    def _chart(self, session) -> dict:
+        session.refresh_from_db()
+        state = observation_states([session])[session.pk]
+        return {
+            "vitals": VitalsSerializer(session.vitals.order_by("taken_at", "id"), many=True).data,
+            "dose": DoseSerializer(session.dose).data if hasattr(session, "dose") else None,
+            "assessments": AssessmentSerializer(session.assessments.all(), many=True).data,
+            "observation": ObservationSerializer(state.as_dict()).data,
+            "status": session.status,
+        }
+
+    @extend_schema(request=None, responses=ChartSerializer)
+    @action(detail=True, methods=["get"])
+    def chart(self, request, pk=None):
+        """The session's record so far and its live observation state."""
+        return Response(self._chart(self.get_object()))
+
+    @extend_schema(request=CheckInSerializer, responses=ChartSerializer)
+    @action(detail=True, methods=["post"], url_path="check-in", permission_classes=[CHECK_IN_ROLES])
+    def check_in(self, request, pk=None):
+        """Check the patient in: checklist, eligibility re-check, REMS enrolment (esketamine)."""
+        payload = CheckInSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        session = workflow.check_in(by=request.user, session=self.get_object(), **payload.validated_data)
+        return Response(self._chart(session))
+
+    @extend_schema(request=VitalsInSerializer, responses={201: ChartSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[CLINICIANS_ONLY])
+    def vitals(self, request, pk=None):
+        """Record vital signs (pre-dose, at 40 minutes, before discharge, other)."""
+        payload = VitalsInSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        session = self.get_object()
+        workflow.record_vitals(by=request.user, session=session, **payload.validated_data)
+        return Response(self._chart(session), status=201)
+
+    @extend_schema(request=AcknowledgeSerializer, responses=ChartSerializer)
+    @action(detail=True, methods=["post"], url_path="acknowledge-bp", permission_classes=[CLINICIANS_ONLY])
+    def acknowledge_bp(self, request, pk=None):
+        """A clinician lets dosing go ahead despite a high pre-dose blood pressure, with a reason."""
+        payload = AcknowledgeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        session = workflow.acknowledge_high_bp(by=request.user, session=self.get_object(),
+                                               reason=payload.validated_data["reason"])
+        return Response(self._chart(session))
+
+    @extend_schema(request=DoseInSerializer, responses={201: ChartSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[CLINICIANS_ONLY])
+    def dose(self, request, pk=None):
+        """Record the dose: esketamine mg, devices, lot, first device; or IV weight, mg/kg, start (and end)."""
+        payload = DoseInSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        session = self.get_object()
+        workflow.record_dose(by=request.user, session=session, **payload.validated_data)
+        return Response(self._chart(session), status=201)
+
+    @extend_schema(request=InfusionEndSerializer, responses=ChartSerializer)
+    @action(detail=True, methods=["post"], url_path="infusion-end", permission_classes=[CLINICIANS_ONLY])
+    def infusion_end(self, request, pk=None):
+        """Record when the IV infusion ended (recovery observation counts from here)."""
+        payload = InfusionEndSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        session = self.get_object()
+        workflow.end_infusion(by=request.user, session=session, ended_at=payload.validated_data.get("ended_at"))
+        return Response(self._chart(session))
+
+    @extend_schema(request=AssessmentInSerializer, responses={201: ChartSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[CLINICIANS_ONLY])
+    def assessment(self, request, pk=None):
+        """Record sedation, dissociation, respiratory status and adverse events."""
+        payload = AssessmentInSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        session = self.get_object()
+        workflow.record_assessment(by=request.user, session=session, **payload.validated_data)
+        return Response(self._chart(session), status=201)
+
+    @extend_schema(request=DischargeSerializer, responses=ChartSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CLINICIANS_ONLY])
+    def discharge(self, request, pk=None):
+        """Discharge once observation is complete (no override): 409 ``observation_not_complete`` before."""
+        payload = DischargeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        session = workflow.discharge(by=request.user, session=self.get_object(), **payload.validated_data)
+        return Response(self._chart(session))

@@ -1,0 +1,23 @@
+"""Scheduling models, one module per concept; imported here so Django finds them."""
+
+from scheduling.models.charting import VITAL_LIMITS, Assessment, Dose, Respiratory, Severity, VitalSigns, VitalsKind
+from scheduling.models.outcomes import SessionMeasure
+from scheduling.models.rems import RemsForm, RemsFormQuerySet, RemsFormStatus
+from scheduling.models.sessions import (
+    RELEASED_STATUSES,
+    STANDING,
+    UPCOMING_STATUSES,
+    CalendarFeed,
+    Session,
+    SessionQuerySet,
+    SessionStatus,
+    TsTzRange,
+)
+from scheduling.models.sites import Chair, Closure, Location, LocationQuerySet, OpeningHours
+
+__all__ = [
+    "VITAL_LIMITS", "Assessment", "Dose", "Respiratory", "Severity", "VitalSigns", "VitalsKind",
+    "RemsForm", "RemsFormQuerySet", "RemsFormStatus", "SessionMeasure",
+    "RELEASED_STATUSES", "STANDING", "UPCOMING_STATUSES", "CalendarFeed", "Chair", "Closure", "Location",
+    "LocationQuerySet", "OpeningHours", "Session", "SessionQuerySet", "SessionStatus", "TsTzRange",
+]

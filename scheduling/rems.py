@@ -1,0 +1,157 @@
+"""The REMS Patient Monitoring Form, filled from the session record.
+
+The form is never typed twice: its content is read from the chart, and what
+is missing is listed in the form's own words so the clinician knows what to
+add. On submission the content is frozen as the REMS received it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.errors import Conflict, Invalid, NotAllowed
+from clinic.roles import CLINICIAN, MANAGER, has_role
+from patients.models import MEDICINE_FIELDS, Patient
+from scheduling.models import RemsForm, RemsFormStatus, Session, Severity, VitalsKind
+
+MINIMUM_MONITORING_MINUTES = 120
+
+
+def _bp(vitals) -> str | None:
+    return f"{vitals.systolic}/{vitals.diastolic}" if vitals else None
+
+
+def form_content(session: Session) -> tuple[dict, list[str]]:
+    """The form's sections as a dict, and the list of what the record still lacks."""
+    patient: Patient = session.patient
+    protocol = session.course.protocol
+    dose = getattr(session, "dose", None)
+    vitals = list(session.vitals.all())
+    assessments = list(session.assessments.all())
+
+    def latest(kind):
+        matching = [v for v in vitals if v.kind == kind]
+        return matching[-1] if matching else None
+
+    pre, at_40, before_discharge = latest(VitalsKind.PRE_DOSE), latest(VitalsKind.POST_DOSE_40), \
+        latest(VitalsKind.DISCHARGE)
+    monitoring_minutes = None
+    if dose and session.discharged_at:
+        monitoring_minutes = int((session.discharged_at - dose.started_at).total_seconds() // 60)
+    clinician = session.discharged_by or session.clinician
+
+    def acceptable(reading, acknowledged: bool) -> bool | None:
+        if reading is None:
+            return None
+        within = not reading.bp_above(protocol.bp_systolic_max, protocol.bp_diastolic_max) \
+            and reading.spo2 >= protocol.spo2_min
+        return within or acknowledged
+
+    sedation = [a.sedation for a in assessments]
+    dissociation = [a.dissociation for a in assessments]
+    serious = [a.adverse_event_description for a in assessments if a.adverse_event_serious]
+    content = {
+        "patient": {
+            "name": f"{patient.first_name} {patient.last_name}",
+            "date_of_birth": patient.date_of_birth.isoformat(),
+            "sex": patient.get_sex_display() if patient.sex != "unknown" else None,
+            "rems_patient_id": patient.rems_patient_id or None,
+        },
+        "concomitant_medicines": {name.removeprefix("takes_"): getattr(patient, name) for name in MEDICINE_FIELDS},
+        "monitoring": {
+            "clinician": (clinician.get_full_name() or clinician.get_username()) if clinician else None,
+            "setting": session.location.name if session.location else None,
+            "address": session.location.address if session.location else None,
+        },
+        "session_date": session.local_date.isoformat(),
+        "dose": {
+            "mg": None if dose is None else (int(dose.dose_mg) if dose.dose_mg in (56, 84) else "other"),
+            "other_mg": None if dose is None or dose.dose_mg in (56, 84) else str(dose.dose_mg),
+            "lot_number": dose.lot_number if dose else None,
+        },
+        "monitoring_minutes": monitoring_minutes,
+        "could_have_left_after_minutes": session.could_have_left_after_minutes,
+        "vitals_acceptable_before_dosing": acceptable(pre, session.high_bp_acknowledged_at is not None),
+        "vitals_acceptable_before_discharge": acceptable(before_discharge, False),
+        "blood_pressure": {"before_dosing": _bp(pre), "at_40_minutes": _bp(at_40),
+                           "before_discharge": _bp(before_discharge)},
+        "pulse_oximetry": {"lowest_spo2": min((v.spo2 for v in vitals), default=None),
+                           "readings": len(vitals)},
+        "sedation": {"occurred": any(level != Severity.NONE for level in sedation) if sedation else None,
+                     "resolved": session.resolution_attested if sedation else None},
+        "dissociation": {"occurred": any(level != Severity.NONE for level in dissociation) if dissociation else None,
+                         "resolved": session.resolution_attested if dissociation else None},
+        "serious_adverse_events": serious,
+    }
+    checks = [
+        (content["patient"]["sex"], "Patient's sex"),
+        (content["monitoring"]["clinician"], "Monitoring clinician"),
+        (dose, "Dose"),
+        (dose and dose.lot_number, "Lot number"),
+        (monitoring_minutes is not None, "Time from first device to end of monitoring"),
+        (session.could_have_left_after_minutes is not None, "“Could have left after” minutes"),
+        (pre, "Blood pressure before dosing"),
+        (at_40, "Blood pressure at about 40 minutes"),
+        (before_discharge, "Blood pressure before discharge"),
+        (sedation, "Sedation assessment"),
+        (dissociation, "Dissociation assessment"),
+    ]
+    missing = [label for value, label in checks if not value]
+    if monitoring_minutes is not None and monitoring_minutes < MINIMUM_MONITORING_MINUTES:
+        missing.append("Monitoring of at least 120 minutes")
+    return content, missing
+
+
+def refresh_form(session: Session) -> RemsForm:
+    """Create the session's form or bring its missing list and status up to date (a submitted form stays)."""
+    form, _ = RemsForm.objects.get_or_create(session=session)
+    if form.status == RemsFormStatus.SUBMITTED:
+        return form
+    _content, missing = form_content(session)
+    form.missing = missing
+    form.status = RemsFormStatus.DRAFT if missing else RemsFormStatus.READY
+    form.save(update_fields=["missing", "status"])
+    return form
+
+
+@transaction.atomic
+def submit_form(*, by, form: RemsForm, confirmation_number: str) -> RemsForm:
+    """Mark the form submitted to the REMS with its confirmation number; only a complete form (409 otherwise)."""
+    if not has_role(by, CLINICIAN, MANAGER):
+        raise NotAllowed("Only a clinician or a manager may submit a REMS form.", code="not_allowed")
+    number = (confirmation_number or "").strip()
+    if not number:
+        raise Invalid("The REMS confirmation number is required.",
+                      fields={"confirmation_number": ["Required."]})
+    form = RemsForm.objects.select_for_update().select_related("session").get(pk=form.pk)
+    if form.status == RemsFormStatus.SUBMITTED:
+        raise Conflict("This form was already submitted.", code="invalid_state", extra={"status": form.status})
+    session = Session.objects.select_related("patient", "course__protocol", "location", "dose", "clinician",
+                                             "discharged_by").get(pk=form.session_id)
+    content, missing = form_content(session)
+    if missing:
+        form.missing, form.status = missing, RemsFormStatus.DRAFT
+        form.save(update_fields=["missing", "status"])
+        raise Conflict("The form is incomplete: " + "; ".join(missing) + ".", code="rems_form_incomplete",
+                       extra={"missing": missing})
+    form.status = RemsFormStatus.SUBMITTED
+    form.submitted_at, form.submitted_by = timezone.now(), by
+    form.confirmation_number = number
+    form.submitted_content = content
+    form.missing = []
+    form.save()
+    return form
+
+
+def forms_by_urgency(queryset, status: str | None, now: datetime):
+    """Filter by ``due``/``overdue``/``submitted``/``draft``/``ready``."""
+    if status == "due":
+        return queryset.due(now)
+    if status == "overdue":
+        return queryset.overdue(now)
+    if status in RemsFormStatus.values:
+        return queryset.filter(status=status)
+    return queryset
