@@ -65,6 +65,7 @@ def prepare_environment(*, for_tests: bool) -> dict[str, str]:
         env.setdefault("DJANGO_DEBUG", "false")
         env.setdefault("DJANGO_HTTPS", "false")
         env.setdefault("SMS_BACKEND", "locmem")
+        env.setdefault("CELERY_BROKER_URL", "memory://")
     else:
         env.setdefault("DJANGO_DEBUG", "true")
         env.setdefault("DJANGO_HTTPS", "false")

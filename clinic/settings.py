@@ -205,6 +205,10 @@ SPECTACULAR_SETTINGS = {
         "SessionStatusEnum": "scheduling.models.sessions.SessionStatus",
         "CourseStatusEnum": "protocols.models.CourseStatus",
         "RemsFormStatusEnum": "scheduling.models.rems.RemsFormStatus",
+        "ReminderKindEnum": "scheduling.models.messaging.ReminderKind",
+        "ReminderStateEnum": "scheduling.models.messaging.ReminderState",
+        "WorkKindEnum": "scheduling.models.worklist.WorkKind",
+        "VitalsKindEnum": "scheduling.models.charting.VitalsKind",
     },
 }
 
@@ -213,8 +217,30 @@ CLINIC_NAME = env_str("CLINIC_NAME", "Riverside Wellness Clinic")
 CLINIC_PHONE = env_str("CLINIC_PHONE", "+15555550100")
 
 SMS_BACKEND = env_choice("SMS_BACKEND", "outbox", ("outbox", "locmem", "twilio"))
+# Twilio: required for SMS_BACKEND=twilio. The auth token also signs the
+# inbound and status webhooks, whatever the backend, so set it everywhere
+# the webhooks are reachable.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "dev-webhook-token" if SMS_BACKEND != "twilio" else "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_API_BASE = env_str("TWILIO_API_BASE", "")
+TWILIO_TIMEOUT_SECONDS = env_int("TWILIO_TIMEOUT_SECONDS", 10, minimum=1)
+if SMS_BACKEND == "twilio":
+    _missing = [name for name, value in (("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT_SID),
+                                         ("TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN)) if not value]
+    if not (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID):
+        _missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+    if _missing:
+        raise ImproperlyConfigured(f"SMS_BACKEND=twilio needs {', '.join(_missing)}.")
+# The public address of this system, for provider status callbacks (e.g. https://clinic.example.org).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US")
 MIN_PATIENT_AGE = env_int("MIN_PATIENT_AGE", 18, minimum=0)
+# A course is "due, not booked" on the worklist this many days before its window opens.
+WORKLIST_DUE_SOON_DAYS = env_int("WORKLIST_DUE_SOON_DAYS", 3, minimum=0)
+# Days past a window's latest day after which a course is lapsed.
+COURSE_LAPSE_AFTER_DAYS = env_int("COURSE_LAPSE_AFTER_DAYS", 14, minimum=1)
 
 # Celery: the broker is Redis, or with REDIS_URL unset a filesystem transport
 # so `make run` needs no server. JSON only, late acks, one task at a time per
@@ -231,6 +257,10 @@ else:
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "store_processed": False,
     }
+# An explicit broker URL wins (the test run uses memory://, so unit tests
+# never leave messages in a shared Redis; integration tests start real workers).
+if env_str("CELERY_BROKER_URL"):
+    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -246,9 +276,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The whole beat schedule, in one place. Beat runs once per deployment (a
 # second beat would double every periodic sweep); workers scale freely.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Claim reminders (and outreach texts) that are due and enqueue their sends.
+    # Every minute, so a reminder goes out within a minute of its time; no
+    # Celery ETA is ever used for a reminder.
+    "sweep-reminders": {"task": "scheduling.sweep_reminders", "schedule": 60},
+    # Recover reminders whose worker died or whose enqueue was lost.
+    "reap-reminders": {"task": "scheduling.reap_reminders", "schedule": 5 * 60},
+    # Open and close worklist items for every active course (also run after each booking change).
+    "refresh-worklist": {"task": "scheduling.refresh_worklist", "schedule": 60 * 60},
     # Web sessions expire after SESSION_IDLE_MINUTES; clear the dead rows nightly.
     "clear-expired-sessions": {"task": "clinic.clear_expired_sessions", "schedule": 24 * 60 * 60},
 }
+# A publish that cannot reach the broker gives up quickly: the booking has
+# committed and the sweep and the reaper enqueue again.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 
 LOGGING = {
     "version": 1,
@@ -256,5 +297,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # twilio logs every request (with numbers) at INFO: keep PHI out of the logs.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
 }

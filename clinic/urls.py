@@ -24,6 +24,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    # Before patients.urls: the patient page (courses, sessions) is scheduling's, at /patients/<id>/.
+    path("", include("scheduling.pages.urls")),
     path("patients/", include("patients.urls")),
     path("", include("scheduling.urls")),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
@@ -17,6 +18,24 @@ EDITABLE_FIELDS = tuple(
     if getattr(field, "editable", False) and field.concrete and not field.primary_key
     and field.name not in {"mrn", "created_at", "updated_at"}
 )
+
+
+# Called with (patient_id, can_receive_texts) when consent, opt-out or phone
+# changes. Scheduling registers its reminder planner here at start-up, because
+# patients may not import scheduling.
+_text_consent_listeners: list[Callable[[int, bool], None]] = []
+
+
+def on_text_consent_change(listener: Callable[[int, bool], None]) -> None:
+    if listener not in _text_consent_listeners:
+        _text_consent_listeners.append(listener)
+
+
+def _notify_text_consent(before: tuple, patient: Patient) -> None:
+    after = (patient.sms_consent, patient.sms_opted_out_at, patient.phone)
+    if before != after:
+        for listener in _text_consent_listeners:
+            listener(patient.pk, patient.can_receive_texts)
 
 
 def _next_mrn() -> str:
@@ -69,6 +88,7 @@ def update_patient(*, patient: Patient, by, changes: dict[str, Any]) -> Patient:
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     if locked.is_archived:
         raise Conflict("This patient's record is archived and cannot be changed.", code="archived")
+    texting_before = (locked.sms_consent, locked.sms_opted_out_at, locked.phone)
     for key, value in changes.items():
         if key in EDITABLE_FIELDS:
             setattr(locked, key, value)
@@ -77,6 +97,7 @@ def update_patient(*, patient: Patient, by, changes: dict[str, Any]) -> Patient:
         locked.sms_consent_method = ""
     locked.full_clean()
     locked.save()
+    _notify_text_consent(texting_before, locked)
     return locked
 
 

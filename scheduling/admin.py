@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from scheduling.models import CalendarFeed, Chair, Closure, Location, OpeningHours, Session
+from scheduling.models import (
+    CalendarFeed,
+    Chair,
+    Closure,
+    Location,
+    OpeningHours,
+    Reminder,
+    ReminderPolicy,
+    RemsForm,
+    Session,
+    TextMessage,
+    WorkItem,
+)
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -65,3 +77,61 @@ class CalendarFeedAdmin(admin.ModelAdmin):
         for feed in queryset:
             feed.rotate()
             feed.save()
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that change only through the system's own rules: viewable, never edited by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ReminderPolicy)
+class ReminderPolicyAdmin(admin.ModelAdmin):
+    """Per-site texting rules; templates naming a treatment or diagnosis are refused on save."""
+
+    list_display = ("location", "day_before_at", "same_day_hours_before", "quiet_from", "quiet_until", "daily_cap",
+                    "weekly_cap")
+    fieldsets = (
+        (None, {"fields": ("location",)}),
+        ("When", {"fields": (("day_before_enabled", "day_before_at"), ("same_day_enabled", "same_day_hours_before"),
+                             ("quiet_from", "quiet_until"), "min_lead_minutes")}),
+        ("How many", {"fields": (("daily_cap", "weekly_cap"),)}),
+        ("Texts", {"fields": ("day_before_template", "same_day_template", "outreach_template"),
+                   "description": "Placeholders: {clinic} {phone} {day} {date} {time} {location}. Never name a "
+                                  "drug, treatment or diagnosis."}),
+    )
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ("send_at", "kind", "state", "session", "attempts", "reason")
+    list_filter = ("state", "kind")
+    date_hierarchy = "send_at"
+
+
+@admin.register(TextMessage)
+class TextMessageAdmin(ReadOnlyAdmin):
+    list_display = ("at", "direction", "purpose", "patient", "delivery_status")
+    list_filter = ("direction", "purpose")
+    date_hierarchy = "at"
+    raw_id_fields = ("patient", "reminder", "session")
+
+
+@admin.register(RemsForm)
+class RemsFormAdmin(ReadOnlyAdmin):
+    list_display = ("session", "status", "submitted_at", "confirmation_number")
+    list_filter = ("status",)
+
+
+@admin.register(WorkItem)
+class WorkItemAdmin(ReadOnlyAdmin):
+    list_display = ("opened_at", "kind", "patient", "location", "closed_at", "assigned_to")
+    list_filter = ("kind", "location", ("closed_at", admin.EmptyFieldListFilter))
+    raw_id_fields = ("patient", "course", "session")

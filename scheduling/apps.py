@@ -11,3 +11,8 @@ class SchedulingConfig(AppConfig):
         from scheduling import selectors
 
         register_session_source(selectors.SessionSourceForCourses())
+
+        from patients.services import on_text_consent_change
+        from scheduling.reminders import text_consent_changed
+
+        on_text_consent_change(text_consent_changed)

@@ -122,3 +122,21 @@ def start_live_sessions(site, clinician) -> int:
         started += 1
     return started
 
+
+
+def bring_reminders_forward(*, count: int = 3) -> int:
+    """Make a few upcoming reminders due within the first minutes of `make run`, so texts visibly arrive.
+
+    Only sessions still more than an hour away are touched, so the reminders
+    pass the send-time checks; the rest keep their planned times.
+    """
+    from scheduling.models import Reminder, ReminderState
+
+    now = timezone.now()
+    upcoming = list(Reminder.objects.filter(state=ReminderState.PENDING, send_at__gt=now + timedelta(minutes=5),
+                                            session__start__gt=now + timedelta(hours=2),
+                                            session__patient__sms_consent=True)
+                    .order_by("session__start").values_list("id", flat=True)[:count])
+    for minutes, reminder_id in enumerate(upcoming, start=1):
+        Reminder.objects.filter(pk=reminder_id).update(send_at=now + timedelta(minutes=minutes))
+    return len(upcoming)

@@ -16,6 +16,7 @@ from clinic.errors import Conflict, Invalid, NotAllowed
 from clinic.roles import CLINICIAN, MANAGER, has_role
 from patients.models import MEDICINE_FIELDS, Patient
 from scheduling.models import RemsForm, RemsFormStatus, Session, Severity, VitalsKind
+from scheduling.tasks import refresh_course_worklist_on_commit
 
 MINIMUM_MONITORING_MINUTES = 120
 
@@ -143,6 +144,7 @@ def submit_form(*, by, form: RemsForm, confirmation_number: str) -> RemsForm:
     form.submitted_content = content
     form.missing = []
     form.save()
+    refresh_course_worklist_on_commit(session.course_id)
     return form
 
 

@@ -184,6 +184,7 @@ def book_session(*, by, course: TreatmentCourse, chair: Chair, start: datetime, 
             session.save()
     except IntegrityError as error:
         raise _conflict_from_integrity_error(error) from None
+    _after_booking_change(session, "booked")
     return session
 
 
@@ -215,6 +216,7 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
     assigned = _assign_clinician(location=location, start=start, end=end,
                                  clinician=clinician or locked.clinician, exclude_session_id=locked.pk)
     locked.rescheduled_from = locked.start
+    locked.revision += 1
     locked.chair, locked.location, locked.clinician = chair, location, assigned
     locked.start, locked.end, locked.occupied_until = start, end, occupied_until
     locked.local_date = location.local_date(start)
@@ -227,6 +229,7 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
             locked.save()
     except IntegrityError as error:
         raise _conflict_from_integrity_error(error) from None
+    _after_booking_change(locked, "moved")
     return locked
 
 
@@ -241,6 +244,7 @@ def cancel_session(*, by, session: Session, reason: str, now: datetime | None = 
                        code="invalid_state", extra={"status": locked.status})
     locked.cancel(by=by, reason=reason.strip(), now=now)
     locked.save()
+    _after_booking_change(locked, "cancelled")
     return locked
 
 
@@ -256,6 +260,7 @@ def mark_no_show(*, by, session: Session, now: datetime | None = None) -> Sessio
         raise Conflict("A session can be marked as a no-show only after its start time.", code="not_started")
     locked.mark_no_show(now=now)
     locked.save()
+    _after_booking_change(locked, "no_show")
     return locked
 
 
@@ -290,3 +295,12 @@ def record_past_session(*, by, course: TreatmentCourse, day: date, location: Loc
     except IntegrityError as error:
         raise _conflict_from_integrity_error(error) from None
     return session
+
+
+def _after_booking_change(session: Session, change: str) -> None:
+    """Reminders follow the booking in the same transaction; the course's worklist items follow on commit."""
+    from scheduling import reminders
+    from scheduling.tasks import refresh_course_worklist_on_commit
+
+    reminders.booking_changed(session, change=change)
+    refresh_course_worklist_on_commit(session.course_id)

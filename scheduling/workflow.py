@@ -29,6 +29,7 @@ from scheduling.models import (
     VitalSigns,
     VitalsKind,
 )
+from scheduling.tasks import refresh_course_worklist_on_commit
 
 # IV dosing limits a typing error cannot pass.
 WEIGHT_KG_LIMITS = (Decimal("25"), Decimal("350"))
@@ -365,4 +366,5 @@ def discharge(*, by, session: Session, resolution_attested: bool, driver: str,
     if session.course.modality == Modality.ESKETAMINE_NASAL:
         rems.refresh_form(session)
     complete_course_if_finished(course=session.course)
+    refresh_course_worklist_on_commit(session.course_id)
     return session

@@ -1,6 +1,22 @@
 """Scheduling models, one module per concept; imported here so Django finds them."""
 
 from scheduling.models.charting import VITAL_LIMITS, Assessment, Dose, Respiratory, Severity, VitalSigns, VitalsKind
+from scheduling.models.messaging import (
+    FORBIDDEN_WORDS,
+    KIND_PRIORITY,
+    OPEN_REMINDER_STATES,
+    OUTREACH_PRIORITY,
+    Direction,
+    MessagePurpose,
+    Outreach,
+    Reminder,
+    ReminderKind,
+    ReminderPolicy,
+    ReminderState,
+    TextMessage,
+    forbidden_words_in,
+    validate_template,
+)
 from scheduling.models.outcomes import SessionMeasure
 from scheduling.models.rems import RemsForm, RemsFormQuerySet, RemsFormStatus
 from scheduling.models.sessions import (
@@ -14,8 +30,12 @@ from scheduling.models.sessions import (
     TsTzRange,
 )
 from scheduling.models.sites import Chair, Closure, Location, LocationQuerySet, OpeningHours
+from scheduling.models.worklist import COMPUTED_KINDS, URGENCY, WorkItem, WorkItemQuerySet, WorkKind
 
 __all__ = [
+    "FORBIDDEN_WORDS", "KIND_PRIORITY", "OPEN_REMINDER_STATES", "OUTREACH_PRIORITY", "Direction", "MessagePurpose",
+    "Outreach", "Reminder", "ReminderKind", "ReminderPolicy", "ReminderState", "TextMessage", "forbidden_words_in",
+    "validate_template", "COMPUTED_KINDS", "URGENCY", "WorkItem", "WorkItemQuerySet", "WorkKind",
     "VITAL_LIMITS", "Assessment", "Dose", "Respiratory", "Severity", "VitalSigns", "VitalsKind",
     "RemsForm", "RemsFormQuerySet", "RemsFormStatus", "SessionMeasure",
     "RELEASED_STATUSES", "STANDING", "UPCOMING_STATUSES", "CalendarFeed", "Chair", "Closure", "Location",

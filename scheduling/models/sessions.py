@@ -92,6 +92,9 @@ class Session(models.Model):
     late_cancel = models.BooleanField(default=False)
     no_show_at = models.DateTimeField(null=True, blank=True)
     rescheduled_from = models.DateTimeField(null=True, blank=True)
+    # Bumped by every move: reminders belong to one revision, so a moved
+    # session gets fresh reminders for its new time.
+    revision = models.PositiveIntegerField(default=0)
 
     # Check-in: the pre-visit checklist as the patient answered it.
     checked_in_at = models.DateTimeField(null=True, blank=True)

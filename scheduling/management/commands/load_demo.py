@@ -8,7 +8,7 @@ from clinic.roles import CLINICIAN, FRONT_DESK
 from patients.demo import create_demo_patients
 from protocols.demo import create_demo_courses
 from scheduling.demo import EXTRA_CLINICIANS, create_demo_sessions, create_demo_sites
-from scheduling.demo_charting import chart_recent_sessions, start_live_sessions
+from scheduling.demo_charting import bring_reminders_forward, chart_recent_sessions, start_live_sessions
 from scheduling.demo_measures import create_demo_measures
 
 
@@ -25,9 +25,11 @@ class Command(BaseCommand):
         charted = chart_recent_sessions(users[CLINICIAN])
         measures = create_demo_measures(list(courses), by=users[CLINICIAN])
         live = start_live_sessions(sites[0], users[CLINICIAN])
+        texts_soon = bring_reminders_forward()
         self.stdout.write(self.style.SUCCESS(
             f"Demo data ready: {len(patients)} patients, {len(sites)} sites, {len(courses)} courses, "
-            f"{sessions} new sessions, {charted} charts, {measures} PHQ-9s, {live} sessions under way now."
+            f"{sessions} new sessions, {charted} charts, {measures} PHQ-9s, {live} sessions under way now, "
+            f"{texts_soon} reminders due in the next few minutes (see /outbox/)."
         ))
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for username, _first, _last, role in DEMO_USERS:

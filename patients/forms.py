@@ -1,0 +1,76 @@
+"""The patient form of the web pages: it reads and types what was typed, nothing more.
+
+The rules (required names, age, phone format, consent needs a phone, REMS
+needs both date and ID) live in ``Patient.clean()`` and run inside
+``services.create_patient`` / ``update_patient``, exactly as for the API; the
+view puts the service's ``ValidationError`` back on these fields, so both
+doors give the same words.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, Patient
+
+IDENTITY_FIELDS = ("first_name", "last_name", "preferred_name", "date_of_birth", "sex")
+CONTACT_FIELDS = ("phone", "email", "sms_consent", "sms_consent_method")
+REMS_FIELDS = ("rems_enrolled_on", "rems_patient_id")
+EMERGENCY_FIELDS = ("emergency_contact_name", "emergency_contact_phone")
+FORM_FIELDS = (*IDENTITY_FIELDS, *CONTACT_FIELDS, "diagnosis", *SCREENING_FIELDS, *MEDICINE_FIELDS, *REMS_FIELDS,
+               *EMERGENCY_FIELDS, "notes")
+
+# Clearer words than the model's field names where those read oddly on a form.
+LABELS = {
+    "phone": "Mobile phone",
+    "sms_consent": "Consents to text messages (reminders)",
+    "sms_consent_method": "How consent was given",
+    "preferred_name": "Preferred name (optional)",
+}
+
+# Fields the model may leave blank in the form: their "required" message comes
+# from Patient.clean(), the API's wording, not from the form.
+_CHECKED_BY_THE_MODEL = ("first_name", "last_name")
+
+
+class PatientForm(forms.Form):
+    """Every field staff edit on a patient record, grouped for the page's fieldsets."""
+
+    fieldsets = (
+        ("Identity", IDENTITY_FIELDS),
+        ("Contact and text messages", CONTACT_FIELDS),
+        ("Diagnosis and screening", ("diagnosis", *SCREENING_FIELDS)),
+        ("Medicines (for the REMS form)", MEDICINE_FIELDS),
+        ("REMS enrolment", REMS_FIELDS),
+        ("Emergency contact", EMERGENCY_FIELDS),
+        ("Notes", ("notes",)),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(forms.fields_for_model(
+            Patient, fields=FORM_FIELDS,
+            widgets={
+                "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                "rems_enrolled_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+                "emergency_contact_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+                "notes": forms.Textarea(attrs={"rows": 3}),
+            },
+            labels=LABELS,
+        ))
+        for name in _CHECKED_BY_THE_MODEL:
+            self.fields[name].required = False
+        for name, field in self.fields.items():
+            field.label = (field.label or name)[:1].upper() + (field.label or name)[1:]
+
+    def groups(self):
+        """The fieldsets as (legend, bound fields) for the template."""
+        return [(legend, [self[name] for name in names]) for legend, names in self.fieldsets]
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Put a service's ``ValidationError`` (from ``Patient.clean()``) on the fields it names."""
+        details = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+        for name, messages in details.items():
+            self.add_error(name if name in self.fields else None, messages)

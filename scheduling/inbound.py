@@ -1,0 +1,427 @@
+"""Patients' replies to texts, and the provider's delivery reports.
+
+``handle_inbound`` acts on a reply (DOMAIN.md "Reminder texts"):
+
+- the STOP words opt the patient out at once and void every reminder still to go;
+- START (and YES while opted out) opts back in and plans reminders again;
+- HELP answers with the clinic's name and phone;
+- C or YES confirms the next visit; R asks the front desk for a new time;
+- anything else becomes a worklist item for a person to read.
+
+A provider retries a webhook it thinks failed, so a reply is recorded once per
+provider message id (a unique constraint on TextMessage) and a second delivery
+does nothing. The state changes are one transaction; the answering text, when
+there is one, is sent only after that transaction, so a rolled-back or
+duplicate delivery never texts the patient.
+
+Phone numbers are personal data: logs name a number by its last four digits.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Min, Q
+from django.utils import timezone
+
+from clinic import sms
+from clinic.models import OutboxMessage
+from clinic.phones import InvalidPhone, to_e164
+from patients.models import ConsentMethod, Patient
+from scheduling import reminders
+from scheduling.models import (
+    OPEN_REMINDER_STATES,
+    UPCOMING_STATUSES,
+    URGENCY,
+    Direction,
+    Location,
+    MessagePurpose,
+    Outreach,
+    Reminder,
+    ReminderState,
+    Session,
+    SessionStatus,
+    TextMessage,
+    WorkItem,
+    WorkKind,
+    forbidden_words_in,
+)
+
+logger = logging.getLogger(__name__)
+
+# Opt-out words (CTIA and the FCC's 2024 revocation rule), matched on the first word, any case.
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "REVOKE", "OPTOUT"})
+START_WORDS = frozenset({"START"})
+HELP_WORDS = frozenset({"HELP"})
+CONFIRM_WORDS = frozenset({"C", "YES"})
+RESCHEDULE_WORDS = frozenset({"R"})
+
+OPT_OUT_TEXT = ("{clinic}: you are unsubscribed and will receive no more texts from us. "
+                "Reply START to subscribe again. Questions: {phone}")
+OPT_IN_TEXT = ("{clinic}: you are subscribed to visit reminders again. "
+               "Reply STOP to opt out, HELP for help.")
+HELP_TEXT = ("{clinic}: visit reminders. For help call {phone}. "
+             "Reply C to confirm a visit, R for a new time, STOP to opt out.")
+# Every text this module can send (a test checks none names a treatment or diagnosis).
+REPLY_TEXTS = (OPT_OUT_TEXT, OPT_IN_TEXT, HELP_TEXT)
+
+SESSION_SUBJECT = "session:{}"
+PATIENT_SUBJECT = "patient:{}"
+MESSAGE_SUBJECT = "message:{}"
+
+
+class Outcome(models.TextChoices):
+    UNKNOWN_NUMBER = "unknown_number", "Unknown number: ignored"  # no current patient has this number
+    OPTED_OUT = "opted_out", "Opted out"  # a STOP word
+    OPTED_IN = "opted_in", "Opted in again"  # START, or YES while opted out
+    HELP = "help", "Answered HELP"
+    CONFIRMED = "confirmed", "Confirmed the next visit"  # C or YES
+    RESCHEDULE_REQUESTED = "reschedule_requested", "Asked for a new time"  # R
+    NEEDS_ATTENTION = "needs_attention", "Needs a person"  # anything the system could not act on
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    """What a reply did. ``duplicate`` is True when the provider delivered it before and nothing was done now."""
+
+    outcome: str
+    patient_id: int | None = None
+    message_id: int | None = None
+    session_id: int | None = None
+    work_item_id: int | None = None
+    duplicate: bool = False
+
+    @property
+    def label(self) -> str:
+        return Outcome(self.outcome).label
+
+    def as_dict(self) -> dict:
+        return {"outcome": self.outcome, "label": self.label, "patient": self.patient_id,
+                "message": self.message_id, "session": self.session_id, "work_item": self.work_item_id,
+                "duplicate": self.duplicate}
+
+
+@dataclass(frozen=True)
+class _Reply:
+    body: str
+    purpose: str
+
+
+def last4(phone: str) -> str:
+    """How logs name a phone number: its last four digits only."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    return f"…{digits[-4:]}" if digits else "(none)"
+
+
+def keyword_of(body: str) -> str:
+    """The reply's first word, upper-cased, without surrounding punctuation ("yes!" -> "YES")."""
+    words = (body or "").strip().split(maxsplit=1)
+    return words[0].strip(".,!?;:'\"()").upper() if words else ""
+
+
+def reply_text(template: str) -> str:
+    return template.format(clinic=settings.CLINIC_NAME, phone=settings.CLINIC_PHONE)
+
+
+# --- replies -----------------------------------------------------------------------------------------
+
+
+def handle_inbound(*, from_phone: str, to_phone: str, body: str, provider_id: str,
+                   now: datetime | None = None) -> InboundResult:
+    """Record a patient's text and act on it; a second delivery of ``provider_id`` does nothing.
+
+    A text from a number no current patient has is logged (last four digits)
+    and ignored: nothing is recorded. When several current patients share the
+    number, the one with the next upcoming visit is meant. ``to_phone`` (the
+    clinic's number) is not used while the clinic texts from one number.
+    Returns what was done.
+    """
+    provider_id = (provider_id or "")[:64]
+    if not provider_id:
+        raise ValueError("an inbound text needs the provider's message id")
+    now = now or timezone.now()
+    body = body or ""
+    earlier = TextMessage.objects.filter(provider_id=provider_id, direction=Direction.INBOUND).first()
+    if earlier is not None:
+        return _replay(earlier)
+    try:
+        phone = to_e164(from_phone)
+    except InvalidPhone:
+        phone = ""
+    reply = None
+    with transaction.atomic():
+        patient = _patient_for(phone, now) if phone else None
+        if patient is None:
+            logger.info("text from unknown number %s ignored", last4(from_phone))
+            return InboundResult(outcome=Outcome.UNKNOWN_NUMBER)
+        # Serialise replies from one patient (a STOP racing a START, two C's).
+        patient = Patient.objects.select_for_update().get(pk=patient.pk)
+        try:
+            with transaction.atomic():
+                message = TextMessage.objects.create(
+                    patient=patient, direction=Direction.INBOUND, purpose=MessagePurpose.REPLY, phone=phone,
+                    body=body[:1600], provider_id=provider_id, delivery_status="received", at=now)
+        except IntegrityError:
+            # The same delivery, racing us, committed first: it has acted.
+            return _replay(TextMessage.objects.get(provider_id=provider_id, direction=Direction.INBOUND))
+        result, reply = _act(patient, message, now)
+    logger.info("text %s from %s: %s", message.pk, last4(phone), result.outcome)
+    if reply is not None:
+        send_reply(patient=patient, phone=phone, reply_body=reply.body, purpose=reply.purpose)
+    return result
+
+
+def _patient_for(phone: str, now: datetime) -> Patient | None:
+    """The current patient with this number; when several share it, the one whose next visit comes first."""
+    return (Patient.objects.current().filter(phone=phone)
+            .annotate(next_start=Min("sessions__start", filter=Q(sessions__status__in=UPCOMING_STATUSES,
+                                                                   sessions__start__gt=now)))
+            .order_by(F("next_start").asc(nulls_last=True), "id").first())
+
+
+def _next_session(patient: Patient, now: datetime, *, lock: bool = False) -> Session | None:
+    sessions = Session.objects.filter(patient=patient, status__in=UPCOMING_STATUSES, start__gt=now)
+    if lock:
+        sessions = sessions.select_for_update(of=("self",))
+    return sessions.select_related("location").order_by("start", "id").first()
+
+
+def _act(patient: Patient, message: TextMessage, now: datetime) -> tuple[InboundResult, _Reply | None]:
+    keyword = keyword_of(message.body)
+    if keyword in STOP_WORDS:
+        return _opt_out(patient, message, now)
+    if keyword in START_WORDS or (keyword == "YES" and patient.sms_opted_out_at is not None):
+        return _opt_in(patient, message, now), _Reply(reply_text(OPT_IN_TEXT), MessagePurpose.CONFIRMATION)
+    if keyword in HELP_WORDS:
+        if patient.sms_opted_out_at is not None:
+            # The opt-out confirmation was the last text they may get: a person calls instead.
+            item = _needs_attention(patient, message, now, note="Asked for HELP while opted out of texts.")
+            return _result(Outcome.NEEDS_ATTENTION, message, item=item), None
+        return _result(Outcome.HELP, message), _Reply(reply_text(HELP_TEXT), MessagePurpose.HELP)
+    if keyword in CONFIRM_WORDS:
+        return _confirm_next(patient, message, now), None
+    if keyword in RESCHEDULE_WORDS:
+        return _ask_reschedule(patient, message, now), None
+    item = _needs_attention(patient, message, now)
+    return _result(Outcome.NEEDS_ATTENTION, message, item=item), None
+
+
+def _result(outcome: str, message: TextMessage, *, session: Session | None = None,
+            item: WorkItem | None = None) -> InboundResult:
+    return InboundResult(outcome=outcome, patient_id=message.patient_id, message_id=message.pk,
+                         session_id=session.pk if session else None, work_item_id=item.pk if item else None)
+
+
+def _opt_out(patient: Patient, message: TextMessage, now: datetime) -> tuple[InboundResult, _Reply | None]:
+    """Opt out at once; only the first STOP gets the confirmation, the one text allowed after it."""
+    first_time = patient.sms_opted_out_at is None
+    if first_time:
+        patient.sms_opted_out_at = now
+        patient.save(update_fields=["sms_opted_out_at", "updated_at"])
+    reminders.void_patient_reminders(patient.pk, reason="patient opted out")
+    Outreach.objects.filter(patient=patient, state__in=OPEN_REMINDER_STATES).update(
+        state=ReminderState.VOID, reason="patient opted out")
+    item = None
+    if len(message.body.split()) > 1:
+        # "Cancel my Tuesday visit" opts out by law, but a person should read the rest.
+        item = _needs_attention(patient, message, now, note="Opted out of texts with this message.")
+    reply = _Reply(reply_text(OPT_OUT_TEXT), MessagePurpose.CONFIRMATION) if first_time else None
+    return _result(Outcome.OPTED_OUT, message, item=item), reply
+
+
+def _opt_in(patient: Patient, message: TextMessage, now: datetime) -> InboundResult:
+    """Clear the opt-out (a START is also consent when none was recorded) and plan reminders again."""
+    patient.sms_opted_out_at = None
+    fields = ["sms_opted_out_at", "updated_at"]
+    if not patient.sms_consent:
+        patient.sms_consent, patient.sms_consent_at = True, now
+        patient.sms_consent_method = ConsentMethod.TEXT_REPLY
+        fields += ["sms_consent", "sms_consent_at", "sms_consent_method"]
+    patient.save(update_fields=fields)
+    reminders.replan_patient_reminders(patient.pk)
+    return _result(Outcome.OPTED_IN, message)
+
+
+def _confirm_next(patient: Patient, message: TextMessage, now: datetime) -> InboundResult:
+    """Confirm the next upcoming visit and close its "unconfirmed for tomorrow" item."""
+    session = _next_session(patient, now, lock=True)
+    if session is None:
+        item = _needs_attention(patient, message, now, note="Replied to confirm, but no upcoming visit is booked.")
+        return _result(Outcome.NEEDS_ATTENTION, message, item=item)
+    if session.status == SessionStatus.BOOKED:
+        session.status, session.confirmed_at = SessionStatus.CONFIRMED, now
+        session.save(update_fields=["status", "confirmed_at"])
+    WorkItem.objects.open().filter(kind=WorkKind.UNCONFIRMED_TOMORROW).filter(
+        Q(session=session) | Q(subject=SESSION_SUBJECT.format(session.pk))
+    ).update(closed_at=now, resolution="confirmed by text")
+    message.session = session
+    message.save(update_fields=["session"])
+    return _result(Outcome.CONFIRMED, message, session=session)
+
+
+def _ask_reschedule(patient: Patient, message: TextMessage, now: datetime) -> InboundResult:
+    """Open (or add to) the front desk's "asked for a new time" item for the next visit."""
+    session = _next_session(patient, now)
+    subject = (SESSION_SUBJECT.format(session.pk) if session
+               else PATIENT_SUBJECT.format(patient.pk))
+    item = _open_item(WorkKind.RESCHEDULE_REQUEST, subject, patient=patient, session=session, now=now,
+                      detail=f"Replied: {message.body.strip()}")
+    if session is not None:
+        message.session = session
+        message.save(update_fields=["session"])
+    return _result(Outcome.RESCHEDULE_REQUESTED, message, session=session, item=item)
+
+
+def _needs_attention(patient: Patient, message: TextMessage, now: datetime, *, note: str = "") -> WorkItem:
+    text = message.body.strip() or "(an empty text)"
+    detail = f"{note} Replied: {text}" if note else f"Replied: {text}"
+    return _open_item(WorkKind.REPLY_NEEDS_ATTENTION, MESSAGE_SUBJECT.format(message.pk), patient=patient,
+                      session=_next_session(patient, now), now=now, detail=detail)
+
+
+def _open_item(kind: str, subject: str, *, patient: Patient, session: Session | None, now: datetime,
+               detail: str) -> WorkItem:
+    """The open item of ``kind`` about ``subject``, created if none is open; a new text is added to it."""
+    item, created = WorkItem.objects.open().get_or_create(
+        kind=kind, subject=subject,
+        defaults={"patient": patient, "session": session, "course_id": session.course_id if session else None,
+                  "location_id": session.location_id if session else None, "detail": detail,
+                  "urgency": URGENCY[kind], "due_on": session.local_date if session else None,
+                  "opened_at": now},
+    )
+    if not created and detail not in item.detail:
+        item.detail = f"{item.detail}\n{detail}".strip()
+        item.save(update_fields=["detail"])
+    return item
+
+
+def _replay(message: TextMessage) -> InboundResult:
+    """The result the first delivery of ``message`` had, rebuilt from what it recorded."""
+    keyword = keyword_of(message.body)
+    attention = WorkItem.objects.filter(kind=WorkKind.REPLY_NEEDS_ATTENTION,
+                                        subject=MESSAGE_SUBJECT.format(message.pk)).first()
+    item = attention
+    if keyword in STOP_WORDS:
+        outcome = Outcome.OPTED_OUT
+    elif keyword in START_WORDS:
+        outcome = Outcome.OPTED_IN
+    elif keyword in RESCHEDULE_WORDS:
+        outcome = Outcome.RESCHEDULE_REQUESTED
+        subject = (SESSION_SUBJECT.format(message.session_id) if message.session_id
+                   else PATIENT_SUBJECT.format(message.patient_id))
+        item = WorkItem.objects.filter(kind=WorkKind.RESCHEDULE_REQUEST, subject=subject).order_by(
+            "-opened_at", "-id").first()
+    elif attention is not None:
+        outcome = Outcome.NEEDS_ATTENTION
+    elif keyword in HELP_WORDS:
+        outcome = Outcome.HELP
+    elif keyword in CONFIRM_WORDS and message.session_id:
+        outcome = Outcome.CONFIRMED
+    else:  # YES with no session confirmed and no item opened: it was an opt-in
+        outcome = Outcome.OPTED_IN
+    return InboundResult(outcome=outcome, patient_id=message.patient_id, message_id=message.pk,
+                         session_id=message.session_id, work_item_id=item.pk if item else None, duplicate=True)
+
+
+def send_reply(*, patient: Patient, phone: str, reply_body: str, purpose: str) -> TextMessage | None:
+    """Send an answer to the patient's own text and record it; it does not count toward the caps.
+
+    A provider error is logged and recorded on the message, never raised: the
+    patient's reply has been acted on whatever happens to the answer.
+    """
+    if forbidden_words_in(reply_body):
+        logger.error("reply text not sent: it would name a treatment or diagnosis (check CLINIC_NAME)")
+        return None
+    status, provider_id = "", ""
+    try:
+        result = sms.get_backend().send(to=phone, body=reply_body, status_callback=reminders.status_callback_url())
+        status, provider_id = result.status, result.provider_id
+    except sms.SmsTimeout:
+        logger.warning("reply text to %s: the provider did not answer; it may have been sent", last4(phone))
+        status = "unknown"
+    except sms.SmsError as exc:
+        logger.warning("reply text to %s not sent: %s", last4(phone), type(exc).__name__)
+        status = "not_sent"
+    return TextMessage.objects.create(patient=patient, direction=Direction.OUTBOUND, purpose=purpose,
+                                      counts_toward_caps=False, phone=phone, body=reply_body,
+                                      provider_id=provider_id, delivery_status=status[:20], at=timezone.now())
+
+
+# --- delivery reports ---------------------------------------------------------------------------------
+
+# A provider may report these out of order; an earlier, non-final status never overwrites a final one.
+FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "read", "canceled"})
+NOT_DELIVERED = frozenset({"failed", "undelivered"})
+
+
+def record_delivery_status(*, provider_id: str, status: str, error_code: str = "") -> int:
+    """Record the provider's delivery status on the text it sent; returns how many messages changed.
+
+    A failed or undelivered reminder stays ``sent`` (it left; re-sending
+    blindly could text twice) and its reason says what the carrier reported.
+    """
+    status = (status or "").strip().lower()[:20]
+    if not provider_id or not status:
+        return 0
+    messages = TextMessage.objects.filter(provider_id=provider_id, direction=Direction.OUTBOUND)
+    if status not in FINAL_STATUSES:
+        messages = messages.exclude(delivery_status__in=FINAL_STATUSES)
+    with transaction.atomic():
+        changed = messages.update(delivery_status=status)
+        if status in NOT_DELIVERED:
+            reason = f"the carrier reported the text {status}" + (f" (error {error_code})" if error_code else "")
+            Reminder.objects.filter(provider_id=provider_id).update(reason=reason[:300])
+            Outreach.objects.filter(provider_id=provider_id).update(reason=reason[:300])
+    if not changed:
+        logger.info("delivery status %s for a message we do not know or already settled", status)
+    return changed
+
+
+# --- the outbox (the demo's stand-in for phones) ------------------------------------------------------
+
+
+def simulated_provider_id() -> str:
+    """A message id for a reply typed on the outbox page (real provider ids never start with SIM)."""
+    return f"SIM{uuid.uuid4().hex}"
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An outbox text with the patient it went to and the time at their clinic, when known."""
+
+    message: OutboxMessage
+    patient: Patient | None
+    location: Location | None
+
+    @property
+    def local_at(self) -> datetime | None:
+        return self.location.local(self.message.created_at) if self.location else None
+
+
+def outbox_entries(messages: list[OutboxMessage]) -> list[OutboxEntry]:
+    """Each text with its patient (by the message record, else by number) and location, in three queries."""
+    texts = {text.provider_id: text for text in TextMessage.objects.filter(
+        direction=Direction.OUTBOUND, provider_id__in=[m.provider_id for m in messages]
+    ).select_related("patient", "session__location")}
+    by_phone: dict[str, Patient] = {}
+    unmatched = {m.to for m in messages if getattr(texts.get(m.provider_id), "patient", None) is None}
+    for patient in Patient.objects.current().filter(phone__in=unmatched).order_by("id"):
+        by_phone.setdefault(patient.phone, patient)
+    rows = []
+    for message in messages:
+        text = texts.get(message.provider_id)
+        patient = text.patient if text and text.patient else by_phone.get(message.to)
+        location = text.session.location if text and text.session else None
+        rows.append((message, patient, location))
+    need_location = {patient.pk for _, patient, location in rows if patient and location is None}
+    latest = {session.patient_id: session.location for session in Session.objects.filter(
+        patient_id__in=need_location, location__isnull=False
+    ).select_related("location").order_by("patient_id", "-start").distinct("patient_id")}
+    return [OutboxEntry(message=message, patient=patient,
+                        location=location or (latest.get(patient.pk) if patient else None))
+            for message, patient, location in rows]

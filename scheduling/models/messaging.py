@@ -1,0 +1,222 @@
+"""Texts to and from patients: per-site reminder policy, reminders, and the message log."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+
+import pghistory
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from scheduling.models.sessions import Session
+from scheduling.models.sites import Location
+
+# Words that would disclose a treatment or a diagnosis to whoever sees the
+# patient's phone. A template containing any of them is refused when saved.
+FORBIDDEN_WORDS = (
+    "ketamine", "esketamine", "spravato", "infusion", "depression", "depressive", "suicid", "psychiatr",
+    "bipolar", "ptsd", "nasal spray", "antidepressant", "mental health", "dissociat",
+)
+
+DEFAULT_DAY_BEFORE = ("{clinic}: reminder of your visit {day} at {time}. Please don't eat for 2 hours before, "
+                      "and arrange a ride home: you can't drive until tomorrow. Reply C to confirm, R to ask for "
+                      "a new time, STOP to opt out. Questions: {phone}")
+DEFAULT_SAME_DAY = ("{clinic}: see you today at {time}. Please don't eat for 2 hours before, and arrange a ride "
+                    "home. Reply C to confirm, R for a new time. {phone}")
+DEFAULT_OUTREACH = "It's time to book your next visit at {clinic}: call {phone}."
+PLACEHOLDERS = {"clinic", "phone", "day", "time", "date", "location"}
+
+
+def forbidden_words_in(text: str) -> list[str]:
+    lowered = text.lower()
+    return [word for word in FORBIDDEN_WORDS if word in lowered]
+
+
+def validate_template(text: str) -> None:
+    """Refuse a template that names a drug, treatment or diagnosis, or uses an unknown placeholder."""
+    found = forbidden_words_in(text)
+    if found:
+        raise ValidationError(f"A text must never name a treatment or diagnosis; remove: {', '.join(found)}.")
+    unknown = set(re.findall(r"{(\w*)}", text)) - PLACEHOLDERS
+    if unknown:
+        raise ValidationError(f"Unknown placeholder(s): {', '.join(sorted(unknown))}. "
+                              f"Use: {', '.join(sorted(PLACEHOLDERS))}.")
+
+
+class ReminderPolicy(models.Model):
+    """When and how a site texts its patients (defaults of DOMAIN.md)."""
+
+    location = models.OneToOneField(Location, on_delete=models.CASCADE, related_name="reminder_policy")
+    day_before_enabled = models.BooleanField(default=True)
+    day_before_at = models.TimeField(default=time(17), help_text="Local time, the day before the visit.")
+    same_day_enabled = models.BooleanField(default=True)
+    same_day_hours_before = models.PositiveSmallIntegerField(default=2)
+    quiet_from = models.TimeField(default=time(21), help_text="No texts from this local time...")
+    quiet_until = models.TimeField(default=time(8), help_text="...until this local time.")
+    daily_cap = models.PositiveSmallIntegerField(default=1, help_text="Texts per patient per day (FCC exemption).")
+    weekly_cap = models.PositiveSmallIntegerField(default=3, help_text="Texts per patient per 7 days.")
+    min_lead_minutes = models.PositiveSmallIntegerField(
+        default=60, help_text="A reminder is never sent when the visit is closer than this."
+    )
+    day_before_template = models.TextField(default=DEFAULT_DAY_BEFORE, validators=[validate_template])
+    same_day_template = models.TextField(default=DEFAULT_SAME_DAY, validators=[validate_template])
+    outreach_template = models.TextField(default=DEFAULT_OUTREACH, validators=[validate_template])
+
+    class Meta:
+        verbose_name_plural = "reminder policies"
+        constraints = [
+            models.CheckConstraint(condition=Q(daily_cap__gte=1, weekly_cap__gte=1), name="reminder_caps_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder policy of {self.location}"
+
+    @classmethod
+    def for_location(cls, location: Location) -> ReminderPolicy:
+        """The site's policy; the defaults (unsaved) when a manager has not set one."""
+        try:
+            return location.reminder_policy
+        except cls.DoesNotExist:
+            return cls(location=location)
+
+    def in_quiet_hours(self, clock: time) -> bool:
+        if self.quiet_from > self.quiet_until:  # spans midnight, e.g. 21:00-08:00
+            return clock >= self.quiet_from or clock < self.quiet_until
+        return self.quiet_from <= clock < self.quiet_until
+
+
+class ReminderKind(models.TextChoices):
+    DAY_BEFORE = "day_before", "Day before"  # the main reminder: time to arrange a ride
+    SAME_DAY = "same_day", "Same day"  # a nudge a couple of hours before
+
+
+# When a cap would be exceeded, the lower-priority text is the one skipped.
+KIND_PRIORITY = {ReminderKind.DAY_BEFORE: 2, ReminderKind.SAME_DAY: 1}
+OUTREACH_PRIORITY = 0
+
+
+class ReminderState(models.TextChoices):
+    PENDING = "pending", "Pending"  # waiting for its send time
+    QUEUED = "queued", "Queued"  # claimed by the sweep, a send task is on its way
+    SENDING = "sending", "Sending"  # a worker holds it and may be talking to the provider
+    SENT = "sent", "Sent"  # the provider accepted it
+    FAILED = "failed", "Failed"  # permanently refused (opted out, invalid number, retries used up)
+    UNKNOWN = "unknown", "Unknown"  # the provider may or may not have sent it: a person must check
+    SKIPPED = "skipped", "Skipped"  # deliberately not sent (quiet hours, caps, too late, no consent)
+    VOID = "void", "Void"  # the session was cancelled or moved, or the patient opted out
+
+
+OPEN_REMINDER_STATES = (ReminderState.PENDING, ReminderState.QUEUED)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Reminder(models.Model):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=12, choices=ReminderKind.choices)
+    priority = models.PositiveSmallIntegerField(default=1)
+    send_at = models.DateTimeField()
+    # The start and revision the reminder was planned for: a moved session's reminder is stale.
+    session_start = models.DateTimeField()
+    revision = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set, and committed, just before the provider is called: a worker that died
+    # after this point may have sent the text, so its reminder becomes "unknown".
+    provider_called_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    body = models.TextField(blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["send_at", "id"]
+        constraints = [
+            # Exactly one reminder of each kind per session (and per move of it), whatever the races.
+            models.UniqueConstraint(fields=["session", "kind", "revision"], name="one_reminder_per_session_and_kind"),
+        ]
+        indexes = [
+            models.Index(fields=["send_at"], condition=Q(state="pending"), name="reminder_pending_due"),
+            models.Index(fields=["state", "claimed_at"], name="reminder_state_claimed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} reminder for session {self.session_id} ({self.state})"
+
+
+class Direction(models.TextChoices):
+    OUTBOUND = "outbound", "To the patient"
+    INBOUND = "inbound", "From the patient"
+
+
+class MessagePurpose(models.TextChoices):
+    REMINDER = "reminder", "Reminder"
+    OUTREACH = "outreach", "Due-visit outreach"
+    HELP = "help", "Answer to HELP"
+    CONFIRMATION = "confirmation", "Opt-out / opt-in confirmation"
+    REPLY = "reply", "Patient's reply"
+
+
+class TextMessage(models.Model):
+    """Every text sent or received, for the patient's message history and the caps."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="text_messages",
+                                null=True, blank=True)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    purpose = models.CharField(max_length=14, choices=MessagePurpose.choices)
+    counts_toward_caps = models.BooleanField(
+        default=False, help_text="Reminders and outreach count; answers to the patient's own texts do not."
+    )
+    phone = models.CharField(max_length=20)
+    body = models.TextField()
+    provider_id = models.CharField(max_length=64, blank=True)
+    delivery_status = models.CharField(max_length=20, blank=True)
+    reminder = models.ForeignKey(Reminder, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
+    session = models.ForeignKey(Session, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            # A provider retrying a webhook must not record (or act on) a reply twice.
+            models.UniqueConstraint(fields=["provider_id", "direction"], condition=~Q(provider_id=""),
+                                    name="one_message_per_provider_id"),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "direction", "at"], name="message_patient_dir_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Outreach(models.Model):
+    """A due-visit text planned for a patient whose next visit is due and not booked."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="outreach")
+    course = models.ForeignKey("protocols.TreatmentCourse", on_delete=models.CASCADE, related_name="outreach")
+    state = models.CharField(max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING)
+    send_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    provider_called_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["send_at", "id"]
+        constraints = [
+            # At most one outreach waiting per course at a time; the weekly limit is checked on creation.
+            models.UniqueConstraint(fields=["course"], condition=Q(state__in=["pending", "queued", "sending"]),
+                                    name="one_open_outreach_per_course"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Outreach to patient {self.patient_id} ({self.state})"

@@ -1,0 +1,153 @@
+"""The front desk's web pages: the day board, the patient page, booking by protocol, the worklist.
+
+Views here parse what the browser sent, call one service or selector, and
+render. Every refusal is a ``ClinicError`` from a service, shown with the
+same words the API gives (``error.detail``) and, where the error names a
+field, beside that field. Times are shown and read as wall-clock time at the
+session's location.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from clinic.errors import ClinicError, Invalid
+from protocols import due
+from scheduling.availability import Slot
+from scheduling.models import Chair, Location
+
+# ``find_slots`` returns every free chair at every 15-minute start; pages offer a spread of them
+# instead (one chair per start time, a few times a day set apart, a few days), so the search is
+# asked for many and the spread picked here.
+SLOTS_SEARCHED = 3000
+STEP = timedelta(minutes=15)
+TIME_SPACING = timedelta(minutes=90)
+
+
+def local_instant(text: str, location: Location, field: str) -> datetime:
+    """An aware instant from a form value: ``YYYY-MM-DDTHH:MM`` is wall-clock time at ``location``.
+
+    A value with an offset is taken as is. Raises ``Invalid`` naming ``field``
+    for an empty or malformed value, and for a wall-clock time that does not
+    exist (the hour skipped when clocks go forward), with the API's wording.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise Invalid("Choose a date and time.", fields={field: ["Choose a date and time."]})
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid(f"“{text}” is not a date and time.", fields={field: ["Use the format YYYY-MM-DD HH:MM."]}) \
+            from None
+    if value.tzinfo is not None:
+        return value
+    aware = value.replace(tzinfo=location.zone)
+    if aware.astimezone(UTC).astimezone(location.zone).replace(tzinfo=None) != value:
+        message = f"{value:%Y-%m-%d %H:%M} does not exist in {location.time_zone}: the clocks skip that hour."
+        raise Invalid(message, fields={field: [message]})
+    return aware
+
+
+def parse_day(text: str | None, field: str) -> date | None:
+    """A date from a form value (``YYYY-MM-DD``), None when empty; ``Invalid`` naming ``field`` when malformed."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid(f"“{text}” is not a date (YYYY-MM-DD).", fields={field: ["Use the format YYYY-MM-DD."]}) \
+            from None
+
+
+def safe_next(request) -> str | None:
+    """The ``next`` address of the request when it points back into this site, else None."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+        return target
+    return None
+
+
+def day_words(day: date, *, weekday: bool = True) -> str:
+    """``Tue Mar 3`` (or ``Mar 3``): how dates read on every page and in the services' messages."""
+    return f"{day:%a %b} {day.day}" if weekday else f"{day:%b} {day.day}"
+
+
+def window_words(window: due.DueWindow) -> str:
+    """A due window in plain words: ``Session 3 due Tue Mar 12 – Fri Mar 15, target Wed Mar 13``."""
+    if window.earliest == window.latest:
+        span = day_words(window.earliest)
+    else:
+        span = f"{day_words(window.earliest)} – {day_words(window.latest)}"
+    return f"Session {window.number} due {span}, target {day_words(window.target)}"
+
+
+def error_status(error: ClinicError) -> int:
+    """The HTTP status a page answers a refusal with: the same as the API's."""
+    return error.status
+
+
+def first_location_for(user) -> Location | None:
+    """The user's first active location by name, or the first active location when they are on no staff list."""
+    return (user.clinic_locations.filter(active=True).order_by("name").first()
+            or Location.objects.active().order_by("name").first())
+
+
+def chosen_slot(data, *, default_chair: Chair | None) -> tuple[Chair, datetime]:
+    """The chair and start a booking form names: a slot button's ``chair|start``, else ``chair`` and ``start``.
+
+    Raises ``Invalid`` naming the field (``slot``, ``chair`` or ``start``) when
+    the chair is unknown or the time cannot be read.
+    """
+    slot = data.get("slot")
+    if slot:
+        chair_id, _, start_text = slot.partition("|")
+        chair = _chair(chair_id, "slot")
+        return chair, local_instant(start_text, chair.location, "slot")
+    chair = _chair(data.get("chair"), "chair") if data.get("chair") else default_chair
+    if chair is None:
+        raise Invalid("Choose a chair.", fields={"chair": ["Choose a chair."]})
+    return chair, local_instant(data.get("start", ""), chair.location, "start")
+
+
+def _chair(value, field: str) -> Chair:
+    try:
+        return Chair.objects.select_related("location").get(pk=int(value))
+    except (TypeError, ValueError, Chair.DoesNotExist):
+        raise Invalid("That chair does not exist.", fields={field: ["Choose a chair from the list."]}) from None
+
+
+@dataclass(frozen=True)
+class SlotDay:
+    day: date
+    slots: list[tuple[Slot, datetime]]  # each slot with its wall-clock start at its location
+
+
+def spread_slots(slots: list[Slot], *, days: int, per_day: int, spacing: timedelta = TIME_SPACING) -> list[SlotDay]:
+    """A spread of free slots for buttons, grouped by day, days in date order.
+
+    The first ``days`` days in the search's own order (nearest the target
+    first); on each, one chair per location and start time, starts at least
+    ``spacing`` apart, at most ``per_day`` of them.
+    """
+    by_day: dict[date, list] = defaultdict(list)
+    for slot in slots:
+        local = slot.chair.location.local(slot.start).replace(tzinfo=None)
+        by_day[local.date()].append((slot, local))
+    groups = []
+    for day in sorted(list(by_day)[:days]):
+        rows = sorted(by_day[day], key=lambda row: (row[1], row[0].chair.location.name, row[0].chair.name))
+        picked, last_by_site = [], {}
+        for slot, local in rows:
+            previous = last_by_site.get(slot.chair.location_id)
+            if previous is not None and local - previous < max(spacing, STEP):
+                continue
+            picked.append((slot, local))
+            last_by_site[slot.chair.location_id] = local
+        groups.append(SlotDay(day=day, slots=picked[:per_day]))
+    return groups

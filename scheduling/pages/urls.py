@@ -1,0 +1,43 @@
+"""Addresses of the front desk's pages (included at the site root by ``clinic/urls.py``)."""
+
+from datetime import date
+
+from django.urls import path, register_converter
+
+from scheduling.pages import board, booking, patient_page, worklist_page
+
+
+class IsoDateConverter:
+    """``YYYY-MM-DD`` in the path, a ``date`` in the view; an impossible date is a 404."""
+
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value: str) -> date:
+        return date.fromisoformat(value)
+
+    def to_url(self, value: date | str) -> str:
+        return value.isoformat() if isinstance(value, date) else value
+
+
+register_converter(IsoDateConverter, "isodate")
+
+urlpatterns = [
+    path("board/", board.board_start, name="board-start"),
+    path("board/<int:location_id>/", board.board_jump, name="board-jump"),
+    path("board/<int:location_id>/<isodate:day>/", board.board, name="board"),
+    path("board/<int:location_id>/<isodate:day>/body/", board.board_body, name="board-body"),
+    path("sessions/<int:session_id>/", board.session_panel, name="session-panel"),
+    path("sessions/<int:session_id>/reschedule/", board.session_reschedule, name="session-reschedule"),
+    path("sessions/<int:session_id>/cancel/", board.session_cancel, name="session-cancel"),
+    path("sessions/<int:session_id>/no-show/", board.session_no_show, name="session-no-show"),
+    # The patient page shows courses and sessions, so it lives here (patients may not import scheduling);
+    # it is listed before patients/urls.py, whose ``patients:detail`` names the same address.
+    path("patients/<int:patient_id>/", patient_page.patient_page, name="patient-page"),
+    path("patients/<int:patient_id>/start-course/", booking.start_course, name="start-course"),
+    path("courses/<int:course_id>/book/", booking.book_next, name="book-next"),
+    path("courses/<int:course_id>/book-phase/", booking.book_phase, name="book-phase"),
+    path("courses/<int:course_id>/book-phase/preview/", booking.book_phase_preview, name="book-phase-preview"),
+    path("worklist/", worklist_page.worklist, name="worklist"),
+    path("worklist/count/", worklist_page.worklist_count, name="worklist-count"),
+    path("worklist/<int:item_id>/<str:action>/", worklist_page.worklist_action, name="worklist-action"),
+]

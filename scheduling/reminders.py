@@ -1,0 +1,351 @@
+"""Reminder texts, sent exactly once (DESIGN.md invariant 4).
+
+- Booking changes plan or void Reminder rows in the same transaction; one row
+  per (session, kind, revision) under a unique constraint.
+- A beat sweep every minute claims due rows set-based (``FOR UPDATE SKIP
+  LOCKED``, pending -> queued) and enqueues a send task per row on commit.
+- The send task claims the row again with a conditional UPDATE (queued ->
+  sending) and does nothing when that fails, so a redelivered or duplicated
+  task never sends twice.
+- ``provider_called_at`` is committed just before the provider is called: a
+  worker that dies after that point leaves the reminder ``unknown`` for a
+  person to check, never re-sent blindly.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic import sms
+from scheduling.models import (
+    KIND_PRIORITY,
+    OPEN_REMINDER_STATES,
+    Direction,
+    MessagePurpose,
+    Reminder,
+    ReminderKind,
+    ReminderPolicy,
+    ReminderState,
+    Session,
+    SessionStatus,
+    TextMessage,
+)
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 500
+MAX_ATTEMPTS = 5
+# A claim older than this is a worker that died (see ``reap_stuck_reminders``).
+STUCK_AFTER = timedelta(minutes=10)
+
+
+# --- planning ---------------------------------------------------------------------------------------
+
+
+def _nearest_allowed(policy: ReminderPolicy, zone, wanted: datetime, latest: datetime) -> datetime | None:
+    """``wanted`` if outside quiet hours, else the nearest allowed instant not after ``latest``, or None."""
+    local = wanted.astimezone(zone)
+    if not policy.in_quiet_hours(local.time()):
+        return wanted if wanted <= latest else None
+    # The quiet period that contains `wanted`: it began at quiet_from (today or
+    # yesterday) and ends at quiet_until (today or tomorrow).
+    began_day = local.date() if local.time() >= policy.quiet_from else local.date() - timedelta(days=1)
+    quiet_began = datetime.combine(began_day, policy.quiet_from, tzinfo=zone)
+    end_day = began_day + timedelta(days=1) if policy.quiet_from > policy.quiet_until else began_day
+    quiet_ends = datetime.combine(end_day, policy.quiet_until, tzinfo=zone)
+    before = quiet_began - timedelta(minutes=1)
+    candidates = [moment for moment in (before, quiet_ends) if moment <= latest]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda moment: abs((moment - wanted).total_seconds()))
+
+
+def plan_send_time(policy: ReminderPolicy, session: Session, kind: str) -> datetime | None:
+    """When a reminder of ``kind`` goes out for ``session``, or None when it cannot (skipped)."""
+    zone = session.location.zone
+    latest = session.start - timedelta(minutes=policy.min_lead_minutes)
+    if kind == ReminderKind.DAY_BEFORE:
+        wanted = datetime.combine(session.local_date - timedelta(days=1), policy.day_before_at, tzinfo=zone)
+    else:
+        wanted = session.start - timedelta(hours=policy.same_day_hours_before)
+    return _nearest_allowed(policy, zone, wanted, latest)
+
+
+def plan_reminders(session: Session, *, now: datetime | None = None) -> list[Reminder]:
+    """Create this revision's reminders for a booked session (idempotent: existing rows are kept).
+
+    A reminder whose time has already passed at booking (the patient booked
+    after 17:00 for tomorrow) or that cannot fit outside quiet hours is
+    recorded as skipped with the reason, so staff can see why none went out.
+    """
+    now = now or timezone.now()
+    if session.location is None or session.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
+        return []
+    policy = ReminderPolicy.for_location(session.location)
+    enabled = [(ReminderKind.DAY_BEFORE, policy.day_before_enabled), (ReminderKind.SAME_DAY, policy.same_day_enabled)]
+    rows = []
+    for kind, on in enabled:
+        if not on:
+            continue
+        send_at = plan_send_time(policy, session, kind)
+        state, reason = ReminderState.PENDING, ""
+        if send_at is None:
+            state, reason, send_at = ReminderState.SKIPPED, "no allowed time outside quiet hours", now
+        elif send_at < now - timedelta(minutes=1):
+            state, reason = ReminderState.SKIPPED, "booked after this reminder's time"
+        rows.append(Reminder(session=session, kind=kind, priority=KIND_PRIORITY[kind], send_at=send_at,
+                             session_start=session.start, revision=session.revision, state=state, reason=reason))
+    return Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def void_reminders(session: Session, *, reason: str, keep_revision: int | None = None) -> int:
+    """Void the session's reminders that have not gone out (cancel, move, no-show)."""
+    rows = Reminder.objects.filter(session=session, state__in=OPEN_REMINDER_STATES)
+    if keep_revision is not None:
+        rows = rows.exclude(revision=keep_revision)
+    return rows.update(state=ReminderState.VOID, reason=reason)
+
+
+def void_patient_reminders(patient_id: int, *, reason: str) -> int:
+    """Void every reminder of the patient that has not gone out (opt-out, consent withdrawn)."""
+    return Reminder.objects.filter(session__patient_id=patient_id, state__in=OPEN_REMINDER_STATES).update(
+        state=ReminderState.VOID, reason=reason)
+
+
+def replan_patient_reminders(patient_id: int) -> int:
+    """After consent is given again: plan reminders for the patient's upcoming sessions."""
+    now = timezone.now()
+    sessions = Session.objects.filter(patient_id=patient_id, start__gt=now,
+                                      status__in=(SessionStatus.BOOKED, SessionStatus.CONFIRMED)
+                                      ).select_related("location")
+    Reminder.objects.filter(session__in=sessions, state=ReminderState.VOID,
+                            reason__in=("patient opted out", "text consent withdrawn")).delete()
+    return sum(len(plan_reminders(session, now=now)) for session in sessions)
+
+
+def text_consent_changed(patient_id: int, can_receive_texts: bool) -> None:
+    """Consent withdrawn (or number removed): void what has not gone out; consent given: plan again."""
+    if can_receive_texts:
+        replan_patient_reminders(patient_id)
+    else:
+        void_patient_reminders(patient_id, reason="text consent withdrawn")
+
+
+def booking_changed(session: Session, *, change: str) -> None:
+    """Keep reminders in step with a booking change; call inside the booking's transaction."""
+    if change == "booked":
+        plan_reminders(session)
+    elif change == "moved":
+        void_reminders(session, reason="session moved", keep_revision=session.revision)
+        plan_reminders(session)
+    else:
+        void_reminders(session, reason=f"session {change}")
+
+
+# --- the sweep ---------------------------------------------------------------------------------------
+
+
+def claim_due_reminders(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:
+    """Claim due pending reminders (pending -> queued) and enqueue their sends when this commits.
+
+    ``SKIP LOCKED`` lets two sweeps run at once without waiting on or
+    double-claiming each other's rows; each row is claimed by exactly one.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {Reminder._meta.db_table} SET state = %s, claimed_at = %s, updated_at = %s
+                WHERE id IN (
+                    SELECT id FROM {Reminder._meta.db_table}
+                    WHERE state = %s AND send_at <= %s
+                    ORDER BY priority DESC, send_at, id
+                    LIMIT %s
+                    FOR UPDATE SKIP LOCKED
+                )
+                RETURNING id
+                """,
+                [ReminderState.QUEUED, now, now, ReminderState.PENDING, now, limit],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        _enqueue_on_commit(ids)
+    return ids
+
+
+def _enqueue_on_commit(ids: list[int]) -> None:
+    from scheduling.tasks import send_reminder_task
+
+    for reminder_id in ids:
+        # robust: a broker that is down must not undo the claim; the reaper re-enqueues.
+        transaction.on_commit(lambda rid=reminder_id: send_reminder_task.delay(rid), robust=True)
+
+
+def reap_stuck_reminders(*, now: datetime | None = None) -> dict[str, int]:
+    """Recover reminders whose worker or enqueue was lost.
+
+    - ``sending`` with no provider call recorded: the worker died before any
+      text left, so it goes back to ``queued`` and is enqueued again.
+    - ``sending`` after the provider was called: it may have been sent, so it
+      becomes ``unknown`` for a person to check.
+    - ``queued`` for too long (the broker was down): enqueued again; the send
+      task's conditional claim makes a duplicate enqueue harmless.
+    """
+    now = now or timezone.now()
+    cutoff = now - STUCK_AFTER
+    with transaction.atomic():
+        unknown = Reminder.objects.filter(state=ReminderState.SENDING, claimed_at__lt=cutoff,
+                                          provider_called_at__isnull=False).update(
+            state=ReminderState.UNKNOWN, reason="the worker stopped while the provider was being called; "
+                                               "check the provider before sending again")
+        requeue = list(Reminder.objects.filter(state=ReminderState.SENDING, claimed_at__lt=cutoff,
+                                               provider_called_at__isnull=True).values_list("id", flat=True))
+        Reminder.objects.filter(id__in=requeue, state=ReminderState.SENDING).update(
+            state=ReminderState.QUEUED, claimed_at=now)
+        stale_queued = list(Reminder.objects.filter(state=ReminderState.QUEUED, claimed_at__lt=cutoff)
+                            .values_list("id", flat=True))
+        Reminder.objects.filter(id__in=stale_queued).update(claimed_at=now)
+        _enqueue_on_commit(requeue + stale_queued)
+    return {"unknown": unknown, "requeued": len(requeue), "re_enqueued": len(stale_queued)}
+
+
+# --- sending -----------------------------------------------------------------------------------------
+
+
+def _set_state(reminder_id: int, state: str, **fields) -> None:
+    # Only from `sending`: a row a person or the reaper already moved on is left alone.
+    Reminder.objects.filter(pk=reminder_id, state=ReminderState.SENDING).update(state=state, **fields)
+
+
+def claim_for_sending(reminder_id: int) -> bool:
+    """queued -> sending; False when another worker has it or it is no longer queued."""
+    return bool(Reminder.objects.filter(pk=reminder_id, state=ReminderState.QUEUED).update(
+        state=ReminderState.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()))
+
+
+def render(template: str, session: Session) -> str:
+    local = session.location.local(session.start)
+    return template.format(
+        clinic=settings.CLINIC_NAME, phone=settings.CLINIC_PHONE, location=session.location.name,
+        day=f"{local:%A %B} {local.day}", date=f"{local:%b} {local.day}", time=local.strftime("%-I:%M %p"),
+    )
+
+
+def body_for(reminder: Reminder, policy: ReminderPolicy) -> str:
+    template = policy.day_before_template if reminder.kind == ReminderKind.DAY_BEFORE else policy.same_day_template
+    return render(template, reminder.session)
+
+
+def cap_refusal(*, patient_id: int, policy: ReminderPolicy, zone, when: datetime, priority: int,
+                exclude_reminder: int | None = None) -> str | None:
+    """Why a text of ``priority`` may not go to the patient at ``when`` (daily / weekly cap), or None.
+
+    Counts texts already sent and higher-priority reminders still to come, so
+    when a cap would be exceeded it is the lower-priority text that gives way.
+    Days are the patient's local days at the session's location.
+    """
+    day = when.astimezone(zone).date()
+    horizon_start = datetime.combine(day - timedelta(days=6), time(0), tzinfo=zone)
+    horizon_end = datetime.combine(day + timedelta(days=7), time(0), tzinfo=zone)
+    sent_days = [at.astimezone(zone).date() for at in TextMessage.objects.filter(
+        patient_id=patient_id, direction=Direction.OUTBOUND, counts_toward_caps=True,
+        at__gte=horizon_start, at__lt=when + timedelta(seconds=1)).values_list("at", flat=True)]
+    planned_days = [at.astimezone(zone).date() for at in Reminder.objects.filter(
+        session__patient_id=patient_id, state__in=OPEN_REMINDER_STATES, priority__gt=priority,
+        send_at__gte=when, send_at__lt=horizon_end).exclude(pk=exclude_reminder).values_list("send_at", flat=True)]
+    days = sent_days + planned_days
+    if sum(1 for other in days if other == day) + 1 > policy.daily_cap:
+        return f"daily cap of {policy.daily_cap} text(s) reached"
+    for start in (day - timedelta(days=offset) for offset in range(7)):
+        window = [other for other in days if start <= other <= start + timedelta(days=6)]
+        if len(window) + 1 > policy.weekly_cap:
+            return f"weekly cap of {policy.weekly_cap} texts reached"
+    return None
+
+
+def _why_not_send(reminder: Reminder, session: Session, policy: ReminderPolicy, now: datetime) -> tuple[str, str]:
+    """(state, reason) when the reminder must not go out now, else ("", "")."""
+    if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
+        return ReminderState.VOID, f"session {session.status}"
+    if session.revision != reminder.revision or session.start != reminder.session_start:
+        return ReminderState.VOID, "session moved"
+    if session.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
+        return ReminderState.SKIPPED, "the patient has already arrived"
+    if session.start - now < timedelta(minutes=policy.min_lead_minutes):
+        return ReminderState.SKIPPED, f"too late: the visit is less than {policy.min_lead_minutes} minutes away"
+    patient = session.patient
+    if patient.sms_opted_out_at is not None:
+        return ReminderState.FAILED, "the patient opted out of texts"
+    if not patient.phone:
+        return ReminderState.FAILED, "no mobile number on file"
+    if not patient.sms_consent:
+        return ReminderState.SKIPPED, "no text-message consent recorded"
+    if policy.in_quiet_hours(now.astimezone(session.location.zone).time()):
+        return ReminderState.SKIPPED, "it is quiet hours at the patient's clinic"
+    refusal = cap_refusal(patient_id=patient.pk, policy=policy, zone=session.location.zone, when=now,
+                          priority=reminder.priority, exclude_reminder=reminder.pk)
+    if refusal:
+        return ReminderState.SKIPPED, refusal
+    return "", ""
+
+
+def status_callback_url() -> str | None:
+    if not settings.PUBLIC_BASE_URL:
+        return None
+    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("sms-status")
+
+
+def deliver_reminder(reminder_id: int, *, now: datetime | None = None) -> str:
+    """Send one claimed (``sending``) reminder and record the outcome; returns the final state."""
+    now = now or timezone.now()
+    reminder = Reminder.objects.select_related("session__patient", "session__location").get(pk=reminder_id)
+    if reminder.state != ReminderState.SENDING:
+        return reminder.state
+    session = reminder.session
+    policy = ReminderPolicy.for_location(session.location)
+    state, reason = _why_not_send(reminder, session, policy, now)
+    if state:
+        _set_state(reminder_id, state, reason=reason)
+        return state
+    body = body_for(reminder, policy)
+    # Committed before the call: from here on a crash means "maybe sent".
+    Reminder.objects.filter(pk=reminder_id, state=ReminderState.SENDING).update(provider_called_at=now, body=body)
+    try:
+        result = sms.get_backend().send(to=session.patient.phone, body=body, status_callback=status_callback_url())
+    except sms.SmsTimeout as exc:
+        _set_state(reminder_id, ReminderState.UNKNOWN, reason=f"{exc}; check the provider before sending again")
+        return ReminderState.UNKNOWN
+    except sms.PermanentSmsError as exc:
+        _set_state(reminder_id, ReminderState.FAILED, reason=str(exc)[:300])
+        return ReminderState.FAILED
+    except sms.TransientSmsError as exc:
+        if reminder.attempts >= MAX_ATTEMPTS:
+            _set_state(reminder_id, ReminderState.FAILED, reason=f"gave up after {reminder.attempts} tries: {exc}")
+            return ReminderState.FAILED
+        # Nothing left the building: back to pending, a little later each time.
+        retry_at = now + timedelta(minutes=2 ** (reminder.attempts - 1))
+        _set_state(reminder_id, ReminderState.PENDING, send_at=retry_at, provider_called_at=None,
+                   reason=f"retrying: {exc}")
+        return ReminderState.PENDING
+    with transaction.atomic():
+        _set_state(reminder_id, ReminderState.SENT, provider_id=result.provider_id, sent_at=now, reason="")
+        TextMessage.objects.create(patient=session.patient, direction=Direction.OUTBOUND,
+                                   purpose=MessagePurpose.REMINDER, counts_toward_caps=True,
+                                   phone=session.patient.phone, body=body, provider_id=result.provider_id,
+                                   delivery_status=result.status, reminder_id=reminder_id, session=session, at=now)
+    return ReminderState.SENT
+
+
+def send_claimed(reminder_id: int) -> str | None:
+    """The send task's body: claim (queued -> sending) and deliver; None when the claim fails."""
+    if not claim_for_sending(reminder_id):
+        return None
+    return deliver_reminder(reminder_id)
+

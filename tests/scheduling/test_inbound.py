@@ -1,0 +1,550 @@
+"""Patients' replies: the signed webhook, every keyword, idempotency, and delivery reports.
+
+"Now" is Monday 2 March 2026, 09:00 in New York; the patient's visit is on
+Tuesday 3 March at 10:00, so its two reminders (Monday 17:00, Tuesday 08:00)
+are pending when the reply arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from urllib.parse import urlencode
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from twilio.request_validator import RequestValidator
+
+from clinic import sms
+from patients.models import ConsentMethod
+from scheduling import inbound, services
+from scheduling.models import (
+    Direction,
+    MessagePurpose,
+    Reminder,
+    ReminderState,
+    SessionStatus,
+    TextMessage,
+    WorkItem,
+    WorkKind,
+    forbidden_words_in,
+)
+from tests.factories import PatientFactory, UserFactory
+from tests.scheduling.conftest import local
+
+TUESDAY = date(2026, 3, 3)
+INBOUND_URL = "/api/sms/inbound/"
+STATUS_URL = "/api/sms/status/"
+STOP_WORDS = ["STOP", "stopall", "Unsubscribe", "end", "QuIt", "cancel", "Revoke", "optOut"]
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def signed_post(client, path: str, params: dict, *, token: str | None = None, signature: str | None = None):
+    """POST ``params`` form-encoded as the provider does, signed with the auth token unless told otherwise."""
+    if signature is None:
+        signature = RequestValidator(token or settings.TWILIO_AUTH_TOKEN).compute_signature(
+            f"http://testserver{path}", params)
+    headers = {"HTTP_X_TWILIO_SIGNATURE": signature} if signature else {}
+    return client.post(path, urlencode(params), content_type="application/x-www-form-urlencoded", **headers)
+
+
+_sids = iter(range(10_000))
+
+
+def text_in(client, patient_or_phone, body: str, *, sid: str | None = None):
+    phone = getattr(patient_or_phone, "phone", patient_or_phone)
+    params = {"From": phone, "To": "+12125550100", "Body": body, "MessageSid": sid or f"SM{next(_sids):032d}"}
+    return signed_post(client, INBOUND_URL, params)
+
+
+def texts_to(phone: str) -> list[dict]:
+    return [text for text in sms.outbox if text["to"] == phone]
+
+
+@pytest.fixture(autouse=True)
+def locmem_sms(settings):
+    settings.SMS_BACKEND = "locmem"
+    sms.outbox.clear()
+    sms.LocmemBackend.fail_with = []
+    yield sms.outbox
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def booked(esk_course, chair, now):
+    """The course's first visit, Tuesday 10:00, with its two reminders pending."""
+    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+                                    start=local(chair.location, TUESDAY, 10))
+    assert set(session.reminders.values_list("state", flat=True)) == {ReminderState.PENDING}
+    return session
+
+
+@pytest.fixture
+def inbound_log():
+    """The inbound module's log records (pytest's logging plugin is off in CI)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(level=logging.INFO)
+    handler.emit = records.append
+    logger = logging.getLogger("scheduling.inbound")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+# --- the signature ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_reply_signed_with_the_auth_token_is_accepted_with_empty_twiml(client, booked):
+    # given
+    patient = booked.patient
+    # when
+    response = text_in(client, patient, "Thanks, see you")
+    # then
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/xml")
+    assert response.content.decode() == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+    assert TextMessage.objects.filter(patient=patient, direction=Direction.INBOUND).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", ["missing", "wrong token", "tampered body", "garbage"])
+def test_a_reply_without_a_valid_signature_is_refused_and_nothing_is_recorded(client, booked, case):
+    # given
+    params = {"From": booked.patient.phone, "To": "+12125550100", "Body": "STOP", "MessageSid": "SMforged"}
+    validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
+    signature = {
+        "missing": "",
+        "wrong token": RequestValidator("not-the-token").compute_signature(f"http://testserver{INBOUND_URL}", params),
+        "tampered body": validator.compute_signature(f"http://testserver{INBOUND_URL}", {**params, "Body": "C"}),
+        "garbage": "c2lnbmF0dXJl",
+    }[case]
+    # when
+    response = signed_post(client, INBOUND_URL, params, signature=signature)
+    # then
+    assert response.status_code == 403
+    assert response.json()["code"] == "bad_signature"
+    assert not TextMessage.objects.exists()
+    booked.patient.refresh_from_db()
+    assert booked.patient.sms_opted_out_at is None
+    assert set(booked.reminders.values_list("state", flat=True)) == {ReminderState.PENDING}
+
+
+@pytest.mark.django_db
+def test_a_signed_reply_missing_its_message_id_is_a_400(client, booked):
+    # given
+    params = {"From": booked.patient.phone, "To": "+12125550100", "Body": "C"}
+    # when
+    response = signed_post(client, INBOUND_URL, params)
+    # then
+    assert response.status_code == 400
+    assert "MessageSid" in response.json()["fields"]
+    assert not TextMessage.objects.exists()
+
+
+# --- STOP, START, HELP --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("word", STOP_WORDS)
+def test_each_stop_word_opts_out_at_once_and_voids_pending_reminders(client, booked, now, word):
+    # given
+    patient = booked.patient
+    # when
+    response = text_in(client, patient, f"  {word} ")
+    # then
+    assert response.status_code == 200
+    patient.refresh_from_db()
+    assert patient.sms_opted_out_at == now
+    assert not patient.can_receive_texts
+    assert {(r.state, r.reason) for r in booked.reminders.all()} == {(ReminderState.VOID, "patient opted out")}
+    [confirmation] = texts_to(patient.phone)
+    assert "no more texts" in confirmation["body"] and "START" in confirmation["body"]
+    sent = TextMessage.objects.get(direction=Direction.OUTBOUND, patient=patient)
+    assert (sent.purpose, sent.counts_toward_caps) == (MessagePurpose.CONFIRMATION, False)
+
+
+@pytest.mark.django_db
+def test_a_second_stop_sends_no_second_confirmation(client, booked, now):
+    # given
+    text_in(client, booked.patient, "STOP")
+    # when
+    text_in(client, booked.patient, "stop")
+    # then
+    assert len(texts_to(booked.patient.phone)) == 1
+    booked.patient.refresh_from_db()
+    assert booked.patient.sms_opted_out_at == now
+
+
+@pytest.mark.django_db
+def test_a_stop_with_more_words_also_asks_a_person_to_read_it(client, booked):
+    # when
+    text_in(client, booked.patient, "Cancel my Tuesday visit please")
+    # then the patient is opted out, as the law requires, and the desk sees the message
+    booked.patient.refresh_from_db()
+    assert booked.patient.sms_opted_out_at is not None
+    item = WorkItem.objects.get(kind=WorkKind.REPLY_NEEDS_ATTENTION)
+    assert "Cancel my Tuesday visit please" in item.detail
+
+
+@pytest.mark.django_db
+def test_start_opts_back_in_and_plans_reminders_again(client, booked):
+    # given
+    patient = booked.patient
+    text_in(client, patient, "STOP")
+    # when
+    response = text_in(client, patient, "Start")
+    # then
+    assert response.status_code == 200
+    patient.refresh_from_db()
+    assert patient.sms_opted_out_at is None
+    assert patient.can_receive_texts
+    assert sorted(booked.reminders.values_list("kind", "state")) == [
+        ("day_before", ReminderState.PENDING), ("same_day", ReminderState.PENDING)]
+    bodies = [text["body"] for text in texts_to(patient.phone)]
+    assert len(bodies) == 2 and "subscribed to visit reminders again" in bodies[1]
+
+
+@pytest.mark.django_db
+def test_yes_while_opted_out_opts_back_in_rather_than_confirming(client, booked):
+    # given
+    text_in(client, booked.patient, "STOP")
+    # when
+    text_in(client, booked.patient, "YES")
+    # then
+    booked.patient.refresh_from_db()
+    booked.refresh_from_db()
+    assert booked.patient.sms_opted_out_at is None
+    assert booked.status == SessionStatus.BOOKED
+    assert booked.reminders.filter(state=ReminderState.PENDING).count() == 2
+
+
+@pytest.mark.django_db
+def test_start_from_a_patient_without_consent_records_consent_by_text(client, booked, now):
+    # given
+    patient = booked.patient
+    patient.sms_consent, patient.sms_consent_at, patient.sms_consent_method = False, None, ""
+    patient.save()
+    # when
+    text_in(client, patient, "START")
+    # then
+    patient.refresh_from_db()
+    assert (patient.sms_consent, patient.sms_consent_at, patient.sms_consent_method) == (
+        True, now, ConsentMethod.TEXT_REPLY)
+
+
+@pytest.mark.django_db
+def test_help_answers_with_the_clinic_name_and_phone_and_does_not_count_toward_caps(client, booked):
+    # when
+    response = text_in(client, booked.patient, "help")
+    # then
+    assert response.status_code == 200
+    [answer] = texts_to(booked.patient.phone)
+    assert settings.CLINIC_NAME in answer["body"] and settings.CLINIC_PHONE in answer["body"]
+    sent = TextMessage.objects.get(direction=Direction.OUTBOUND)
+    assert (sent.purpose, sent.counts_toward_caps, sent.provider_id) == (
+        MessagePurpose.HELP, False, answer["provider_id"])
+    assert booked.reminders.filter(state=ReminderState.PENDING).count() == 2
+
+
+@pytest.mark.django_db
+def test_help_from_an_opted_out_patient_gets_no_text_but_a_person_calls(client, booked):
+    # given
+    text_in(client, booked.patient, "STOP")
+    # when
+    text_in(client, booked.patient, "HELP")
+    # then
+    assert len(texts_to(booked.patient.phone)) == 1  # only the opt-out confirmation
+    assert WorkItem.objects.get(kind=WorkKind.REPLY_NEEDS_ATTENTION).patient == booked.patient
+
+
+# --- C, YES, R, anything else -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reply", ["C", "c", "YES", " yes! "])
+def test_c_or_yes_confirms_the_next_session_and_closes_its_unconfirmed_item(client, booked, now, reply):
+    # given
+    item = WorkItem.objects.create(kind=WorkKind.UNCONFIRMED_TOMORROW, subject=f"session:{booked.pk}",
+                                   patient=booked.patient, session=booked)
+    # when
+    response = text_in(client, booked.patient, reply)
+    # then
+    assert response.status_code == 200
+    booked.refresh_from_db()
+    assert (booked.status, booked.confirmed_at) == (SessionStatus.CONFIRMED, now)
+    item.refresh_from_db()
+    assert (item.closed_at, item.resolution) == (now, "confirmed by text")
+    assert not texts_to(booked.patient.phone)
+    assert booked.reminders.filter(state=ReminderState.PENDING).count() == 2
+
+
+@pytest.mark.django_db
+def test_c_confirms_only_the_next_session(client, booked, chair):
+    # given a second visit on Friday
+    later = services.book_session(by=UserFactory(), course=booked.course, chair=chair,
+                                  start=local(chair.location, date(2026, 3, 6), 10))
+    # when
+    text_in(client, booked.patient, "C")
+    # then
+    booked.refresh_from_db()
+    later.refresh_from_db()
+    assert (booked.status, later.status) == (SessionStatus.CONFIRMED, SessionStatus.BOOKED)
+
+
+@pytest.mark.django_db
+def test_c_without_an_upcoming_session_needs_a_person(client, now):
+    # given
+    patient = PatientFactory()
+    # when
+    text_in(client, patient, "C")
+    # then
+    item = WorkItem.objects.get()
+    assert (item.kind, item.patient, item.closed_at) == (WorkKind.REPLY_NEEDS_ATTENTION, patient, None)
+    assert "no upcoming visit" in item.detail
+
+
+@pytest.mark.django_db
+def test_a_shared_number_confirms_the_session_of_the_patient_seen_next(client, booked):
+    # given a relative with the same phone and no visit booked
+    PatientFactory(phone=booked.patient.phone)
+    # when
+    text_in(client, booked.patient.phone, "C")
+    # then
+    booked.refresh_from_db()
+    assert booked.status == SessionStatus.CONFIRMED
+
+
+@pytest.mark.django_db
+def test_r_opens_a_reschedule_request_for_the_next_session(client, booked):
+    # when
+    response = text_in(client, booked.patient, "R")
+    text_in(client, booked.patient, "R can we do Thursday afternoon")
+    # then one open item for the session, holding both texts
+    assert response.status_code == 200
+    item = WorkItem.objects.get(kind=WorkKind.RESCHEDULE_REQUEST)
+    assert item.subject == f"session:{booked.pk}"
+    assert (item.patient, item.course, item.session, item.location, item.closed_at) == (
+        booked.patient, booked.course, booked, booked.location, None)
+    assert "Thursday afternoon" in item.detail
+    booked.refresh_from_db()
+    assert booked.status == SessionStatus.BOOKED
+
+
+@pytest.mark.django_db
+def test_r_without_an_upcoming_session_asks_about_the_patient(client, now):
+    # given
+    patient = PatientFactory()
+    # when
+    text_in(client, patient, "r")
+    # then
+    item = WorkItem.objects.get(kind=WorkKind.RESCHEDULE_REQUEST)
+    assert (item.subject, item.session) == (f"patient:{patient.pk}", None)
+
+
+@pytest.mark.django_db
+def test_any_other_text_opens_a_reply_needs_attention_item_with_the_text(client, booked):
+    # when
+    text_in(client, booked.patient, "I'll be 10 minutes late")
+    # then
+    message = TextMessage.objects.get(direction=Direction.INBOUND)
+    item = WorkItem.objects.get()
+    assert (item.kind, item.subject, item.session) == (
+        WorkKind.REPLY_NEEDS_ATTENTION, f"message:{message.pk}", booked)
+    assert "I'll be 10 minutes late" in item.detail
+    assert message.purpose == MessagePurpose.REPLY
+
+
+@pytest.mark.django_db
+def test_a_text_from_an_unknown_number_is_logged_and_ignored(client, booked, inbound_log):
+    # when
+    response = text_in(client, "+12125550123", "STOP")
+    # then
+    assert response.status_code == 200
+    assert not TextMessage.objects.exists() and not WorkItem.objects.exists() and not sms.outbox
+    messages = [record.getMessage() for record in inbound_log]
+    assert any("unknown number" in text and "0123" in text for text in messages)
+    assert not any("2125550123" in text for text in messages)
+
+
+@pytest.mark.django_db
+def test_a_text_from_an_archived_patients_number_is_ignored(client, booked):
+    # given
+    booked.patient.archive(by=UserFactory())
+    # when
+    text_in(client, booked.patient, "C")
+    # then
+    booked.refresh_from_db()
+    assert booked.status == SessionStatus.BOOKED
+    assert not TextMessage.objects.exists()
+
+
+# --- idempotency --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ["STOP", "R", "HELP", "where do I park?"])
+def test_the_same_message_delivered_twice_acts_once(client, booked, body):
+    # when
+    first = text_in(client, booked.patient, body, sid="SMsame")
+    second = text_in(client, booked.patient, body, sid="SMsame")
+    # then
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert TextMessage.objects.filter(direction=Direction.INBOUND).count() == 1
+    assert WorkItem.objects.count() <= 1
+    assert len(texts_to(booked.patient.phone)) == (1 if body in ("STOP", "HELP") else 0)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body, outcome", [
+    ("C", inbound.Outcome.CONFIRMED), ("R", inbound.Outcome.RESCHEDULE_REQUESTED),
+    ("STOP", inbound.Outcome.OPTED_OUT), ("HELP", inbound.Outcome.HELP), ("hi", inbound.Outcome.NEEDS_ATTENTION),
+])
+def test_a_repeated_delivery_returns_the_first_result(booked, now, body, outcome):
+    # given
+    first = inbound.handle_inbound(from_phone=booked.patient.phone, to_phone="+12125550100", body=body,
+                                   provider_id="SMagain")
+    # when
+    again = inbound.handle_inbound(from_phone=booked.patient.phone, to_phone="+12125550100", body=body,
+                                   provider_id="SMagain")
+    # then
+    assert (first.outcome, first.duplicate, again.duplicate) == (outcome, False, True)
+    assert (again.outcome, again.patient_id, again.message_id, again.session_id, again.work_item_id) == (
+        first.outcome, first.patient_id, first.message_id, first.session_id, first.work_item_id)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_eight_deliveries_of_one_stop_at_once_act_once(booked):
+    # given
+    phone, deliveries = booked.patient.phone, 8
+    barrier = threading.Barrier(deliveries)
+
+    def deliver(_):
+        try:
+            barrier.wait(timeout=30)
+            return inbound.handle_inbound(from_phone=phone, to_phone="+12125550100", body="STOP",
+                                          provider_id="SMrace")
+        finally:
+            connection.close()
+
+    # when
+    with ThreadPoolExecutor(max_workers=deliveries) as pool:
+        results = list(pool.map(deliver, range(deliveries)))
+    # then
+    assert [result.duplicate for result in results].count(False) == 1
+    assert {result.outcome for result in results} == {inbound.Outcome.OPTED_OUT}
+    assert TextMessage.objects.filter(direction=Direction.INBOUND).count() == 1
+    assert len(texts_to(phone)) == 1
+
+
+# --- what the texts say -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", inbound.REPLY_TEXTS)
+def test_no_reply_template_names_a_treatment_or_diagnosis(template):
+    assert forbidden_words_in(inbound.reply_text(template)) == []
+
+
+@pytest.mark.django_db
+def test_no_text_sent_in_answer_to_any_keyword_names_a_treatment_or_diagnosis(client, booked):
+    # when every keyword is sent in turn
+    for body in ["HELP", *STOP_WORDS, "START", "YES", "C", "R", "hello"]:
+        text_in(client, booked.patient, body)
+    # then
+    bodies = [text["body"] for text in sms.outbox]
+    assert len(bodies) == 3  # the HELP answer, the opt-out and the opt-in confirmations
+    assert all(forbidden_words_in(body) == [] for body in bodies)
+
+
+@pytest.mark.django_db
+def test_a_reply_that_would_name_a_treatment_is_not_sent(client, booked, settings):
+    # given a clinic name no text may carry
+    settings.CLINIC_NAME = "Ketamine Wellness"
+    # when
+    text_in(client, booked.patient, "HELP")
+    # then
+    assert not sms.outbox
+
+
+@pytest.mark.django_db
+def test_a_provider_error_on_the_answer_does_not_fail_the_webhook(client, booked):
+    # given
+    sms.LocmemBackend.fail_with = [sms.PermanentSmsError("carrier blocked")]
+    # when
+    response = text_in(client, booked.patient, "STOP")
+    # then the opt-out holds and the failed answer is on record
+    assert response.status_code == 200
+    booked.patient.refresh_from_db()
+    assert booked.patient.sms_opted_out_at is not None
+    assert TextMessage.objects.get(direction=Direction.OUTBOUND).delivery_status == "not_sent"
+
+
+# --- delivery reports ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sent_reminder(booked, now):
+    reminder = booked.reminders.get(kind="day_before")
+    Reminder.objects.filter(pk=reminder.pk).update(state=ReminderState.SENT, provider_id="SMsent1", sent_at=now)
+    TextMessage.objects.create(patient=booked.patient, direction=Direction.OUTBOUND, purpose=MessagePurpose.REMINDER,
+                               counts_toward_caps=True, phone=booked.patient.phone, body="reminder",
+                               provider_id="SMsent1", delivery_status="queued", reminder=reminder, session=booked)
+    return reminder
+
+
+def status_report(client, sid: str, status: str, **extra):
+    return signed_post(client, STATUS_URL, {"MessageSid": sid, "MessageStatus": status, **extra})
+
+
+@pytest.mark.django_db
+def test_the_status_webhook_records_the_delivery_status(client, sent_reminder):
+    # when
+    response = status_report(client, "SMsent1", "delivered")
+    # then
+    assert response.status_code == 200
+    assert TextMessage.objects.get(provider_id="SMsent1").delivery_status == "delivered"
+
+
+@pytest.mark.django_db
+def test_an_undelivered_reminder_keeps_its_state_and_says_why(client, sent_reminder):
+    # when
+    status_report(client, "SMsent1", "undelivered", ErrorCode="30003")
+    # then
+    sent_reminder.refresh_from_db()
+    assert sent_reminder.state == ReminderState.SENT
+    assert sent_reminder.reason == "the carrier reported the text undelivered (error 30003)"
+
+
+@pytest.mark.django_db
+def test_a_late_sent_report_does_not_undo_delivered(client, sent_reminder):
+    # given
+    status_report(client, "SMsent1", "delivered")
+    # when
+    status_report(client, "SMsent1", "sent")
+    # then
+    assert TextMessage.objects.get(provider_id="SMsent1").delivery_status == "delivered"
+
+
+@pytest.mark.django_db
+def test_an_unsigned_status_report_is_refused(client, sent_reminder):
+    # when
+    response = signed_post(client, STATUS_URL, {"MessageSid": "SMsent1", "MessageStatus": "failed"},
+                           signature="bad")
+    # then
+    assert response.status_code == 403
+    assert TextMessage.objects.get(provider_id="SMsent1").delivery_status == "queued"
+
+
+def test_the_status_callback_url_is_the_status_webhook(settings):
+    # given
+    settings.PUBLIC_BASE_URL = "https://clinic.example.org/"
+    # when
+    from scheduling.reminders import status_callback_url
+
+    # then
+    assert status_callback_url() == "https://clinic.example.org/api/sms/status/"

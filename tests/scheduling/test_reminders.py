@@ -1,0 +1,398 @@
+"""Reminder texts: planned with the booking, sent exactly once, never stale, never revealing."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from clinic import sms
+from scheduling import reminders, services
+from scheduling.models import (
+    Direction,
+    MessagePurpose,
+    Reminder,
+    ReminderKind,
+    ReminderPolicy,
+    ReminderState,
+    TextMessage,
+    forbidden_words_in,
+)
+from scheduling.tasks import send_reminder_task
+from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+from tests.scheduling.conftest import local
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def empty_outbox():
+    sms.outbox.clear()
+    sms.LocmemBackend.fail_with.clear()
+    yield
+    sms.outbox.clear()
+    sms.LocmemBackend.fail_with.clear()
+
+
+def book(course, chair, day, hour, minute=0):
+    return services.book_session(by=UserFactory(), course=course, chair=chair,
+                                 start=local(chair.location, day, hour, minute))
+
+
+def reminder(session, kind):
+    return Reminder.objects.get(session=session, kind=kind, revision=session.revision)
+
+
+def due_and_send(at: datetime) -> list[str]:
+    """Move the clock to ``at``, sweep, and run each send task as a worker would."""
+    with time_machine.travel(at, tick=False):
+        ids = reminders.claim_due_reminders()
+        return [send_reminder_task(reminder_id) for reminder_id in ids]
+
+
+# --- planning ---------------------------------------------------------------------------------------
+
+
+def test_booking_plans_a_day_before_and_a_same_day_reminder(esk_course, chair, now):
+    # when a Thursday 13:00 session is booked
+    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    # then: Wednesday 17:00 and Thursday 11:00, New York time
+    assert reminder(session, ReminderKind.DAY_BEFORE).send_at == local(chair.location, date(2026, 3, 4), 17)
+    assert reminder(session, ReminderKind.SAME_DAY).send_at == local(chair.location, date(2026, 3, 5), 11)
+
+
+def test_a_same_day_reminder_in_quiet_hours_moves_to_the_nearest_allowed_time(esk_course, chair, now):
+    # 2 hours before 09:00 is 07:00, inside 21:00-08:00: it moves to 08:00
+    session = book(esk_course, chair, date(2026, 3, 5), 9)
+    assert reminder(session, ReminderKind.SAME_DAY).send_at == local(chair.location, date(2026, 3, 5), 8)
+
+
+def test_a_reminder_that_cannot_leave_quiet_hours_before_the_visit_goes_the_evening_before(esk_course, chair, now):
+    # 2 hours before 08:30 is 06:30; 08:00 would be under an hour before, so 20:59 the evening before
+    session = book(esk_course, chair, date(2026, 3, 5), 8, 30)
+    assert reminder(session, ReminderKind.SAME_DAY).send_at == local(chair.location, date(2026, 3, 4), 20, 59)
+
+
+def test_reminders_keep_local_time_across_the_spring_clock_change(site, chair):
+    # given a Monday 09:00 session the day after clocks go forward (8 March 2026)
+    with time_machine.travel(datetime(2026, 3, 6, 15, tzinfo=UTC), tick=False):
+        course = TreatmentCourseFactory(patient=PatientFactory(), protocol=_trd(), start_date=date(2026, 3, 9))
+        session = book(course, chair, date(2026, 3, 9), 9)
+    # then the day-before reminder is at 17:00 EDT (21:00 UTC), the same-day one at 08:00 EDT (12:00 UTC)
+    assert reminder(session, ReminderKind.DAY_BEFORE).send_at == datetime(2026, 3, 8, 21, tzinfo=UTC)
+    assert reminder(session, ReminderKind.SAME_DAY).send_at == datetime(2026, 3, 9, 12, tzinfo=UTC)
+
+
+def test_reminders_keep_local_time_across_the_autumn_clock_change(site, chair):
+    with time_machine.travel(datetime(2026, 10, 29, 15, tzinfo=UTC), tick=False):
+        course = TreatmentCourseFactory(patient=PatientFactory(), protocol=_trd(), start_date=date(2026, 11, 2))
+        session = book(course, chair, date(2026, 11, 2), 9)
+    # 17:00 EST on Sunday 1 November is 22:00 UTC
+    assert reminder(session, ReminderKind.DAY_BEFORE).send_at == datetime(2026, 11, 1, 22, tzinfo=UTC)
+    assert reminder(session, ReminderKind.SAME_DAY).send_at == datetime(2026, 11, 2, 13, tzinfo=UTC)
+
+
+def test_quiet_hours_are_the_locations_policy(site, esk_course, chair, now):
+    ReminderPolicy.objects.create(location=site, quiet_from=time(20), quiet_until=time(9), day_before_at=time(19))
+    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    assert reminder(session, ReminderKind.DAY_BEFORE).send_at == local(site, date(2026, 3, 4), 19)
+    assert reminder(session, ReminderKind.SAME_DAY).send_at == local(site, date(2026, 3, 5), 11)
+
+
+def test_a_reminder_whose_time_passed_before_booking_is_recorded_as_skipped(esk_course, chair, now):
+    # now is Monday 09:00; a Tuesday 13:00 session's day-before reminder is Monday 17:00 (fine),
+    # but a Monday 13:00 session booked now has no day-before reminder to send
+    session = book(esk_course, chair, date(2026, 3, 3), 13)
+    assert reminder(session, ReminderKind.DAY_BEFORE).state == ReminderState.PENDING
+    other = TreatmentCourseFactory(patient=PatientFactory(), protocol=_trd(), start_date=date(2026, 3, 2))
+    today = book(other, chair, date(2026, 3, 2), 14)
+    skipped = reminder(today, ReminderKind.DAY_BEFORE)
+    assert skipped.state == ReminderState.SKIPPED
+    assert "booked after" in skipped.reason
+
+
+# --- sending ----------------------------------------------------------------------------------------
+
+
+def test_a_due_reminder_is_sent_once_with_local_time_and_no_treatment_words(esk_course, chair, now):
+    # given a Thursday 13:00 session
+    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    # when the day-before reminder comes due
+    states = due_and_send(local(chair.location, date(2026, 3, 4), 17))
+    # then
+    assert states == [ReminderState.SENT]
+    assert len(sms.outbox) == 1
+    body = sms.outbox[0]["body"]
+    assert "Thursday March 5" in body and "1:00 PM" in body
+    assert forbidden_words_in(body) == []
+    sent = reminder(session, ReminderKind.DAY_BEFORE)
+    assert (sent.state, sent.provider_id) == (ReminderState.SENT, sms.outbox[0]["provider_id"])
+    message = TextMessage.objects.get(reminder=sent)
+    assert (message.direction, message.purpose, message.counts_toward_caps) == (
+        Direction.OUTBOUND, MessagePurpose.REMINDER, True)
+
+
+def test_a_send_task_delivered_twice_sends_once(esk_course, chair, now):
+    book(esk_course, chair, date(2026, 3, 5), 13)
+    with time_machine.travel(local(chair.location, date(2026, 3, 4), 17), tick=False):
+        [reminder_id] = reminders.claim_due_reminders()
+        first = send_reminder_task(reminder_id)
+        second = send_reminder_task(reminder_id)
+    assert (first, second) == (ReminderState.SENT, None)
+    assert len(sms.outbox) == 1
+
+
+def test_a_sweep_run_twice_claims_each_reminder_once(esk_course, chair, now):
+    book(esk_course, chair, date(2026, 3, 5), 13)
+    with time_machine.travel(local(chair.location, date(2026, 3, 5), 12), tick=False):
+        first = reminders.claim_due_reminders()
+        second = reminders.claim_due_reminders()
+    assert len(first) == 2 and second == []
+
+
+def test_a_worker_killed_after_calling_the_provider_leaves_the_reminder_unknown(esk_course, chair, now):
+    # given a worker that claimed the reminder and called the provider, then died
+    book(esk_course, chair, date(2026, 3, 5), 13)
+    at = local(chair.location, date(2026, 3, 4), 17)
+    with time_machine.travel(at, tick=False):
+        [reminder_id] = reminders.claim_due_reminders()
+        assert reminders.claim_for_sending(reminder_id)
+        Reminder.objects.filter(pk=reminder_id).update(provider_called_at=at)
+    # when the reaper runs later, and the task is redelivered too
+    with time_machine.travel(at + timedelta(minutes=15), tick=False):
+        reaped = reminders.reap_stuck_reminders()
+        redelivered = send_reminder_task(reminder_id)
+    # then it is unknown for a person to check, and nothing was sent again
+    assert reaped["unknown"] == 1
+    assert redelivered is None
+    assert Reminder.objects.get(pk=reminder_id).state == ReminderState.UNKNOWN
+    assert sms.outbox == []
+
+
+def test_a_worker_killed_before_calling_the_provider_is_retried_once(esk_course, chair, now):
+    book(esk_course, chair, date(2026, 3, 5), 13)
+    at = local(chair.location, date(2026, 3, 4), 17)
+    with time_machine.travel(at, tick=False):
+        [reminder_id] = reminders.claim_due_reminders()
+        assert reminders.claim_for_sending(reminder_id)  # then the worker dies
+    with time_machine.travel(at + timedelta(minutes=15), tick=False):
+        assert reminders.reap_stuck_reminders()["requeued"] == 1
+        assert send_reminder_task(reminder_id) == ReminderState.SENT
+        assert send_reminder_task(reminder_id) is None
+    assert len(sms.outbox) == 1
+
+
+def test_a_provider_timeout_is_unknown_and_never_resent(esk_course, chair, now):
+    book(esk_course, chair, date(2026, 3, 5), 13)
+    sms.LocmemBackend.fail_with.append(sms.SmsTimeout("no answer"))
+    states = due_and_send(local(chair.location, date(2026, 3, 4), 17))
+    assert states == [ReminderState.UNKNOWN]
+    assert due_and_send(local(chair.location, date(2026, 3, 4), 18)) == []
+
+
+def test_a_transient_error_retries_later_with_backoff(esk_course, chair, now):
+    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    sms.LocmemBackend.fail_with.extend([sms.TransientSmsError("429"), sms.TransientSmsError("503")])
+    at = local(chair.location, date(2026, 3, 4), 17)
+    assert due_and_send(at) == [ReminderState.PENDING]
+    assert reminder(session, ReminderKind.DAY_BEFORE).send_at == at + timedelta(minutes=1)
+    assert due_and_send(at + timedelta(minutes=1)) == [ReminderState.PENDING]
+    assert reminder(session, ReminderKind.DAY_BEFORE).send_at == at + timedelta(minutes=3)
+    assert due_and_send(at + timedelta(minutes=3)) == [ReminderState.SENT]
+    assert len(sms.outbox) == 1
+
+
+def test_a_permanent_refusal_fails_with_the_reason(esk_course, chair, now):
+    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    sms.LocmemBackend.fail_with.append(sms.PermanentSmsError("provider refused (21211): invalid number"))
+    assert due_and_send(local(chair.location, date(2026, 3, 4), 17)) == [ReminderState.FAILED]
+    assert "invalid number" in reminder(session, ReminderKind.DAY_BEFORE).reason
+
+
+# --- never stale ------------------------------------------------------------------------------------
+
+
+def test_cancel_voids_pending_reminders(esk_course, chair, now):
+    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    services.cancel_session(by=UserFactory(), session=session, reason="Unwell")
+    assert set(Reminder.objects.filter(session=session).values_list("state", flat=True)) == {ReminderState.VOID}
+    assert due_and_send(local(chair.location, date(2026, 3, 5), 12)) == []
+
+
+def test_reschedule_voids_the_old_reminders_and_plans_new_ones(esk_course, chair, now):
+    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    moved = services.reschedule_session(by=UserFactory(), session=session, start=local(chair.location,
+                                                                                      date(2026, 3, 6), 10))
+    old = Reminder.objects.filter(session=session, revision=0)
+    assert set(old.values_list("state", flat=True)) == {ReminderState.VOID}
+    assert reminder(moved, ReminderKind.DAY_BEFORE).send_at == local(chair.location, date(2026, 3, 5), 17)
+    assert due_and_send(local(chair.location, date(2026, 3, 5), 17)) == [ReminderState.SENT]
+    assert "Friday March 6" in sms.outbox[0]["body"]
+
+
+def test_a_reminder_that_comes_due_under_an_hour_before_the_visit_is_skipped(esk_course, chair, now):
+    # given the workers were down: the same-day reminder (11:00) is picked up at 12:30 for a 13:00 visit
+    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    Reminder.objects.filter(session=session, kind=ReminderKind.DAY_BEFORE).update(state=ReminderState.VOID)
+    states = due_and_send(local(chair.location, date(2026, 3, 5), 12, 30))
+    assert states == [ReminderState.SKIPPED]
+    assert "too late" in reminder(session, ReminderKind.SAME_DAY).reason
+    assert sms.outbox == []
+
+
+def test_no_text_without_consent(esk_course, chair, now):
+    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    patient = esk_course.patient
+    patient.sms_consent = False
+    patient.save()
+    assert due_and_send(local(chair.location, date(2026, 3, 4), 17)) == [ReminderState.SKIPPED]
+    assert "consent" in reminder(session, ReminderKind.DAY_BEFORE).reason
+
+
+def test_an_opted_out_patient_is_failed_with_the_reason(esk_course, chair, now):
+    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    patient = esk_course.patient
+    patient.sms_opted_out_at = now
+    patient.save()
+    assert due_and_send(local(chair.location, date(2026, 3, 4), 17)) == [ReminderState.FAILED]
+    assert "opted out" in reminder(session, ReminderKind.DAY_BEFORE).reason
+
+
+# --- caps -------------------------------------------------------------------------------------------
+
+
+def _sent_text(patient, at):
+    TextMessage.objects.create(patient=patient, direction=Direction.OUTBOUND, purpose=MessagePurpose.REMINDER,
+                               counts_toward_caps=True, phone=patient.phone, body="x", at=at)
+
+
+def test_the_daily_cap_skips_a_second_text_the_same_local_day(esk_course, chair, now):
+    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    _sent_text(esk_course.patient, local(chair.location, date(2026, 3, 4), 9))
+    assert due_and_send(local(chair.location, date(2026, 3, 4), 17)) == [ReminderState.SKIPPED]
+    assert "daily cap" in reminder(session, ReminderKind.DAY_BEFORE).reason
+
+
+def test_a_text_yesterday_evening_local_does_not_count_toward_today(esk_course, chair, now):
+    # 23:30 on 3 March in New York is 04:30 UTC on 4 March: a different local day
+    book(esk_course, chair, date(2026, 3, 5), 13)
+    _sent_text(esk_course.patient, local(chair.location, date(2026, 3, 3), 23, 30))
+    assert due_and_send(local(chair.location, date(2026, 3, 4), 17)) == [ReminderState.SENT]
+
+
+def test_the_weekly_cap_skips_a_fourth_text_in_seven_days(esk_course, chair, now):
+    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    for day in (26, 27, 28):
+        _sent_text(esk_course.patient, datetime(2026, 2, day, 16, tzinfo=UTC))
+    assert due_and_send(local(chair.location, date(2026, 3, 4), 17)) == [ReminderState.SKIPPED]
+    assert "weekly cap" in reminder(session, ReminderKind.DAY_BEFORE).reason
+
+
+def test_under_the_daily_cap_the_lower_priority_text_gives_way(site, esk_course, chair, now):
+    # given a policy whose same-day reminder (lower priority) falls on the same local day as the
+    # next session's day-before reminder (higher priority, later that day)
+    services.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(site, date(2026, 3, 3), 13))
+    second = TreatmentCourseFactory(patient=esk_course.patient, protocol=_iv(), start_date=date(2026, 3, 3))
+    iv_chair = chair.__class__.objects.create(location=site, name="Pump", has_infusion_pump=True,
+                                              serves_esketamine=False)
+    services.book_session(by=UserFactory(), course=second, chair=iv_chair, start=local(site, date(2026, 3, 4), 13))
+    assert due_and_send(local(site, date(2026, 3, 2), 17)) == [ReminderState.SENT]  # Tuesday's day-before
+    # when the Tuesday same-day reminder (11:00) comes due, the Wednesday one's day-before (Tue 17:00) is pending
+    with time_machine.travel(local(site, date(2026, 3, 3), 11), tick=False):
+        ids = reminders.claim_due_reminders()
+        states = [send_reminder_task(reminder_id) for reminder_id in ids]
+    # then the same-day reminder is skipped to leave room for the day-before one
+    assert ReminderState.SKIPPED in states
+    same_day = Reminder.objects.get(session__local_date=date(2026, 3, 3), kind=ReminderKind.SAME_DAY)
+    assert "daily cap" in same_day.reason
+    assert due_and_send(local(site, date(2026, 3, 3), 17)) == [ReminderState.SENT]
+
+
+# --- templates ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["day_before_template", "same_day_template", "outreach_template"])
+@pytest.mark.parametrize("word", ["ketamine", "Esketamine", "SPRAVATO", "infusion", "depression"])
+def test_a_template_naming_a_treatment_or_diagnosis_is_refused(site, field, word):
+    policy = ReminderPolicy(location=site, **{field: f"{{clinic}}: your {word} visit at {{time}}"})
+    with pytest.raises(ValidationError) as refused:
+        policy.full_clean()
+    assert field in refused.value.message_dict
+
+
+def test_an_unknown_placeholder_is_refused(site):
+    with pytest.raises(ValidationError):
+        ReminderPolicy(location=site, day_before_template="{clinic} {drug}").full_clean()
+
+
+@pytest.mark.parametrize("kind", ReminderKind.values)
+def test_no_default_reminder_text_contains_a_forbidden_word(esk_course, iv_course, chair, iv_chair, now, kind):
+    for course, seat in ((esk_course, chair), (iv_course, iv_chair)):
+        session = book(course, seat, date(2026, 3, 5), 13)
+        body = reminders.body_for(reminder(session, kind), ReminderPolicy.for_location(seat.location))
+        assert forbidden_words_in(body) == [], body
+        assert "Riverside Wellness Clinic" in body or "{clinic}" not in body
+
+
+# --- concurrency --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_sweeps_and_duplicate_sends_at_once_send_each_reminder_exactly_once(site, chair, now):
+    # given twenty sessions on Thursday, each with two reminders due by Thursday noon
+    chairs = [chair] + [chair.__class__.objects.create(location=site, name=f"Extra {n}") for n in range(19)]
+    for seat in chairs:
+        course = TreatmentCourseFactory(patient=PatientFactory(), protocol=_trd(), start_date=date(2026, 3, 3))
+        book(course, seat, date(2026, 3, 5), 13)
+    ReminderPolicy.objects.create(location=site, daily_cap=5, weekly_cap=10)
+    barrier = threading.Barrier(4)
+
+    def sweep_and_send():
+        try:
+            barrier.wait(timeout=30)
+            ids = reminders.claim_due_reminders()
+            # every claimed id is "delivered" twice, as a broker might
+            return [send_reminder_task(i) for i in ids + ids]
+        finally:
+            connection.close()
+
+    # when four workers sweep and send at the same moment
+    with time_machine.travel(local(site, date(2026, 3, 5), 12), tick=False), ThreadPoolExecutor(4) as pool:
+        results = [state for batch in pool.map(lambda _: sweep_and_send(), range(4)) for state in batch]
+    # then each of the 40 reminders was sent exactly once
+    assert results.count(ReminderState.SENT) == 40
+    assert len(sms.outbox) == 40
+    assert len({message["provider_id"] for message in sms.outbox}) == 40
+    assert Reminder.objects.filter(state=ReminderState.SENT).count() == 40
+
+
+def _trd():
+    from protocols.models import Protocol
+
+    return Protocol.objects.get(slug="esketamine-trd")
+
+
+def _iv():
+    from protocols.models import Protocol
+
+    return Protocol.objects.get(slug="ketamine-iv-series")
+
+
+def test_withdrawing_consent_voids_pending_reminders_and_giving_it_plans_them_again(desk_api, esk_course, chair,
+                                                                                    now):
+    # given a booked session with pending reminders
+    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    patient = esk_course.patient
+    # when consent is withdrawn through the patients API
+    assert desk_api.patch(f"/api/patients/{patient.pk}/", {"sms_consent": False}, format="json").status_code == 200
+    # then
+    assert set(Reminder.objects.filter(session=session).values_list("state", flat=True)) == {ReminderState.VOID}
+    # and when consent is given again, the reminders are planned again
+    desk_api.patch(f"/api/patients/{patient.pk}/", {"sms_consent": True, "sms_consent_method": "verbal"},
+                   format="json")
+    assert reminder(session, ReminderKind.DAY_BEFORE).state == ReminderState.PENDING

@@ -1,0 +1,183 @@
+"""The SMS backends: locmem keeps texts in memory, outbox in the database, twilio talks to Twilio's REST API.
+
+The twilio backend is tested against a stand-in for Twilio's API: a local
+HTTP server on 127.0.0.1 that answers ``POST /2010-04-01/Accounts/<sid>/Messages.json``
+as Twilio would (or fails as Twilio can), reached through ``TWILIO_API_BASE``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+
+from clinic import sms
+from clinic.models import OutboxMessage
+
+ACCOUNT_SID = "AC" + "0" * 32
+MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+
+
+class StandInTwilio:
+    """What the stand-in answers next (status, JSON body, delay), and what it was asked."""
+
+    def __init__(self):
+        self.status = 201
+        self.body: dict = {"sid": "SM" + "a" * 32, "status": "queued", "account_sid": ACCOUNT_SID}
+        self.delay = 0.0
+        self.requests: list[dict] = []
+
+    def handler(self):
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {key: values[0] for key, values in parse_qs(self.rfile.read(length).decode()).items()}
+                stand_in.requests.append({"path": self.path, "form": form,
+                                          "authorization": self.headers.get("Authorization", "")})
+                if stand_in.delay:
+                    time.sleep(stand_in.delay)
+                payload = json.dumps(stand_in.body).encode()
+                try:
+                    self.send_response(stand_in.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting: that is the point of the timeout test
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+
+@pytest.fixture
+def twilio_api(settings):
+    """A stand-in Twilio API on a free local port, with the twilio backend pointed at it."""
+    stand_in = StandInTwilio()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), stand_in.handler())
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.SMS_BACKEND = "twilio"
+    settings.TWILIO_API_BASE = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = "stand-in-token"
+    settings.TWILIO_FROM_NUMBER = "+12125550100"
+    settings.TWILIO_MESSAGING_SERVICE_SID = ""
+    settings.TWILIO_TIMEOUT_SECONDS = 1
+    yield stand_in
+    server.shutdown()
+    server.server_close()
+
+
+def send(**overrides):
+    arguments = {"to": "+14155552671", "body": "Riverside: see you today at 10:00 AM.",
+                 "status_callback": "https://clinic.example.org/api/sms/status/", **overrides}
+    return sms.get_backend().send(**arguments)
+
+
+# --- locmem and outbox --------------------------------------------------------------------------------
+
+
+def test_the_locmem_backend_appends_each_text_to_its_outbox(settings):
+    # given
+    settings.SMS_BACKEND = "locmem"
+    sms.outbox.clear()
+    # when
+    result = send()
+    # then
+    assert sms.outbox == [{"to": "+14155552671", "body": "Riverside: see you today at 10:00 AM.",
+                           "provider_id": result.provider_id,
+                           "status_callback": "https://clinic.example.org/api/sms/status/"}]
+    assert result.status == "sent"
+    sms.outbox.clear()
+
+
+@pytest.mark.django_db
+def test_the_outbox_backend_stores_each_text_in_the_database(settings):
+    # given
+    settings.SMS_BACKEND = "outbox"
+    # when
+    result = send()
+    # then
+    stored = OutboxMessage.objects.get()
+    assert (stored.to, stored.body, stored.provider_id) == (
+        "+14155552671", "Riverside: see you today at 10:00 AM.", result.provider_id)
+
+
+# --- twilio -------------------------------------------------------------------------------------------
+
+
+def test_the_twilio_backend_posts_to_the_messages_resource_and_returns_the_sid(twilio_api):
+    # when
+    result = send()
+    # then
+    assert result == sms.SendResult(provider_id="SM" + "a" * 32, status="queued")
+    [request] = twilio_api.requests
+    assert request["path"] == MESSAGES_PATH
+    assert request["form"] == {"To": "+14155552671", "From": "+12125550100",
+                               "Body": "Riverside: see you today at 10:00 AM.",
+                               "StatusCallback": "https://clinic.example.org/api/sms/status/"}
+    assert request["authorization"].startswith("Basic ")
+
+
+def test_the_twilio_backend_sends_through_a_messaging_service_when_one_is_set(twilio_api, settings):
+    # given
+    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
+    # when
+    send()
+    # then
+    form = twilio_api.requests[0]["form"]
+    assert form["MessagingServiceSid"] == "MG" + "1" * 32
+    assert "From" not in form
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_a_rate_limit_or_outage_is_a_transient_error(twilio_api, status):
+    # given
+    twilio_api.status = status
+    twilio_api.body = {"code": 20429 if status == 429 else 20500, "message": "try later", "status": status}
+    # when / then
+    with pytest.raises(sms.TransientSmsError):
+        send()
+
+
+def test_an_invalid_number_is_a_permanent_error(twilio_api):
+    # given
+    twilio_api.status = 400
+    twilio_api.body = {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400,
+                       "more_info": "https://www.twilio.com/docs/errors/21211"}
+    # when / then
+    with pytest.raises(sms.PermanentSmsError, match="21211"):
+        send()
+
+
+def test_a_provider_that_does_not_answer_in_time_is_a_timeout_not_a_retry(twilio_api):
+    # given the stand-in takes longer than TWILIO_TIMEOUT_SECONDS (1)
+    twilio_api.delay = 2.5
+    # when / then: the request left, so whether the text went out is unknown
+    started = time.monotonic()
+    with pytest.raises(sms.SmsTimeout):
+        send()
+    assert time.monotonic() - started < 2.5
+    assert len(twilio_api.requests) == 1
+
+
+def test_a_provider_that_cannot_be_reached_is_a_transient_error(twilio_api, settings):
+    # given a port nobody listens on
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.TWILIO_API_BASE = f"http://127.0.0.1:{port}"
+    # when / then: nothing was sent, so trying again later is safe
+    with pytest.raises(sms.TransientSmsError):
+        send()
