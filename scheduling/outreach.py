@@ -15,16 +15,16 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clinic import sms
 from protocols import due
 from protocols.models import CourseStatus
+from scheduling import text_jobs
 from scheduling.models import (
     OUTREACH_PRIORITY,
     Direction,
@@ -35,7 +35,7 @@ from scheduling.models import (
     TextMessage,
     forbidden_words_in,
 )
-from scheduling.reminders import MAX_ATTEMPTS, STUCK_AFTER, SWEEP_BATCH, cap_refusal, status_callback_url
+from scheduling.reminders import SWEEP_BATCH, cap_refusal, status_callback_url
 from scheduling.worklist import course_view, next_allowed_send
 
 logger = logging.getLogger(__name__)
@@ -52,80 +52,32 @@ def render_outreach(template: str, *, location, due_on: date | None) -> str:
 
 
 def claim_due_outreach(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:
-    """Claim due pending outreach (pending -> queued) and enqueue their sends when this commits.
-
-    ``SKIP LOCKED`` lets two sweeps run at once without waiting on or
-    double-claiming each other's rows; each row is claimed by exactly one.
-    """
-    now = now or timezone.now()
-    table = Outreach._meta.db_table
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                UPDATE {table} SET state = %s, claimed_at = %s
-                WHERE id IN (
-                    SELECT id FROM {table}
-                    WHERE state = %s AND send_at <= %s
-                    ORDER BY send_at, id
-                    LIMIT %s
-                    FOR UPDATE SKIP LOCKED
-                )
-                RETURNING id
-                """,
-                [ReminderState.QUEUED, now, ReminderState.PENDING, now, limit],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-        _enqueue_on_commit(ids)
-    return ids
+    """Claim due pending outreach (pending -> queued); sends enqueue on commit (``text_jobs.claim_due``)."""
+    return text_jobs.claim_due(Outreach, now=now or timezone.now(), limit=limit, order_by="send_at, id",
+                               enqueue=_enqueue)
 
 
-def _enqueue_on_commit(ids: list[int]) -> None:
+def _enqueue(ids: list[int]) -> None:
     from scheduling.tasks import send_outreach_task
 
-    for outreach_id in ids:
-        # robust: a broker that is down must not undo the claim; the reaper re-enqueues.
-        transaction.on_commit(lambda oid=outreach_id: send_outreach_task.delay(oid), robust=True)
+    text_jobs.enqueue_on_commit(send_outreach_task, ids)
 
 
 def reap_stuck_outreach(*, now: datetime | None = None) -> dict[str, int]:
-    """Recover outreach whose worker or enqueue was lost (the rules of ``reminders.reap_stuck_reminders``).
-
-    - ``sending`` with no provider call recorded: back to ``queued``, enqueued again.
-    - ``sending`` after the provider was called: ``unknown``, for a person to check.
-    - ``queued`` for too long (the broker was down): enqueued again; the send
-      task's conditional claim makes a duplicate enqueue harmless.
-    """
-    now = now or timezone.now()
-    cutoff = now - STUCK_AFTER
-    with transaction.atomic():
-        unknown = Outreach.objects.filter(state=ReminderState.SENDING, claimed_at__lt=cutoff,
-                                          provider_called_at__isnull=False).update(
-            state=ReminderState.UNKNOWN, reason="the worker stopped while the provider was being called; "
-                                               "check the provider before sending again")
-        requeue = list(Outreach.objects.filter(state=ReminderState.SENDING, claimed_at__lt=cutoff,
-                                               provider_called_at__isnull=True).values_list("id", flat=True))
-        Outreach.objects.filter(id__in=requeue, state=ReminderState.SENDING).update(
-            state=ReminderState.QUEUED, claimed_at=now)
-        stale_queued = list(Outreach.objects.filter(state=ReminderState.QUEUED, claimed_at__lt=cutoff)
-                            .values_list("id", flat=True))
-        Outreach.objects.filter(id__in=stale_queued).update(claimed_at=now)
-        _enqueue_on_commit(requeue + stale_queued)
-    return {"unknown": unknown, "requeued": len(requeue), "re_enqueued": len(stale_queued)}
+    """Recover outreach whose worker or enqueue was lost (``text_jobs.reap_stuck``)."""
+    return text_jobs.reap_stuck(Outreach, now=now or timezone.now(), enqueue=_enqueue)
 
 
 # --- sending -----------------------------------------------------------------------------------------
 
 
 def _set_state(outreach_id: int, state: str, **fields) -> None:
-    # Only from `sending`: a row a person or the reaper already moved on is left alone.
-    Outreach.objects.filter(pk=outreach_id, state=ReminderState.SENDING).update(state=state, **fields)
+    text_jobs.set_state(Outreach, outreach_id, state, **fields)
 
 
 def claim_for_sending(outreach_id: int) -> bool:
     """queued -> sending; False when another worker has it or it is no longer queued."""
-    return bool(Outreach.objects.filter(pk=outreach_id, state=ReminderState.QUEUED).update(
-        state=ReminderState.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()))
+    return text_jobs.claim_for_sending(Outreach, outreach_id, now=timezone.now())
 
 
 def _why_not_send(outreach: Outreach, view, policy: ReminderPolicy, now: datetime) -> tuple[str, str]:
@@ -183,27 +135,10 @@ def deliver_outreach(outreach_id: int, *, now: datetime | None = None) -> str:
         _set_state(outreach_id, ReminderState.FAILED, reason="the template names a treatment or diagnosis")
         return ReminderState.FAILED
     patient = outreach.patient
-    # Committed before the call: from here on a crash means "maybe sent".
-    Outreach.objects.filter(pk=outreach_id, state=ReminderState.SENDING).update(provider_called_at=now)
-    try:
-        result = sms.get_backend().send(to=patient.phone, body=body, status_callback=status_callback_url())
-    except sms.SmsTimeout as exc:
-        _set_state(outreach_id, ReminderState.UNKNOWN,
-                   reason=f"{exc}; check the provider before sending again"[-300:])
-        return ReminderState.UNKNOWN
-    except sms.PermanentSmsError as exc:
-        _set_state(outreach_id, ReminderState.FAILED, reason=str(exc)[:300])
-        return ReminderState.FAILED
-    except sms.TransientSmsError as exc:
-        if outreach.attempts >= MAX_ATTEMPTS:
-            _set_state(outreach_id, ReminderState.FAILED,
-                       reason=f"gave up after {outreach.attempts} tries: {exc}"[:300])
-            return ReminderState.FAILED
-        # Nothing left the building: back to pending, a little later each time.
-        retry_at = now + timedelta(minutes=2 ** (outreach.attempts - 1))
-        _set_state(outreach_id, ReminderState.PENDING, send_at=retry_at, provider_called_at=None,
-                   reason=f"retrying: {exc}"[:300])
-        return ReminderState.PENDING
+    state, result = text_jobs.call_provider(Outreach, outreach_id, attempts=outreach.attempts, phone=patient.phone,
+                                            text=body, now=now, status_callback=status_callback_url())
+    if result is None:
+        return state
     with transaction.atomic():
         _set_state(outreach_id, ReminderState.SENT, provider_id=result.provider_id, sent_at=now, reason="")
         TextMessage.objects.create(patient=patient, direction=Direction.OUTBOUND, purpose=MessagePurpose.OUTREACH,

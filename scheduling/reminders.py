@@ -18,12 +18,11 @@ import logging
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import sms
+from scheduling import text_jobs
 from scheduling.models import (
     KIND_PRIORITY,
     OPEN_REMINDER_STATES,
@@ -41,9 +40,7 @@ from scheduling.models import (
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
-MAX_ATTEMPTS = 5
-# A claim older than this is a worker that died (see ``reap_stuck_reminders``).
-STUCK_AFTER = timedelta(minutes=10)
+STUCK_AFTER = text_jobs.STUCK_AFTER
 
 
 # --- planning ---------------------------------------------------------------------------------------
@@ -153,81 +150,28 @@ def booking_changed(session: Session, *, change: str) -> None:
 
 
 def claim_due_reminders(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:
-    """Claim due pending reminders (pending -> queued) and enqueue their sends when this commits.
-
-    ``SKIP LOCKED`` lets two sweeps run at once without waiting on or
-    double-claiming each other's rows; each row is claimed by exactly one.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                UPDATE {Reminder._meta.db_table} SET state = %s, claimed_at = %s, updated_at = %s
-                WHERE id IN (
-                    SELECT id FROM {Reminder._meta.db_table}
-                    WHERE state = %s AND send_at <= %s
-                    ORDER BY priority DESC, send_at, id
-                    LIMIT %s
-                    FOR UPDATE SKIP LOCKED
-                )
-                RETURNING id
-                """,
-                [ReminderState.QUEUED, now, now, ReminderState.PENDING, now, limit],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-        _enqueue_on_commit(ids)
-    return ids
+    """Claim due pending reminders (pending -> queued), higher priority first; sends enqueue on commit."""
+    return text_jobs.claim_due(Reminder, now=now or timezone.now(), limit=limit, order_by="priority DESC, send_at, id",
+                               enqueue=_enqueue)
 
 
-def _enqueue_on_commit(ids: list[int]) -> None:
+def _enqueue(ids: list[int]) -> None:
     from scheduling.tasks import send_reminder_task
 
-    for reminder_id in ids:
-        # robust: a broker that is down must not undo the claim; the reaper re-enqueues.
-        transaction.on_commit(lambda rid=reminder_id: send_reminder_task.delay(rid), robust=True)
+    text_jobs.enqueue_on_commit(send_reminder_task, ids)
 
 
 def reap_stuck_reminders(*, now: datetime | None = None) -> dict[str, int]:
-    """Recover reminders whose worker or enqueue was lost.
-
-    - ``sending`` with no provider call recorded: the worker died before any
-      text left, so it goes back to ``queued`` and is enqueued again.
-    - ``sending`` after the provider was called: it may have been sent, so it
-      becomes ``unknown`` for a person to check.
-    - ``queued`` for too long (the broker was down): enqueued again; the send
-      task's conditional claim makes a duplicate enqueue harmless.
-    """
-    now = now or timezone.now()
-    cutoff = now - STUCK_AFTER
-    with transaction.atomic():
-        unknown = Reminder.objects.filter(state=ReminderState.SENDING, claimed_at__lt=cutoff,
-                                          provider_called_at__isnull=False).update(
-            state=ReminderState.UNKNOWN, reason="the worker stopped while the provider was being called; "
-                                               "check the provider before sending again")
-        requeue = list(Reminder.objects.filter(state=ReminderState.SENDING, claimed_at__lt=cutoff,
-                                               provider_called_at__isnull=True).values_list("id", flat=True))
-        Reminder.objects.filter(id__in=requeue, state=ReminderState.SENDING).update(
-            state=ReminderState.QUEUED, claimed_at=now)
-        stale_queued = list(Reminder.objects.filter(state=ReminderState.QUEUED, claimed_at__lt=cutoff)
-                            .values_list("id", flat=True))
-        Reminder.objects.filter(id__in=stale_queued).update(claimed_at=now)
-        _enqueue_on_commit(requeue + stale_queued)
-    return {"unknown": unknown, "requeued": len(requeue), "re_enqueued": len(stale_queued)}
+    """Recover reminders whose worker or enqueue was lost (``text_jobs.reap_stuck``)."""
+    return text_jobs.reap_stuck(Reminder, now=now or timezone.now(), enqueue=_enqueue)
 
 
 # --- sending -----------------------------------------------------------------------------------------
 
 
-def _set_state(reminder_id: int, state: str, **fields) -> None:
-    # Only from `sending`: a row a person or the reaper already moved on is left alone.
-    Reminder.objects.filter(pk=reminder_id, state=ReminderState.SENDING).update(state=state, **fields)
-
-
 def claim_for_sending(reminder_id: int) -> bool:
     """queued -> sending; False when another worker has it or it is no longer queued."""
-    return bool(Reminder.objects.filter(pk=reminder_id, state=ReminderState.QUEUED).update(
-        state=ReminderState.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()))
+    return text_jobs.claim_for_sending(Reminder, reminder_id, now=timezone.now())
 
 
 def render(template: str, session: Session) -> str:
@@ -312,30 +256,17 @@ def deliver_reminder(reminder_id: int, *, now: datetime | None = None) -> str:
     policy = ReminderPolicy.for_location(session.location)
     state, reason = _why_not_send(reminder, session, policy, now)
     if state:
-        _set_state(reminder_id, state, reason=reason)
+        text_jobs.set_state(Reminder, reminder_id, state, reason=reason)
         return state
     body = body_for(reminder, policy)
-    # Committed before the call: from here on a crash means "maybe sent".
-    Reminder.objects.filter(pk=reminder_id, state=ReminderState.SENDING).update(provider_called_at=now, body=body)
-    try:
-        result = sms.get_backend().send(to=session.patient.phone, body=body, status_callback=status_callback_url())
-    except sms.SmsTimeout as exc:
-        _set_state(reminder_id, ReminderState.UNKNOWN, reason=f"{exc}; check the provider before sending again")
-        return ReminderState.UNKNOWN
-    except sms.PermanentSmsError as exc:
-        _set_state(reminder_id, ReminderState.FAILED, reason=str(exc)[:300])
-        return ReminderState.FAILED
-    except sms.TransientSmsError as exc:
-        if reminder.attempts >= MAX_ATTEMPTS:
-            _set_state(reminder_id, ReminderState.FAILED, reason=f"gave up after {reminder.attempts} tries: {exc}")
-            return ReminderState.FAILED
-        # Nothing left the building: back to pending, a little later each time.
-        retry_at = now + timedelta(minutes=2 ** (reminder.attempts - 1))
-        _set_state(reminder_id, ReminderState.PENDING, send_at=retry_at, provider_called_at=None,
-                   reason=f"retrying: {exc}")
-        return ReminderState.PENDING
+    state, result = text_jobs.call_provider(Reminder, reminder_id, attempts=reminder.attempts,
+                                            phone=session.patient.phone, text=body, now=now,
+                                            status_callback=status_callback_url(), body=body)
+    if result is None:
+        return state
     with transaction.atomic():
-        _set_state(reminder_id, ReminderState.SENT, provider_id=result.provider_id, sent_at=now, reason="")
+        text_jobs.set_state(Reminder, reminder_id, ReminderState.SENT, provider_id=result.provider_id, sent_at=now,
+                            reason="")
         TextMessage.objects.create(patient=session.patient, direction=Direction.OUTBOUND,
                                    purpose=MessagePurpose.REMINDER, counts_toward_caps=True,
                                    phone=session.patient.phone, body=body, provider_id=result.provider_id,

@@ -1,0 +1,126 @@
+"""The exactly-once machinery shared by reminders and due-visit outreach.
+
+A text job is a row with ``state``, ``send_at``, ``attempts``, ``claimed_at``
+and ``provider_called_at``:
+
+- the sweep claims due rows set-based (pending -> queued, ``FOR UPDATE SKIP
+  LOCKED``) and enqueues one send task per row when the claim commits;
+- a send task claims its row again (queued -> sending) with a conditional
+  UPDATE and does nothing when that fails, so a duplicated or redelivered
+  task never sends twice;
+- ``provider_called_at`` is committed just before the provider is called, so
+  a worker that dies afterwards leaves the row ``unknown`` for a person,
+  never re-sent blindly;
+- the reaper returns rows whose worker died before the call to ``queued`` and
+  re-enqueues rows whose enqueue was lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db import connection, models, transaction
+from django.db.models import F
+
+from clinic import sms
+from scheduling.models import ReminderState
+
+MAX_ATTEMPTS = 5
+# A claim older than this belongs to a worker that died, or to a lost enqueue.
+STUCK_AFTER = timedelta(minutes=10)
+
+
+def enqueue_on_commit(task, ids: list[int]) -> None:
+    """Enqueue ``task`` for each id once the current transaction commits.
+
+    ``robust``: a broker that is down must not undo the claim; the reaper
+    re-enqueues what was lost.
+    """
+    for job_id in ids:
+        transaction.on_commit(lambda job=job_id: task.delay(job), robust=True)
+
+
+def claim_due(model: type[models.Model], *, now: datetime, limit: int, order_by: str,
+              enqueue: Callable[[list[int]], None]) -> list[int]:
+    """Claim due pending rows (pending -> queued); two sweeps at once never claim the same row."""
+    table = model._meta.db_table
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {table} SET state = %s, claimed_at = %s
+                WHERE id IN (
+                    SELECT id FROM {table}
+                    WHERE state = %s AND send_at <= %s
+                    ORDER BY {order_by}
+                    LIMIT %s
+                    FOR UPDATE SKIP LOCKED
+                )
+                RETURNING id
+                """,
+                [ReminderState.QUEUED, now, ReminderState.PENDING, now, limit],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        enqueue(ids)
+    return ids
+
+
+def reap_stuck(model: type[models.Model], *, now: datetime, enqueue: Callable[[list[int]], None]) -> dict[str, int]:
+    """Recover rows whose worker or enqueue was lost (see the module docstring)."""
+    cutoff = now - STUCK_AFTER
+    rows = model.objects
+    with transaction.atomic():
+        unknown = rows.filter(state=ReminderState.SENDING, claimed_at__lt=cutoff,
+                              provider_called_at__isnull=False).update(
+            state=ReminderState.UNKNOWN, reason="the worker stopped while the provider was being called; "
+                                               "check the provider before sending again")
+        requeue = list(rows.filter(state=ReminderState.SENDING, claimed_at__lt=cutoff,
+                                   provider_called_at__isnull=True).values_list("id", flat=True))
+        rows.filter(id__in=requeue, state=ReminderState.SENDING).update(state=ReminderState.QUEUED, claimed_at=now)
+        stale_queued = list(rows.filter(state=ReminderState.QUEUED, claimed_at__lt=cutoff)
+                            .values_list("id", flat=True))
+        rows.filter(id__in=stale_queued).update(claimed_at=now)
+        enqueue(requeue + stale_queued)
+    return {"unknown": unknown, "requeued": len(requeue), "re_enqueued": len(stale_queued)}
+
+
+def claim_for_sending(model: type[models.Model], job_id: int, *, now: datetime) -> bool:
+    """queued -> sending; False when another worker has it or it is no longer queued."""
+    return bool(model.objects.filter(pk=job_id, state=ReminderState.QUEUED).update(
+        state=ReminderState.SENDING, attempts=F("attempts") + 1, claimed_at=now))
+
+
+def set_state(model: type[models.Model], job_id: int, state: str, **fields) -> None:
+    """Move a row on from ``sending`` only: one a person or the reaper already moved is left alone."""
+    model.objects.filter(pk=job_id, state=ReminderState.SENDING).update(state=state, **fields)
+
+
+def call_provider(model: type[models.Model], job_id: int, *, attempts: int, phone: str, text: str, now: datetime,
+                  status_callback: str | None, **before_call) -> tuple[str, sms.SendResult | None]:
+    """Send the text and record a failure; on success return ``("sent", result)`` for the caller to record.
+
+    Timeout -> ``unknown``; permanent refusal -> ``failed``; transient error ->
+    back to ``pending`` a little later each time, ``failed`` after
+    MAX_ATTEMPTS. ``before_call`` fields are saved with ``provider_called_at``.
+    """
+    # Committed before the call: from here on a crash means "maybe sent".
+    model.objects.filter(pk=job_id, state=ReminderState.SENDING).update(provider_called_at=now, **before_call)
+    try:
+        result = sms.get_backend().send(to=phone, body=text, status_callback=status_callback)
+    except sms.SmsTimeout as exc:
+        set_state(model, job_id, ReminderState.UNKNOWN,
+                  reason=f"{exc}; check the provider before sending again"[:300])
+        return ReminderState.UNKNOWN, None
+    except sms.PermanentSmsError as exc:
+        set_state(model, job_id, ReminderState.FAILED, reason=str(exc)[:300])
+        return ReminderState.FAILED, None
+    except sms.TransientSmsError as exc:
+        if attempts >= MAX_ATTEMPTS:
+            set_state(model, job_id, ReminderState.FAILED, reason=f"gave up after {attempts} tries: {exc}"[:300])
+            return ReminderState.FAILED, None
+        # Nothing left the building: back to pending, a little later each time.
+        set_state(model, job_id, ReminderState.PENDING, send_at=now + timedelta(minutes=2 ** (attempts - 1)),
+                  provider_called_at=None, reason=f"retrying: {exc}"[:300])
+        return ReminderState.PENDING, None
+    return ReminderState.SENT, result
