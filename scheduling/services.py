@@ -38,15 +38,30 @@ def _conflict_from_integrity_error(error: IntegrityError) -> Conflict:
     raise error
 
 
-def due_window_for_booking(course: TreatmentCourse, *, exclude_session_id: int | None = None) -> due.DueWindow | None:
+def due_window_for_booking(course: TreatmentCourse) -> due.DueWindow | None:
     """The window of the session a new booking would be: the first one not yet booked.
 
     Booked sessions are treated as if given on their dates, so the window
     chains from the last booking exactly as the plan projects it.
     """
-    completed, booked = course_dates(course.pk, exclude_session_id=exclude_session_id)
+    completed, booked = course_dates(course.pk)
     facts = course.facts(completed=tuple(completed) + tuple(booked), booked=())
     return due.next_due(course.protocol.rule(), facts)
+
+
+def due_window_for_move(session: Session) -> tuple[due.DueWindow | None, date | None]:
+    """The window of a session being moved, and the date of the next session booked after it.
+
+    The window chains from the sessions before it (given or booked), exactly
+    as the plan projects that session, so moving session 2 of a booked series
+    is judged by session 2's window, not by the next unbooked session's.
+    """
+    course = session.course
+    completed, booked = course_dates(course.pk, exclude_session_id=session.pk)
+    before = sorted(day for day in (*completed, *booked) if day < session.local_date)
+    after = sorted(day for day in (*completed, *booked) if day > session.local_date)
+    window = due.next_due(course.protocol.rule(), course.facts(completed=tuple(before)))
+    return window, (after[0] if after else None)
 
 
 def check_course_bookable(course: TreatmentCourse) -> None:
@@ -60,12 +75,17 @@ def check_course_bookable(course: TreatmentCourse) -> None:
         raise Conflict("The patient's record is archived.", code="patient_archived")
 
 
-def _check_window(
-    *, course: TreatmentCourse, local_day: date, by, override_reason: str, exclude_session_id: int | None = None
-) -> due.DueWindow:
-    window = due_window_for_booking(course, exclude_session_id=exclude_session_id)
+def _check_window(*, course: TreatmentCourse, local_day: date, by, override_reason: str,
+                  moving: Session | None = None) -> due.DueWindow:
+    if moving is None:
+        window, next_booked = due_window_for_booking(course), None
+    else:
+        window, next_booked = due_window_for_move(moving)
     if window is None:
         raise Conflict("Every session of this course's protocol is already booked or given.", code="course_complete")
+    if next_booked is not None and local_day >= next_booked:
+        raise Conflict(f"Session {window.number} must stay before the next booked session "
+                       f"({next_booked:%a %b %-d}); move that one first.", code="passes_next_session")
     if window.earliest <= local_day <= window.latest:
         return window
     if not override_reason:
@@ -212,7 +232,7 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
     _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
                 exclude_session_id=locked.pk, now=now)
     _check_window(course=course, local_day=location.local_date(start), by=by, override_reason=override_reason,
-                  exclude_session_id=locked.pk)
+                  moving=locked)
     assigned = _assign_clinician(location=location, start=start, end=end,
                                  clinician=clinician or locked.clinician, exclude_session_id=locked.pk)
     locked.rescheduled_from = locked.start

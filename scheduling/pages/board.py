@@ -257,7 +257,9 @@ def _panel_context(request, session: Session, *, error: ClinicError | None = Non
         "error": error,
         "field_errors": error.fields if error else {},
         "done": done,
-        "values": values or {"start": local_start.strftime("%Y-%m-%dT%H:%M"), "chair": str(session.chair_id or "")},
+        # What was typed wins over the session's own time and chair.
+        "values": {"start": local_start.strftime("%Y-%m-%dT%H:%M"), "chair": str(session.chair_id or ""),
+                   **(values or {})},
         "next": safe_next(request) or "",
         "board_day": session.local_date,
     }
@@ -276,7 +278,7 @@ def _window_of(session: Session) -> due.DueWindow | None:
             phase_index = due.phase_for_session(course.protocol.rule(), row["number"], course.restart())
             return due.DueWindow(number=row["number"], phase=row["phase"], phase_index=phase_index,
                                  earliest=row["earliest"], target=row["target"], latest=row["latest"])
-    return services.due_window_for_booking(course, exclude_session_id=session.pk)
+    return services.due_window_for_move(session)[0]
 
 
 def _render_panel(request, session: Session, *, status: int = 200, **kwargs) -> HttpResponse:

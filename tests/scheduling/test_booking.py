@@ -341,3 +341,24 @@ def test_forbidden_override_leaves_nothing_saved(desk_api, esk_course, chair):
     response = book(desk_api, esk_course, chair, local(chair.location, date(2026, 3, 11), 9), override_reason="x")
     assert response.status_code == NotAllowed.status
     assert not Session.objects.exists()
+
+
+def test_moving_session_2_of_a_booked_series_is_judged_by_its_own_window(esk_course, chair, now):
+    # given sessions 1-3 booked Tue 3, Fri 6 and Tue 10 March
+    first = book_via_service(esk_course, chair, date(2026, 3, 3))
+    second = book_via_service(esk_course, chair, date(2026, 3, 6))
+    book_via_service(esk_course, chair, date(2026, 3, 10))
+    # when session 2 moves to Thursday 5 (2-5 days after session 1)
+    moved = services.reschedule_session(by=UserFactory(), session=second, start=local(chair.location,
+                                                                                     date(2026, 3, 5), 13))
+    # then it is allowed, and it may not pass session 3
+    assert moved.local_date == date(2026, 3, 5)
+    with pytest.raises(Conflict) as refused:
+        services.reschedule_session(by=UserFactory(), session=second,
+                                    start=local(chair.location, date(2026, 3, 11), 9))
+    assert refused.value.code == "passes_next_session"
+    assert first.local_date == date(2026, 3, 3)
+
+
+def book_via_service(course, chair, day):
+    return services.book_session(by=UserFactory(), course=course, chair=chair, start=local(chair.location, day, 9))
