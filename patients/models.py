@@ -75,8 +75,10 @@ class Patient(models.Model):
     mrn = models.CharField(
         "MRN", max_length=32, unique=True, help_text="Medical record number; generated when not given."
     )
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
+    # blank=True: clean() gives the clinic's own "is required" message; the
+    # database constraint patient_has_name still refuses an empty name.
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
     preferred_name = models.CharField(max_length=100, blank=True)
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)

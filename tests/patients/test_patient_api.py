@@ -192,3 +192,8 @@ def test_confirm_new_creates_the_second_patient(desk_api):
     response = desk_api.post("/api/patients/", {**VALID, "confirm_new": True}, format="json")
     assert response.status_code == 201
     assert Patient.objects.count() == 2
+
+
+def test_a_blank_name_gives_one_clear_message(desk_api):
+    response = desk_api.post("/api/patients/", {**VALID, "first_name": ""}, format="json")
+    assert response.json()["fields"]["first_name"] == ["First name is required."]
