@@ -396,3 +396,17 @@ def test_withdrawing_consent_voids_pending_reminders_and_giving_it_plans_them_ag
     desk_api.patch(f"/api/patients/{patient.pk}/", {"sms_consent": True, "sms_consent_method": "verbal"},
                    format="json")
     assert reminder(session, ReminderKind.DAY_BEFORE).state == ReminderState.PENDING
+
+
+def test_the_daily_cap_counts_the_local_day_on_the_spring_forward_day(site, chair):
+    # given a text at 00:30 on Sunday 8 March 2026 in New York (05:30 UTC; the day is 23 hours long)
+    with time_machine.travel(datetime(2026, 3, 6, 15, tzinfo=UTC), tick=False):
+        course = TreatmentCourseFactory(patient=PatientFactory(), protocol=_trd(), start_date=date(2026, 3, 9))
+        session = book(course, chair, date(2026, 3, 9), 13)
+    _sent_text(course.patient, datetime(2026, 3, 8, 5, 30, tzinfo=UTC))
+    # when the day-before reminder comes due at 17:00 EDT the same local day (21:00 UTC)
+    states = due_and_send(datetime(2026, 3, 8, 21, tzinfo=UTC))
+    # then it is skipped by the daily cap; on the next local day the same-day reminder goes out
+    assert states == [ReminderState.SKIPPED]
+    assert "daily cap" in reminder(session, ReminderKind.DAY_BEFORE).reason
+    assert due_and_send(local(site, date(2026, 3, 9), 11)) == [ReminderState.SENT]
