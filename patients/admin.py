@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from clinic.admin import ReadOnlyAdmin
 from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, OutcomeMeasure, Patient, PatientAccess
 
 
@@ -29,20 +30,11 @@ class PatientAdmin(admin.ModelAdmin):
 
 
 @admin.register(PatientAccess)
-class PatientAccessAdmin(admin.ModelAdmin):
+class PatientAccessAdmin(ReadOnlyAdmin):
     list_display = ("at", "user", "patient", "channel", "path")
     list_filter = ("channel",)
     date_hierarchy = "at"
     raw_id_fields = ("patient", "user")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(OutcomeMeasure)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from clinic.admin import ReadOnlyAdmin
 from scheduling.models import (
     CalendarFeed,
     Chair,
@@ -47,7 +48,7 @@ class ChairAdmin(admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ReadOnlyAdmin):
     """Read-only: sessions change through the booking and charting screens, which enforce the rules."""
 
     list_display = ("start", "patient", "location", "chair", "clinician", "status", "late_cancel")
@@ -55,15 +56,6 @@ class SessionAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
     search_fields = ("patient__last_name", "patient__mrn")
     list_select_related = ("patient", "location", "chair", "clinician")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CalendarFeed)
@@ -77,19 +69,6 @@ class CalendarFeedAdmin(admin.ModelAdmin):
         for feed in queryset:
             feed.rotate()
             feed.save()
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records that change only through the system's own rules: viewable, never edited by hand."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ReminderPolicy)
