@@ -2,12 +2,14 @@
 
 from django.shortcuts import redirect
 
-from clinic.roles import FRONT_DESK, has_role, role_required
+from clinic.roles import CLINICIAN, FRONT_DESK, has_role, role_required
 
 
 @role_required()
 def home(request):
-    """Send each role to the page its day starts on: the front desk to today's board."""
+    """Send each role to the page its day starts on: the front desk to today's board, clinicians to their schedule."""
     if has_role(request.user, FRONT_DESK):
         return redirect("board-start")
+    if has_role(request.user, CLINICIAN):
+        return redirect("my-schedule")
     return redirect("patients:list")

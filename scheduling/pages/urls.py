@@ -4,7 +4,7 @@ from datetime import date
 
 from django.urls import path, register_converter
 
-from scheduling.pages import board, booking, patient_page, worklist_page
+from scheduling.pages import board, booking, chart, clinician, patient_page, rems_pages, worklist_page
 
 
 class IsoDateConverter:
@@ -40,4 +40,15 @@ urlpatterns = [
     path("worklist/", worklist_page.worklist, name="worklist"),
     path("worklist/count/", worklist_page.worklist_count, name="worklist-count"),
     path("worklist/<int:item_id>/<str:action>/", worklist_page.worklist_action, name="worklist-action"),
+    # Clinicians: my schedule (their landing page), the observation board, the session chart, REMS forms.
+    path("schedule/", clinician.my_schedule, name="my-schedule"),
+    path("observation/", clinician.observation_start, name="observation-start"),
+    path("observation/<int:location_id>/", clinician.observation_board, name="observation"),
+    path("observation/<int:location_id>/body/", clinician.observation_body, name="observation-body"),
+    path("sessions/<int:session_id>/chart/", chart.session_chart, name="session-chart"),
+    path("sessions/<int:session_id>/chart/phq9-score/", chart.phq9_score, name="chart-phq9-score"),
+    path("sessions/<int:session_id>/chart/<str:step>/", chart.chart_step, name="chart-step"),
+    path("rems/", rems_pages.rems_list, name="rems-list"),
+    path("rems/<int:form_id>/", rems_pages.rems_form, name="rems-form"),
+    path("rems/<int:form_id>/submit/", rems_pages.rems_submit, name="rems-submit"),
 ]

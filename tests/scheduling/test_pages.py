@@ -122,9 +122,10 @@ def test_the_front_desk_lands_on_todays_board_of_their_first_location(desk, now,
     assert response.status_code == 200
 
 
-def test_a_clinician_lands_on_the_patient_list(nurse, now):
+def test_a_clinician_lands_on_their_schedule(nurse, now):
+    # Issue 8: "My schedule" is the clinicians' landing page (it was the patient list before it existed).
     response = nurse.get("/")
-    assert response["Location"] == "/patients/"
+    assert response["Location"] == "/schedule/"
 
 
 # -- the day board ------------------------------------------------------------------------------------

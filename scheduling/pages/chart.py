@@ -1,0 +1,381 @@
+"""The session chart: one page that walks a session in the order of DOMAIN.md "A session, step by step".
+
+Each step is a plain form posting to ``chart_step``, which reads the fields,
+calls the one workflow service for that step and redirects back to the chart
+(post/redirect/get, so a reload never doses twice). A refusal re-renders the
+chart with the service's own words beside the step and, where the rules
+allow one, the way through: an "Acknowledge and continue" form for a high
+blood pressure, the item-9 assessment for clinicians, a written reason for a
+dose outside the protocol. An early discharge shows the minutes left and no
+override, because there is none.
+
+Times may be entered after the fact: every step has an optional "time"
+input read as wall-clock time at the session's location.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic.errors import ClinicError, Invalid
+from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, has_role, role_required
+from patients import measures
+from patients.models import OutcomeMeasure, PatientAccess
+from patients.services import record_access
+from protocols.models import Modality
+from scheduling import outcomes, workflow
+from scheduling.models import Dose, Respiratory, Session, SessionStatus, Severity, VitalsKind
+from scheduling.observation import observation_states
+from scheduling.pages import local_instant
+from scheduling.pages.clinician import ALERT_WORDS, CHECKPOINT_WORDS, STAGE_WORDS
+
+PHQ9 = measures.INSTRUMENTS[measures.PHQ9]
+PHQ9_QUESTIONS = (
+    "Little interest or pleasure in doing things",
+    "Feeling down, depressed, or hopeless",
+    "Trouble falling or staying asleep, or sleeping too much",
+    "Feeling tired or having little energy",
+    "Poor appetite or overeating",
+    "Feeling bad about yourself, or that you are a failure or have let yourself or your family down",
+    "Trouble concentrating on things, such as reading the newspaper or watching television",
+    "Moving or speaking so slowly that other people could have noticed, or the opposite: being so fidgety "
+    "or restless that you have been moving around a lot more than usual",
+    "Thoughts that you would be better off dead, or of hurting yourself in some way",
+)
+PHQ9_ANSWERS = ((0, "Not at all"), (1, "Several days"), (2, "More than half the days"), (3, "Nearly every day"))
+CHECKLIST = (
+    ("fasted_food_2h", "No food for 2 hours before"),
+    ("fasted_drink_30m", "No drink for 30 minutes before"),
+    ("nasal_medicines_ok", "Nasal steroid or decongestant at least 1 hour before (or none taken)"),
+    ("ride_home_arranged", "Ride home arranged (the patient may not drive)"),
+)
+TRUE_WORDS = ("on", "true", "1", "yes")
+
+
+class _Reader:
+    """Reads a posted form, gathering every field problem so one refusal names them all."""
+
+    def __init__(self, data, session: Session):
+        self.data, self.session = data, session
+        self.errors: dict[str, list[str]] = {}
+
+    def text(self, name: str) -> str:
+        return (self.data.get(name) or "").strip()
+
+    def flag(self, name: str) -> bool:
+        return self.text(name).lower() in TRUE_WORDS
+
+    def integer(self, name: str, *, required: bool = True) -> int | None:
+        value = self.text(name)
+        if not value:
+            if required:
+                self.errors[name] = ["Required."]
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            self.errors[name] = ["Enter a whole number."]
+            return None
+
+    def decimal(self, name: str, *, required: bool = True) -> Decimal | None:
+        value = self.text(name)
+        if not value:
+            if required:
+                self.errors[name] = ["Required."]
+            return None
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            self.errors[name] = ["Enter a number."]
+            return None
+
+    def moment(self, name: str) -> datetime | None:
+        """An optional time: ``HH:MM`` on the session's day, or ``YYYY-MM-DDTHH:MM``, at the session's location."""
+        value = self.text(name)
+        if not value:
+            return None
+        location = self.session.location
+        try:
+            if "T" in value or "-" in value:
+                return local_instant(value, location, name)
+            return location.at(self.session.local_date, time.fromisoformat(value))
+        except ValueError:
+            self.errors[name] = ["Use the format HH:MM."]
+        except Invalid as error:
+            self.errors.update(error.fields)
+        return None
+
+    def check(self) -> None:
+        if self.errors:
+            raise Invalid("Some answers need another look.", fields=self.errors)
+
+
+# --- the steps: each reads its fields and calls one service -------------------------------------------
+
+
+def _check_in(request, session: Session) -> str:
+    read = _Reader(request.POST, session)
+    workflow.check_in(by=request.user, session=session, **{name: read.flag(name) for name, _ in CHECKLIST})
+    return "Checked in."
+
+
+def _vitals(request, session: Session) -> str:
+    read = _Reader(request.POST, session)
+    values = {name: read.integer(name) for name in ("systolic", "diastolic", "heart_rate", "spo2")}
+    taken_at = read.moment("taken_at")
+    read.check()
+    kind = read.text("kind")
+    reading = workflow.record_vitals(by=request.user, session=session, kind=kind, taken_at=taken_at, **values)
+    return f"Recorded {reading.get_kind_display().lower()} vital signs: BP {reading.systolic}/{reading.diastolic}."
+
+
+def _acknowledge_bp(request, session: Session) -> str:
+    workflow.acknowledge_high_bp(by=request.user, session=session, reason=request.POST.get("reason", ""))
+    return "High blood pressure acknowledged: dosing may go ahead."
+
+
+def _measure(request, session: Session) -> str:
+    read = _Reader(request.POST, session)
+    items = [read.integer(f"item{number}", required=False) for number in range(1, PHQ9.item_count + 1)]
+    taken_at = read.moment("taken_at")
+    read.check()
+    if any(item is None for item in items):
+        unanswered = ", ".join(str(number) for number, item in enumerate(items, start=1) if item is None)
+        raise Invalid(f"Answer every item: {unanswered} left.", fields={"items": [f"Unanswered: {unanswered}."]})
+    measure = outcomes.record_measure(by=request.user, patient=session.patient, instrument=measures.PHQ9,
+                                      items=items, taken_at=taken_at, session=session)
+    words = f"PHQ-9 recorded: {measure.total} ({measures.BAND_LABELS[measure.band].lower()})."
+    if measure.item9_positive:
+        words += " Item 9 is above 0: a clinician must assess suicide risk before dosing."
+    return words
+
+
+def _acknowledge_item9(request, session: Session) -> str:
+    measure = get_object_or_404(OutcomeMeasure, pk=request.POST.get("measure") or 0, patient=session.patient)
+    outcomes.acknowledge_item9_alert(by=request.user, measure=measure, note=request.POST.get("note", ""))
+    return "Item-9 alert acknowledged."
+
+
+def _dose(request, session: Session) -> str:
+    read = _Reader(request.POST, session)
+    started_at = read.moment("started_at")
+    if session.course.modality == Modality.ESKETAMINE_NASAL:
+        fields = {"dose_mg": read.decimal("dose_mg"), "lot_number": read.text("lot_number")}
+    else:
+        fields = {"weight_kg": read.decimal("weight_kg"), "mg_per_kg": read.decimal("mg_per_kg"),
+                  "infusion_ended_at": read.moment("infusion_ended_at")}
+    read.check()
+    dose = workflow.record_dose(by=request.user, session=session, started_at=started_at,
+                                override_reason=read.text("override_reason"), **fields)
+    return f"Dose recorded: {dose.dose_mg:g} mg. Observation has started."
+
+
+def _infusion_end(request, session: Session) -> str:
+    read = _Reader(request.POST, session)
+    ended_at = read.moment("ended_at")
+    read.check()
+    workflow.end_infusion(by=request.user, session=session, ended_at=ended_at)
+    return "Infusion end recorded: recovery is counted from it."
+
+
+def _assessment(request, session: Session) -> str:
+    read = _Reader(request.POST, session)
+    assessed_at = read.moment("assessed_at")
+    choices = {"sedation": Severity.values, "dissociation": Severity.values, "respiratory": Respiratory.values}
+    answers = {}
+    for name, allowed in choices.items():
+        answers[name] = read.text(name)
+        if answers[name] not in allowed:
+            read.errors[name] = ["Choose one."]
+    read.check()
+    workflow.record_assessment(by=request.user, session=session, assessed_at=assessed_at,
+                               adverse_event=read.flag("adverse_event"),
+                               adverse_event_serious=read.flag("adverse_event_serious"),
+                               adverse_event_description=read.text("adverse_event_description"), **answers)
+    return "Assessment recorded."
+
+
+def _discharge(request, session: Session) -> str:
+    read = _Reader(request.POST, session)
+    discharged_at = read.moment("discharged_at")
+    could_have_left = read.integer("could_have_left_after_minutes", required=False)
+    read.check()
+    workflow.discharge(by=request.user, session=session, resolution_attested=read.flag("resolution_attested"),
+                       driver=read.text("driver"), could_have_left_after_minutes=could_have_left,
+                       discharged_at=discharged_at)
+    return "Discharged."
+
+
+# step -> (roles that may post it, handler, the section its result and refusals belong to)
+STEPS = {
+    "check-in": (ALL_ROLES, _check_in, "check-in"),
+    "vitals": ((CLINICIAN,), _vitals, None),  # the section follows the kind of reading
+    "acknowledge-bp": ((CLINICIAN,), _acknowledge_bp, "pre-dose"),
+    "measure": ((CLINICIAN, FRONT_DESK), _measure, "measure"),
+    "acknowledge-item9": ((CLINICIAN,), _acknowledge_item9, "measure"),
+    "dose": ((CLINICIAN,), _dose, "dose"),
+    "infusion-end": ((CLINICIAN,), _infusion_end, "dose"),
+    "assessment": ((CLINICIAN,), _assessment, "assessment"),
+    "discharge": ((CLINICIAN,), _discharge, "discharge"),
+}
+
+
+def _section_of(step: str, data) -> str:
+    section = STEPS[step][2]
+    if section is not None:
+        return section
+    return {VitalsKind.PRE_DOSE: "pre-dose", VitalsKind.DISCHARGE: "discharge"}.get(data.get("kind"), "observation")
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+
+def _session(session_id: int) -> Session:
+    return get_object_or_404(
+        Session.objects.select_related("patient", "course__protocol", "location", "chair", "clinician",
+                                       "checked_in_by", "discharged_by", "high_bp_acknowledged_by"),
+        pk=session_id,
+    )
+
+
+def _step(key: str, title: str, done: bool, active: bool) -> dict:
+    return {"key": key, "title": title, "state": "done" if done else ("current" if active else "todo")}
+
+
+def chart_context(request, session: Session, *, error: ClinicError | None = None, error_section: str = "",
+                  values=None) -> dict:
+    """Everything recorded for the session, its live observation state, and which step comes next."""
+    protocol = session.course.protocol
+    esketamine = session.course.modality == Modality.ESKETAMINE_NASAL
+    vitals = list(session.vitals.order_by("taken_at", "id"))
+    dose = Dose.objects.filter(session=session).first()
+    assessments = list(session.assessments.order_by("assessed_at", "id"))
+    state = observation_states([session])[session.pk]
+    taken = list(OutcomeMeasure.objects.filter(session_link__session=session).order_by("taken_at", "id"))
+    open_alert = outcomes.unacknowledged_item9_alert(session.patient)
+    pre_dose = [v for v in vitals if v.kind == VitalsKind.PRE_DOSE]
+    latest_pre = pre_dose[-1] if pre_dose else None
+    acknowledged = (session.high_bp_acknowledged_at is not None and latest_pre is not None
+                    and session.high_bp_acknowledged_at >= latest_pre.recorded_at)
+    high_bp_pending = bool(latest_pre and workflow.bp_is_high(latest_pre, protocol) and not acknowledged)
+    status = session.status
+    arrived = status in (SessionStatus.CHECKED_IN, SessionStatus.IN_TREATMENT, SessionStatus.DISCHARGED)
+    measure_due = session.is_standing and outcomes.measure_due(session)
+    steps = [
+        _step("check-in", "Check-in", arrived, status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED)),
+        _step("pre-dose", "Pre-dose vitals", bool(pre_dose), status == SessionStatus.CHECKED_IN and not pre_dose),
+        _step("measure", "PHQ-9" + (" (due)" if measure_due else ""), bool(taken) and open_alert is None,
+              status == SessionStatus.CHECKED_IN and measure_due and (not taken or open_alert is not None)),
+        _step("dose", "Dose", dose is not None, status == SessionStatus.CHECKED_IN and bool(pre_dose)),
+        _step("observation", "40-minute vitals", any(v.kind == VitalsKind.POST_DOSE_40 for v in vitals),
+              state.bp_checkpoint in ("upcoming", "due")),
+        _step("assessment", "Assessment", bool(assessments), status == SessionStatus.IN_TREATMENT and not assessments),
+        _step("discharge", "Discharge", status == SessionStatus.DISCHARGED, state.ready_to_discharge),
+    ]
+    dose_choices = [int(mg) for mg in (protocol.allowed_doses_mg or [56, 84])]
+    location = session.location
+    typed = values or {}
+    return {
+        "session": session,
+        "location": location,
+        "protocol": protocol,
+        "esketamine": esketamine,
+        "vitals": vitals,
+        "dose": dose,
+        "assessments": assessments,
+        "state": state,
+        "stage_words": STAGE_WORDS.get(state.stage, state.stage),
+        "checkpoint_words": CHECKPOINT_WORDS.get(state.bp_checkpoint or "", ""),
+        "alert_words": [ALERT_WORDS.get(alert, alert) for alert in state.alerts],
+        "measures_taken": taken,
+        "measure_due": measure_due,
+        "open_alert": open_alert,
+        "latest_pre": latest_pre,
+        "high_bp_pending": high_bp_pending,
+        "steps": steps,
+        "is_clinician": has_role(request.user, CLINICIAN),
+        "may_record_measure": has_role(request.user, *outcomes.MEASURE_RECORDERS),
+        "checklist": [(name, label, getattr(session, name)) for name, label in CHECKLIST],
+        "phq9_items": [(number, question, typed.get(f"item{number}") if error_section == "measure" else None)
+                       for number, question in enumerate(PHQ9_QUESTIONS, start=1)],
+        "phq9_answers": PHQ9_ANSWERS,
+        "dose_choices": dose_choices,
+        "default_dose": protocol.first_dose_mg or dose_choices[0],
+        "severities": Severity.choices,
+        "respiratory_choices": Respiratory.choices,
+        "observation_kinds": [(k, label) for k, label in VitalsKind.choices if k != VitalsKind.PRE_DOSE],
+        "default_observation_kind": (VitalsKind.POST_DOSE_40 if state.bp_checkpoint in ("upcoming", "due")
+                                     else VitalsKind.DISCHARGE),
+        "error": error,
+        "error_section": error_section,
+        # Field errors and typed values belong to the step that was refused, not to same-named fields elsewhere.
+        "errors_for": {error_section: error.fields} if error else {},
+        "values_for": {error_section: values} if values is not None else {},
+        "statuses": SessionStatus,
+    }
+
+
+def _access(request, session: Session) -> None:
+    record_access(patient=session.patient, user=request.user, channel=PatientAccess.Channel.WEB, path=request.path)
+
+
+@require_GET
+@role_required()
+def session_chart(request, session_id: int):
+    """The chart of one session, every step in order, the next one open."""
+    session = _session(session_id)
+    _access(request, session)
+    return render(request, "scheduling/clinician/chart.html", chart_context(request, session))
+
+
+@require_POST
+@role_required()
+def chart_step(request, session_id: int, step: str):
+    """Run one step of the workflow through its service; a refusal comes back at the step, in the same words."""
+    if step not in STEPS:
+        raise Http404("No such step.")
+    roles, handler, _section = STEPS[step]
+    if not has_role(request.user, *roles):
+        raise PermissionDenied("Your role does not allow this step.")
+    session = _session(session_id)
+    _access(request, session)
+    section = _section_of(step, request.POST)
+    try:
+        done = handler(request, session)
+    except ClinicError as error:
+        context = chart_context(request, _session(session_id), error=error, error_section=section,
+                                values=request.POST)
+        return render(request, "scheduling/clinician/chart.html", context, status=error.status)
+    messages.success(request, done)
+    return redirect(reverse("session-chart", args=[session.pk]) + f"#step-{section}")
+
+
+@require_POST
+@role_required()
+def phq9_score(request, session_id: int):
+    """The PHQ-9 total and band as items are ticked (htmx); says how many are left until all are answered."""
+    answers = []
+    for number in range(1, PHQ9.item_count + 1):
+        value = (request.POST.get(f"item{number}") or "").strip()
+        answers.append(int(value) if value.isdigit() else None)
+    answered = [value for value in answers if value is not None]
+    context = {"answered": len(answered), "count": PHQ9.item_count, "total": None}
+    if len(answered) == PHQ9.item_count:
+        try:
+            result = measures.score(measures.PHQ9, answers)
+        except Invalid as error:
+            context["problem"] = error.detail
+        else:
+            context.update(total=result.total, band=measures.BAND_LABELS[result.band],
+                           item9_positive=result.item9_positive)
+    else:
+        context["partial_total"] = sum(answered)
+    return render(request, "scheduling/clinician/_phq9_score.html", context)
