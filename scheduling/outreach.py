@@ -93,12 +93,9 @@ def _why_not_send(outreach: Outreach, view, policy: ReminderPolicy, now: datetim
         return ReminderState.VOID, "the course lapsed: a clinician reviews it before it resumes"
     if not view.wants_outreach:
         return ReminderState.VOID, "the next visit is not due yet"
-    if patient.sms_opted_out_at is not None:
-        return ReminderState.FAILED, "the patient opted out of texts"
-    if not patient.phone:
-        return ReminderState.FAILED, "no mobile number on file"
-    if not patient.sms_consent:
-        return ReminderState.SKIPPED, "no text-message consent recorded"
+    state, reason = text_jobs.patient_refusal(patient)
+    if state:
+        return state, reason
     if view.location is None:
         return ReminderState.SKIPPED, "the course has no location to text from"
     refusal = cap_refusal(patient_id=patient.pk, policy=policy, zone=view.location.zone, when=now,

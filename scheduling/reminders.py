@@ -225,12 +225,9 @@ def _why_not_send(reminder: Reminder, session: Session, policy: ReminderPolicy, 
     if session.start - now < timedelta(minutes=policy.min_lead_minutes):
         return ReminderState.SKIPPED, f"too late: the visit is less than {policy.min_lead_minutes} minutes away"
     patient = session.patient
-    if patient.sms_opted_out_at is not None:
-        return ReminderState.FAILED, "the patient opted out of texts"
-    if not patient.phone:
-        return ReminderState.FAILED, "no mobile number on file"
-    if not patient.sms_consent:
-        return ReminderState.SKIPPED, "no text-message consent recorded"
+    state, reason = text_jobs.patient_refusal(patient)
+    if state:
+        return state, reason
     if policy.in_quiet_hours(now.astimezone(session.location.zone).time()):
         return ReminderState.SKIPPED, "it is quiet hours at the patient's clinic"
     refusal = cap_refusal(patient_id=patient.pk, policy=policy, zone=session.location.zone, when=now,

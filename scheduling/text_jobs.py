@@ -31,6 +31,20 @@ MAX_ATTEMPTS = 5
 STUCK_AFTER = timedelta(minutes=10)
 
 
+def patient_refusal(patient) -> tuple[str, str]:
+    """(state, reason) when this patient may not be texted at all, else ("", "").
+
+    An opt-out or a missing number is a permanent failure; no consent yet is a skip.
+    """
+    if patient.sms_opted_out_at is not None:
+        return ReminderState.FAILED, "the patient opted out of texts"
+    if not patient.phone:
+        return ReminderState.FAILED, "no mobile number on file"
+    if not patient.sms_consent:
+        return ReminderState.SKIPPED, "no text-message consent recorded"
+    return "", ""
+
+
 def enqueue_on_commit(task, ids: list[int]) -> None:
     """Enqueue ``task`` for each id once the current transaction commits.
 

@@ -24,7 +24,6 @@ from clinic.roles import CLINICIAN, has_role, role_required
 from patients.models import PatientAccess
 from patients.services import record_access
 from protocols import due
-from protocols.selectors import course_plan
 from scheduling import selectors, services
 from scheduling.availability import find_slots
 from scheduling.models import UPCOMING_STATUSES, Chair, Location, Session, SessionStatus
@@ -266,18 +265,7 @@ def _panel_context(request, session: Session, *, error: ClinicError | None = Non
 
 
 def _window_of(session: Session) -> due.DueWindow | None:
-    """The due window of the session's own place in its course, to suggest slots for a move.
-
-    Read from the course plan, which chains each booked session from the one
-    before it; a session the plan does not list (it is under way) falls back
-    to the booking service's window.
-    """
-    course = session.course
-    for row in course_plan(course, session.location.local_date(timezone.now())):
-        if row["session"] == session.pk:
-            phase_index = due.phase_for_session(course.protocol.rule(), row["number"], course.restart())
-            return due.DueWindow(number=row["number"], phase=row["phase"], phase_index=phase_index,
-                                 earliest=row["earliest"], target=row["target"], latest=row["latest"])
+    """The due window of the session's own place in its course: the one a move is judged by."""
     return services.due_window_for_move(session)[0]
 
 
