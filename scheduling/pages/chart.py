@@ -316,6 +316,8 @@ def chart_context(request, session: Session, *, error: ClinicError | None = None
                                      else VitalsKind.DISCHARGE),
         "error": error,
         "error_section": error_section,
+        # A refused step comes back as the whole chart: focus its refusal, or it sits below the fold, unseen.
+        "focus_error": error is not None,
         # Field errors and typed values belong to the step that was refused, not to same-named fields elsewhere.
         "errors_for": {error_section: error.fields} if error else {},
         "values_for": {error_section: values} if values is not None else {},

@@ -32,6 +32,9 @@ VIEWPORT = {"width": 1366, "height": 768}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 DESK_PASSWORD = "front-desk-browser-2026"
 ESKETAMINE_TRD = "Esketamine for treatment-resistant depression (esketamine-trd)"
+# Where each role lands after signing in: the front desk on today's board, clinicians on their schedule.
+LANDS_ON_BOARD = re.compile(r"/board/\d+/\d{4}-\d\d-\d\d/$")
+LANDS_ON_SCHEDULE = re.compile(r"/schedule/$")
 
 # --- the browser ------------------------------------------------------------------------------------
 
@@ -93,11 +96,11 @@ def new_browser(chromium, live_server, open_pages):
 
 @pytest.fixture
 def new_desk(new_browser):
-    """``new_desk(user)`` opens a fresh browser signed in as ``user``, on the board it lands on."""
+    """``new_desk(user)`` opens a fresh browser signed in as ``user``, on the board it lands on (or ``lands_on``)."""
 
-    def open_desk(user, password: str = DESK_PASSWORD):
+    def open_desk(user, password: str = DESK_PASSWORD, lands_on: re.Pattern = LANDS_ON_BOARD):
         page = new_browser()
-        sign_in(page, user.username, password)
+        sign_in(page, user.username, password, lands_on=lands_on)
         return page
 
     return open_desk
@@ -109,14 +112,15 @@ def page(new_desk, desk_user):
     return new_desk(desk_user)
 
 
-def sign_in(page, username: str, password: str) -> None:
+def sign_in(page, username: str, password: str, lands_on: re.Pattern = LANDS_ON_BOARD) -> None:
+    """Sign in through the form and wait for the page the role lands on (``LANDS_ON_SCHEDULE`` for clinicians)."""
     from playwright.sync_api import expect
 
     page.goto("/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/board/\d+/\d{4}-\d\d-\d\d/$"))
+    expect(page).to_have_url(lands_on)
 
 
 @pytest.hookimpl(hookwrapper=True)

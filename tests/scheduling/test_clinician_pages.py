@@ -510,3 +510,40 @@ def test_a_manager_may_see_the_schedule_and_the_rems_forms(client, manager, site
     client.force_login(manager)
     assert client.get("/schedule/").status_code == 200
     assert client.get("/rems/").status_code == 200
+
+
+def test_an_iv_dose_off_the_weight_based_rule_needs_a_clinicians_written_reason(nurse, iv_course, iv_chair,
+                                                                                 staff_clinician, now, clock):
+    # given a checked-in IV patient on ketamine-iv-series (0.5 mg/kg)
+    session = services.book_session(by=UserFactory(), course=iv_course, chair=iv_chair,
+                                    start=local(iv_chair.location, TUESDAY, 9))
+    checked_in_with_vitals(nurse, session)
+    later(nurse, clock, 5)
+    off_rule = {"weight_kg": "80", "mg_per_kg": "0.7"}
+    # when 0.7 mg/kg is given without a reason
+    refused = step(nurse, session, "dose", off_rule)
+    # then the dose step asks for a reason, naming the problem and keeping what was typed; nothing is dosed
+    content = refused.content.decode()
+    assert refused.status_code == 409
+    assert 'data-code="dose_override_required"' in content
+    assert 'data-testid="dose-override"' in content
+    assert "0.7 mg/kg differs from the protocol&#x27;s 0.50 mg/kg." in content
+    assert re.search(r'id="dose-weight"[^>]* value="80"', content)
+    assert re.search(r'id="dose-mg-per-kg"[^>]* value="0.7"', content)
+    fresh = Session.objects.get(pk=session.pk)
+    assert fresh.status == SessionStatus.CHECKED_IN
+    assert not hasattr(fresh, "dose")
+    # and a blank reason is no reason
+    assert step(nurse, session, "dose", {**off_rule, "override_reason": "   "}).status_code == 409
+    # when the clinician gives one
+    reason = "Partial response at 0.5 mg/kg over four infusions"
+    response = step(nurse, session, "dose", {**off_rule, "override_reason": reason})
+    # then the dose is recorded by weight (80 kg x 0.7 = 56 mg) with the override and who gave it
+    assert response.status_code == 302
+    session = Session.objects.get(pk=session.pk)
+    assert session.status == SessionStatus.IN_TREATMENT
+    dose = session.dose
+    assert (dose.dose_mg, dose.weight_kg, str(dose.mg_per_kg)) == (56, 80, "0.70")
+    assert (dose.override_reason, dose.override_by) == (reason, staff_clinician)
+    chart = nurse.get(f"/sessions/{session.pk}/chart/").content.decode()
+    assert f"<dt>Override</dt><dd>{reason}</dd>" in chart
