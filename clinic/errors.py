@@ -9,12 +9,13 @@ client mistake is never a 500.
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -76,6 +77,14 @@ class Unavailable(ClinicError):
     code = "unavailable"
 
 
+# Errors that mean the database cannot be reached or dropped the connection
+# (Django's wrappers of psycopg's; OperationalError also covers a statement
+# timeout or a deadlock, for which "try again in a moment" is right as well).
+DATABASE_DOWN = (OperationalError, InterfaceError)
+DATABASE_DOWN_DETAIL = "The database is not answering just now; please try again in a moment."
+RETRY_AFTER_SECONDS = "5"
+
+
 def _flatten(detail: Any) -> dict[str, list[str]]:
     """DRF nests errors in dicts and lists; the format promises field -> list of messages."""
     if isinstance(detail, dict):
@@ -123,10 +132,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         err = validation_error_from_django(exc)
         return Response(err.as_dict(), status=400)
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, DATABASE_DOWN):
         logger.warning("database unavailable during an API request: %s", type(exc).__name__)
-        err = Unavailable("The database is not answering just now; please try again in a moment.")
-        return Response(err.as_dict(), status=503, headers={"Retry-After": "5"})
+        err = Unavailable(DATABASE_DOWN_DETAIL)
+        return Response(err.as_dict(), status=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -160,11 +169,36 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    """An unexpected error: 500, except a database that cannot be reached, which is a 503.
+
+    The database can fail before any view runs (the session, the signed-in
+    user, the audit middleware), where DRF's handler never sees it; Django
+    calls this handler while that exception is being handled.
+    """
+    if isinstance(sys.exc_info()[1], DATABASE_DOWN):
+        return database_unavailable(request)
     if request.path.startswith("/api/"):
         return json_error("server_error", "Something went wrong on our side; it has been logged.", 500)
     from django.views.defaults import server_error
 
     return server_error(request)
+
+
+def database_unavailable(request) -> HttpResponse:
+    """503 while the database cannot be reached: the API's error format, or a page that says so.
+
+    The page is rendered without the request, so it needs nothing from the
+    database (no signed-in user, no session).
+    """
+    if request.path.startswith("/api/"):
+        response = json_error(Unavailable.code, DATABASE_DOWN_DETAIL, 503)
+    else:
+        from django.conf import settings
+        from django.template.loader import render_to_string
+
+        response = HttpResponse(render_to_string("503.html", {"clinic_name": settings.CLINIC_NAME}), status=503)
+    response["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
 
 
 def lockout_response(request, original_response=None, credentials=None):

@@ -7,8 +7,12 @@ delay a reminder but never lose or duplicate it.
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="scheduling.sweep_reminders")
@@ -60,7 +64,28 @@ def refresh_course_worklist_task(course_id: int) -> dict:
 def refresh_course_worklist_on_commit(course_id: int) -> None:
     """Refresh the course's worklist items once the current transaction commits.
 
-    ``robust``: a broker outage must not undo or fail the change that called
-    this; the hourly sweep catches up.
+    A broker outage must not undo or fail the change that called this: the
+    failure is logged and the hourly sweep catches up.
     """
-    transaction.on_commit(lambda: refresh_course_worklist_task.delay(course_id), robust=True)
+    transaction.on_commit(lambda: publish(refresh_course_worklist_task, [(course_id,)]), robust=True)
+
+
+def publish(task, calls: list[tuple]) -> int:
+    """Publish ``task`` once per argument tuple in ``calls``; returns how many were published.
+
+    Call it after the work that needs the tasks has committed. When the broker
+    cannot be reached it logs one warning and stops at the first failure: the
+    periodic sweeps find what was not enqueued (due reminders every minute,
+    lost sends through the reaper, worklist items hourly), so an outage delays
+    that work but never fails the request that caused it, and a sweep of 500
+    rows does not wait out 500 failed connections.
+    """
+    for published, args in enumerate(calls):
+        try:
+            task.delay(*args)
+        except Exception as exc:  # kombu.exceptions.OperationalError, redis and socket errors alike
+            logger.warning("broker unavailable: %d of %d %s task(s) not enqueued (%s: %s); "
+                           "the periodic sweep will pick them up", len(calls) - published, len(calls), task.name,
+                           type(exc).__name__, exc)
+            return published
+    return len(calls)

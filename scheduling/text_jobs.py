@@ -48,11 +48,15 @@ def patient_refusal(patient) -> tuple[str, str]:
 def enqueue_on_commit(task, ids: list[int]) -> None:
     """Enqueue ``task`` for each id once the current transaction commits.
 
-    ``robust``: a broker that is down must not undo the claim; the reaper
-    re-enqueues what was lost.
+    A broker that is down must not undo the claim: the failure is logged
+    (``scheduling.tasks.publish``, which gives up at the first failure) and
+    the reaper re-enqueues what was lost.
     """
-    for job_id in ids:
-        transaction.on_commit(lambda job=job_id: task.delay(job), robust=True)
+    from scheduling.tasks import publish
+
+    if ids:
+        calls = [(job_id,) for job_id in ids]
+        transaction.on_commit(lambda: publish(task, calls), robust=True)
 
 
 def claim_due(model: type[models.Model], *, now: datetime, limit: int, order_by: str,

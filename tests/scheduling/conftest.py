@@ -14,6 +14,7 @@ import time_machine
 from clinic.roles import CLINICIAN, FRONT_DESK
 from protocols.models import Protocol
 from scheduling.models import Chair, Closure, Location, OpeningHours
+from tests import sms_standin
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
@@ -91,3 +92,12 @@ def local(site: Location, day: date, hour: int, minute: int = 0) -> datetime:
 @pytest.fixture
 def closure(site):
     return Closure.objects.create(location=site, date=date(2026, 3, 4), reason="Staff training")
+
+
+@pytest.fixture
+def twilio_api(settings):
+    """A stand-in Twilio API on a free local port, with the twilio backend pointed at it (tests/sms_standin.py)."""
+    with sms_standin.running() as stand_in:
+        for name, value in stand_in.settings(timeout=1).items():
+            setattr(settings, name, value)
+        yield stand_in

@@ -1,82 +1,21 @@
 """The SMS backends: locmem keeps texts in memory, outbox in the database, twilio talks to Twilio's REST API.
 
-The twilio backend is tested against a stand-in for Twilio's API: a local
-HTTP server on 127.0.0.1 that answers ``POST /2010-04-01/Accounts/<sid>/Messages.json``
-as Twilio would (or fails as Twilio can), reached through ``TWILIO_API_BASE``.
+The twilio backend is tested against a stand-in for Twilio's API
+(``tests/sms_standin.py``, the ``twilio_api`` fixture): a local HTTP server on
+127.0.0.1 that answers ``POST /2010-04-01/Accounts/<sid>/Messages.json`` as
+Twilio would (or fails as Twilio can), reached through ``TWILIO_API_BASE``.
 """
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 
 from clinic import sms
 from clinic.models import OutboxMessage
-
-ACCOUNT_SID = "AC" + "0" * 32
-MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
-
-
-class StandInTwilio:
-    """What the stand-in answers next (status, JSON body, delay), and what it was asked."""
-
-    def __init__(self):
-        self.status = 201
-        self.body: dict = {"sid": "SM" + "a" * 32, "status": "queued", "account_sid": ACCOUNT_SID}
-        self.delay = 0.0
-        self.requests: list[dict] = []
-
-    def handler(self):
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                form = {key: values[0] for key, values in parse_qs(self.rfile.read(length).decode()).items()}
-                stand_in.requests.append({"path": self.path, "form": form,
-                                          "authorization": self.headers.get("Authorization", "")})
-                if stand_in.delay:
-                    time.sleep(stand_in.delay)
-                payload = json.dumps(stand_in.body).encode()
-                try:
-                    self.send_response(stand_in.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting: that is the point of the timeout test
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-
-@pytest.fixture
-def twilio_api(settings):
-    """A stand-in Twilio API on a free local port, with the twilio backend pointed at it."""
-    stand_in = StandInTwilio()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), stand_in.handler())
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.SMS_BACKEND = "twilio"
-    settings.TWILIO_API_BASE = f"http://127.0.0.1:{server.server_address[1]}"
-    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
-    settings.TWILIO_AUTH_TOKEN = "stand-in-token"
-    settings.TWILIO_FROM_NUMBER = "+12125550100"
-    settings.TWILIO_MESSAGING_SERVICE_SID = ""
-    settings.TWILIO_TIMEOUT_SECONDS = 1
-    yield stand_in
-    server.shutdown()
-    server.server_close()
+from tests.sms_standin import FROM_NUMBER, MESSAGES_PATH, Reply, error_reply
 
 
 def send(**overrides):
@@ -121,10 +60,10 @@ def test_the_twilio_backend_posts_to_the_messages_resource_and_returns_the_sid(t
     # when
     result = send()
     # then
-    assert result == sms.SendResult(provider_id="SM" + "a" * 32, status="queued")
     [request] = twilio_api.requests
+    assert result == sms.SendResult(provider_id=request["sid"], status="queued")
     assert request["path"] == MESSAGES_PATH
-    assert request["form"] == {"To": "+14155552671", "From": "+12125550100",
+    assert request["form"] == {"To": "+14155552671", "From": FROM_NUMBER,
                                "Body": "Riverside: see you today at 10:00 AM.",
                                "StatusCallback": "https://clinic.example.org/api/sms/status/"}
     assert request["authorization"].startswith("Basic ")
@@ -144,8 +83,7 @@ def test_the_twilio_backend_sends_through_a_messaging_service_when_one_is_set(tw
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_a_rate_limit_or_outage_is_a_transient_error(twilio_api, status):
     # given
-    twilio_api.status = status
-    twilio_api.body = {"code": 20429 if status == 429 else 20500, "message": "try later", "status": status}
+    twilio_api.answer_next(error_reply(status, 20429 if status == 429 else 20500))
     # when / then
     with pytest.raises(sms.TransientSmsError):
         send()
@@ -153,9 +91,7 @@ def test_a_rate_limit_or_outage_is_a_transient_error(twilio_api, status):
 
 def test_an_invalid_number_is_a_permanent_error(twilio_api):
     # given
-    twilio_api.status = 400
-    twilio_api.body = {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400,
-                       "more_info": "https://www.twilio.com/docs/errors/21211"}
+    twilio_api.answer_next(error_reply(400, 21211, "Invalid 'To' Phone Number"))
     # when / then
     with pytest.raises(sms.PermanentSmsError, match="21211"):
         send()
@@ -163,7 +99,7 @@ def test_an_invalid_number_is_a_permanent_error(twilio_api):
 
 def test_a_provider_that_does_not_answer_in_time_is_a_timeout_not_a_retry(twilio_api):
     # given the stand-in takes longer than TWILIO_TIMEOUT_SECONDS (1)
-    twilio_api.delay = 2.5
+    twilio_api.answer_next(Reply(delay=2.5))
     # when / then: the request left, so whether the text went out is unknown
     started = time.monotonic()
     with pytest.raises(sms.SmsTimeout):

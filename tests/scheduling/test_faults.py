@@ -1,0 +1,389 @@
+"""Reminders under faults: the broker goes away, a worker is killed mid-send, the SMS provider misbehaves.
+
+Each reminder must still go out exactly once, or be left ``unknown`` for a
+person when it may already have gone out. The SMS provider is the stand-in
+Twilio API (tests/sms_standin.py), which records every request it received:
+a phone number in it twice would be a duplicate text.
+
+- Broker and worker faults use real processes (tests/celery_harness.py): a
+  ``redis-server`` of the test's own (never the machine's shared Redis) and
+  ``celery worker`` subprocesses against the test database.
+- Provider faults run the sweep and the send task's body in this process,
+  with ``now`` moved on instead of waiting out each backoff.
+
+"Now" is the real time; the clinic has no quiet hours so any time of day works.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time as clock
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, time, timedelta
+
+import psycopg
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from protocols.models import Protocol
+from scheduling import reminders, services
+from scheduling.models import (
+    Chair,
+    Direction,
+    Location,
+    OpeningHours,
+    Reminder,
+    ReminderKind,
+    ReminderPolicy,
+    ReminderState,
+    Session,
+    TextMessage,
+)
+from tests import sms_standin
+from tests.celery_harness import (
+    REDIS_SERVER,
+    database_url_for_subprocess,
+    free_port,
+    redis_server,
+    use_broker,
+    wait_for,
+    workers,
+)
+from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+from tests.sms_standin import Reply, error_reply
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def integration(test):
+    """Real processes: a Redis server of the test's own and Celery workers (tests/celery_harness.py)."""
+    needs = pytest.mark.skipif(not os.path.exists(REDIS_SERVER) and not os.environ.get("CI"),
+                               reason=f"needs {REDIS_SERVER} (Debian's redis-server package)")
+    return pytest.mark.integration(needs(test))
+
+
+SEND = "scheduling.send_reminder"
+SWEEP = "scheduling.sweep_reminders"
+# The reaper only touches claims older than STUCK_AFTER: run it as beat would, that much later.
+LATER = reminders.STUCK_AFTER + timedelta(minutes=1)
+
+
+# --- the clinic -------------------------------------------------------------------------------------
+
+
+def _clinic(count: int) -> tuple[datetime, list[tuple]]:
+    """A site open all day with no quiet hours, and ``count`` (course, chair) pairs; returns a start 3 hours on."""
+    site = Location.objects.create(name="Faults", time_zone="America/New_York", rems_certified=True)
+    for weekday in range(7):
+        OpeningHours.objects.create(location=site, weekday=weekday, opens=time(0), closes=time(23, 59))
+    ReminderPolicy.objects.create(location=site, quiet_from=time(0), quiet_until=time(0))
+    now = timezone.now()
+    start = (now + timedelta(hours=3)).replace(second=0, microsecond=0)
+    start -= timedelta(minutes=start.minute % 15)
+    if site.local_date(start) != site.local_date(start + timedelta(hours=3)):
+        start = datetime.combine(site.local_date(now) + timedelta(days=1), time(12), tzinfo=site.zone)
+    protocol = Protocol.objects.get(slug="esketamine-trd")
+    pairs = [(TreatmentCourseFactory(patient=PatientFactory(), protocol=protocol, start_date=site.local_date(start)),
+              Chair.objects.create(location=site, name=f"Chair {n}")) for n in range(count)]
+    return start, pairs
+
+
+def _booked(count: int) -> list[Session]:
+    start, pairs = _clinic(count)
+    return [services.book_session(by=UserFactory(), course=course, chair=chair, start=start) for course, chair in pairs]
+
+
+def _make_due(sessions) -> list[int]:
+    """Each session's same-day reminder due a minute ago, the others out of the way; returns their ids."""
+    Reminder.objects.filter(session__in=sessions).update(state=ReminderState.VOID, reason="not under test")
+    due = Reminder.objects.filter(session__in=sessions, kind=ReminderKind.SAME_DAY)
+    due.update(state=ReminderState.PENDING, reason="", send_at=timezone.now() - timedelta(minutes=1))
+    return sorted(due.values_list("id", flat=True))
+
+
+def _states(ids) -> dict[int, str]:
+    return dict(Reminder.objects.filter(id__in=ids).values_list("id", "state"))
+
+
+def _texts_logged(ids) -> int:
+    return TextMessage.objects.filter(reminder_id__in=ids, direction=Direction.OUTBOUND).count()
+
+
+def _phones(ids) -> list[str]:
+    return sorted(Reminder.objects.filter(id__in=ids).values_list("session__patient__phone", flat=True))
+
+
+@contextmanager
+def _warnings_from(logger_name: str) -> Iterator[list[logging.LogRecord]]:
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    logger = logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+
+
+# --- (a) the broker goes down while bookings are made --------------------------------------------------
+
+
+@integration
+def test_bookings_made_while_redis_is_down_succeed_and_each_reminder_is_sent_once_when_it_is_back(
+        tmp_path, desk_api):
+    start, pairs = _clinic(4)
+    with sms_standin.running() as provider, redis_server(tmp_path) as broker, use_broker(broker.url), \
+            workers(broker.url, tmp_path, environment=provider.environment()) as running:
+        # given the broker crashes (and forgets everything it held)
+        broker.kill()
+        # when the front desk books four visits
+        with _warnings_from("scheduling.tasks") as warnings:
+            for course, chair in pairs:
+                began = clock.monotonic()
+                response = desk_api.post("/api/sessions/", {"course": course.pk, "chair": chair.pk,
+                                                            "start": start.isoformat()}, format="json")
+                # then each booking succeeds, promptly
+                assert response.status_code == 201, response.json()
+                assert clock.monotonic() - began < 20
+        # and each lost worklist refresh is logged, not raised
+        assert len(warnings) == len(pairs)
+        assert all("broker unavailable" in record.getMessage() and "refresh_course_worklist" in record.getMessage()
+                   for record in warnings)
+        ids = _make_due(Session.objects.filter(course__in=[course for course, _ in pairs]))
+        early, late = ids[:2], ids[2:]
+        Reminder.objects.filter(id__in=late).update(send_at=timezone.now() + timedelta(hours=1))
+        # when beat's sweep claims two of them while the broker is still down
+        with _warnings_from("scheduling.tasks") as warnings:
+            assert sorted(reminders.claim_due_reminders()) == early
+        # then they stay queued, with one warning for the lost sends (not one failed publish each)
+        assert set(_states(early).values()) == {ReminderState.QUEUED}
+        [warning] = warnings
+        assert "2 of 2 scheduling.send_reminder task(s) not enqueued" in warning.getMessage()
+
+        # when the broker comes back and the workers reconnect
+        Reminder.objects.filter(id__in=late).update(send_at=timezone.now() - timedelta(minutes=1))
+        broker.start()
+        assert running.ready(120), running.log_tail()
+        # then the reaper re-enqueues the two whose sends were lost and a worker sends them
+        assert reminders.reap_stuck_reminders(now=timezone.now() + LATER) == {
+            "unknown": 0, "requeued": 0, "re_enqueued": 2}
+        assert wait_for(lambda: set(_states(early).values()) == {ReminderState.SENT}, 90), running.log_tail()
+        # and beat's next sweep claims the other two, which a worker sends
+        running.send(SWEEP)
+        assert wait_for(lambda: set(_states(ids).values()) == {ReminderState.SENT}, 90), running.log_tail()
+
+        # when every way a send could be repeated happens: two more sweeps, the reaper, each send published twice
+        for _ in range(2):
+            running.send(SWEEP)
+        for reminder_id in ids * 2:
+            running.send(SEND, reminder_id)
+        reminders.reap_stuck_reminders(now=timezone.now() + LATER)
+        assert wait_for(broker.queue_is_drained, 90), running.log_tail()
+    # then the provider was asked once per patient, and each text is logged once
+    assert sorted(provider.sent_to()) == _phones(ids)
+    assert _texts_logged(ids) == 4
+
+
+# --- (b) a worker is killed (SIGKILL) during a send ------------------------------------------------------
+
+
+@integration
+def test_a_worker_killed_after_calling_the_provider_leaves_the_reminder_unknown_and_never_sends_it_again(tmp_path):
+    [session] = _booked(1)
+    [reminder_id] = _make_due([session])
+    with sms_standin.running() as provider, redis_server(tmp_path) as broker, use_broker(broker.url):
+        # given the provider holds its answer, so the worker is inside the call when it dies
+        provider.answer_next(Reply(hold=True))
+        with workers(broker.url, tmp_path, concurrency=1, environment=provider.environment(timeout=60)) as running:
+            running.send(SWEEP)
+            assert provider.wait_for_requests(1, 90), running.log_tail()
+            reminder = Reminder.objects.get(pk=reminder_id)
+            assert reminder.state == ReminderState.SENDING
+            assert reminder.provider_called_at is not None
+            # when the pool process running the send is killed
+            [child] = running.pool_children()
+            child.send_signal(signal.SIGKILL)
+            child.wait(30)
+            provider.release()
+            # then the task goes back to the queue (acks_late, reject_on_worker_lost), a new pool process takes
+            # it, and its claim fails: it does nothing
+            assert wait_for(broker.queue_is_drained, 90), running.log_tail()
+            assert "SIGKILL" in running.log_tail()  # the worker saw its pool process die
+            assert Reminder.objects.get(pk=reminder_id).state == ReminderState.SENDING
+            # when the reaper runs: the provider may have sent it, so a person must check
+            assert reminders.reap_stuck_reminders(now=timezone.now() + LATER) == {
+                "unknown": 1, "requeued": 0, "re_enqueued": 0}
+            # and beat keeps sweeping and the send is published again
+            running.send(SWEEP)
+            running.send(SEND, reminder_id)
+            running.send(SEND, reminder_id)
+            reminders.reap_stuck_reminders(now=timezone.now() + LATER)
+            assert wait_for(broker.queue_is_drained, 90), running.log_tail()
+    # then it was never sent a second time
+    reminder = Reminder.objects.get(pk=reminder_id)
+    assert reminder.state == ReminderState.UNKNOWN
+    assert "check the provider before sending again" in reminder.reason
+    assert provider.sent_to() == [session.patient.phone]
+    assert _texts_logged([reminder_id]) == 0
+
+
+@contextmanager
+def _policies_locked() -> Iterator[None]:
+    """Hold an exclusive lock on the reminder policies, from a connection of its own, until the block ends.
+
+    A send reads its site's policy after its claim (queued -> sending) and
+    before it records ``provider_called_at``: a worker there waits on this lock.
+    """
+    with psycopg.connect(database_url_for_subprocess()) as locker:
+        locker.execute(f"LOCK TABLE {ReminderPolicy._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            locker.rollback()
+
+
+def _waiting_on_the_policy_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock' AND query LIKE %s", [f"%{ReminderPolicy._meta.db_table}%"])
+        return cursor.fetchone()[0]
+
+
+@integration
+def test_a_worker_killed_before_calling_the_provider_is_requeued_by_the_reaper_and_sends_once(tmp_path):
+    [session] = _booked(1)
+    [reminder_id] = _make_due([session])
+    with sms_standin.running() as provider, redis_server(tmp_path) as broker, use_broker(broker.url):
+        # given a worker that has claimed the reminder and not yet called the provider
+        with _policies_locked(), \
+                workers(broker.url, tmp_path, concurrency=1, environment=provider.environment()) as running:
+            running.send(SWEEP)
+            assert wait_for(lambda: _waiting_on_the_policy_lock() == 1, 90), running.log_tail()
+            reminder = Reminder.objects.get(pk=reminder_id)
+            assert (reminder.state, reminder.provider_called_at) == (ReminderState.SENDING, None)
+            # when the whole worker is killed, main process and pool alike
+            running.kill()
+        assert Reminder.objects.get(pk=reminder_id).state == ReminderState.SENDING
+        assert provider.requests == []
+        # its task stays unacknowledged in Redis (it would come back only after the visibility timeout)
+        held = broker.unacked()
+        with workers(broker.url, tmp_path, concurrency=1, environment=provider.environment()) as running:
+            # when the reaper runs: nothing reached the provider, so the reminder is queued and enqueued again
+            assert reminders.reap_stuck_reminders(now=timezone.now() + LATER) == {
+                "unknown": 0, "requeued": 1, "re_enqueued": 0}
+            # then a worker sends it
+            assert wait_for(lambda: _states([reminder_id]) == {reminder_id: ReminderState.SENT}, 90), \
+                running.log_tail()
+            # and when the lost task does come back (published here by hand), with beat's sweep, nothing more goes
+            running.send(SEND, reminder_id)
+            running.send(SEND, reminder_id)
+            running.send(SWEEP)
+            assert wait_for(lambda: broker.queue_is_drained(unacked_before=held), 90), running.log_tail()
+    assert provider.sent_to() == [session.patient.phone]
+    assert _texts_logged([reminder_id]) == 1
+    assert Reminder.objects.get(pk=reminder_id).provider_id == provider.requests[0]["sid"]
+
+
+# --- (d) the SMS provider times out, rate-limits and fails ---------------------------------------------
+
+
+def _send_due(now: datetime) -> dict[int, str | None]:
+    """What beat's sweep and then a worker do, in this process: claim what is due at ``now``, send each."""
+    return {reminder_id: reminders.send_claimed(reminder_id)
+            for reminder_id in reminders.claim_due_reminders(now=now)}
+
+
+def test_refusals_for_now_are_retried_with_growing_backoff_and_the_text_goes_out_once(twilio_api, settings):
+    # given a due reminder, and a provider that cannot be reached, then rate-limits, then fails twice
+    [session] = _booked(1)
+    [reminder_id] = _make_due([session])
+    twilio_api.answer_next(error_reply(429, 20429, "Too Many Requests"), error_reply(500, 20500),
+                           error_reply(503, 20503))
+    settings.TWILIO_API_BASE = f"http://127.0.0.1:{free_port()}"
+    due = timezone.now()
+    tries = [("could not connect to the provider", 1), ("provider said 429", 2), ("provider said 500", 4),
+             ("provider said 503", 8)]
+    for attempt, (reason, backoff_minutes) in enumerate(tries, start=1):
+        if attempt == 2:
+            settings.TWILIO_API_BASE = twilio_api.url  # reachable again
+        # when the sweep finds it due and the send fails for now
+        before = timezone.now()
+        assert _send_due(due) == {reminder_id: ReminderState.PENDING}
+        # then it waits a little longer each time, with nothing recorded as called
+        reminder = Reminder.objects.get(pk=reminder_id)
+        assert (reminder.attempts, reminder.provider_called_at) == (attempt, None)
+        assert reason in reminder.reason
+        backoff = timedelta(minutes=backoff_minutes)
+        assert before + backoff <= reminder.send_at <= timezone.now() + backoff
+        # and no sweep before that time claims it
+        assert _send_due(reminder.send_at - timedelta(seconds=1)) == {}
+        due = reminder.send_at
+    # when the provider accepts
+    assert _send_due(due) == {reminder_id: ReminderState.SENT}
+    # then one text is logged, under the SID of the one accepted request
+    assert len(twilio_api.requests) == 3 + 1
+    assert [request["status"] for request in twilio_api.requests] == [429, 500, 503, 201]
+    reminder = Reminder.objects.get(pk=reminder_id)
+    assert reminder.provider_id == twilio_api.requests[-1]["sid"]
+    assert _texts_logged([reminder_id]) == 1
+    # and later sweeps and the reaper send nothing more
+    assert _send_due(due + timedelta(hours=1)) == {}
+    assert reminders.reap_stuck_reminders(now=timezone.now() + LATER) == {"unknown": 0, "requeued": 0,
+                                                                         "re_enqueued": 0}
+    assert len(twilio_api.requests) == 4
+
+
+def test_a_provider_that_keeps_failing_is_given_up_after_five_tries(twilio_api):
+    # given a provider that answers 503 to everything
+    [session] = _booked(1)
+    [reminder_id] = _make_due([session])
+    twilio_api.default = error_reply(503, 20503, "Service Unavailable")
+    # when the sweep keeps finding it due
+    due = timezone.now()
+    outcomes = []
+    for _ in range(5):
+        outcomes += _send_due(due).values()
+        due = Reminder.objects.get(pk=reminder_id).send_at
+    # then it is retried four times and then failed with the reason, never sent
+    assert outcomes == [ReminderState.PENDING] * 4 + [ReminderState.FAILED]
+    reminder = Reminder.objects.get(pk=reminder_id)
+    assert reminder.state == ReminderState.FAILED
+    assert reminder.reason == "gave up after 5 tries: provider said 503"
+    assert _send_due(due + timedelta(days=1)) == {}
+    assert len(twilio_api.requests) == 5
+    assert _texts_logged([reminder_id]) == 0
+
+
+@pytest.mark.parametrize("answer", [Reply(delay=3), Reply(drop=True)], ids=["no answer in time", "dropped"])
+def test_a_send_that_may_have_gone_out_is_left_unknown_and_never_sent_again(twilio_api, desk_api, answer):
+    # given a provider that takes the request and then gives no answer (timeout 1 s) or drops the connection
+    [session] = _booked(1)
+    [reminder_id] = _make_due([session])
+    twilio_api.answer_next(answer)
+    # when the sweep finds it due
+    assert _send_due(timezone.now()) == {reminder_id: ReminderState.UNKNOWN}
+    # then it is left for a person, with why
+    reminder = Reminder.objects.get(pk=reminder_id)
+    assert reminder.state == ReminderState.UNKNOWN
+    assert reminder.provider_called_at is not None
+    assert "check the provider before sending again" in reminder.reason
+    # and neither later sweeps nor the reaper send it again
+    assert _send_due(timezone.now() + timedelta(hours=1)) == {}
+    assert reminders.reap_stuck_reminders(now=timezone.now() + LATER) == {"unknown": 0, "requeued": 0,
+                                                                         "re_enqueued": 0}
+    assert reminders.send_claimed(reminder_id) is None  # a redelivered send task
+    assert len(twilio_api.requests) == 1
+    assert _texts_logged([reminder_id]) == 0
+    # when a person finds it in the provider's console and says so
+    response = desk_api.post(f"/api/reminders/{reminder_id}/resolve-unknown/",
+                             {"outcome": "sent", "note": "delivered per the console"}, format="json")
+    # then it is sent, its text logged once, and still only one request was ever made
+    assert response.status_code == 200, response.json()
+    assert response.json()["state"] == ReminderState.SENT
+    assert _texts_logged([reminder_id]) == 1
+    assert len(twilio_api.requests) == 1
