@@ -24,5 +24,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# The hot paths on synthetic data (docs/PERFORMANCE.md), in a database the command creates and drops:
+#   make benchmark SCALE=medium   (small, medium or large; BENCHMARK_ARGS="--compare benchmark-medium.json")
+SCALE ?= small
+benchmark: $(STAMP)
+	$(PY) -m clinic.benchmark --scale $(SCALE) --json benchmark-$(SCALE).json --check $(BENCHMARK_ARGS)
+
 clean:
 	rm -rf $(VENV) .broker staticfiles

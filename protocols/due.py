@@ -7,7 +7,7 @@ worklist, the booking screen and the reminder sweep all read the same answer.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -253,7 +253,7 @@ def _last_planned_number(
 
 
 def plan(
-    protocol: ProtocolRule, facts: CourseFacts, today: date
+    protocol: ProtocolRule, facts: CourseFacts, today: date, limit: int | None = None
 ) -> tuple[PlannedSession, ...]:
     """Return the next sessions of the course, each with its window and status.
 
@@ -270,6 +270,9 @@ def plan(
     if _locate(protocol, first, facts.restart) is None:
         return ()
     last = _last_planned_number(protocol, first, facts.restart)
+    if limit is not None:
+        # The first `limit` rows only (a sweep over every course needs just the next one).
+        last = min(last, first + limit - 1)
     anchor = completed[-1] if completed else None
     rows: list[PlannedSession] = []
     for offset, number in enumerate(range(first, last + 1)):
@@ -284,7 +287,10 @@ def plan(
             status = "due"
         else:
             status = "projected"
-        rows.append(PlannedSession(**asdict(window), booked=booked_on, status=status))
+        # Field by field, not ``asdict``: its deep copy was most of the due-visit sweep's time.
+        rows.append(PlannedSession(number=window.number, phase=window.phase, phase_index=window.phase_index,
+                                   earliest=window.earliest, target=window.target, latest=window.latest,
+                                   booked=booked_on, status=status))
         anchor = booked_on if booked_on is not None else window.target
     return tuple(rows)
 
@@ -313,15 +319,19 @@ def timing(
 
 
 def outlook(
-    protocol: ProtocolRule, facts: CourseFacts, today: date, lapse_after_days: int = 14
+    protocol: ProtocolRule, facts: CourseFacts, today: date, lapse_after_days: int = 14,
+    plan_rows: int | None = None,
 ) -> CourseOutlook:
-    """Return the next window, plan and timing of a course in one value."""
+    """Return the next window, plan and timing of a course in one value.
+
+    ``plan_rows`` limits the plan to its first rows (all of them when None).
+    """
     window = next_due(protocol, facts)
     return CourseOutlook(
         sessions_completed=len(facts.completed),
         phase=None if window is None else window.phase,
         phase_index=None if window is None else window.phase_index,
         next_due=window,
-        plan=plan(protocol, facts, today),
+        plan=plan(protocol, facts, today, plan_rows),
         timing=timing(protocol, facts, today, lapse_after_days),
     )

@@ -71,24 +71,32 @@ def _rules_by_protocol(protocols: Iterable[Protocol]) -> dict[int, due.ProtocolR
     return {protocol.pk: protocol.rule() for protocol in unique}
 
 
-def course_outlooks(courses: Iterable[TreatmentCourse], today: date | None = None) -> dict[int, due.CourseOutlook]:
+def course_outlooks(courses: Iterable[TreatmentCourse], today: date | None = None, *,
+                    dates: dict[int, SessionDates] | None = None,
+                    plan_rows: int | None = None) -> dict[int, due.CourseOutlook]:
     """Return ``{course id: CourseOutlook}`` for many courses at once.
 
     At most one query for phases (none when prefetched) and one for session
-    dates, whatever the number of courses. ``today`` defaults to the local date.
+    dates, whatever the number of courses; none for the dates when the caller
+    has them already (``dates``, as ``course_session_dates`` returns them).
+    ``today`` defaults to the local date. ``plan_rows`` limits each plan to
+    its first rows: a sweep over every course needs only the next session,
+    and projecting a dozen rows for each of thousands of courses was most of
+    its time.
     """
     courses = list(courses)
     if not courses:
         return {}
     today = today or timezone.localdate()
     rules = _rules_by_protocol(course.protocol for course in courses)
-    dates = course_session_dates([course.pk for course in courses])
+    if dates is None:
+        dates = course_session_dates([course.pk for course in courses])
     lapse = lapse_after_days()
     outlooks = {}
     for course in courses:
         completed, booked = dates.get(course.pk, ((), ()))
         facts = course.facts(completed=completed, booked=booked)
-        outlooks[course.pk] = due.outlook(rules[course.protocol_id], facts, today, lapse)
+        outlooks[course.pk] = due.outlook(rules[course.protocol_id], facts, today, lapse, plan_rows)
     return outlooks
 
 

@@ -8,12 +8,13 @@ booking applies (scheduling/rules.py).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from clinic.roles import CLINICIAN
@@ -21,7 +22,7 @@ from protocols import due
 from protocols.models import CourseStatus, Modality, TreatmentCourse
 from scheduling import rules
 from scheduling.models import Chair, Location, Session
-from scheduling.selectors import site_calendar
+from scheduling.selectors import site_calendar, with_calendar
 from scheduling.services import due_window_for_booking
 
 MAX_SEARCH_DAYS = 62
@@ -37,7 +38,8 @@ class Slot:
 
 
 def _candidate_locations(course: TreatmentCourse, location: Location | None) -> list[Location]:
-    locations = Location.objects.active().prefetch_related("hours", "closures")
+    # Hours and closures come in the same query as the sites (see selectors.with_calendar).
+    locations = with_calendar(Location.objects.active())
     if location is not None:
         locations = locations.filter(pk=location.pk)
     elif course.modality == Modality.ESKETAMINE_NASAL:
@@ -79,13 +81,16 @@ def find_slots(*, course: TreatmentCourse, location: Location | None = None, dat
     if not chairs:
         return []
 
+    # The sites' clinicians as users, each with the site it staffs: the slots carry them without another query.
     User = get_user_model()
-    staff_pairs = (User.objects.filter(is_active=True, groups__name=CLINICIAN, clinic_locations__in=locations)
-                   .values_list("clinic_locations", "id").distinct())
+    staff = (User.objects.filter(is_active=True, groups__name=CLINICIAN, clinic_locations__in=locations)
+             .annotate(staff_location_id=F("clinic_locations")).distinct())
     clinicians_by_location: dict[int, list[int]] = defaultdict(list)
-    for location_id, user_id in staff_pairs:
-        clinicians_by_location[location_id].append(user_id)
-    clinician_ids = {user_id for ids in clinicians_by_location.values() for user_id in ids}
+    clinicians = {}
+    for user in staff:
+        clinicians_by_location[user.staff_location_id].append(user.pk)
+        clinicians[user.pk] = user
+    clinician_ids = set(clinicians)
 
     span_start = min(site.day_bounds(first_day)[0] for site in locations)
     span_end = max(site.day_bounds(last_day)[1] for site in locations)
@@ -106,6 +111,13 @@ def find_slots(*, course: TreatmentCourse, location: Location | None = None, dat
             clinician_busy[clinician_id].append((start, end))
         if course_id == course.pk:
             course_days.add(day)
+
+    # Sorted once, so each grid start looks only at the intervals near it (a week's search walks
+    # thousands of starts against every chair's and clinician's week).
+    chair_busy = {chair_id: _Intervals(spans) for chair_id, spans in chair_busy.items()}
+    clinician_busy = {clinician_id: _Intervals(spans) for clinician_id, spans in clinician_busy.items()}
+    patient_busy = _Intervals(patient_busy)
+    no_intervals = _Intervals([])
 
     duration = timedelta(minutes=course.protocol.chair_minutes)
     calendars = {site.pk: site_calendar(site) for site in locations}
@@ -134,7 +146,7 @@ def find_slots(*, course: TreatmentCourse, location: Location | None = None, dat
                 if start < now:
                     continue
                 end, occupied = start + duration, start + duration + turnover
-                if any(rules.overlaps(start, occupied, s, e) for s, e in patient_busy):
+                if patient_busy.overlap(start, occupied):
                     continue
                 clinician_id = _clinician_with_room(
                     clinicians_by_location.get(site.pk, []), clinician_busy, start, end,
@@ -143,27 +155,44 @@ def find_slots(*, course: TreatmentCourse, location: Location | None = None, dat
                 if clinician_id is False:
                     continue
                 for chair in chairs_by_location[site.pk]:
-                    if any(rules.overlaps(start, occupied, s, e) for s, e in chair_busy[chair.pk]):
+                    if chair_busy.get(chair.pk, no_intervals).overlap(start, occupied):
                         continue
                     slots.append(Slot(start=start, end=end, chair=chair, clinician=clinician_id,
                                       within_due_window=in_window(day)))
                     if len(slots) >= limit:
-                        return _with_clinicians(slots)
-    return _with_clinicians(slots)
+                        return _with_clinicians(slots, clinicians)
+    return _with_clinicians(slots, clinicians)
 
 
-def _clinician_with_room(candidates: list[int], busy: dict[int, list], start: datetime, end: datetime,
+def _clinician_with_room(candidates: list[int], busy: dict[int, _Intervals], start: datetime, end: datetime,
                          limit: int) -> int | None | bool:
     """The least-loaded clinician with room (None when the site has no clinicians; False when all are full)."""
     if not candidates:
         return None
-    loads = [(rules.peak_concurrency(busy.get(pk, []), start, end), pk) for pk in candidates]
+    loads = [(rules.peak_concurrency(busy[pk].near(start, end) if pk in busy else (), start, end), pk)
+             for pk in candidates]
     load, pk = min(loads)
     return pk if load < limit else False
 
 
-def _with_clinicians(slots: list[Slot]) -> list[Slot]:
-    ids = {slot.clinician for slot in slots if slot.clinician is not None}
-    users = get_user_model().objects.in_bulk(ids) if ids else {}
+class _Intervals:
+    """Busy intervals sorted by start, so those near a time are found by bisection, not by reading all."""
+
+    def __init__(self, intervals: list[tuple[datetime, datetime]]) -> None:
+        self.intervals = sorted(intervals)
+        self.starts = [start for start, _ in self.intervals]
+        self.longest = max((end - start for start, end in self.intervals), default=timedelta(0))
+
+    def near(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """Every interval that may overlap [start, end): no interval is longer than ``longest``, so one
+        that ends after ``start`` began after ``start - longest``."""
+        return self.intervals[bisect_right(self.starts, start - self.longest):bisect_left(self.starts, end)]
+
+    def overlap(self, start: datetime, end: datetime) -> bool:
+        return any(rules.overlaps(start, end, other_start, other_end) for other_start, other_end
+                   in self.near(start, end))
+
+
+def _with_clinicians(slots: list[Slot], users: dict[int, object]) -> list[Slot]:
     return [Slot(start=slot.start, end=slot.end, chair=slot.chair, clinician=users.get(slot.clinician),
                  within_due_window=slot.within_due_window) for slot in slots]

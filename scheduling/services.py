@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from clinic.errors import Conflict, Invalid, NotAllowed
@@ -19,7 +21,7 @@ from protocols import due
 from protocols.models import CourseStatus, Modality, TreatmentCourse
 from scheduling import rules
 from scheduling.models import Chair, Location, Session, SessionStatus
-from scheduling.selectors import clinicians_at, course_dates, site_calendar
+from scheduling.selectors import course_dates, site_calendar, with_calendar
 
 # Which constraint a database refusal came from -> the code the client sees.
 _CONSTRAINT_CODES = {
@@ -44,7 +46,10 @@ def due_window_for_booking(course: TreatmentCourse) -> due.DueWindow | None:
     Booked sessions are treated as if given on their dates, so the window
     chains from the last booking exactly as the plan projects it.
     """
-    completed, booked = course_dates(course.pk)
+    if hasattr(course, "completed_dates"):  # loaded with the course (see _course_for_booking)
+        completed, booked = course.completed_dates, course.booked_dates
+    else:
+        completed, booked = course_dates(course.pk)
     facts = course.facts(completed=tuple(completed) + tuple(booked), booked=())
     return due.next_due(course.protocol.rule(), facts)
 
@@ -100,8 +105,32 @@ def _check_window(*, course: TreatmentCourse, local_day: date, by, override_reas
     return window
 
 
+def _course_for_booking(course_id: int) -> TreatmentCourse:
+    """The course with its patient, protocol and session dates (``completed_dates``, ``booked_dates``), in one
+    query: the dates as ``selectors.course_dates`` gives them, for ``due_window_for_booking``."""
+    standing = Session.objects.filter(course=OuterRef("pk")).standing().order_by("start").values("local_date")
+    return (TreatmentCourse.objects.select_related("patient", "protocol")
+            .annotate(completed_dates=ArraySubquery(standing.filter(status=SessionStatus.DISCHARGED)),
+                      booked_dates=ArraySubquery(standing.exclude(status=SessionStatus.DISCHARGED)))
+            .get(pk=course_id))
+
+
+def _slot_facts(*, course: TreatmentCourse, chair: Chair, start: datetime, occupied_until: datetime,
+                exclude_session_id: int | None) -> Location:
+    """The chair's location with its calendar and reminder policy, and whether the chair, the patient or
+    the course's day is taken (``chair_taken``, ``patient_taken``, ``day_taken``): every fact a slot check
+    reads, in one query rather than five."""
+    others = Session.objects.standing().exclude(pk=exclude_session_id)
+    return (with_calendar(Location.objects.select_related("reminder_policy")).annotate(
+        chair_taken=Exists(others.filter(chair=chair).overlapping(start, occupied_until)),
+        patient_taken=Exists(others.filter(patient_id=course.patient_id).overlapping(start, occupied_until)),
+        day_taken=Exists(others.filter(course=course, local_date=chair.location.local_date(start))),
+    ).get(pk=chair.location_id))
+
+
 def _check_slot(*, course: TreatmentCourse, chair: Chair, start: datetime, end: datetime, occupied_until: datetime,
-                exclude_session_id: int | None, now: datetime) -> None:
+                exclude_session_id: int | None, now: datetime) -> Location:
+    """Refuse a slot booking may not take; returns the chair's location as ``_slot_facts`` loads it."""
     location = chair.location
     if start < now:
         raise Conflict("That time has already passed.", code="in_the_past")
@@ -112,15 +141,17 @@ def _check_slot(*, course: TreatmentCourse, chair: Chair, start: datetime, end: 
         raise Conflict(f"{chair.name} is not set up for {need}.", code="modality_mismatch")
     if course.modality == Modality.ESKETAMINE_NASAL and not location.rems_certified:
         raise Conflict(f"{location.name} is not REMS-certified for esketamine.", code="not_rems_certified")
-    if not site_calendar(location).is_open_for(start, end):
+    facts = _slot_facts(course=course, chair=chair, start=start, occupied_until=occupied_until,
+                        exclude_session_id=exclude_session_id)
+    if not site_calendar(facts).is_open_for(start, end):
         raise Conflict(f"{location.name} is closed for part of that time.", code="outside_hours")
-    others = Session.objects.standing().exclude(pk=exclude_session_id)
-    if others.filter(chair=chair).overlapping(start, occupied_until).exists():
+    if facts.chair_taken:
         raise Conflict("That chair is already booked at that time.", code="chair_conflict")
-    if others.filter(patient_id=course.patient_id).overlapping(start, occupied_until).exists():
+    if facts.patient_taken:
         raise Conflict("The patient already has a session at that time.", code="patient_conflict")
-    if others.filter(course=course, local_date=location.local_date(start)).exists():
+    if facts.day_taken:
         raise Conflict("The course already has a session on that day.", code="same_day")
+    return facts
 
 
 def _assign_clinician(*, location: Location, start: datetime, end: datetime, clinician,
@@ -133,14 +164,17 @@ def _assign_clinician(*, location: Location, start: datetime, end: datetime, cli
     """
     User = get_user_model()
     limit = location.max_in_treatment_per_clinician
-    candidates = [clinician] if clinician is not None else clinicians_at(location)
-    if not candidates:
+    # The site's clinicians are found and locked by one query (a subquery picks them).
+    candidates = ([clinician.pk] if clinician is not None
+                  else location.staff.filter(is_active=True, groups__name=CLINICIAN).values("pk"))
+    locked = {user.pk: user for user in User.objects.select_for_update().filter(pk__in=candidates).order_by("pk")}
+    if not locked:
         return None
-    locked = {user.pk: user for user in User.objects.select_for_update().filter(pk__in=[c.pk for c in candidates])
-              .order_by("pk")}
     loads = {}
+    # occupied_until > start follows from end > start (end <= occupied_until is a constraint) and lets
+    # PostgreSQL use the (clinician, occupied_until) index instead of reading the clinician's whole history.
     busy = (Session.objects.standing().exclude(pk=exclude_session_id)
-            .filter(clinician_id__in=locked.keys(), start__lt=end, end__gt=start)
+            .filter(clinician_id__in=locked.keys(), start__lt=end, end__gt=start, occupied_until__gt=start)
             .values_list("clinician_id", "start", "end"))
     intervals: dict[int, list] = {pk: [] for pk in locked}
     for clinician_id, other_start, other_end in busy:
@@ -149,7 +183,7 @@ def _assign_clinician(*, location: Location, start: datetime, end: datetime, cli
         loads[pk] = rules.peak_concurrency(spans, start, end)
     with_room = [pk for pk in intervals if loads[pk] < limit]
     if not with_room:
-        who = locked[candidates[0].pk].get_full_name() if clinician is not None else "Every clinician"
+        who = locked[clinician.pk].get_full_name() if clinician is not None else "Every clinician"
         raise Conflict(
             f"{who or 'The clinician'} already has {limit} patients in treatment at that time.",
             code="clinician_capacity",
@@ -183,13 +217,14 @@ def book_session(*, by, course: TreatmentCourse, chair: Chair, start: datetime, 
     ``patient_conflict``, ``clinician_capacity``, ``course_not_active``.
     """
     now = now or timezone.now()
-    course = TreatmentCourse.objects.select_related("patient", "protocol").get(pk=course.pk)
+    course = _course_for_booking(course.pk)
     check_course_bookable(course)
     location = chair.location
     end = start + timedelta(minutes=course.protocol.chair_minutes)
     occupied_until = end + timedelta(minutes=location.turnover_minutes)
-    _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
-                exclude_session_id=None, now=now)
+    # The same site, loaded with its calendar and reminder policy (so planning the reminders reads no more).
+    location = _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
+                           exclude_session_id=None, now=now)
     _check_window(course=course, local_day=location.local_date(start), by=by, override_reason=override_reason)
     assigned = _assign_clinician(location=location, start=start, end=end, clinician=clinician,
                                  exclude_session_id=None)
@@ -200,7 +235,8 @@ def book_session(*, by, course: TreatmentCourse, chair: Chair, start: datetime, 
         override_by=by if override_reason else None,
     )
     try:
-        with transaction.atomic():
+        # No savepoint: a refusal here ends the whole booking, whose own atomic block rolls it back.
+        with transaction.atomic(savepoint=False):
             session.save()
     except IntegrityError as error:
         raise _conflict_from_integrity_error(error) from None
@@ -229,8 +265,8 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
     location = chair.location
     end = start + timedelta(minutes=course.protocol.chair_minutes)
     occupied_until = end + timedelta(minutes=location.turnover_minutes)
-    _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
-                exclude_session_id=locked.pk, now=now)
+    location = _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
+                           exclude_session_id=locked.pk, now=now)
     _check_window(course=course, local_day=location.local_date(start), by=by, override_reason=override_reason,
                   moving=locked)
     assigned = _assign_clinician(location=location, start=start, end=end,

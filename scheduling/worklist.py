@@ -22,18 +22,33 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection, transaction
-from django.db.models import Case, Count, Q, QuerySet, TextField, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    Field,
+    Func,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clinic.errors import Conflict, Invalid, NotAllowed
 from clinic.roles import ALL_ROLES, has_role, roles_of
 from protocols import due
-from protocols.models import CourseStatus, Modality, TreatmentCourse
+from protocols.models import CourseStatus, Modality, Protocol, TreatmentCourse
 from protocols.selectors import course_outlooks, shown_next_due, shown_timing
 from scheduling.models import (
     COMPUTED_KINDS,
+    RELEASED_STATUSES,
     UPCOMING_STATUSES,
     URGENCY,
     Location,
@@ -103,6 +118,12 @@ class CourseView:
         return (window is not None and not self.booked and self.timing in (due.Timing.DUE, due.Timing.ON_TRACK)
                 and window.earliest <= self.today + timedelta(days=due_soon_days()))
 
+    def patient_fact(self, name: str) -> bool:
+        """``is_rems_enrolled``, ``can_receive_texts`` or ``is_archived`` of the course's patient: as the sweep
+        loaded it with the course (``patient_<name>``, see ``PATIENT_FACTS``), else from the patient row."""
+        loaded = getattr(self.course, f"patient_{name}", None)
+        return getattr(self.course.patient, name) if loaded is None else loaded
+
     @property
     def wants_outreach(self) -> bool:
         """Due (or overdue) and nothing booked: the patient may be texted to call. A lapsed course waits
@@ -125,27 +146,89 @@ def course_view(course: TreatmentCourse, *, now: datetime) -> CourseView:
     return CourseView(course=course, today=today, location=location, outlook=outlook, last_kept=None, upcoming=None)
 
 
+# What the sweep reads of a course: its facts, timing and flags.
+SWEEP_COURSE_FIELDS = (
+    "id", "patient_id", "protocol_id", "modality", "start_date", "status", "maintenance_frequency",
+    "override_reason", "restart_after_completed", "restart_phase_index", "restart_on",
+)
+# And of its patient, three facts computed in the same query by the rules of the Patient properties
+# of the same names, so a sweep over thousands of courses builds no patient rows.
+PATIENT_FACTS = {
+    "patient_is_rems_enrolled": ExpressionWrapper(
+        Q(patient__rems_enrolled_on__isnull=False) & ~Q(patient__rems_patient_id=""), output_field=BooleanField()),
+    "patient_can_receive_texts": ExpressionWrapper(
+        Q(patient__sms_consent=True, patient__sms_opted_out_at__isnull=True) & ~Q(patient__phone=""),
+        output_field=BooleanField()),
+    "patient_is_archived": ExpressionWrapper(Q(patient__archived_at__isnull=False), output_field=BooleanField()),
+}
+
+
+class _First(Func):
+    """The first element of an array (PostgreSQL counts from 1)."""
+
+    template = "(%(expressions)s)[1]"
+
+
+def _latest_row(*fields: str, order_by: tuple[str, ...], condition: Q | None = None) -> _First:
+    """Per group, the row (``fields``) that sorts first: the head of an ordered ``ARRAY_AGG(ROW(...))``.
+
+    One ordered aggregate per row rather than one per column, because each one sorts every group and
+    those sorts were most of the sweep's query. psycopg reads the row as a tuple of strings; None when no
+    row of the group passes ``condition``.
+    """
+    row = Func(*(F(name) for name in fields), function="ROW", output_field=Field())
+    return _First(ArrayAgg(row, filter=condition, order_by=order_by), output_field=Field())
+
+
+def _session_facts(scope: Q, now: datetime) -> tuple[dict, dict, dict]:
+    """What the sweep needs of each course's sessions, in one pass over them (the costly part of a sweep).
+
+    Returns ``(dates, last_kept, upcoming)``: ``{course id: (completed dates, booked dates)}`` exactly as
+    ``selectors.session_dates_by_course`` gives them; the latest session that was not cancelled
+    (``{"id", "status", "local_date", "location_id"}``); the next booked or confirmed one from ``now``
+    (``{"id", "local_date", "location_id"}``). Courses without such sessions are absent.
+    """
+    discharged, standing = Q(status=SessionStatus.DISCHARGED), ~Q(status__in=RELEASED_STATUSES)
+    rows = (Session.objects.filter(scope).exclude(status=SessionStatus.CANCELLED).values("course_id").order_by()
+            .annotate(done=ArrayAgg("local_date", filter=discharged, order_by="start"),
+                      booked=ArrayAgg("local_date", filter=standing & ~discharged, order_by="start"),
+                      kept=_latest_row("id", "status", "local_date", "location_id", order_by=("-start", "-id")),
+                      coming=_latest_row("id", "local_date", "location_id", order_by=("start", "id"),
+                                         condition=Q(status__in=UPCOMING_STATUSES, start__gte=now))))
+    dates, last_kept, upcoming = {}, {}, {}
+    for row in rows:
+        course_id = row["course_id"]
+        dates[course_id] = (tuple(row["done"] or ()), tuple(row["booked"] or ()))
+        kept_id, status, day, location_id = row["kept"]
+        last_kept[course_id] = {"id": int(kept_id), "course_id": course_id, "status": status,
+                                "local_date": date.fromisoformat(day),
+                                "location_id": int(location_id) if location_id else None}
+        if row["coming"] is not None:
+            coming_id, day, location_id = row["coming"]
+            upcoming[course_id] = {"id": int(coming_id), "course_id": course_id, "local_date": date.fromisoformat(day),
+                                   "location_id": int(location_id) if location_id else None}
+    return dates, last_kept, upcoming
+
+
 def _course_views(ids: list[int] | None, now: datetime) -> list[CourseView]:
-    courses = list(TreatmentCourse.objects.filter(status=CourseStatus.ACTIVE).for_lists()
-                   .filter(**({} if ids is None else {"pk__in": ids})).order_by("pk"))
+    # Only the fields the sweep reads, and each protocol once (with its phases) rather than a copy per
+    # course: building full rows and prefetching phases onto every course's own protocol was most of a
+    # sweep over thousands of courses.
+    courses = list(TreatmentCourse.objects.filter(status=CourseStatus.ACTIVE).only(*SWEEP_COURSE_FIELDS)
+                   .annotate(**PATIENT_FACTS).filter(**({} if ids is None else {"pk__in": ids})).order_by("pk"))
     if not courses:
         return []
+    protocols = Protocol.objects.with_phases().in_bulk({course.protocol_id for course in courses})
+    for course in courses:
+        course.protocol = protocols[course.protocol_id]
     # A join rather than a list of every active id when the sweep covers them all.
     scope = Q(course__status=CourseStatus.ACTIVE) if ids is None else Q(course_id__in=[c.pk for c in courses])
-    # Latest kept (not cancelled) and next upcoming session per course: PostgreSQL's DISTINCT ON, one query each.
-    last_kept = {row["course_id"]: row for row in (
-        Session.objects.filter(scope).exclude(status=SessionStatus.CANCELLED)
-        .order_by("course_id", "-start", "-id").distinct("course_id")
-        .values("id", "course_id", "status", "local_date", "location_id"))}
-    upcoming = {row["course_id"]: row for row in (
-        Session.objects.filter(scope, status__in=UPCOMING_STATUSES, start__gte=now)
-        .order_by("course_id", "start", "id").distinct("course_id")
-        .values("id", "course_id", "local_date", "location_id"))}
+    dates, last_kept, upcoming = _session_facts(scope, now)
     location_ids = {row["location_id"] for row in last_kept.values() if row["location_id"]}
     locations = {location.pk: location
                  for location in Location.objects.filter(pk__in=location_ids).select_related("reminder_policy")}
     # The engine needs each course's own local "today"; courses are batched per
-    # date (one sessions query per distinct date: one, or two around midnight).
+    # date (one, or two around midnight).
     by_day: dict[date, list[TreatmentCourse]] = defaultdict(list)
     located: dict[int, Location | None] = {}
     for course in courses:
@@ -155,7 +238,8 @@ def _course_views(ids: list[int] | None, now: datetime) -> list[CourseView]:
         by_day[location.local_date(now) if location else timezone.localdate(now)].append(course)
     views = []
     for today, group in by_day.items():
-        outlooks = course_outlooks(group, today)
+        # Only the next session of each plan: the items need no more.
+        outlooks = course_outlooks(group, today, dates=dates, plan_rows=1)
         views.extend(CourseView(course=course, today=today, location=located[course.pk], outlook=outlooks[course.pk],
                                 last_kept=last_kept.get(course.pk), upcoming=upcoming.get(course.pk))
                      for course in group)
@@ -203,7 +287,7 @@ def _course_items(view: CourseView) -> list[Wanted]:
                           due_on=window.latest if window else kept["local_date"],
                           detail=f"Did not come on {_day(kept['local_date'])}; nothing is booked since."))
     upcoming = view.upcoming
-    if upcoming and course.modality == Modality.ESKETAMINE_NASAL and not course.patient.is_rems_enrolled:
+    if upcoming and course.modality == Modality.ESKETAMINE_NASAL and not view.patient_fact("is_rems_enrolled"):
         items.append(item(WorkKind.REMS_ENROLMENT_MISSING, session_id=upcoming["id"], due_on=upcoming["local_date"],
                           detail=f"Booked for {_day(upcoming['local_date'])} but not REMS-enrolled: "
                                  "record the enrolment before check-in."))
@@ -213,7 +297,9 @@ def _course_items(view: CourseView) -> list[Wanted]:
 def _unconfirmed_tomorrow(ids: list[int] | None, now: datetime) -> list[Wanted]:
     sessions = (Session.objects.filter(status=SessionStatus.BOOKED, start__gte=now, start__lt=now + timedelta(days=3),
                                        location__isnull=False)
-                .filter(**({} if ids is None else {"course_id__in": ids})).select_related("location"))
+                .filter(**({} if ids is None else {"course_id__in": ids})).select_related("location")
+                .only("id", "patient_id", "course_id", "location_id", "local_date", "start", "location__id",
+                      "location__time_zone"))
     items = []
     for session in sessions:
         if session.local_date != session.location.local_date(now) + timedelta(days=1):
@@ -267,7 +353,7 @@ def _why_closed(row: dict, views: dict[int, CourseView]) -> str:
     if kind == WorkKind.REMS_FORM_DUE:
         return "the form was submitted"
     if kind == WorkKind.REMS_ENROLMENT_MISSING:
-        return "the patient is REMS-enrolled" if view.course.patient.is_rems_enrolled else "no session is booked"
+        return "the patient is REMS-enrolled" if view.patient_fact("is_rems_enrolled") else "no session is booked"
     if kind == WorkKind.NO_SHOW_REBOOK:
         return "a new session was booked" if view.booked else "the missed visit was followed by another"
     timing = view.timing
@@ -357,10 +443,9 @@ def _plan_outreach(views: list[CourseView], now: datetime) -> int:
     """
     candidates: dict[int, CourseView] = {}
     for view in views:
-        patient = view.course.patient
-        if view.wants_outreach and view.location is not None and patient.can_receive_texts \
-                and not patient.is_archived:
-            candidates.setdefault(patient.pk, view)
+        if view.wants_outreach and view.location is not None and view.patient_fact("can_receive_texts") \
+                and not view.patient_fact("is_archived"):
+            candidates.setdefault(view.course.patient_id, view)
     if not candidates:
         return 0
     blocked = set(Outreach.objects.filter(patient_id__in=list(candidates))

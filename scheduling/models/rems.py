@@ -69,6 +69,10 @@ class RemsForm(models.Model):
 
     class Meta:
         ordering = ["session__local_date", "id"]
+        indexes = [
+            # Few forms are unsubmitted, and the hourly worklist sweep asks for exactly those.
+            models.Index(fields=["session"], condition=~Q(status="submitted"), name="remsform_unsubmitted"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="submitted") | (Q(submitted_at__isnull=False) & ~Q(confirmation_number="")),

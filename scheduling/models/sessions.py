@@ -138,6 +138,14 @@ class Session(models.Model):
             models.Index(fields=["clinician", "start"], name="session_clinician_start"),
             models.Index(fields=["patient", "start"], name="session_patient_start"),
             models.Index(fields=["status", "start"], name="session_status_start"),
+            # The day board: a site's sessions between two instants.
+            models.Index(fields=["location", "start"], name="session_location_start"),
+            # Overlap checks look forward from an instant: keyed on the end, they never read a chair's,
+            # a patient's or a clinician's past sessions (booking, the availability search).
+            models.Index(fields=["chair", "occupied_until"], condition=STANDING, name="session_chair_occupied"),
+            models.Index(fields=["patient", "occupied_until"], condition=STANDING, name="session_patient_occupied"),
+            models.Index(fields=["clinician", "occupied_until"], condition=STANDING,
+                         name="session_clinician_occupied"),
         ]
         constraints = [
             # The guarantee against double-booking lives in PostgreSQL, so no race

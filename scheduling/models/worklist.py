@@ -82,6 +82,9 @@ class WorkItem(models.Model):
         indexes = [
             models.Index(fields=["location", "urgency"], condition=Q(closed_at__isnull=True),
                          name="workitem_open_by_location"),
+            # The list's own order: a page of open items is read in order and stops after the page.
+            models.Index(fields=["urgency", "due_on", "opened_at", "id"], condition=Q(closed_at__isnull=True),
+                         name="workitem_open_in_order"),
         ]
 
     def __str__(self) -> str:

@@ -23,9 +23,9 @@ THURSDAY = date(2026, 3, 5)
 FRIDAY = date(2026, 3, 6)
 SATURDAY = date(2026, 3, 7)
 ESKETAMINE_CHAIR_TIME = timedelta(minutes=150)
-# Measured: the course, its session dates, the protocol's phases, locations, hours, closures,
-# chairs, the sites' clinicians, the busy sessions, the slots' clinicians.
-AVAILABILITY_MAX_QUERIES = 10
+# Measured: the course, its session dates, the protocol's phases, the locations with their hours
+# and closures, the chairs, the sites' clinicians, the busy sessions.
+AVAILABILITY_MAX_QUERIES = 7
 
 
 def another_patients_session(chair, start, *, by, slug="esketamine-trd", clinician=None) -> Session:
