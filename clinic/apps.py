@@ -4,7 +4,8 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 # Apps whose configuration managers edit in the admin.
-MANAGED_APPS = ("patients", "protocols", "scheduling", "auth", "authtoken", "axes")
+# otp_totp: a manager removes a lost authenticator so its owner can set up a new one.
+MANAGED_APPS = ("patients", "protocols", "scheduling", "auth", "authtoken", "axes", "otp_totp")
 
 
 def grant_manager_permissions(sender, **kwargs) -> None:
@@ -30,6 +31,12 @@ class ClinicConfig(AppConfig):
         # No sender filter: this app has no models, so Django never sends
         # post_migrate with it as sender; the handler is idempotent.
         post_migrate.connect(grant_manager_permissions, dispatch_uid="clinic.grant_manager_permissions")
+        # Each sign-in notes whether the user has an authenticator (see clinic.two_factor).
+        from django.contrib.auth.signals import user_logged_in
+
+        from clinic.two_factor import note_sign_in
+
+        user_logged_in.connect(note_sign_in, dispatch_uid="clinic.two_factor.note_sign_in")
         # The filesystem broker (REDIS_URL unset) needs its folders before the first send.
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             for key in ("data_folder_in", "processed_folder"):

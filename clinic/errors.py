@@ -13,8 +13,9 @@ import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -136,6 +137,14 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         logger.warning("database unavailable during an API request: %s", type(exc).__name__)
         err = Unavailable(DATABASE_DOWN_DETAIL)
         return Response(err.as_dict(), status=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
+    if isinstance(exc, OverflowError | DataError):
+        # The last line of defence: input the serializers let through but that cannot be computed with
+        # (a date past the calendar's end) or stored (a number past the column's range). Each one found
+        # is a validation gap to close at the serializer, so it is logged.
+        logger.warning("bad input reached %s: %s: %s", context.get("view").__class__.__name__,
+                       type(exc).__name__, exc)
+        err = Invalid("A value in the request is out of range or cannot be stored.", code="out_of_range")
+        return Response(err.as_dict(), status=400)
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -158,6 +167,21 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 def json_error(code: str, detail: str, status: int) -> JsonResponse:
     return JsonResponse({"code": code, "detail": detail, "fields": {}}, status=status)
+
+
+def handler400(request, exception=None):
+    """Django's refusals of a request it cannot read (a form too large or with too many fields, a bad host).
+
+    The API answers in its error format: 413 for a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``, 400 for the rest. Pages get Django's page.
+    """
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            return json_error("too_large", "The request body is too large.", 413)
+        return json_error("bad_request", "The request could not be read.", 400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
 
 
 def handler404(request, exception=None):

@@ -11,6 +11,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 FRONT_DESK = "front_desk"
@@ -65,6 +66,13 @@ def role_required(*roles: str):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
+                if getattr(request, "htmx", False):
+                    # A background refresh after the session ended: take the whole screen to the
+                    # login page (and off the patients it showed), not just the polled fragment.
+                    page = request.htmx.current_url_abs_path or "/"
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = redirect_to_login(page)["Location"]
+                    return response
                 return redirect_to_login(request.get_full_path())
             if not has_role(request.user, *(roles or ALL_ROLES)):
                 raise PermissionDenied("Your role does not allow this page.")

@@ -50,10 +50,32 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp), in every mode so a violation shows up
+# in development too. Scripts only from this site: the pages keep their
+# JavaScript in static files (no inline scripts, no eval). Styles allow
+# inline because the day board places each block with a style attribute
+# (grid row and span) and htmx adds its indicator style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 SESSION_COOKIE_HTTPONLY = True
 # Treatment-room screens are shared: an idle session ends after this many minutes.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 15, minimum=1) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Not Django's save-every-request: clinic.idle_sessions refreshes the expiry on
+# every request a person makes, but not on the board's background polling, so
+# a screen left open does not stay signed in forever.
+SESSION_SAVE_EVERY_REQUEST = False
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -71,6 +93,10 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "drf_spectacular_sidecar",
     "clinic",
     "patients",
     "protocols",
@@ -79,14 +105,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "clinic.health.HealthCheckMiddleware",
+    # Before anything reads a body: one larger than DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, JSON included.
+    "clinic.request_limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: ends idle sessions, then knows whether the session passed two-factor.
+    "clinic.idle_sessions.IdleSessionMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     # Last, so it sees the authenticated user and can turn lockouts into a page.
@@ -125,6 +158,15 @@ _database.setdefault("OPTIONS", {})
 _database["OPTIONS"].setdefault(
     "options", f"-c statement_timeout={env_int('DATABASE_STATEMENT_TIMEOUT_MS', 30000, minimum=0)}"
 )
+# Connection pooling in each process (Django's psycopg pool): DATABASE_POOL=N keeps up to N open
+# connections that the process's threads (gunicorn gthread, Celery threads) take in turn, instead of
+# one persistent connection per thread. 0, the default, leaves pooling off.
+DATABASE_POOL = env_int("DATABASE_POOL", 0, minimum=0)
+if DATABASE_POOL:
+    _database["OPTIONS"]["pool"] = {
+        "min_size": 1, "max_size": DATABASE_POOL, "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+    }
+    _database["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django refuses both at once
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -147,6 +189,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Two-factor sign-in (django-otp, TOTP): optional for anyone who sets up an
+# authenticator at /account/two-factor/; required for these roles.
+TOTP_REQUIRED_ROLES = env_list("TOTP_REQUIRED_ROLES", [])
+if set(TOTP_REQUIRED_ROLES) - {"front_desk", "clinician", "manager"}:
+    raise ImproperlyConfigured("TOTP_REQUIRED_ROLES: use front_desk, clinician and/or manager, comma-separated.")
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -198,7 +245,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["clinic.roles.HasAnyRole"],
+    # Swagger UI from this site's own static files: no third-party script runs
+    # on this origin with a signed-in user's session, and the CSP stays 'self'.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents its error responses in the one error format (clinic/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "clinic.schema.document_errors"],
     # One schema name per choice set, so clients see SessionStatus, not Status9b4Enum.
     "ENUM_NAME_OVERRIDES": {
         "SeverityEnum": "scheduling.models.charting.Severity",
@@ -215,6 +269,8 @@ SPECTACULAR_SETTINGS = {
 # The clinic as patients know it: the only identity a reminder text carries.
 CLINIC_NAME = env_str("CLINIC_NAME", "Riverside Wellness Clinic")
 CLINIC_PHONE = env_str("CLINIC_PHONE", "+15555550100")
+# The name authenticator apps show beside the six-digit code.
+OTP_TOTP_ISSUER = CLINIC_NAME
 
 SMS_BACKEND = env_choice("SMS_BACKEND", "outbox", ("outbox", "locmem", "twilio"))
 # Twilio: required for SMS_BACKEND=twilio. The auth token also signs the
@@ -295,8 +351,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"no_query_strings": {"()": "clinic.log_filters.NoQueryStrings"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # twilio logs every request (with numbers) at INFO: keep PHI out of the logs.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"},
+                # The development server logs each request line: without the query (a patient search).
+                "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False,
+                                  "filters": ["no_query_strings"]}},
 }

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from clinic.admin import ReadOnlyAdmin
 from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, OutcomeMeasure, Patient, PatientAccess
+from patients.services import record_access
 
 
 @admin.register(Patient)
@@ -27,6 +28,15 @@ class PatientAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         # Records are archived, never deleted.
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The record in the admin is a read like any other: logged when it is shown."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        patient = Patient.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if request.method == "GET" and patient is not None and response.status_code == 200:
+            record_access(patient=patient, user=request.user, channel=PatientAccess.Channel.WEB,
+                          path=request.path)
+        return response
 
 
 @admin.register(PatientAccess)

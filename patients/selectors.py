@@ -23,6 +23,8 @@ def search_patients(query: str, *, include_archived: bool = False) -> QuerySet[P
     text = (query or "").strip()
     if not text:
         return patients
+    if "\x00" in text:  # stored text never holds a NUL (PostgreSQL refuses it), so nothing matches
+        return patients.none()
     condition = Q()
     words = text.split()
     name_match = Q()
@@ -75,3 +77,18 @@ def patient_history(patient: Patient) -> dict:
         for access in PatientAccess.objects.filter(patient=patient).select_related("user")[:500]
     ]
     return {"changes": changes, "reads": accesses}
+
+
+def access_log(*, patient_id: int | None = None, user_id: int | None = None, since=None, before=None
+               ) -> QuerySet[PatientAccess]:
+    """Openings of patients' records, newest first, narrowed by patient, user and ``since <= at < before``."""
+    rows = PatientAccess.objects.select_related("user", "patient").order_by("-at", "-id")
+    if patient_id is not None:
+        rows = rows.filter(patient_id=patient_id)
+    if user_id is not None:
+        rows = rows.filter(user_id=user_id)
+    if since is not None:
+        rows = rows.filter(at__gte=since)
+    if before is not None:
+        rows = rows.filter(at__lt=before)
+    return rows

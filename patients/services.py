@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from clinic.errors import Conflict
 from patients.models import Patient, PatientAccess
@@ -112,3 +114,28 @@ def archive_patient(*, patient: Patient, by) -> Patient:
 def record_access(*, patient: Patient, user, channel: str, path: str = "") -> None:
     """Log that ``user`` opened ``patient``'s record; never skipped, even for managers."""
     PatientAccess.objects.create(patient=patient, user=user, channel=channel, path=path[:300])
+
+
+def record_accesses(*, patient_ids: Iterable[int], user, channel: str, path: str = "") -> None:
+    """Log that ``user`` read each of these patients' records (one INSERT however many)."""
+    PatientAccess.objects.bulk_create([
+        PatientAccess(patient_id=patient_id, user=user, channel=channel, path=path[:300])
+        for patient_id in sorted(set(patient_ids))
+    ])
+
+
+def record_exports_daily(*, patient_ids: Iterable[int], user, path: str, now=None) -> None:
+    """Log an export of these patients' data to ``user``, once per patient, user and path a day.
+
+    For exports fetched by machines on a timer (a calendar app polls its feed
+    every few minutes): the log says whose data left and to whom, each day,
+    without a row per poll.
+    """
+    now = now or timezone.now()
+    wanted = set(patient_ids)
+    if not wanted:
+        return
+    already = set(PatientAccess.objects.filter(
+        user=user, channel=PatientAccess.Channel.EXPORT, path=path[:300], patient_id__in=wanted,
+        at__gte=now - timedelta(days=1)).values_list("patient_id", flat=True))
+    record_accesses(patient_ids=wanted - already, user=user, channel=PatientAccess.Channel.EXPORT, path=path)

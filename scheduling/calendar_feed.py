@@ -29,12 +29,18 @@ def feed_url(request, feed: CalendarFeed) -> str:
     return request.build_absolute_uri(reverse("clinician-ical", args=[feed.token]))
 
 
-def clinician_calendar(user) -> bytes:
-    """The clinician's standing sessions from 30 days ago to 120 days ahead, as iCalendar bytes."""
+def feed_sessions(user) -> list[Session]:
+    """The clinician's standing sessions from 30 days ago to 120 days ahead: what the feed carries."""
     now = timezone.now()
-    sessions = (Session.objects.standing().filter(clinician=user, start__gte=now - timedelta(days=FEED_PAST_DAYS),
+    return list(Session.objects.standing().filter(clinician=user, start__gte=now - timedelta(days=FEED_PAST_DAYS),
                                                   start__lte=now + timedelta(days=FEED_FUTURE_DAYS))
                 .select_related("patient", "chair", "location").order_by("start"))
+
+
+def clinician_calendar(user, sessions: list[Session] | None = None) -> bytes:
+    """The clinician's sessions (``feed_sessions`` unless given) as iCalendar bytes."""
+    now = timezone.now()
+    sessions = feed_sessions(user) if sessions is None else sessions
     calendar = Calendar()
     calendar.add("prodid", "-//Clinic scheduling//Clinician sessions//EN")
     calendar.add("version", "2.0")

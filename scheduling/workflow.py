@@ -67,10 +67,12 @@ def _moment(value: datetime | None, *, field: str, now: datetime, not_before: da
 
 @transaction.atomic
 def check_in(*, by, session: Session, fasted_food_2h: bool, fasted_drink_30m: bool, nasal_medicines_ok: bool,
-             ride_home_arranged: bool, now: datetime | None = None) -> Session:
+             ride_home_arranged: bool, checked_in_at: datetime | None = None,
+             now: datetime | None = None) -> Session:
     """Check the patient in on the session's day.
 
-    Re-checks eligibility (a hard stop, or a finding no clinician has
+    ``checked_in_at`` lets a busy clinic chart the arrival after the fact:
+    earlier the same local day, never in the future. Re-checks eligibility (a hard stop, or a finding no clinician has
     overridden for this course, refuses), requires REMS enrolment for
     esketamine (409 ``rems_enrolment_missing``) and a ride home.
     """
@@ -79,6 +81,9 @@ def check_in(*, by, session: Session, fasted_food_2h: bool, fasted_drink_30m: bo
     _require_state(session, SessionStatus.BOOKED, SessionStatus.CONFIRMED, action="checked in")
     if session.location.local_date(now) != session.local_date:
         raise Conflict("A patient can be checked in only on the day of the session.", code="not_today")
+    arrived = _moment(checked_in_at, field="checked_in_at", now=now,
+                      not_before=session.location.day_bounds(session.local_date)[0],
+                      not_before_label="the start of the session's day")
     course, patient = session.course, session.patient
     findings = eligibility.check(course.modality, patient.diagnosis, patient.screening())
     stops = eligibility.hard_stops(findings)
@@ -98,7 +103,7 @@ def check_in(*, by, session: Session, fasted_food_2h: bool, fasted_drink_30m: bo
                        code="ride_home_required")
     session.fasted_food_2h, session.fasted_drink_30m = fasted_food_2h, fasted_drink_30m
     session.nasal_medicines_ok, session.ride_home_arranged = nasal_medicines_ok, ride_home_arranged
-    session.checked_in_at, session.checked_in_by = now, by
+    session.checked_in_at, session.checked_in_by = arrived, by
     session.status = SessionStatus.CHECKED_IN
     session.save()
     return session

@@ -1,7 +1,11 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from patients.api.views import PatientViewSet
+from patients.api.views import AccessLogView, PatientViewSet
 
 router = SimpleRouter()
 router.register("patients", PatientViewSet, basename="patient")
-urlpatterns = router.urls
+urlpatterns = [
+    path("audit/access/", AccessLogView.as_view(), name="audit-access"),
+    *router.urls,
+]

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
 import django_filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may
 from patients import selectors, services
-from patients.api.serializers import PatientHistorySerializer, PatientListSerializer, PatientSerializer
+from patients.api.serializers import (
+    AccessLogEntrySerializer,
+    AccessLogQuerySerializer,
+    PatientHistorySerializer,
+    PatientListSerializer,
+    PatientSerializer,
+)
 from patients.models import Diagnosis, Patient, PatientAccess
 
 
@@ -72,6 +79,7 @@ class PatientViewSet(viewsets.ModelViewSet):
         patient = services.update_patient(patient=patient, by=request.user, changes=changes)
         return Response(PatientSerializer(patient).data)
 
+    @extend_schema(responses={200: PatientSerializer})
     def destroy(self, request, *args, **kwargs):
         patient = services.archive_patient(patient=self.get_object(), by=request.user)
         return Response(PatientSerializer(patient).data, status=status.HTTP_200_OK)
@@ -81,4 +89,34 @@ class PatientViewSet(viewsets.ModelViewSet):
     def history(self, request, pk=None):
         """Every change to the record (who, when, what) and every read of it. Managers only."""
         patient = self.get_object()
-        return Response(PatientHistorySerializer(selectors.patient_history(patient)).data)
+        history = PatientHistorySerializer(selectors.patient_history(patient)).data
+        # The history carries the record's values as they changed: reading it is a read of the record
+        # (logged after it is gathered, so it lists the reads before this one).
+        services.record_access(patient=patient, user=request.user, channel=PatientAccess.Channel.API,
+                               path=request.path)
+        return Response(history)
+
+
+@extend_schema(parameters=[
+    OpenApiParameter("patient", int, description="Only openings of this patient's record"),
+    OpenApiParameter("user", int, description="Only openings by this member of staff"),
+    OpenApiParameter("from", OpenApiTypes.STR,
+                     description="From this date (YYYY-MM-DD, UTC) or instant (ISO 8601), inclusive"),
+    OpenApiParameter("to", OpenApiTypes.STR,
+                     description="To this date (YYYY-MM-DD, UTC, the whole day included) or before this instant"),
+])
+class AccessLogView(generics.ListAPIView):
+    """The access log: who opened which patient's record, when and how, newest first. Managers only."""
+
+    serializer_class = AccessLogEntrySerializer
+    permission_classes = [roles_may(read=(MANAGER,))]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator: no query parameters
+            return PatientAccess.objects.none()
+        query = AccessLogQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        return selectors.access_log(patient_id=data.get("patient"), user_id=data.get("user"),
+                                    since=data["since"], before=data["before"])

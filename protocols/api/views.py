@@ -8,6 +8,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may
+from patients.models import PatientAccess
+from patients.services import record_access, record_accesses
 from protocols import selectors, services
 from protocols.api.serializers import (
     CourseCreateSerializer,
@@ -82,9 +84,19 @@ class CourseViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         courses = list(page if page is not None else queryset)
+        if request.query_params.get("patient"):
+            # One patient's courses are their treatment history: a read of the record.
+            record_accesses(patient_ids=[course.patient_id for course in courses], user=request.user,
+                            channel=PatientAccess.Channel.API, path=request.path)
         context = {**self.get_serializer_context(), "outlooks": selectors.course_outlooks(courses)}
         data = CourseSerializer(courses, many=True, context=context).data
         return self.get_paginated_response(data) if page is not None else Response(data)
+
+    def retrieve(self, request, *args, **kwargs):
+        course = self.get_object()
+        record_access(patient=course.patient, user=request.user, channel=PatientAccess.Channel.API,
+                      path=request.path)
+        return self._course_response(course)
 
     @extend_schema(request=CourseCreateSerializer, responses={201: CourseSerializer})
     def create(self, request, *args, **kwargs):
@@ -139,5 +151,8 @@ class CourseViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def plan(self, request, pk=None):
         """The projected sessions from the next one on, each with its window, booking and status."""
-        rows = selectors.course_plan(self.get_object())
+        course = self.get_object()
+        record_access(patient=course.patient, user=request.user, channel=PatientAccess.Channel.API,
+                      path=request.path)
+        rows = selectors.course_plan(course)
         return Response(PlanRowSerializer(rows, many=True).data)

@@ -8,6 +8,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may
+from patients.models import PatientAccess
+from patients.services import record_access
 from scheduling import workflow
 from scheduling.models import Assessment, Dose, Respiratory, Severity, VitalSigns, VitalsKind
 from scheduling.observation import observation_states
@@ -19,6 +21,8 @@ class CheckInSerializer(serializers.Serializer):
     nasal_medicines_ok = serializers.BooleanField(help_text="Nasal steroid or decongestant at least 1 hour before, "
                                                             "or none taken")
     ride_home_arranged = serializers.BooleanField()
+    checked_in_at = serializers.DateTimeField(required=False, help_text="Defaults to now; may be earlier the same "
+                                                                       "day, charted after the fact")
 
 
 class VitalsInSerializer(serializers.Serializer):
@@ -131,7 +135,10 @@ class SessionWorkflowActions:
     @action(detail=True, methods=["get"])
     def chart(self, request, pk=None):
         """The session's record so far and its live observation state."""
-        return Response(self._chart(self.get_object()))
+        session = self.get_object()
+        record_access(patient=session.patient, user=request.user, channel=PatientAccess.Channel.API,
+                      path=request.path)
+        return Response(self._chart(session))
 
     @extend_schema(request=CheckInSerializer, responses=ChartSerializer)
     @action(detail=True, methods=["post"], url_path="check-in", permission_classes=[CHECK_IN_ROLES])

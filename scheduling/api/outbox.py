@@ -80,6 +80,11 @@ InboundResultSerializer = inline_serializer("InboundResult", {
 })
 
 
+# 404 ``outbox_off`` when the SMS backend is not the outbox (clinic/schema.py documents it).
+OUTBOX_OFF = {"x-error-codes": [404]}
+
+
+@extend_schema(extensions=OUTBOX_OFF)
 class OutboxListView(generics.ListAPIView):
     """Texts the outbox backend stored, newest first, with the patient the number belongs to."""
 
@@ -100,7 +105,7 @@ class OutboxListView(generics.ListAPIView):
 class SimulatedReplyView(APIView):
     """Answer an outbox text as the patient would: the reply goes through the same code as a real one."""
 
-    @extend_schema(request=SimulatedReplySerializer, responses=InboundResultSerializer)
+    @extend_schema(request=SimulatedReplySerializer, responses=InboundResultSerializer, extensions=OUTBOX_OFF)
     def post(self, request):
         check_outbox_on()
         payload = SimulatedReplySerializer(data=request.data)

@@ -80,8 +80,10 @@ class ReminderFilter(django_filters.FilterSet):
 class ReminderSerializer(serializers.ModelSerializer):
     patient = serializers.IntegerField(source="session.patient_id", read_only=True)
     patient_name = serializers.CharField(source="session.patient.display_name", read_only=True)
-    location = serializers.IntegerField(source="session.location_id", read_only=True, default=None)
-    time_zone = serializers.CharField(source="session.location.time_zone", read_only=True, default=None)
+    location = serializers.IntegerField(source="session.location_id", read_only=True, default=None,
+                                        allow_null=True)
+    time_zone = serializers.CharField(source="session.location.time_zone", read_only=True, default=None,
+                                      allow_null=True)
     send_at_local = serializers.SerializerMethodField()
     session_start_local = serializers.SerializerMethodField()
 

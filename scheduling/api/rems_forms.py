@@ -9,6 +9,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from clinic.roles import ALL_ROLES, CLINICIAN, MANAGER, roles_may
+from patients.models import PatientAccess
+from patients.services import record_access
 from scheduling import rems
 from scheduling.models import RemsForm
 
@@ -19,7 +21,8 @@ class RemsFormSerializer(serializers.ModelSerializer):
     session_date = serializers.DateField(source="session.local_date", read_only=True)
     patient = serializers.IntegerField(source="session.patient_id", read_only=True)
     patient_name = serializers.CharField(source="session.patient.display_name", read_only=True)
-    location_name = serializers.CharField(source="session.location.name", read_only=True, default=None)
+    location_name = serializers.CharField(source="session.location.name", read_only=True, default=None,
+                                          allow_null=True)
     due_on = serializers.DateField(read_only=True)
     deadline = serializers.DateField(read_only=True)
     urgency = serializers.SerializerMethodField()
@@ -75,6 +78,13 @@ class RemsFormViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(parameters=[OpenApiParameter("status", str, enum=list(URGENCY_FILTERS))])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        """The form with its content (name, date of birth, medicines, the session's record): a logged read."""
+        form = self.get_object()
+        record_access(patient=form.session.patient, user=request.user, channel=PatientAccess.Channel.API,
+                      path=request.path)
+        return Response(self.get_serializer(form).data)
 
     @extend_schema(request=SubmitSerializer, responses=RemsFormDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -4,8 +4,10 @@ import zoneinfo
 from datetime import UTC, datetime
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clinic import dates
 from protocols.models import TreatmentCourse
 from scheduling.models import Chair, Closure, Location, OpeningHours, Session, SessionStatus
 
@@ -15,15 +17,32 @@ class LocalDateTimeField(serializers.DateTimeField):
 
     Naive values are kept naive here and placed in the location's zone by
     ``localize``, which refuses wall-clock times that do not exist (the hour
-    skipped when clocks go forward).
+    skipped when clocks go forward) and takes the first of a wall-clock time
+    that happens twice (the hour repeated when they go back).
     """
+
+    HELP = ("ISO 8601; without an offset it is wall-clock time at the chair's location. A time the clocks skip "
+            "(02:30 the night they go forward) is refused with a 400; a time they repeat (01:30 the night they go "
+            "back) is the first one, in daylight time: send the offset (e.g. -05:00 in New York) for the second.")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", self.HELP)
+        super().__init__(**kwargs)
 
     def enforce_timezone(self, value):
         return value
 
 
 def localize(value: datetime, zone: zoneinfo.ZoneInfo, field: str) -> datetime:
-    """``value`` as an aware instant; a naive value is wall-clock time in ``zone``."""
+    """``value`` as an aware instant; a naive value is wall-clock time in ``zone``.
+
+    A wall-clock time that happens twice (01:30 on the night clocks go back)
+    is the first one, in daylight time (``fold=0``); the client sends the
+    offset to mean the second. A date outside ``clinic.dates``'s range is
+    refused, so no arithmetic on it overflows.
+    """
+    if not dates.in_range(value):
+        raise serializers.ValidationError({field: [dates.OUT_OF_RANGE]})
     if timezone.is_aware(value):
         return value
     aware = value.replace(tzinfo=zone)
@@ -35,7 +54,26 @@ def localize(value: datetime, zone: zoneinfo.ZoneInfo, field: str) -> datetime:
     return aware
 
 
+class ScheduleDateField(serializers.DateField):
+    """A day to schedule on or search from: within ``clinic.dates``'s range, so no arithmetic on it overflows."""
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        if not dates.in_range(day):
+            raise serializers.ValidationError(dates.OUT_OF_RANGE)
+        return day
+
+
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$",
+                      "example": "08:00:00", "description": "Local wall-clock time at the location, no offset."})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time of day. Not ``format: time``: that is RFC 3339's full-time, which carries an offset."""
+
+
 class OpeningHoursSerializer(serializers.ModelSerializer):
+    opens = LocalTimeField()
+    closes = LocalTimeField()
+
     class Meta:
         model = OpeningHours
         fields = ["weekday", "opens", "closes"]
@@ -95,9 +133,10 @@ class SessionSerializer(serializers.ModelSerializer):
     patient_name = serializers.CharField(source="patient.display_name", read_only=True)
     patient_mrn = serializers.CharField(source="patient.mrn", read_only=True)
     protocol = serializers.CharField(source="course.protocol.slug", read_only=True)
-    chair_name = serializers.CharField(source="chair.name", read_only=True, default=None)
+    chair_name = serializers.CharField(source="chair.name", read_only=True, default=None, allow_null=True)
     clinician_name = serializers.SerializerMethodField()
-    time_zone = serializers.CharField(source="location.time_zone", read_only=True, default=None)
+    time_zone = serializers.CharField(source="location.time_zone", read_only=True, default=None,
+                                      allow_null=True)
 
     class Meta:
         model = Session
@@ -123,7 +162,7 @@ class SessionSerializer(serializers.ModelSerializer):
 class BookSessionSerializer(serializers.Serializer):
     course = serializers.PrimaryKeyRelatedField(queryset=TreatmentCourse.objects.all())
     chair = serializers.PrimaryKeyRelatedField(queryset=Chair.objects.select_related("location"))
-    start = LocalDateTimeField(help_text="ISO 8601; without an offset it is local time at the chair's location.")
+    start = LocalDateTimeField()
     clinician = serializers.PrimaryKeyRelatedField(queryset=Session._meta.get_field("clinician").related_model
                                                    .objects.filter(is_active=True), required=False, allow_null=True)
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
@@ -160,7 +199,7 @@ class SeriesSerializer(serializers.Serializer):
 
 class RecordHistorySerializer(serializers.Serializer):
     course = serializers.PrimaryKeyRelatedField(queryset=TreatmentCourse.objects.all())
-    date = serializers.DateField()
+    date = ScheduleDateField()
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False, allow_null=True)
     dose_mg = serializers.DecimalField(max_digits=6, decimal_places=1, required=False, allow_null=True,
                                        min_value=0)
@@ -174,7 +213,7 @@ class SlotSerializer(serializers.Serializer):
     chair = serializers.IntegerField(source="chair.pk")
     chair_name = serializers.CharField(source="chair.name")
     location = serializers.IntegerField(source="chair.location_id")
-    clinician = serializers.IntegerField(source="clinician.pk", default=None)
+    clinician = serializers.IntegerField(source="clinician.pk", default=None, allow_null=True)
     clinician_name = serializers.SerializerMethodField()
     within_due_window = serializers.BooleanField()
 
@@ -189,13 +228,13 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     course = serializers.PrimaryKeyRelatedField(queryset=TreatmentCourse.objects.select_related("protocol",
                                                                                                "patient"))
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all(), required=False)
-    to = serializers.DateField(required=False)
+    to = ScheduleDateField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=20)
 
     def get_fields(self):
         # "from" is a Python keyword, so it cannot be a class attribute; errors still name "from".
         fields = super().get_fields()
-        fields["from"] = serializers.DateField(required=False, source="date_from")
+        fields["from"] = ScheduleDateField(required=False, source="date_from")
         return fields
 
     def validate(self, attrs):

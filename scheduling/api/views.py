@@ -13,8 +13,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic import dates
 from clinic.errors import Invalid
 from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may, roles_of
+from patients.models import PatientAccess
+from patients.services import record_access, record_accesses
 from scheduling import selectors, series, services
 from scheduling.api.charting import ObservationSerializer, SessionWorkflowActions
 from scheduling.api.serializers import (
@@ -48,8 +51,10 @@ class LocationViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.locations_for_lists()
 
-    @extend_schema(request=ChairSerializer, responses=ChairSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], permission_classes=[roles_may(read=ALL_ROLES, write=(MANAGER,))])
+    @extend_schema(methods=["GET"], responses=ChairSerializer(many=True))
+    @extend_schema(methods=["POST"], request=ChairSerializer, responses={201: ChairSerializer})
+    @action(detail=True, methods=["get", "post"], permission_classes=[roles_may(read=ALL_ROLES, write=(MANAGER,))],
+            pagination_class=None, filter_backends=[])
     def chairs(self, request, pk=None):
         """The location's chairs; managers add one with POST."""
         location = self.get_object()
@@ -127,6 +132,23 @@ class SessionViewSet(SessionWorkflowActions, mixins.ListModelMixin, mixins.Retri
 
     def get_queryset(self):
         return selectors.sessions_for_lists().order_by("start", "id")
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        sessions = list(page if page is not None else queryset)
+        if request.query_params.get("patient"):
+            # One patient's sessions are their visit history: a read of the record.
+            record_accesses(patient_ids=[session.patient_id for session in sessions], user=request.user,
+                            channel=PatientAccess.Channel.API, path=request.path)
+        data = self.get_serializer(sessions, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    def retrieve(self, request, *args, **kwargs):
+        session = self.get_object()
+        record_access(patient=session.patient, user=request.user, channel=PatientAccess.Channel.API,
+                      path=request.path)
+        return Response(self.get_serializer(session).data)
 
     @extend_schema(request=BookSessionSerializer, responses={201: SessionSerializer})
     def create(self, request):
@@ -272,7 +294,10 @@ def _parse_date(value: str | None, field: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Invalid(f"“{value}” is not a date (YYYY-MM-DD).", fields={field: ["Use the format YYYY-MM-DD."]}) \
             from None
+    if not dates.in_range(day):
+        raise Invalid(f"{day.isoformat()} is out of range.", fields={field: [dates.OUT_OF_RANGE]})
+    return day

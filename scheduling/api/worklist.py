@@ -16,8 +16,10 @@ from scheduling.models import WorkItem, WorkKind
 class WorkItemSerializer(serializers.ModelSerializer):
     label = serializers.CharField(source="get_kind_display", read_only=True)
     patient_name = serializers.CharField(source="patient.display_name", read_only=True)
-    protocol = serializers.CharField(source="course.protocol.slug", read_only=True, default=None)
-    location_name = serializers.CharField(source="location.name", read_only=True, default=None)
+    protocol = serializers.CharField(source="course.protocol.slug", read_only=True, default=None,
+                                     allow_null=True)
+    location_name = serializers.CharField(source="location.name", read_only=True, default=None,
+                                          allow_null=True)
     assigned_to_name = serializers.SerializerMethodField()
 
     class Meta:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from clinic import dates
 from clinic.errors import ClinicError, Invalid
 from protocols import due
 from scheduling.availability import Slot
@@ -43,6 +44,8 @@ def local_instant(text: str, location: Location, field: str) -> datetime:
     except ValueError:
         raise Invalid(f"“{text}” is not a date and time.", fields={field: ["Use the format YYYY-MM-DD HH:MM."]}) \
             from None
+    if not dates.in_range(value):
+        raise Invalid(f"{text} is out of range.", fields={field: [dates.OUT_OF_RANGE]})
     if value.tzinfo is not None:
         return value
     aware = value.replace(tzinfo=location.zone)
@@ -58,10 +61,13 @@ def parse_day(text: str | None, field: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise Invalid(f"“{text}” is not a date (YYYY-MM-DD).", fields={field: ["Use the format YYYY-MM-DD."]}) \
             from None
+    if not dates.in_range(day):
+        raise Invalid(f"{text} is out of range.", fields={field: [dates.OUT_OF_RANGE]})
+    return day
 
 
 def safe_next(request) -> str | None:

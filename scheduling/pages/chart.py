@@ -123,7 +123,10 @@ class _Reader:
 
 def _check_in(request, session: Session) -> str:
     read = _Reader(request.POST, session)
-    workflow.check_in(by=request.user, session=session, **{name: read.flag(name) for name, _ in CHECKLIST})
+    arrived = read.moment("checked_in_at")
+    read.check()
+    workflow.check_in(by=request.user, session=session, checked_in_at=arrived,
+                      **{name: read.flag(name) for name, _ in CHECKLIST})
     return "Checked in."
 
 

@@ -4,16 +4,20 @@ from datetime import date
 
 from django.urls import path, register_converter
 
+from clinic import dates
 from scheduling.pages import board, booking, chart, clinician, patient_page, rems_pages, worklist_page
 
 
 class IsoDateConverter:
-    """``YYYY-MM-DD`` in the path, a ``date`` in the view; an impossible date is a 404."""
+    """``YYYY-MM-DD`` in the path, a ``date`` in the view; an impossible or out-of-range date is a 404."""
 
     regex = r"\d{4}-\d{2}-\d{2}"
 
     def to_python(self, value: str) -> date:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
+        if not dates.in_range(day):  # a board at 9999-12-31 would have no next day to link to
+            raise ValueError(dates.OUT_OF_RANGE)
+        return day
 
     def to_url(self, value: date | str) -> str:
         return value.isoformat() if isinstance(value, date) else value

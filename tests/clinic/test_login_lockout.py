@@ -53,3 +53,21 @@ def test_a_user_without_a_role_gets_no_token(no_role_user):
     response = APIClient().post("/api/auth/token/", {"username": "nobody", "password": PASSWORD}, format="json")
     assert response.status_code == 403
     assert response.json()["code"] == "no_role"
+
+
+def test_signing_in_works_while_the_throttles_cache_is_down_and_the_lockout_still_holds(front_desk, settings,
+                                                                                         caplog):
+    # given: the cache is a Redis nobody listens on (port 1), as when the clinic's Redis is down
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}
+    client = APIClient()
+    # when / then: the right password still gets a token, with the outage logged
+    response = client.post("/api/auth/token/", {"username": "desk", "password": PASSWORD}, format="json")
+    assert response.status_code == 200, response.content
+    assert "login throttle skipped" in caplog.text
+    # and the account lockout, kept in the database, still stops guessing
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/api/auth/token/", {"username": "desk", "password": "wrong"}, format="json")
+    response = client.post("/api/auth/token/", {"username": "desk", "password": PASSWORD}, format="json")
+    assert response.status_code == 429
+    assert response.json()["code"] == "locked_out"

@@ -109,6 +109,27 @@ def test_check_in_only_on_the_day(desk_api, esk_session, now):
     assert response.json()["code"] == "not_today"
 
 
+def test_an_arrival_may_be_charted_after_the_fact_the_same_day_but_not_in_the_future(desk_api, esk_session,
+                                                                                     clock):
+    clock.move_to(BOOKED_AT + timedelta(hours=2))
+    future = (BOOKED_AT + timedelta(hours=3)).isoformat()
+    response = post(desk_api, esk_session, "check-in", {**CHECKLIST, "checked_in_at": future})
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"checked_in_at": ["Cannot be in the future."]}
+    day_before = (BOOKED_AT - timedelta(days=1)).isoformat()
+    response = post(desk_api, esk_session, "check-in", {**CHECKLIST, "checked_in_at": day_before})
+    assert response.status_code == 400
+    assert "checked_in_at" in response.json()["fields"]
+    esk_session.refresh_from_db()
+    assert esk_session.status == SessionStatus.BOOKED  # a refused arrival time changes nothing
+
+    arrived = BOOKED_AT - timedelta(minutes=10)  # early, before the booked start
+    response = post(desk_api, esk_session, "check-in", {**CHECKLIST, "checked_in_at": arrived.isoformat()})
+    assert response.status_code == 200, response.json()
+    esk_session.refresh_from_db()
+    assert esk_session.checked_in_at == arrived
+
+
 def test_checking_in_twice_is_invalid_state_naming_the_state(desk_api, esk_session, clock):
     post(desk_api, esk_session, "check-in", CHECKLIST)
     response = post(desk_api, esk_session, "check-in", CHECKLIST)

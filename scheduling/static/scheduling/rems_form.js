@@ -1,0 +1,5 @@
+// The REMS form's Print button (a listener here, because the CSP forbids inline onclick handlers).
+(function () {
+  var button = document.getElementById("rems-print");
+  if (button) { button.addEventListener("click", function () { window.print(); }); }
+})();
