@@ -8,8 +8,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may
+from patients.api.access import LogsPatientHistoryReads
 from patients.models import PatientAccess
-from patients.services import record_access, record_accesses
+from patients.services import record_access
 from protocols import selectors, services
 from protocols.api.serializers import (
     CourseCreateSerializer,
@@ -68,8 +69,8 @@ class CourseFilter(django_filters.FilterSet):
 CLINICAL_WRITE = roles_may(write=(CLINICIAN, MANAGER))
 
 
-class CourseViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                    viewsets.GenericViewSet):
+class CourseViewSet(LogsPatientHistoryReads, mixins.CreateModelMixin, mixins.ListModelMixin,
+                    mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Treatment courses: start one (eligibility is checked), see where it stands, pause, resume, end it."""
 
     queryset = TreatmentCourse.objects.for_lists()
@@ -81,13 +82,7 @@ class CourseViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         return Response(CourseSerializer(course, context=self.get_serializer_context()).data, status=status_code)
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        courses = list(page if page is not None else queryset)
-        if request.query_params.get("patient"):
-            # One patient's courses are their treatment history: a read of the record.
-            record_accesses(patient_ids=[course.patient_id for course in courses], user=request.user,
-                            channel=PatientAccess.Channel.API, path=request.path)
+        page, courses = self.page_of_rows(request)
         context = {**self.get_serializer_context(), "outlooks": selectors.course_outlooks(courses)}
         data = CourseSerializer(courses, many=True, context=context).data
         return self.get_paginated_response(data) if page is not None else Response(data)

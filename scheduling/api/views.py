@@ -16,8 +16,9 @@ from rest_framework.views import APIView
 from clinic import dates
 from clinic.errors import Invalid
 from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may, roles_of
+from patients.api.access import LogsPatientHistoryReads
 from patients.models import PatientAccess
-from patients.services import record_access, record_accesses
+from patients.services import record_access
 from scheduling import selectors, series, services
 from scheduling.api.charting import ObservationSerializer, SessionWorkflowActions
 from scheduling.api.serializers import (
@@ -122,8 +123,8 @@ class SessionFilter(django_filters.FilterSet):
         fields = ["location", "clinician", "patient", "course", "chair", "status", "date"]
 
 
-class SessionViewSet(SessionWorkflowActions, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                     viewsets.GenericViewSet):
+class SessionViewSet(SessionWorkflowActions, LogsPatientHistoryReads, mixins.ListModelMixin,
+                     mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Sessions: book, list, move, cancel, mark no-show, book a series, record past history."""
 
     serializer_class = SessionSerializer
@@ -134,13 +135,7 @@ class SessionViewSet(SessionWorkflowActions, mixins.ListModelMixin, mixins.Retri
         return selectors.sessions_for_lists().order_by("start", "id")
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        sessions = list(page if page is not None else queryset)
-        if request.query_params.get("patient"):
-            # One patient's sessions are their visit history: a read of the record.
-            record_accesses(patient_ids=[session.patient_id for session in sessions], user=request.user,
-                            channel=PatientAccess.Channel.API, path=request.path)
+        page, sessions = self.page_of_rows(request)
         data = self.get_serializer(sessions, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
