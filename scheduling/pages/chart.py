@@ -74,27 +74,22 @@ class _Reader:
         return self.text(name).lower() in TRUE_WORDS
 
     def integer(self, name: str, *, required: bool = True) -> int | None:
-        value = self.text(name)
-        if not value:
-            if required:
-                self.errors[name] = ["Required."]
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            self.errors[name] = ["Enter a whole number."]
-            return None
+        return self._number(name, int, "Enter a whole number.", required=required)
 
     def decimal(self, name: str, *, required: bool = True) -> Decimal | None:
+        return self._number(name, Decimal, "Enter a number.", required=required)
+
+    def _number(self, name: str, parse, message: str, *, required: bool):
+        """``parse`` the field, noting "Required." or ``message`` against it when it cannot be read."""
         value = self.text(name)
         if not value:
             if required:
                 self.errors[name] = ["Required."]
             return None
         try:
-            return Decimal(value)
-        except InvalidOperation:
-            self.errors[name] = ["Enter a number."]
+            return parse(value)
+        except (ValueError, InvalidOperation):
+            self.errors[name] = [message]
             return None
 
     def moment(self, name: str) -> datetime | None:
