@@ -9,19 +9,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.contrib.auth import get_user_model
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from clinic.errors import Conflict, Invalid, NotAllowed
 from clinic.roles import CLINICIAN, has_role
 from protocols import due
 from protocols.models import CourseStatus, Modality, TreatmentCourse
-from scheduling import rules
+from scheduling import booking_reads, rules
 from scheduling.models import Chair, Location, Session, SessionStatus
-from scheduling.selectors import course_dates, site_calendar, with_calendar
+from scheduling.selectors import course_dates, site_calendar
 
 # Which constraint a database refusal came from -> the code the client sees.
 _CONSTRAINT_CODES = {
@@ -46,7 +43,7 @@ def due_window_for_booking(course: TreatmentCourse) -> due.DueWindow | None:
     Booked sessions are treated as if given on their dates, so the window
     chains from the last booking exactly as the plan projects it.
     """
-    if hasattr(course, "completed_dates"):  # loaded with the course (see _course_for_booking)
+    if hasattr(course, "completed_dates"):  # loaded with the course (booking_reads.course_for_booking)
         completed, booked = course.completed_dates, course.booked_dates
     else:
         completed, booked = course_dates(course.pk)
@@ -105,32 +102,10 @@ def _check_window(*, course: TreatmentCourse, local_day: date, by, override_reas
     return window
 
 
-def _course_for_booking(course_id: int) -> TreatmentCourse:
-    """The course with its patient, protocol and session dates (``completed_dates``, ``booked_dates``), in one
-    query: the dates as ``selectors.course_dates`` gives them, for ``due_window_for_booking``."""
-    standing = Session.objects.filter(course=OuterRef("pk")).standing().order_by("start").values("local_date")
-    return (TreatmentCourse.objects.select_related("patient", "protocol")
-            .annotate(completed_dates=ArraySubquery(standing.filter(status=SessionStatus.DISCHARGED)),
-                      booked_dates=ArraySubquery(standing.exclude(status=SessionStatus.DISCHARGED)))
-            .get(pk=course_id))
-
-
-def _slot_facts(*, course: TreatmentCourse, chair: Chair, start: datetime, occupied_until: datetime,
-                exclude_session_id: int | None) -> Location:
-    """The chair's location with its calendar and reminder policy, and whether the chair, the patient or
-    the course's day is taken (``chair_taken``, ``patient_taken``, ``day_taken``): every fact a slot check
-    reads, in one query rather than five."""
-    others = Session.objects.standing().exclude(pk=exclude_session_id)
-    return (with_calendar(Location.objects.select_related("reminder_policy")).annotate(
-        chair_taken=Exists(others.filter(chair=chair).overlapping(start, occupied_until)),
-        patient_taken=Exists(others.filter(patient_id=course.patient_id).overlapping(start, occupied_until)),
-        day_taken=Exists(others.filter(course=course, local_date=chair.location.local_date(start))),
-    ).get(pk=chair.location_id))
-
-
 def _check_slot(*, course: TreatmentCourse, chair: Chair, start: datetime, end: datetime, occupied_until: datetime,
                 exclude_session_id: int | None, now: datetime) -> Location:
-    """Refuse a slot booking may not take; returns the chair's location as ``_slot_facts`` loads it."""
+    """Refuse a slot booking may not take; returns the chair's location as ``booking_reads.slot_facts``
+    loads it (with its calendar, reminder policy and whether the chair, patient or day is taken)."""
     location = chair.location
     if start < now:
         raise Conflict("That time has already passed.", code="in_the_past")
@@ -141,8 +116,8 @@ def _check_slot(*, course: TreatmentCourse, chair: Chair, start: datetime, end: 
         raise Conflict(f"{chair.name} is not set up for {need}.", code="modality_mismatch")
     if course.modality == Modality.ESKETAMINE_NASAL and not location.rems_certified:
         raise Conflict(f"{location.name} is not REMS-certified for esketamine.", code="not_rems_certified")
-    facts = _slot_facts(course=course, chair=chair, start=start, occupied_until=occupied_until,
-                        exclude_session_id=exclude_session_id)
+    facts = booking_reads.slot_facts(course=course, chair=chair, start=start, occupied_until=occupied_until,
+                                     local_day=location.local_date(start), exclude_session_id=exclude_session_id)
     if not site_calendar(facts).is_open_for(start, end):
         raise Conflict(f"{location.name} is closed for part of that time.", code="outside_hours")
     if facts.chair_taken:
@@ -162,25 +137,12 @@ def _assign_clinician(*, location: Location, start: datetime, end: datetime, cli
     booking the same clinician at once are serialised: the count each sees
     includes the other's booking, and capacity can never be exceeded.
     """
-    User = get_user_model()
     limit = location.max_in_treatment_per_clinician
-    # The site's clinicians are found and locked by one query (a subquery picks them).
-    candidates = ([clinician.pk] if clinician is not None
-                  else location.staff.filter(is_active=True, groups__name=CLINICIAN).values("pk"))
-    locked = {user.pk: user for user in User.objects.select_for_update().filter(pk__in=candidates).order_by("pk")}
+    locked, intervals = booking_reads.lock_clinicians(location=location, start=start, end=end, clinician=clinician,
+                                                      exclude_session_id=exclude_session_id)
     if not locked:
         return None
-    loads = {}
-    # occupied_until > start follows from end > start (end <= occupied_until is a constraint) and lets
-    # PostgreSQL use the (clinician, occupied_until) index instead of reading the clinician's whole history.
-    busy = (Session.objects.standing().exclude(pk=exclude_session_id)
-            .filter(clinician_id__in=locked.keys(), start__lt=end, end__gt=start, occupied_until__gt=start)
-            .values_list("clinician_id", "start", "end"))
-    intervals: dict[int, list] = {pk: [] for pk in locked}
-    for clinician_id, other_start, other_end in busy:
-        intervals[clinician_id].append((other_start, other_end))
-    for pk, spans in intervals.items():
-        loads[pk] = rules.peak_concurrency(spans, start, end)
+    loads = {pk: rules.peak_concurrency(spans, start, end) for pk, spans in intervals.items()}
     with_room = [pk for pk in intervals if loads[pk] < limit]
     if not with_room:
         who = locked[clinician.pk].get_full_name() if clinician is not None else "Every clinician"
@@ -217,7 +179,7 @@ def book_session(*, by, course: TreatmentCourse, chair: Chair, start: datetime, 
     ``patient_conflict``, ``clinician_capacity``, ``course_not_active``.
     """
     now = now or timezone.now()
-    course = _course_for_booking(course.pk)
+    course = booking_reads.course_for_booking(course.pk)
     check_course_bookable(course)
     location = chair.location
     end = start + timedelta(minutes=course.protocol.chair_minutes)
@@ -229,7 +191,7 @@ def book_session(*, by, course: TreatmentCourse, chair: Chair, start: datetime, 
     assigned = _assign_clinician(location=location, start=start, end=end, clinician=clinician,
                                  exclude_session_id=None)
     session = Session(
-        course=course, patient_id=course.patient_id, location=location, chair=chair, clinician=assigned,
+        course=course, patient=course.patient, location=location, chair=chair, clinician=assigned,
         start=start, end=end, occupied_until=occupied_until, local_date=location.local_date(start),
         booked_by=by, booked_at=now, override_reason=override_reason,
         override_by=by if override_reason else None,

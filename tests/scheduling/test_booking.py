@@ -37,6 +37,16 @@ def test_it_books_a_session_sized_by_the_protocol_with_turnover(desk_api, esk_co
     assert response.json()["start_local"] == "2026-03-03T09:00:00-05:00"
 
 
+def test_the_booking_answer_is_the_session_as_it_reads_back(desk_api, esk_course, chair, staff_clinician):
+    # The answer is built from the booked session without reading it back; it must match a later read.
+    booked = book(desk_api, esk_course, chair, local(chair.location, TUESDAY, 9), override_reason="")
+    assert booked.status_code == 201, booked.json()
+    read = desk_api.get(f"/api/sessions/{booked.json()['id']}/")
+    assert read.status_code == 200
+    assert booked.json() == read.json()
+    assert booked.json()["clinician_name"] and booked.json()["patient_name"] == esk_course.patient.display_name
+
+
 def test_a_start_without_an_offset_is_local_time_at_the_chair(desk_api, esk_course, chair):
     response = book(desk_api, esk_course, chair, local(chair.location, TUESDAY, 9).replace(tzinfo=None))
     assert response.status_code == 201, response.json()

@@ -1,0 +1,68 @@
+"""Model instances from hand-written SQL, for the few hot paths written in SQL rather than the ORM.
+
+Building a queryset costs more Python than the database takes to answer it
+(issue 9's profile of a booking: two thirds of its time went to composing and
+compiling SQL). A hot path can instead write its statement once, select each
+model's columns with ``columns`` and turn each group of values back into an
+instance with ``RowModel.build``, exactly as the ORM's ``from_db`` would.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.db import connection, models
+
+
+class RowModel:
+    """One model's concrete columns in a hand-written SELECT, and the instance built from their values."""
+
+    def __init__(self, model: type[models.Model]):
+        self.model = model
+
+    @cached_property
+    def _fields(self) -> list[models.Field]:
+        return list(self.model._meta.concrete_fields)
+
+    @cached_property
+    def _attnames(self) -> list[str]:
+        return [field.attname for field in self._fields]
+
+    @cached_property
+    def _pk_position(self) -> int:
+        return self._fields.index(self.model._meta.pk)
+
+    @cached_property
+    def _converters(self) -> list[tuple[int, list]]:
+        """(position, converters) of the columns whose database value needs converting (JSON, for example)."""
+        found = []
+        for position, field in enumerate(self._fields):
+            expression = field.get_col(self.model._meta.db_table)
+            converters = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
+            if converters:
+                found.append((position, [(converter, expression) for converter in converters]))
+        return found
+
+    @property
+    def width(self) -> int:
+        return len(self._fields)
+
+    def columns(self, alias: str) -> str:
+        """``alias."col", alias."col2", ...``: every concrete column, in the order ``build`` reads them."""
+        quote = connection.ops.quote_name
+        return ", ".join(f"{alias}.{quote(field.column)}" for field in self._fields)
+
+    def build(self, values) -> models.Model | None:
+        """The instance of one row's values (as ``columns`` listed them), or None for a LEFT JOIN's missing row."""
+        values = list(values)
+        if values[self._pk_position] is None:
+            return None
+        for position, converters in self._converters:
+            for converter, expression in converters:
+                values[position] = converter(values[position], expression, connection)
+        return self.model.from_db(connection.alias, self._attnames, values)
+
+    def take(self, row, start: int) -> tuple[models.Model | None, int]:
+        """The instance of ``row[start:start + width]`` and the position after it."""
+        end = start + self.width
+        return self.build(row[start:end]), end
