@@ -234,17 +234,22 @@ def next_due(protocol: ProtocolRule, facts: CourseFacts) -> DueWindow | None:
 
 
 def _last_planned_number(
-    protocol: ProtocolRule, next_number: int, restart: PhaseRestart | None
+    protocol: ProtocolRule, next_number: int, restart: PhaseRestart | None, stop: int | None = None
 ) -> int:
     # Walk the finite phases to the first open-ended session; a protocol that
-    # never gets there is planned through its last session.
+    # never gets there is planned through its last session. ``stop`` caps the
+    # walk: a plan limited to its first rows need not find the end.
     number = next_number
     slot = _locate(protocol, number, restart)
     while slot is not None and protocol.phases[slot.phase_index].sessions is not None:
+        if stop is not None and number >= stop:
+            return stop
         following = _locate(protocol, number + 1, restart)
         if following is None:
             return number
         number, slot = number + 1, following
+    if stop is not None and number >= stop:
+        return stop
     if number == next_number:
         # Already open-ended: keep a few sessions ahead so the desk can book them.
         return next_number + 4
@@ -265,18 +270,24 @@ def plan(
     latest, "due" from earliest, otherwise "projected".
     """
     completed = sorted(facts.completed)
-    booked = sorted(facts.booked)
-    first = len(completed) + 1
-    if _locate(protocol, first, facts.restart) is None:
-        return ()
-    last = _last_planned_number(protocol, first, facts.restart)
-    if limit is not None:
-        # The first `limit` rows only (a sweep over every course needs just the next one).
-        last = min(last, first + limit - 1)
     anchor = completed[-1] if completed else None
+    return _plan(protocol, facts, today, limit, _window(protocol, facts, len(completed) + 1, anchor), anchor)
+
+
+def _plan(protocol: ProtocolRule, facts: CourseFacts, today: date, limit: int | None,
+          next_window: DueWindow | None, anchor: date | None) -> tuple[PlannedSession, ...]:
+    # ``next_window`` is ``next_due``'s answer, the plan's first row: ``outlook`` computes it once for
+    # the window, the plan and the timing alike.
+    if next_window is None:
+        return ()
+    booked = sorted(facts.booked)
+    first = next_window.number
+    # The first `limit` rows only (a sweep over every course needs just the next one).
+    last = _last_planned_number(protocol, first, facts.restart,
+                                stop=None if limit is None else first + limit - 1)
     rows: list[PlannedSession] = []
     for offset, number in enumerate(range(first, last + 1)):
-        window = _window(protocol, facts, number, anchor)
+        window = next_window if offset == 0 else _window(protocol, facts, number, anchor)
         assert window is not None
         booked_on = booked[offset] if offset < len(booked) else None
         if booked_on is not None:
@@ -304,7 +315,10 @@ def timing(
     `lapse_after_days` after latest; OVERDUE after latest; DUE inside the
     window when the next session is not booked; otherwise ON_TRACK.
     """
-    window = next_due(protocol, facts)
+    return _timing(next_due(protocol, facts), facts, today, lapse_after_days)
+
+
+def _timing(window: DueWindow | None, facts: CourseFacts, today: date, lapse_after_days: int) -> str:
     if window is None:
         return Timing.COMPLETED
     # Lateness wins over a booking: a session booked past the window does not
@@ -326,12 +340,16 @@ def outlook(
 
     ``plan_rows`` limits the plan to its first rows (all of them when None).
     """
-    window = next_due(protocol, facts)
+    # The next window once, shared by the plan's first row and the timing: a sweep computes an
+    # outlook for every active course, and each of them finding it again was most of the engine's time.
+    completed = sorted(facts.completed)
+    anchor = completed[-1] if completed else None
+    window = _window(protocol, facts, len(completed) + 1, anchor)
     return CourseOutlook(
-        sessions_completed=len(facts.completed),
+        sessions_completed=len(completed),
         phase=None if window is None else window.phase,
         phase_index=None if window is None else window.phase_index,
         next_due=window,
-        plan=plan(protocol, facts, today, plan_rows),
-        timing=timing(protocol, facts, today, lapse_after_days),
+        plan=_plan(protocol, facts, today, plan_rows, window, anchor),
+        timing=_timing(window, facts, today, lapse_after_days),
     )
