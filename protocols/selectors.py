@@ -72,8 +72,8 @@ def _rules_by_protocol(protocols: Iterable[Protocol]) -> dict[int, due.ProtocolR
 
 
 def course_outlooks(courses: Iterable[TreatmentCourse], today: date | None = None, *,
-                    dates: dict[int, SessionDates] | None = None,
-                    plan_rows: int | None = None) -> dict[int, due.CourseOutlook]:
+                    dates: dict[int, SessionDates] | None = None, plan_rows: int | None = None,
+                    protocols: dict[int, Protocol] | None = None) -> dict[int, due.CourseOutlook]:
     """Return ``{course id: CourseOutlook}`` for many courses at once.
 
     At most one query for phases (none when prefetched) and one for session
@@ -82,13 +82,14 @@ def course_outlooks(courses: Iterable[TreatmentCourse], today: date | None = Non
     ``today`` defaults to the local date. ``plan_rows`` limits each plan to
     its first rows: a sweep over every course needs only the next session,
     and projecting a dozen rows for each of thousands of courses was most of
-    its time.
+    its time. ``protocols`` (``{id: protocol}``, phases prefetched) are used
+    instead of each course's own protocol, which then need not be loaded.
     """
     courses = list(courses)
     if not courses:
         return {}
     today = today or timezone.localdate()
-    rules = _rules_by_protocol(course.protocol for course in courses)
+    rules = _rules_by_protocol(protocols.values() if protocols is not None else (c.protocol for c in courses))
     if dates is None:
         dates = course_session_dates([course.pk for course in courses])
     lapse = lapse_after_days()

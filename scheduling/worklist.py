@@ -22,16 +22,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection, transaction
 from django.db.models import (
-    BooleanField,
     Case,
     Count,
-    ExpressionWrapper,
-    F,
-    Field,
-    Func,
     Q,
     QuerySet,
     TextField,
@@ -43,6 +37,8 @@ from django.utils import timezone
 
 from clinic.errors import Conflict, Invalid, NotAllowed
 from clinic.roles import ALL_ROLES, has_role, roles_of
+from clinic.rows import builder
+from patients.models import Patient
 from protocols import due
 from protocols.models import CourseStatus, Modality, Protocol, TreatmentCourse
 from protocols.selectors import course_outlooks, shown_next_due, shown_timing
@@ -119,10 +115,9 @@ class CourseView:
                 and window.earliest <= self.today + timedelta(days=due_soon_days()))
 
     def patient_fact(self, name: str) -> bool:
-        """``is_rems_enrolled``, ``can_receive_texts`` or ``is_archived`` of the course's patient: as the sweep
-        loaded it with the course (``patient_<name>``, see ``PATIENT_FACTS``), else from the patient row."""
-        loaded = getattr(self.course, f"patient_{name}", None)
-        return getattr(self.course.patient, name) if loaded is None else loaded
+        """``is_rems_enrolled``, ``can_receive_texts`` or ``is_archived`` of the course's patient (the sweep
+        loads only the columns these read, see ``SWEEP_PATIENT_FIELDS``)."""
+        return getattr(self.course.patient, name)
 
     @property
     def wants_outreach(self) -> bool:
@@ -151,98 +146,127 @@ SWEEP_COURSE_FIELDS = (
     "id", "patient_id", "protocol_id", "modality", "start_date", "status", "maintenance_frequency",
     "override_reason", "restart_after_completed", "restart_phase_index", "restart_on",
 )
-# And of its patient, three facts computed in the same query by the rules of the Patient properties
-# of the same names, so a sweep over thousands of courses builds no patient rows.
-PATIENT_FACTS = {
-    "patient_is_rems_enrolled": ExpressionWrapper(
-        Q(patient__rems_enrolled_on__isnull=False) & ~Q(patient__rems_patient_id=""), output_field=BooleanField()),
-    "patient_can_receive_texts": ExpressionWrapper(
-        Q(patient__sms_consent=True, patient__sms_opted_out_at__isnull=True) & ~Q(patient__phone=""),
-        output_field=BooleanField()),
-    "patient_is_archived": ExpressionWrapper(Q(patient__archived_at__isnull=False), output_field=BooleanField()),
-}
+# And of its patient, the columns of its ``is_rems_enrolled``, ``can_receive_texts`` and ``is_archived``.
+SWEEP_PATIENT_FIELDS = ("id", "rems_enrolled_on", "rems_patient_id", "sms_consent", "sms_opted_out_at", "phone",
+                        "archived_at")
 
 
-class _First(Func):
-    """The first element of an array (PostgreSQL counts from 1)."""
-
-    template = "(%(expressions)s)[1]"
-
-
-def _latest_row(*fields: str, order_by: tuple[str, ...], condition: Q | None = None) -> _First:
-    """Per group, the row (``fields``) that sorts first: the head of an ordered ``ARRAY_AGG(ROW(...))``.
-
-    One ordered aggregate per row rather than one per column, because each one sorts every group and
-    those sorts were most of the sweep's query. psycopg reads the row as a tuple of strings; None when no
-    row of the group passes ``condition``.
-    """
-    row = Func(*(F(name) for name in fields), function="ROW", output_field=Field())
-    return _First(ArrayAgg(row, filter=condition, order_by=order_by), output_field=Field())
+# A session's status as a small number, so its latest row can travel in an integer array (below).
+_STATUSES = tuple(SessionStatus.values)
+_EPOCH = date(2000, 1, 1)
 
 
-def _session_facts(scope: Q, now: datetime) -> tuple[dict, dict, dict]:
-    """What the sweep needs of each course's sessions, in one pass over them (the costly part of a sweep).
+def _latest(packed: list[int] | None, *, status: bool) -> dict | None:
+    """One packed session of the sweep's query as ``{"id", ["status",] "local_date", "location_id"}``."""
+    if packed is None:
+        return None
+    if status:
+        _, session_id, code, day, location_id = packed
+    else:
+        _, session_id, day, location_id = packed
+    found = {"id": session_id, "local_date": _EPOCH + timedelta(days=day), "location_id": location_id or None}
+    if status:
+        found["status"] = _STATUSES[code]
+    return found
 
-    Returns ``(dates, last_kept, upcoming)``: ``{course id: (completed dates, booked dates)}`` exactly as
+
+def _columns(alias: str, names: tuple[str, ...]) -> str:
+    return ", ".join(f"{alias}.{connection.ops.quote_name(name)}" for name in names)
+
+
+def _swept_sql(*, some: bool) -> str:
+    # Written in SQL and shaped like the sweep's raw-SQL floor: courses joined to their sessions, grouped
+    # by course alone, then joined to the course and patient rows. Built with the ORM it grouped by every
+    # selected expression and cost twice the floor.
+    # The latest session, and the next upcoming one, are each the max (min) of an integer array that
+    # starts with the sort key (start in microseconds, then id) and carries the columns after it: a plain
+    # aggregate, where an ordered one sorts every course's sessions again.
+    def quoted(values) -> str:
+        return ", ".join(f"'{value}'" for value in values)
+
+    status_code = " ".join(f"WHEN '{value}' THEN {code}" for code, value in enumerate(_STATUSES))
+    key = "(extract(epoch FROM s.start) * 1000000)::bigint, s.id"
+    day = f"s.local_date - DATE '{_EPOCH.isoformat()}'"
+    discharged = f"'{SessionStatus.DISCHARGED}'"
+    return f"""
+        SELECT {_columns("c", SWEEP_COURSE_FIELDS)}, {_columns("p", SWEEP_PATIENT_FIELDS)},
+               f.done, f.booked, f.last, f.coming
+        FROM (
+            SELECT c.id,
+                   array_agg(s.local_date ORDER BY s.start) FILTER (WHERE s.status = {discharged}) AS done,
+                   array_agg(s.local_date ORDER BY s.start)
+                       FILTER (WHERE s.status NOT IN ({quoted(RELEASED_STATUSES)}) AND s.status <> {discharged})
+                       AS booked,
+                   max(ARRAY[{key}, CASE s.status {status_code} END, {day}, coalesce(s.location_id, 0)])
+                       FILTER (WHERE s.id IS NOT NULL) AS last,
+                   min(ARRAY[{key}, {day}, coalesce(s.location_id, 0)])
+                       FILTER (WHERE s.status IN ({quoted(UPCOMING_STATUSES)}) AND s.start >= %(now)s) AS coming
+            FROM {TreatmentCourse._meta.db_table} c
+            LEFT JOIN {Session._meta.db_table} s ON s.course_id = c.id AND s.status <> '{SessionStatus.CANCELLED}'
+            WHERE c.status = '{CourseStatus.ACTIVE}' {"AND c.id = ANY(%(ids)s)" if some else ""}
+            GROUP BY c.id
+        ) f
+        JOIN {TreatmentCourse._meta.db_table} c ON c.id = f.id
+        JOIN {Patient._meta.db_table} p ON p.id = c.patient_id
+        ORDER BY c.id"""
+
+
+def _swept_courses(ids: list[int] | None, now: datetime) -> list[tuple]:
+    """Every active course (or those of ``ids``) with what the sweep needs of its sessions, in one query.
+
+    Each is ``(course, (completed dates, booked dates), last kept, upcoming)``: the dates as
     ``selectors.session_dates_by_course`` gives them; the latest session that was not cancelled
     (``{"id", "status", "local_date", "location_id"}``); the next booked or confirmed one from ``now``
-    (``{"id", "local_date", "location_id"}``). Courses without such sessions are absent.
+    (``{"id", "local_date", "location_id"}``); None where there is none. The course holds only
+    ``SWEEP_COURSE_FIELDS``, and its patient only ``SWEEP_PATIENT_FIELDS``.
     """
-    discharged, standing = Q(status=SessionStatus.DISCHARGED), ~Q(status__in=RELEASED_STATUSES)
-    rows = (Session.objects.filter(scope).exclude(status=SessionStatus.CANCELLED).values("course_id").order_by()
-            .annotate(done=ArrayAgg("local_date", filter=discharged, order_by="start"),
-                      booked=ArrayAgg("local_date", filter=standing & ~discharged, order_by="start"),
-                      kept=_latest_row("id", "status", "local_date", "location_id", order_by=("-start", "-id")),
-                      coming=_latest_row("id", "local_date", "location_id", order_by=("start", "id"),
-                                         condition=Q(status__in=UPCOMING_STATUSES, start__gte=now))))
-    dates, last_kept, upcoming = {}, {}, {}
+    with connection.cursor() as cursor:
+        cursor.execute(_swept_sql(some=ids is not None), {"now": now, "ids": ids})
+        rows = cursor.fetchall()
+    course_of, patient_of = builder(TreatmentCourse, SWEEP_COURSE_FIELDS), builder(Patient, SWEEP_PATIENT_FIELDS)
+    width, patient_width = len(SWEEP_COURSE_FIELDS), len(SWEEP_PATIENT_FIELDS)
+    swept = []
     for row in rows:
-        course_id = row["course_id"]
-        dates[course_id] = (tuple(row["done"] or ()), tuple(row["booked"] or ()))
-        kept_id, status, day, location_id = row["kept"]
-        last_kept[course_id] = {"id": int(kept_id), "course_id": course_id, "status": status,
-                                "local_date": date.fromisoformat(day),
-                                "location_id": int(location_id) if location_id else None}
-        if row["coming"] is not None:
-            coming_id, day, location_id = row["coming"]
-            upcoming[course_id] = {"id": int(coming_id), "course_id": course_id, "local_date": date.fromisoformat(day),
-                                   "location_id": int(location_id) if location_id else None}
-    return dates, last_kept, upcoming
+        course = course_of(row[:width])
+        course._state.fields_cache["patient"] = patient_of(row[width:width + patient_width])
+        done, booked, last, coming = row[width + patient_width:]
+        swept.append((course, (tuple(done or ()), tuple(booked or ())), _latest(last, status=True),
+                      _latest(coming, status=False)))
+    return swept
 
 
 def _course_views(ids: list[int] | None, now: datetime) -> list[CourseView]:
-    # Only the fields the sweep reads, and each protocol once (with its phases) rather than a copy per
-    # course: building full rows and prefetching phases onto every course's own protocol was most of a
-    # sweep over thousands of courses.
-    courses = list(TreatmentCourse.objects.filter(status=CourseStatus.ACTIVE).only(*SWEEP_COURSE_FIELDS)
-                   .annotate(**PATIENT_FACTS).filter(**({} if ids is None else {"pk__in": ids})).order_by("pk"))
-    if not courses:
+    # One query for the courses and their sessions, light course instances, and each protocol once (with
+    # its phases) rather than a copy per course: building full rows, prefetching phases onto every
+    # course's own protocol and reading courses and sessions apart were most of a sweep over thousands
+    # of courses.
+    swept = _swept_courses(ids, now)
+    if not swept:
         return []
-    protocols = Protocol.objects.with_phases().in_bulk({course.protocol_id for course in courses})
-    for course in courses:
-        course.protocol = protocols[course.protocol_id]
-    # A join rather than a list of every active id when the sweep covers them all.
-    scope = Q(course__status=CourseStatus.ACTIVE) if ids is None else Q(course_id__in=[c.pk for c in courses])
-    dates, last_kept, upcoming = _session_facts(scope, now)
-    location_ids = {row["location_id"] for row in last_kept.values() if row["location_id"]}
+    protocols = Protocol.objects.with_phases().in_bulk({course.protocol_id for course, *_ in swept})
+    location_ids = {last["location_id"] for _, _, last, _ in swept if last and last["location_id"]}
     locations = {location.pk: location
                  for location in Location.objects.filter(pk__in=location_ids).select_related("reminder_policy")}
     # The engine needs each course's own local "today"; courses are batched per
     # date (one, or two around midnight).
-    by_day: dict[date, list[TreatmentCourse]] = defaultdict(list)
-    located: dict[int, Location | None] = {}
-    for course in courses:
-        row = last_kept.get(course.pk)
-        location = locations.get(row["location_id"]) if row else None
-        located[course.pk] = location
-        by_day[location.local_date(now) if location else timezone.localdate(now)].append(course)
+    by_day: dict[date, list] = defaultdict(list)
+    local_today = {location.pk: location.local_date(now) for location in locations.values()}
+    default_today = timezone.localdate(now)
+    dates = {}
+    for entry in swept:
+        course, course_dates, last, _ = entry
+        dates[course.pk] = course_dates
+        location_id = last["location_id"] if last else None
+        by_day[local_today.get(location_id, default_today)].append(entry)
     views = []
     for today, group in by_day.items():
         # Only the next session of each plan: the items need no more.
-        outlooks = course_outlooks(group, today, dates=dates, plan_rows=1)
-        views.extend(CourseView(course=course, today=today, location=located[course.pk], outlook=outlooks[course.pk],
-                                last_kept=last_kept.get(course.pk), upcoming=upcoming.get(course.pk))
-                     for course in group)
+        outlooks = course_outlooks([course for course, *_ in group], today, dates=dates, plan_rows=1,
+                                   protocols=protocols)
+        views.extend(CourseView(course=course, today=today, outlook=outlooks[course.pk], last_kept=last,
+                                upcoming=upcoming,
+                                location=locations.get(last["location_id"]) if last and last["location_id"] else None)
+                     for course, _, last, upcoming in group)
     return views
 
 
