@@ -28,7 +28,7 @@ from scheduling.observation import observation_states
 STANDING_SQL = "s.status NOT IN ('cancelled', 'no_show')"
 
 
-def _fetch(sql: str, params: list | tuple = ()) -> list[tuple]:
+def _fetch(sql: str, params: list | tuple | dict = ()) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall() if cursor.description else []
@@ -295,18 +295,26 @@ class DueVisitSweep(Case):
         self.last = worklist.refresh_worklist()
 
     def floor(self, index):
-        # Every active course's session history and every open item: what any sweep must read.
-        _fetch(f"""
-            SELECT c.id, c.start_date, c.protocol_id, c.maintenance_frequency, c.restart_on,
-                   array_agg(s.local_date ORDER BY s.start) FILTER (WHERE s.status = 'discharged'),
-                   array_agg(s.local_date ORDER BY s.start) FILTER (WHERE s.status <> 'discharged')
-            FROM protocols_treatmentcourse c
-            LEFT JOIN scheduling_session s ON s.course_id = c.id AND {STANDING_SQL}
-            WHERE c.status = 'active'
-            GROUP BY c.id
-        """)
-        _fetch("SELECT id, kind, subject, due_on, detail, location_id, session_id FROM scheduling_workitem "
-               "WHERE closed_at IS NULL")
+        # What the sweep reads, as SQL with nothing built from it. Every active course with its patient's
+        # texting and REMS facts and its sessions' dates, latest and next session: the sweep's own
+        # statement, which is SQL already (it was an ORM query, two and a half times this floor's first
+        # version, which read only the dates). Then each protocol's phases, the sites, the sessions
+        # booked for the coming days, the REMS forms past day 5, and the open items.
+        now = timezone.now()
+        _fetch(worklist._swept_sql(some=False), {"now": now})
+        _fetch("SELECT p.id, p.slug, ph.* FROM protocols_protocol p JOIN protocols_phase ph ON ph.protocol_id = p.id")
+        _fetch("SELECT l.id, l.time_zone, rp.* FROM scheduling_location l "
+               "LEFT JOIN scheduling_reminderpolicy rp ON rp.location_id = l.id")
+        _fetch("SELECT s.id, s.patient_id, s.course_id, s.location_id, s.local_date, s.start FROM scheduling_session s "
+               "WHERE s.status = 'booked' AND s.start >= %s AND s.start < %s AND s.location_id IS NOT NULL",
+               [now, now + timedelta(days=3)])
+        _fetch("SELECT f.id, f.session_id, s.patient_id, s.course_id, s.location_id, s.local_date "
+               "FROM scheduling_remsform f JOIN scheduling_session s ON s.id = f.session_id "
+               "WHERE f.status <> 'submitted' AND s.local_date <= %s", [now.date() - timedelta(days=5)])
+        _fetch("SELECT w.id, w.kind, w.subject, w.course_id, c.status, w.session_id, s.status, w.location_id, "
+               "w.due_on, w.detail, w.assigned_to_id FROM scheduling_workitem w "
+               "LEFT JOIN protocols_treatmentcourse c ON c.id = w.course_id "
+               "LEFT JOIN scheduling_session s ON s.id = w.session_id WHERE w.closed_at IS NULL")
 
     def extra(self):
         return {"active_courses": self.network.counts["active_courses"], "last_run": getattr(self, "last", None)}
