@@ -27,9 +27,14 @@ def roles_of(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_clinic_roles", None)
     if cached is None:
-        cached = frozenset(name for name in user.groups.values_list("name", flat=True) if name in ALL_ROLES)
-        user._clinic_roles = cached
+        cached = cache_roles(user, user.groups.values_list("name", flat=True))
     return cached
+
+
+def cache_roles(user, group_names) -> frozenset[str]:
+    """Keep the clinic roles among ``group_names`` on ``user`` for ``roles_of`` (read with the user, say)."""
+    user._clinic_roles = frozenset(name for name in group_names if name in ALL_ROLES)
+    return user._clinic_roles
 
 
 def has_role(user, *roles: str) -> bool:

@@ -177,9 +177,11 @@ def book_session(*, by, course: TreatmentCourse, chair: Chair, start: datetime, 
     ``not_rems_certified``, ``outside_hours``, ``outside_due_window`` (a
     clinician may override with a reason), ``same_day``, ``chair_conflict``,
     ``patient_conflict``, ``clinician_capacity``, ``course_not_active``.
+    A ``course`` as ``booking_reads.course_for_booking`` loads it is used as it is; any other is read so.
     """
     now = now or timezone.now()
-    course = booking_reads.course_for_booking(course.pk)
+    if not hasattr(course, "completed_dates"):  # else read by the API with the request (BookableCourseField)
+        course = booking_reads.course_for_booking(course.pk)
     check_course_bookable(course)
     location = chair.location
     end = start + timedelta(minutes=course.protocol.chair_minutes)
