@@ -161,12 +161,23 @@ def checks(report: dict, scale: Scale, compare: dict | None) -> list[dict]:
     return found
 
 
+def cpu_yardstick_ms() -> float:
+    """Milliseconds a fixed pure-Python loop takes: how fast this machine's CPU is right now. A shared
+    virtual machine's speed drifts by half again from one run to the next; compare runs by this too."""
+    started = clock.perf_counter()
+    total = 0
+    for number in range(2_000_000):
+        total += number
+    return round((clock.perf_counter() - started) * 1000, 1)
+
+
 def _machine() -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         server = cursor.fetchone()[0]
     return {"cpus": os.cpu_count(), "load_average": [round(load, 2) for load in os.getloadavg()],
-            "python": platform.python_version(), "postgresql": server, "platform": platform.platform()}
+            "cpu_yardstick_ms": cpu_yardstick_ms(), "python": platform.python_version(), "postgresql": server,
+            "platform": platform.platform()}
 
 
 def print_table(report: dict, write) -> None:
@@ -174,7 +185,9 @@ def print_table(report: dict, write) -> None:
     write(f"\nScale {report['scale']}: {data['locations']} locations, {data['chairs']} chairs, "
           f"{data['patients']:,} patients, {data['courses']:,} courses ({data['active_courses']:,} active), "
           f"{data['sessions']:,} sessions, {data['reminders']:,} reminders; generated in "
-          f"{data['generate_seconds']:.0f} s. Load average {report['machine']['load_average']}.")
+          f"{data['generate_seconds']:.0f} s. Load average {report['machine']['load_average']}; CPU yardstick "
+          f"{report['machine']['cpu_yardstick_ms']} ms at the start, {report['machine']['cpu_yardstick_ms_at_end']} ms "
+          "at the end (a fixed Python loop: lower is a faster machine).")
     write(f"\n{'case':<18}{'median ms':>11}{'p95 ms':>10}{'cpu ms':>9}{'queries':>9}{'floor ms':>10}{'x floor':>9}")
     for name, case in report["cases"].items():
         write(f"{name:<18}{case['median_ms']:>11.2f}{case['p95_ms']:>10.2f}{case['cpu_median_ms']:>9.2f}"
@@ -209,7 +222,8 @@ def run(scale: Scale, *, json_path: Path | None, compare_path: Path | None, writ
     report = {
         "scale": scale.name,
         "started_at": started.isoformat(),
-        "machine": {**machine_before, "load_average_at_end": [round(load, 2) for load in os.getloadavg()]},
+        "machine": {**machine_before, "load_average_at_end": [round(load, 2) for load in os.getloadavg()],
+                    "cpu_yardstick_ms_at_end": cpu_yardstick_ms()},
         "data": data,
         "cases": cases,
         "concurrency": concurrency.run(network, scale),

@@ -58,7 +58,7 @@ def test_the_report_has_every_hot_path_with_its_figures_and_its_floor(tiny_run):
         assert CASE_FIGURES <= set(case), name
         assert case["median_ms"] > 0 and case["p95_ms"] >= case["median_ms"] and case["floor_median_ms"] > 0, name
     assert report["data"]["sessions"] > 0 and report["data"]["active_courses"] > 0
-    assert {"cpus", "load_average", "postgresql"} <= set(report["machine"])
+    assert {"cpus", "load_average", "cpu_yardstick_ms", "postgresql"} <= set(report["machine"])
 
 
 def test_every_interactive_hot_path_stays_under_eight_queries_and_the_sweep_under_its_ceiling(tiny_run):
