@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -85,7 +86,8 @@ def _day(value: date) -> str:
 
 @dataclass
 class CourseView:
-    """One active course as the sweep sees it."""
+    """One active course as the sweep sees it. Its answers are computed once each: the items, the
+    reasons for closing and the outreach all ask them, for every active course."""
 
     course: TreatmentCourse
     today: date  # the local date at the course's location
@@ -94,20 +96,20 @@ class CourseView:
     last_kept: dict | None  # the latest session that was not cancelled (id, status, local_date)
     upcoming: dict | None  # the next booked or confirmed session (id, local_date)
 
-    @property
+    @cached_property
     def timing(self) -> str | None:
         return shown_timing(self.course, self.outlook)
 
-    @property
+    @cached_property
     def window(self) -> due.DueWindow | None:
         return shown_next_due(self.course, self.outlook)
 
-    @property
+    @cached_property
     def booked(self) -> bool:
         """The engine's view: the next session has a booking (the k-th booked date fills the k-th row)."""
         return bool(self.outlook.plan) and self.outlook.plan[0].booked is not None
 
-    @property
+    @cached_property
     def due_unbooked(self) -> bool:
         """Nothing booked and the window opens within ``due_soon_days`` (or is open and not yet past)."""
         window = self.window
@@ -119,7 +121,7 @@ class CourseView:
         loads only the columns these read, see ``SWEEP_PATIENT_FIELDS``)."""
         return getattr(self.course.patient, name)
 
-    @property
+    @cached_property
     def wants_outreach(self) -> bool:
         """Due (or overdue) and nothing booked: the patient may be texted to call. A lapsed course waits
         for a clinician's review instead."""
