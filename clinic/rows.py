@@ -10,11 +10,26 @@ instance with ``RowModel.build``, exactly as the ORM's ``from_db`` would.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cached_property
+from functools import cache, cached_property
 
 from django.db import connection, models
 from django.db.models import signals
 from django.db.models.base import ModelState
+
+
+def literals(values) -> str:
+    """``('a', 'b')`` of code constants (choice values), written into a statement's text so that partial
+    indexes whose condition names them still apply."""
+    for value in values:
+        if not str(value).isidentifier():
+            raise ValueError(f"not a plain constant: {value!r}")
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+def columns(alias: str, names: Sequence[str]) -> str:
+    """``alias."name", ...`` for a SELECT list."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(name)}" for name in names)
 
 
 class RowModel:
@@ -22,6 +37,12 @@ class RowModel:
 
     def __init__(self, model: type[models.Model]):
         self.model = model
+
+    @staticmethod
+    @cache
+    def of(model: type[models.Model]) -> RowModel:
+        """The one ``RowModel`` of ``model`` (its column lists and converters are worked out once)."""
+        return RowModel(model)
 
     @cached_property
     def _fields(self) -> list[models.Field]:
@@ -52,8 +73,7 @@ class RowModel:
 
     def columns(self, alias: str) -> str:
         """``alias."col", alias."col2", ...``: every concrete column, in the order ``build`` reads them."""
-        quote = connection.ops.quote_name
-        return ", ".join(f"{alias}.{quote(field.column)}" for field in self._fields)
+        return columns(alias, [field.column for field in self._fields])
 
     def build(self, values) -> models.Model | None:
         """The instance of one row's values (as ``columns`` listed them), or None for a LEFT JOIN's missing row."""

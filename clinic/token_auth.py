@@ -24,9 +24,8 @@ from clinic.rows import RowModel
 TOKEN = RowModel(Token)
 
 
-@cache
 def _user() -> RowModel:
-    return RowModel(get_user_model())
+    return RowModel.of(get_user_model())
 
 
 @cache

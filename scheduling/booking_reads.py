@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from clinic.roles import CLINICIAN
-from clinic.rows import RowModel
+from clinic.rows import RowModel, literals
 from patients.models import Patient
 from protocols.models import Phase, Protocol, TreatmentCourse
 from scheduling.models import (
@@ -32,26 +32,16 @@ from scheduling.models import (
     SessionStatus,
 )
 
-
-def _literals(values) -> str:
-    """``('a', 'b')`` of code constants, written into the text so partial indexes on them still apply."""
-    for value in values:
-        if not str(value).isidentifier():
-            raise ValueError(f"not a plain constant: {value!r}")
-    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
-
-
 SESSIONS = Session._meta.db_table
 # Sessions that hold their slot: the condition of the exclusion constraints and partial indexes.
-STANDING = f"s.status NOT IN {_literals(RELEASED_STATUSES)}"
+STANDING = f"s.status NOT IN {literals(RELEASED_STATUSES)}"
 
 COURSE, PATIENT, PROTOCOL, PHASE = RowModel(TreatmentCourse), RowModel(Patient), RowModel(Protocol), RowModel(Phase)
 LOCATION, POLICY = RowModel(Location), RowModel(ReminderPolicy)
 
 
-@cache
 def _user() -> RowModel:
-    return RowModel(get_user_model())
+    return RowModel.of(get_user_model())
 
 
 def _fetch(sql: str, params: dict) -> list[tuple]:

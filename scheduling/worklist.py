@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from clinic.errors import Conflict, Invalid, NotAllowed
 from clinic.roles import ALL_ROLES, has_role, roles_of
-from clinic.rows import builder
+from clinic.rows import builder, columns, literals
 from patients.models import Patient
 from protocols import due
 from protocols.models import CourseStatus, Modality, Protocol, TreatmentCourse
@@ -172,10 +172,6 @@ def _latest(packed: list[int] | None, *, status: bool) -> dict | None:
     return found
 
 
-def _columns(alias: str, names: tuple[str, ...]) -> str:
-    return ", ".join(f"{alias}.{connection.ops.quote_name(name)}" for name in names)
-
-
 def _swept_sql(*, some: bool) -> str:
     # Written in SQL and shaped like the sweep's raw-SQL floor: courses joined to their sessions, grouped
     # by course alone, then joined to the course and patient rows. Built with the ORM it grouped by every
@@ -183,26 +179,23 @@ def _swept_sql(*, some: bool) -> str:
     # The latest session, and the next upcoming one, are each the max (min) of an integer array that
     # starts with the sort key (start in microseconds, then id) and carries the columns after it: a plain
     # aggregate, where an ordered one sorts every course's sessions again.
-    def quoted(values) -> str:
-        return ", ".join(f"'{value}'" for value in values)
-
     status_code = " ".join(f"WHEN '{value}' THEN {code}" for code, value in enumerate(_STATUSES))
     key = "(extract(epoch FROM s.start) * 1000000)::bigint, s.id"
     day = f"s.local_date - DATE '{_EPOCH.isoformat()}'"
     discharged = f"'{SessionStatus.DISCHARGED}'"
     return f"""
-        SELECT {_columns("c", SWEEP_COURSE_FIELDS)}, {_columns("p", SWEEP_PATIENT_FIELDS)},
+        SELECT {columns("c", SWEEP_COURSE_FIELDS)}, {columns("p", SWEEP_PATIENT_FIELDS)},
                f.done, f.booked, f.last, f.coming
         FROM (
             SELECT c.id,
                    array_agg(s.local_date ORDER BY s.start) FILTER (WHERE s.status = {discharged}) AS done,
                    array_agg(s.local_date ORDER BY s.start)
-                       FILTER (WHERE s.status NOT IN ({quoted(RELEASED_STATUSES)}) AND s.status <> {discharged})
+                       FILTER (WHERE s.status NOT IN {literals(RELEASED_STATUSES)} AND s.status <> {discharged})
                        AS booked,
                    max(ARRAY[{key}, CASE s.status {status_code} END, {day}, coalesce(s.location_id, 0)])
                        FILTER (WHERE s.id IS NOT NULL) AS last,
                    min(ARRAY[{key}, {day}, coalesce(s.location_id, 0)])
-                       FILTER (WHERE s.status IN ({quoted(UPCOMING_STATUSES)}) AND s.start >= %(now)s) AS coming
+                       FILTER (WHERE s.status IN {literals(UPCOMING_STATUSES)} AND s.start >= %(now)s) AS coming
             FROM {TreatmentCourse._meta.db_table} c
             LEFT JOIN {Session._meta.db_table} s ON s.course_id = c.id AND s.status <> '{SessionStatus.CANCELLED}'
             WHERE c.status = '{CourseStatus.ACTIVE}' {"AND c.id = ANY(%(ids)s)" if some else ""}
