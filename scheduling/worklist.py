@@ -18,6 +18,7 @@ transaction; ``open_items`` is the list the API shows.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -36,6 +37,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from clinic.collector import collector_held
 from clinic.errors import Conflict, Invalid, NotAllowed
 from clinic.roles import ALL_ROLES, has_role, roles_of
 from clinic.rows import builder, columns, literals
@@ -494,7 +496,9 @@ def refresh_worklist(*, course_ids: list[int] | None = None, now: datetime | Non
     """
     now = now or timezone.now()
     ids = None if course_ids is None else sorted({int(pk) for pk in course_ids})
-    with transaction.atomic():
+    # The full sweep runs in a Celery worker and builds a view of every active course; a course's own
+    # refresh runs in a web request beside other threads and builds one.
+    with collector_held() if ids is None else nullcontext(), transaction.atomic():
         _serialise_refreshes()
         views = _course_views(ids, now)
         wanted = [item for view in views for item in _course_items(view)]

@@ -5,6 +5,7 @@ The clinic is the frozen New York site of ``conftest``: now is Monday 2 March 20
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ import pytest
 import time_machine
 
 from protocols.models import CourseStatus, Protocol
-from scheduling import services
+from scheduling import services, worklist
 from scheduling.models import (
     URGENCY,
     Chair,
@@ -115,6 +116,31 @@ def test_a_refresh_with_nothing_changed_opens_and_closes_nothing(now):
     # then
     assert (counts["opened"], counts["closed"]) == (0, 0)
     assert WorkItem.objects.count() == 1
+
+
+def test_the_full_sweep_holds_the_collector_off_and_a_course_refresh_does_not(now, monkeypatch):
+    # given: what the collector was doing while the sweep compared its answer with the stored items
+    course = course_starting(date(2026, 3, 4))
+    seen = []
+    reconcile = worklist._reconcile
+    monkeypatch.setattr(worklist, "_reconcile", lambda *args: seen.append(gc.isenabled()) or reconcile(*args))
+    # when
+    refresh_worklist()
+    refresh_worklist(course_ids=[course.pk])
+    # then
+    assert seen == [False, True]
+    assert gc.isenabled()
+
+
+def test_a_failing_sweep_gives_the_collector_back(now, monkeypatch):
+    # given
+    course_starting(date(2026, 3, 4))
+    monkeypatch.setattr(worklist, "_reconcile", lambda *args: 1 / 0)
+    # when
+    with pytest.raises(ZeroDivisionError):
+        refresh_worklist()
+    # then
+    assert gc.isenabled()
 
 
 def test_a_course_is_overdue_the_day_after_its_latest_day_and_lapsed_fifteen_days_after(esk_course):
