@@ -37,7 +37,7 @@ SESSIONS = Session._meta.db_table
 STANDING = f"s.status NOT IN {literals(RELEASED_STATUSES)}"
 
 COURSE, PATIENT, PROTOCOL, PHASE = RowModel(TreatmentCourse), RowModel(Patient), RowModel(Protocol), RowModel(Phase)
-LOCATION, POLICY = RowModel(Location), RowModel(ReminderPolicy)
+CHAIR, LOCATION, POLICY = RowModel(Chair), RowModel(Location), RowModel(ReminderPolicy)
 
 
 def _user() -> RowModel:
@@ -84,6 +84,23 @@ def course_for_booking(course_id: int) -> TreatmentCourse:
         phases = json.loads(phases)
     _set_prefetched(course.protocol, "phases", [PHASE.build(values) for values in phases or ()])
     return course
+
+
+CHAIR_SQL = f"""
+    SELECT {CHAIR.columns("ch")}, {LOCATION.columns("l")}
+    FROM {Chair._meta.db_table} ch JOIN {Location._meta.db_table} l ON l.id = ch.location_id
+    WHERE ch.id = %(chair)s"""
+
+
+def chair_with_location(chair_id: int) -> Chair:
+    """The chair with its location, as ``select_related("location")`` gives it."""
+    rows = _fetch(CHAIR_SQL, {"chair": chair_id})
+    if not rows:
+        raise Chair.DoesNotExist(f"No chair {chair_id}.")
+    chair, at = CHAIR.take(rows[0], 0)
+    location, _ = LOCATION.take(rows[0], at)
+    Chair.location.field.set_cached_value(chair, location)
+    return chair
 
 
 def _set_prefetched(instance, name: str, objects: list) -> None:

@@ -3,11 +3,13 @@ from __future__ import annotations
 import zoneinfo
 from datetime import UTC, datetime
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinic import dates
+from clinic.serializers import FieldsBuiltOnce
 from protocols.models import TreatmentCourse
 from scheduling import booking_reads
 from scheduling.models import Chair, Closure, Location, OpeningHours, Session, SessionStatus
@@ -126,7 +128,7 @@ class PersonSerializer(serializers.Serializer):
         return user.get_full_name() or user.get_username()
 
 
-class SessionSerializer(serializers.ModelSerializer):
+class SessionSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """A session as lists and the board show it; times in UTC and in the location's zone."""
 
     start_local = serializers.SerializerMethodField()
@@ -160,15 +162,16 @@ class SessionSerializer(serializers.ModelSerializer):
         return session.clinician.get_full_name() or session.clinician.get_username()
 
 
-class BookableCourseField(serializers.PrimaryKeyRelatedField):
-    """A course id, read with everything a booking checks (``booking_reads.course_for_booking``), so the
-    booking does not read it again: one query, where the id's check and the booking took two."""
+class ReadByIdField(serializers.PrimaryKeyRelatedField):
+    """A related object's id, read with one of ``booking_reads``' fixed statements rather than the field's
+    queryset (which stays for the schema and the browsable API): composing and compiling that queryset
+    cost a booking more than the read itself."""
 
-    # The largest id PostgreSQL's bigint holds; a larger one is no course (not a database error).
+    # The largest id PostgreSQL's bigint holds; a larger one is no object (not a database error).
     LARGEST_ID = 2**63 - 1
 
-    def __init__(self, **kwargs):
-        super().__init__(queryset=TreatmentCourse.objects.all(), **kwargs)
+    def read(self, pk: int):
+        raise NotImplementedError
 
     def to_internal_value(self, data):
         if isinstance(data, bool):
@@ -180,14 +183,35 @@ class BookableCourseField(serializers.PrimaryKeyRelatedField):
         if not 0 < pk <= self.LARGEST_ID:
             self.fail("does_not_exist", pk_value=data)
         try:
-            return booking_reads.course_for_booking(pk)
-        except TreatmentCourse.DoesNotExist:
+            return self.read(pk)
+        except ObjectDoesNotExist:
             self.fail("does_not_exist", pk_value=data)
+
+
+class BookableCourseField(ReadByIdField):
+    """A course id, read with everything a booking checks (``booking_reads.course_for_booking``), so the
+    booking does not read it again: one query, where the id's check and the booking took two."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=TreatmentCourse.objects.all(), **kwargs)
+
+    def read(self, pk):
+        return booking_reads.course_for_booking(pk)
+
+
+class ChairField(ReadByIdField):
+    """A chair id, read with its location (``booking_reads.chair_with_location``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Chair.objects.select_related("location"), **kwargs)
+
+    def read(self, pk):
+        return booking_reads.chair_with_location(pk)
 
 
 class BookSessionSerializer(serializers.Serializer):
     course = BookableCourseField()
-    chair = serializers.PrimaryKeyRelatedField(queryset=Chair.objects.select_related("location"))
+    chair = ChairField()
     start = LocalDateTimeField()
     clinician = serializers.PrimaryKeyRelatedField(queryset=Session._meta.get_field("clinician").related_model
                                                    .objects.filter(is_active=True), required=False, allow_null=True)
@@ -200,7 +224,7 @@ class BookSessionSerializer(serializers.Serializer):
 
 class RescheduleSerializer(serializers.Serializer):
     start = LocalDateTimeField()
-    chair = serializers.PrimaryKeyRelatedField(queryset=Chair.objects.select_related("location"), required=False)
+    chair = ChairField(required=False)
     clinician = serializers.PrimaryKeyRelatedField(queryset=Session._meta.get_field("clinician").related_model
                                                    .objects.filter(is_active=True), required=False, allow_null=True)
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
@@ -212,7 +236,7 @@ class CancelSerializer(serializers.Serializer):
 
 class SeriesSerializer(serializers.Serializer):
     course = serializers.PrimaryKeyRelatedField(queryset=TreatmentCourse.objects.all())
-    chair = serializers.PrimaryKeyRelatedField(queryset=Chair.objects.select_related("location"))
+    chair = ChairField()
     first_start = LocalDateTimeField()
     weekdays = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), min_length=1,
                                      max_length=7)

@@ -209,6 +209,17 @@ def test_bad_input_is_a_400_with_fields(desk_api, esk_course, chair):
     assert set(response.json()["fields"]) == {"course", "start"}
 
 
+@pytest.mark.parametrize("chair_id", [999999, "seven", True, 2**63, -1, None])
+def test_a_chair_that_is_not_one_is_a_400_on_the_chair(desk_api, esk_course, chair_id):
+    # when
+    response = desk_api.post("/api/sessions/", {"course": esk_course.pk, "chair": chair_id,
+                                                "start": "2026-03-03T09:00:00"}, format="json")
+    # then
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"chair"}
+    assert not Session.objects.exists()
+
+
 def test_a_time_the_clocks_skip_is_a_400(desk_api, esk_course, chair):
     response = desk_api.post("/api/sessions/", {"course": esk_course.pk, "chair": chair.pk,
                                                 "start": "2026-03-08T02:30:00"}, format="json")

@@ -1,0 +1,60 @@
+"""A read-only serializer whose fields are built once answers exactly as DRF's own build would."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework import serializers
+
+from clinic.serializers import FieldsBuiltOnce
+from scheduling import services
+from scheduling.api.serializers import SessionSerializer
+from scheduling.models import Chair
+from tests.factories import UserFactory
+from tests.scheduling.conftest import local
+
+pytestmark = pytest.mark.django_db
+
+
+class BuiltEachTime(SessionSerializer):
+    """The same serializer with DRF's own ``get_fields``: every instance builds its fields afresh."""
+
+    def get_fields(self):
+        return serializers.ModelSerializer.get_fields(self)
+
+
+@pytest.fixture
+def session(esk_course, chair, staff_clinician, now):
+    return services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+                                 start=local(chair.location, date(2026, 3, 3), 9))
+
+
+def test_the_answer_is_the_one_drf_builds_each_time(session):
+    # when
+    first, second = SessionSerializer(session).data, SessionSerializer(session).data
+    # then
+    assert first == second == BuiltEachTime(session).data
+    assert first["start_local"] == "2026-03-03T09:00:00-05:00" and first["chair_name"] == session.chair.name
+
+
+def test_each_instance_has_fields_of_its_own_bound_to_itself(session):
+    # when
+    one, other = SessionSerializer(session), SessionSerializer(session)
+    # then
+    assert one.fields["start_local"] is not other.fields["start_local"]
+    assert one.fields["start_local"].parent is one and other.fields["start_local"].parent is other
+    assert one.fields["patient_name"].source_attrs == ["patient", "display_name"]
+
+
+def test_a_serializer_with_a_writable_field_is_refused():
+    # given
+    class Writable(FieldsBuiltOnce, serializers.ModelSerializer):
+        class Meta:
+            model = Chair
+            fields = ["id", "name"]
+
+    # when / then
+    with pytest.raises(ImproperlyConfigured, match="writable: name"):
+        Writable().fields  # noqa: B018 (the fields are built on first access)
