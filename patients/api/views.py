@@ -7,6 +7,7 @@ from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from clinic.pagination import CountedWithThePage
 from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may
 from patients import selectors, services
 from patients.api.serializers import (
@@ -34,6 +35,7 @@ class PatientViewSet(viewsets.ModelViewSet):
     queryset = Patient.objects.all()
     permission_classes = [roles_may(read=ALL_ROLES, write=(FRONT_DESK, CLINICIAN, MANAGER))]
     filterset_class = PatientFilter
+    pagination_class = CountedWithThePage
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_permissions(self):
