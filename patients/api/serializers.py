@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from rest_framework import serializers
 
 from clinic.phones import for_display
+from clinic.serializers import FieldsBuiltOnce
 from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, Patient
 
 
@@ -50,7 +51,7 @@ class PatientSerializer(serializers.ModelSerializer):
         return value
 
 
-class PatientListSerializer(serializers.ModelSerializer):
+class PatientListSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """The short form for lists and search results."""
 
     display_name = serializers.CharField(read_only=True)
@@ -59,6 +60,7 @@ class PatientListSerializer(serializers.ModelSerializer):
         model = Patient
         fields = ["id", "mrn", "first_name", "last_name", "preferred_name", "display_name", "date_of_birth",
                   "phone", "diagnosis", "archived_at"]
+        read_only_fields = fields  # only ever an answer: a patient is created and changed in full
 
 
 class HistoryChangeSerializer(serializers.Serializer):

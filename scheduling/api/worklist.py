@@ -9,11 +9,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from clinic.roles import ALL_ROLES, roles_may
+from clinic.serializers import FieldsBuiltOnce
 from scheduling import worklist
 from scheduling.models import WorkItem, WorkKind
 
 
-class WorkItemSerializer(serializers.ModelSerializer):
+class WorkItemSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     label = serializers.CharField(source="get_kind_display", read_only=True)
     patient_name = serializers.CharField(source="patient.display_name", read_only=True)
     protocol = serializers.CharField(source="course.protocol.slug", read_only=True, default=None,
