@@ -75,15 +75,23 @@ class RowModel:
         """``alias."col", alias."col2", ...``: every concrete column, in the order ``build`` reads them."""
         return columns(alias, [field.column for field in self._fields])
 
+    @cached_property
+    def _make(self) -> Callable[[Sequence], models.Model]:
+        return builder(self.model, self._attnames)
+
     def build(self, values) -> models.Model | None:
-        """The instance of one row's values (as ``columns`` listed them), or None for a LEFT JOIN's missing row."""
+        """The instance of one row's values (as ``columns`` listed them), or None for a LEFT JOIN's missing row.
+
+        What ``from_db`` builds, without ``Model.__init__`` (see ``builder``): a booking builds a dozen
+        instances this way (the course, its patient, protocol and phases, the site, the chair, the
+        clinicians), and ``__init__`` was most of the cost of each."""
         values = list(values)
         if values[self._pk_position] is None:
             return None
         for position, converters in self._converters:
             for converter, expression in converters:
                 values[position] = converter(values[position], expression, connection)
-        return self.model.from_db(connection.alias, self._attnames, values)
+        return self._make(values)
 
     def take(self, row, start: int) -> tuple[models.Model | None, int]:
         """The instance of ``row[start:start + width]`` and the position after it."""
