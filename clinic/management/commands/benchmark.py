@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from clinic.benchmark import database, runner
+from clinic.benchmark import database, runner, synthetic
 from clinic.benchmark.scales import PUBLIC_SCALES, SCALES
 
 # The child's exit status for "measured, but a target was missed" (a crash exits 1).
@@ -35,6 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--compare", type=Path,
                             help="a medium run's JSON: also check each median is at most 1.3x that run's")
         parser.add_argument("--in-bench-database", action="store_true", help=argparse.SUPPRESS)
+        # The generating process (clinic.benchmark.synthetic.generate_apart): fill, write the network, exit.
+        parser.add_argument("--generate-into", type=Path, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
         scale = options["scale"]
@@ -58,6 +60,10 @@ class Command(BaseCommand):
         name = connection.settings_dict["NAME"]
         if not database.is_bench_database(name):
             raise CommandError(f"--in-bench-database in {name}: only a benchmark database may be filled.")
+        if options["generate_into"]:
+            synthetic.generate_into(SCALES[scale], options["generate_into"],
+                                    log=lambda line: self.stdout.write(line) or self.stdout.flush())
+            return
         call_command("migrate", interactive=False, verbosity=0)
         ok = runner.run(SCALES[scale], json_path=json_path, compare_path=compare_path,
                         write=lambda line: self.stdout.write(line) or self.stdout.flush())
