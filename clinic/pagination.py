@@ -23,8 +23,8 @@ class CountedWithThePage(ClinicPagination):
     grew. Here one statement reads the page and the total beside each row.
     The count is then missing only when the page is empty: page 1 of no
     matches (0), or a page past the end (404, as DRF answers it). Querysets
-    whose rows are not one per match (DISTINCT, GROUP BY) and the ``last``
-    page take DRF's way.
+    whose rows are not one per match (DISTINCT, GROUP BY) or not instances
+    (``values()``), and the ``last`` page, take DRF's way.
     """
 
     TOTAL = "page_total_rows"
@@ -32,7 +32,7 @@ class CountedWithThePage(ClinicPagination):
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param) or 1
         if (not isinstance(queryset, QuerySet) or queryset.query.distinct or queryset.query.group_by is not None
-                or raw in self.last_page_strings):
+                or queryset._fields is not None or raw in self.last_page_strings):
             return super().paginate_queryset(queryset, request, view)
         self.request = request
         page_size = self.get_page_size(request)

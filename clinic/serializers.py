@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from django.core.exceptions import ImproperlyConfigured
+from rest_framework import relations, serializers
 
 
 class FieldsBuiltOnce:
@@ -16,8 +17,10 @@ class FieldsBuiltOnce:
     profile), for an answer that is the same every time. Here the first
     instance builds them and every later one takes a shallow copy of each,
     which the serializer then binds to itself as usual (a field's parent, name
-    and source live on the copy). Only read-only fields may be shared so: a
-    writable one carries validators and querysets that must not be.
+    and source live on the copy). Only plain read-only fields may be shared
+    so: a writable one carries validators and querysets that must not be, and
+    a nested serializer or a to-many field holds fields of its own, bound to
+    the first instance (a shallow copy would answer through that instance).
     """
 
     def get_fields(self):
@@ -25,9 +28,10 @@ class FieldsBuiltOnce:
         built = cls.__dict__.get("_fields_built_once")
         if built is None:
             built = super().get_fields()
-            writable = sorted(name for name, field in built.items() if not field.read_only)
-            if writable:
-                raise ImproperlyConfigured(f"{cls.__name__}: FieldsBuiltOnce is for read-only serializers; "
-                                           f"writable: {', '.join(writable)}")
+            unshareable = sorted(name for name, field in built.items() if not field.read_only
+                                 or isinstance(field, serializers.BaseSerializer | relations.ManyRelatedField))
+            if unshareable:
+                raise ImproperlyConfigured(f"{cls.__name__}: FieldsBuiltOnce is for plain read-only fields; "
+                                           f"not: {', '.join(unshareable)}")
             cls._fields_built_once = built
         return {name: copy.copy(field) for name, field in built.items()}

@@ -56,5 +56,23 @@ def test_a_serializer_with_a_writable_field_is_refused():
             fields = ["id", "name"]
 
     # when / then
-    with pytest.raises(ImproperlyConfigured, match="writable: name"):
+    with pytest.raises(ImproperlyConfigured, match="not: name"):
         Writable().fields  # noqa: B018 (the fields are built on first access)
+
+
+def test_a_serializer_with_a_nested_one_is_refused():
+    # given: a nested serializer's fields would stay bound to the first instance
+    class LocationName(serializers.Serializer):
+        name = serializers.CharField()
+
+    class Nested(FieldsBuiltOnce, serializers.ModelSerializer):
+        location = LocationName(read_only=True)
+
+        class Meta:
+            model = Chair
+            fields = ["id", "location"]
+            read_only_fields = fields
+
+    # when / then
+    with pytest.raises(ImproperlyConfigured, match="not: location"):
+        Nested().fields  # noqa: B018
