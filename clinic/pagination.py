@@ -28,6 +28,7 @@ class CountedWithThePage(ClinicPagination):
     """
 
     TOTAL = "page_total_rows"
+    LARGEST_OFFSET = 2**62
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param) or 1
@@ -45,6 +46,8 @@ class CountedWithThePage(ClinicPagination):
         if number < 1:
             raise NotFound(self.invalid_page_message.format(page_number=raw, message="Not a page number."))
         offset = (number - 1) * page_size
+        if offset > self.LARGEST_OFFSET:  # past the end of any table, and past what an OFFSET may hold
+            raise NotFound(self.invalid_page_message.format(page_number=raw, message="That page contains no results."))
         rows = list(queryset.annotate(**{self.TOTAL: Window(Count("*"))})[offset:offset + page_size])
         if not rows and number > 1:
             raise NotFound(self.invalid_page_message.format(page_number=raw, message="That page contains no results."))

@@ -56,7 +56,7 @@ def test_no_match_is_an_empty_first_page(desk_api, sixty_smiths):
     assert (body["count"], body["results"], body["next"]) == (0, [], None)
 
 
-@pytest.mark.parametrize("number", ["4", "0", "-1", "two", "1.5"])
+@pytest.mark.parametrize("number", ["4", "0", "-1", "two", "1.5", "99999999999999999999999"])
 def test_a_page_that_is_not_one_is_a_404(desk_api, sixty_smiths, number):
     # when
     response = page(desk_api, q="smi", page=number)[0]

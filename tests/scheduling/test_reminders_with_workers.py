@@ -25,7 +25,15 @@ from django.utils import timezone
 from clinic.models import OutboxMessage
 from protocols.models import Protocol
 from scheduling import services
-from scheduling.models import Chair, Location, OpeningHours, Reminder, ReminderKind, ReminderState
+from scheduling.models import (
+    Chair,
+    Location,
+    OpeningHours,
+    Reminder,
+    ReminderKind,
+    ReminderPolicy,
+    ReminderState,
+)
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,9 +107,12 @@ def _wait_for(condition, seconds: float = 45) -> bool:
 
 
 def _open_all_day_site(name: str) -> Location:
+    """A site open all day with no quiet hours: "now" is the real time, and a send in New York's night would
+    otherwise be skipped (quiet hours), so these tests would fail from 02:00 to 13:00 UTC."""
     site = Location.objects.create(name=name, time_zone="America/New_York", rems_certified=True)
     for weekday in range(7):
         OpeningHours.objects.create(location=site, weekday=weekday, opens=time(0), closes=time(23, 59))
+    ReminderPolicy.objects.create(location=site, quiet_from=time(0), quiet_until=time(0))
     return site
 
 
