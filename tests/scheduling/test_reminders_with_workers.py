@@ -25,15 +25,7 @@ from django.utils import timezone
 from clinic.models import OutboxMessage
 from protocols.models import Protocol
 from scheduling import services
-from scheduling.models import (
-    Chair,
-    Location,
-    OpeningHours,
-    Reminder,
-    ReminderKind,
-    ReminderPolicy,
-    ReminderState,
-)
+from scheduling.models import Chair, Location, OpeningHours, Reminder, ReminderKind, ReminderPolicy, ReminderState
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
