@@ -28,7 +28,7 @@ lint: $(STAMP)
 #   make benchmark SCALE=medium   (small, medium or large; BENCHMARK_ARGS="--compare benchmark-medium.json")
 SCALE ?= small
 benchmark: $(STAMP)
-	$(PY) -m clinic.benchmark --scale $(SCALE) --json benchmark-$(SCALE).json --check $(BENCHMARK_ARGS)
+	$(PY) -m scheduling.benchmark --scale $(SCALE) --json benchmark-$(SCALE).json --check $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf $(VENV) .broker staticfiles

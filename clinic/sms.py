@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from clinic.models import OutboxMessage
+
 
 class SmsError(Exception):
     pass
@@ -62,8 +64,6 @@ class OutboxBackend:
     """Stores texts in the database; the outbox page shows them and can simulate replies."""
 
     def send(self, *, to: str, body: str, status_callback: str | None = None) -> SendResult:
-        from clinic.models import OutboxMessage
-
         message = OutboxMessage.objects.create(to=to, body=body, provider_id=f"OB{uuid.uuid4().hex[:30]}")
         return SendResult(provider_id=message.provider_id, status="sent")
 

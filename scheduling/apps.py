@@ -8,11 +8,11 @@ class SchedulingConfig(AppConfig):
         # Courses (protocols) need session dates, but protocols may not import
         # scheduling; scheduling hands itself over instead.
         from protocols.selectors import register_session_source
-        from scheduling import selectors
+        from scheduling.booking import selectors as booking_selectors
 
-        register_session_source(selectors.SessionSourceForCourses())
+        register_session_source(booking_selectors.SessionSourceForCourses())
 
         from patients.services import on_text_consent_change
-        from scheduling.reminders import text_consent_changed
+        from scheduling.messaging.reminders import text_consent_changed
 
         on_text_consent_change(text_consent_changed)

@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may
 from patients.models import PatientAccess
 from patients.services import record_access
-from scheduling import workflow
+from scheduling.charting import services as charting
+from scheduling.charting.observation import observation_states
 from scheduling.models import Assessment, Dose, Respiratory, Severity, VitalSigns, VitalsKind
-from scheduling.observation import observation_states
 
 
 class CheckInSerializer(serializers.Serializer):
@@ -146,7 +146,7 @@ class SessionWorkflowActions:
         """Check the patient in: checklist, eligibility re-check, REMS enrolment (esketamine)."""
         payload = CheckInSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        session = workflow.check_in(by=request.user, session=self.get_object(), **payload.validated_data)
+        session = charting.check_in(by=request.user, session=self.get_object(), **payload.validated_data)
         return Response(self._chart(session))
 
     @extend_schema(request=VitalsInSerializer, responses={201: ChartSerializer})
@@ -156,7 +156,7 @@ class SessionWorkflowActions:
         payload = VitalsInSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         session = self.get_object()
-        workflow.record_vitals(by=request.user, session=session, **payload.validated_data)
+        charting.record_vitals(by=request.user, session=session, **payload.validated_data)
         return Response(self._chart(session), status=201)
 
     @extend_schema(request=AcknowledgeSerializer, responses=ChartSerializer)
@@ -165,7 +165,7 @@ class SessionWorkflowActions:
         """A clinician lets dosing go ahead despite a high pre-dose blood pressure, with a reason."""
         payload = AcknowledgeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        session = workflow.acknowledge_high_bp(by=request.user, session=self.get_object(),
+        session = charting.acknowledge_high_bp(by=request.user, session=self.get_object(),
                                                reason=payload.validated_data["reason"])
         return Response(self._chart(session))
 
@@ -176,7 +176,7 @@ class SessionWorkflowActions:
         payload = DoseInSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         session = self.get_object()
-        workflow.record_dose(by=request.user, session=session, **payload.validated_data)
+        charting.record_dose(by=request.user, session=session, **payload.validated_data)
         return Response(self._chart(session), status=201)
 
     @extend_schema(request=InfusionEndSerializer, responses=ChartSerializer)
@@ -186,7 +186,7 @@ class SessionWorkflowActions:
         payload = InfusionEndSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         session = self.get_object()
-        workflow.end_infusion(by=request.user, session=session, ended_at=payload.validated_data.get("ended_at"))
+        charting.end_infusion(by=request.user, session=session, ended_at=payload.validated_data.get("ended_at"))
         return Response(self._chart(session))
 
     @extend_schema(request=AssessmentInSerializer, responses={201: ChartSerializer})
@@ -196,7 +196,7 @@ class SessionWorkflowActions:
         payload = AssessmentInSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         session = self.get_object()
-        workflow.record_assessment(by=request.user, session=session, **payload.validated_data)
+        charting.record_assessment(by=request.user, session=session, **payload.validated_data)
         return Response(self._chart(session), status=201)
 
     @extend_schema(request=DischargeSerializer, responses=ChartSerializer)
@@ -205,5 +205,5 @@ class SessionWorkflowActions:
         """Discharge once observation is complete (no override): 409 ``observation_not_complete`` before."""
         payload = DischargeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        session = workflow.discharge(by=request.user, session=self.get_object(), **payload.validated_data)
+        session = charting.discharge(by=request.user, session=self.get_object(), **payload.validated_data)
         return Response(self._chart(session))

@@ -23,7 +23,7 @@ from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, roles_may
 from patients import measures
 from patients.models import Instrument, OutcomeMeasure, Patient, PatientAccess
 from protocols.models import TreatmentCourse
-from scheduling import outcomes
+from scheduling.charting import outcomes
 from scheduling.models import Session
 
 _WHOLE_NUMBER = re.compile(r"^\s*\d+\s*$")

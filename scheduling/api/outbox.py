@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from clinic.errors import NotFound
 from clinic.models import OutboxMessage
 from clinic.phones import InvalidPhone, to_e164
-from scheduling import inbound
+from scheduling.messaging import inbound, outbox
 
 
 def check_outbox_on() -> None:
@@ -25,7 +25,7 @@ def check_outbox_on() -> None:
 
 
 class OutboxMessageSerializer(serializers.ModelSerializer):
-    """A stored text; the patient and the local time come from ``inbound.outbox_entries`` (in context)."""
+    """A stored text; the patient and the local time come from ``outbox.outbox_entries`` (in context)."""
 
     patient = serializers.SerializerMethodField()
     patient_name = serializers.SerializerMethodField()
@@ -38,7 +38,7 @@ class OutboxMessageSerializer(serializers.ModelSerializer):
                   "patient_name"]
         read_only_fields = fields
 
-    def _entry(self, message) -> inbound.OutboxEntry | None:
+    def _entry(self, message) -> outbox.OutboxEntry | None:
         return self.context.get("entries", {}).get(message.pk)
 
     def get_patient(self, message) -> int | None:
@@ -96,7 +96,7 @@ class OutboxListView(generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         check_outbox_on()
         page = self.paginate_queryset(self.get_queryset())
-        entries = {entry.message.pk: entry for entry in inbound.outbox_entries(list(page))}
+        entries = {entry.message.pk: entry for entry in outbox.outbox_entries(list(page))}
         serializer = self.get_serializer(page, many=True, context={**self.get_serializer_context(),
                                                                   "entries": entries})
         return self.get_paginated_response(serializer.data)
@@ -112,5 +112,5 @@ class SimulatedReplyView(APIView):
         payload.is_valid(raise_exception=True)
         result = inbound.handle_inbound(
             from_phone=payload.validated_data["to"], to_phone=settings.TWILIO_FROM_NUMBER or settings.CLINIC_PHONE,
-            body=payload.validated_data["body"], provider_id=inbound.simulated_provider_id())
+            body=payload.validated_data["body"], provider_id=outbox.simulated_provider_id())
         return Response(result.as_dict())

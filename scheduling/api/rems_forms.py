@@ -8,10 +8,11 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from clinic.errors import Invalid
 from clinic.roles import ALL_ROLES, CLINICIAN, MANAGER, roles_may
 from patients.models import PatientAccess
 from patients.services import record_access
-from scheduling import rems
+from scheduling.charting import rems
 from scheduling.models import RemsForm
 
 URGENCY_FILTERS = ("due", "overdue", "submitted", "draft", "ready")
@@ -65,8 +66,6 @@ class RemsFormViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if self.action == "list":
             status = self.request.query_params.get("status")
             if status and status not in URGENCY_FILTERS:
-                from clinic.errors import Invalid
-
                 raise Invalid(f"Unknown status “{status}”.",
                               fields={"status": [f"Use one of: {', '.join(URGENCY_FILTERS)}."]})
             queryset = rems.forms_by_urgency(queryset, status, timezone.now())

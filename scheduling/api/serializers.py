@@ -11,7 +11,7 @@ from rest_framework import serializers
 from clinic import dates
 from clinic.serializers import FieldsBuiltOnce
 from protocols.models import TreatmentCourse
-from scheduling import booking_reads
+from scheduling.booking import fast_reads
 from scheduling.models import Chair, Closure, Location, OpeningHours, Session, SessionStatus
 
 
@@ -189,24 +189,24 @@ class ReadByIdField(serializers.PrimaryKeyRelatedField):
 
 
 class BookableCourseField(ReadByIdField):
-    """A course id, read with everything a booking checks (``booking_reads.course_for_booking``), so the
+    """A course id, read with everything a booking checks (``fast_reads.course_for_booking``), so the
     booking does not read it again: one query, where the id's check and the booking took two."""
 
     def __init__(self, **kwargs):
         super().__init__(queryset=TreatmentCourse.objects.all(), **kwargs)
 
     def read(self, pk):
-        return booking_reads.course_for_booking(pk)
+        return fast_reads.course_for_booking(pk)
 
 
 class ChairField(ReadByIdField):
-    """A chair id, read with its location (``booking_reads.chair_with_location``)."""
+    """A chair id, read with its location (``fast_reads.chair_with_location``)."""
 
     def __init__(self, **kwargs):
         super().__init__(queryset=Chair.objects.select_related("location"), **kwargs)
 
     def read(self, pk):
-        return booking_reads.chair_with_location(pk)
+        return fast_reads.chair_with_location(pk)
 
 
 class BookSessionSerializer(serializers.Serializer):

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from clinic import sms
 from clinic.errors import NotAllowed
-from scheduling import inbound
+from scheduling.messaging import delivery, inbound
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -82,6 +82,6 @@ class DeliveryStatusView(_ProviderWebhook):
                    parameters=[SIGNATURE_HEADER], responses=TWIML_RESPONSES, auth=[])
     def post(self, request):
         params = self.verified_params(request, DeliveryStatusSerializer)
-        inbound.record_delivery_status(provider_id=params["MessageSid"], status=params["MessageStatus"],
+        delivery.record_delivery_status(provider_id=params["MessageSid"], status=params["MessageStatus"],
                                        error_code=params.get("ErrorCode", ""))
         return HttpResponse(EMPTY_TWIML, content_type="text/xml")

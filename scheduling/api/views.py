@@ -19,7 +19,6 @@ from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may, r
 from patients.api.access import LogsPatientHistoryReads
 from patients.models import PatientAccess
 from patients.services import record_access
-from scheduling import selectors, series, services
 from scheduling.api.charting import ObservationSerializer, SessionWorkflowActions
 from scheduling.api.serializers import (
     AvailabilityQuerySerializer,
@@ -34,10 +33,13 @@ from scheduling.api.serializers import (
     SlotSerializer,
     localize,
 )
-from scheduling.availability import find_slots
-from scheduling.calendar_feed import feed_for, feed_url
+from scheduling.booking import selectors as booking_selectors
+from scheduling.booking import series
+from scheduling.booking import services as booking
+from scheduling.booking.availability import find_slots
+from scheduling.booking.calendar_feed import feed_for, feed_url
+from scheduling.charting.observation import observation_states
 from scheduling.models import Chair, Session, SessionStatus
-from scheduling.observation import observation_states
 
 BOOKERS = (FRONT_DESK, CLINICIAN, MANAGER)
 
@@ -50,7 +52,7 @@ class LocationViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):
-        return selectors.locations_for_lists()
+        return booking_selectors.locations_for_lists()
 
     @extend_schema(methods=["GET"], responses=ChairSerializer(many=True))
     @extend_schema(methods=["POST"], request=ChairSerializer, responses={201: ChairSerializer})
@@ -78,7 +80,7 @@ class LocationViewSet(viewsets.ModelViewSet):
         """The day's schedule at this location: chairs and sessions, times in the location's zone."""
         location = self.get_object()
         day = _parse_date(request.query_params.get("date"), "date") or location.local_date(timezone.now())
-        board = selectors.day_board(location, day)
+        board = booking_selectors.day_board(location, day)
         states = observation_states(board["sessions"])
         sessions = SessionSerializer(board["sessions"], many=True).data
         for row in sessions:
@@ -132,7 +134,7 @@ class SessionViewSet(SessionWorkflowActions, LogsPatientHistoryReads, mixins.Lis
     permission_classes = [roles_may(read=ALL_ROLES, write=BOOKERS)]
 
     def get_queryset(self):
-        return selectors.sessions_for_lists().order_by("start", "id")
+        return booking_selectors.sessions_for_lists().order_by("start", "id")
 
     def list(self, request, *args, **kwargs):
         page, sessions = self.page_of_rows(request)
@@ -151,7 +153,7 @@ class SessionViewSet(SessionWorkflowActions, LogsPatientHistoryReads, mixins.Lis
         payload = BookSessionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        session = services.book_session(by=request.user, course=data["course"], chair=data["chair"],
+        session = booking.book_session(by=request.user, course=data["course"], chair=data["chair"],
                                         start=data["start"], clinician=data.get("clinician"),
                                         override_reason=data["override_reason"].strip())
         # The booked session already holds everything the answer shows (course, patient, site, chair,
@@ -168,7 +170,7 @@ class SessionViewSet(SessionWorkflowActions, LogsPatientHistoryReads, mixins.Lis
         data = payload.validated_data
         chair = data.get("chair") or session.chair
         start = localize(data["start"], chair.location.zone, "start")
-        moved = services.reschedule_session(by=request.user, session=session, start=start, chair=chair,
+        moved = booking.reschedule_session(by=request.user, session=session, start=start, chair=chair,
                                             clinician=data.get("clinician"),
                                             override_reason=data["override_reason"].strip())
         return Response(SessionSerializer(_reload(moved)).data)
@@ -179,7 +181,7 @@ class SessionViewSet(SessionWorkflowActions, LogsPatientHistoryReads, mixins.Lis
         """Cancel with a reason; under 24 hours before the start it is recorded as a late cancel."""
         payload = CancelSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        session = services.cancel_session(by=request.user, session=self.get_object(),
+        session = booking.cancel_session(by=request.user, session=self.get_object(),
                                           reason=payload.validated_data["reason"])
         return Response(SessionSerializer(_reload(session)).data)
 
@@ -187,7 +189,7 @@ class SessionViewSet(SessionWorkflowActions, LogsPatientHistoryReads, mixins.Lis
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request, pk=None):
         """Record that the patient did not come (only after the start time)."""
-        session = services.mark_no_show(by=request.user, session=self.get_object())
+        session = booking.mark_no_show(by=request.user, session=self.get_object())
         return Response(SessionSerializer(_reload(session)).data)
 
     @extend_schema(request=SeriesSerializer, responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT})
@@ -213,7 +215,7 @@ class SessionViewSet(SessionWorkflowActions, LogsPatientHistoryReads, mixins.Lis
         payload = RecordHistorySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        session = services.record_past_session(by=request.user, course=data["course"], day=data["date"],
+        session = booking.record_past_session(by=request.user, course=data["course"], day=data["date"],
                                                location=data.get("location"), dose_mg=data.get("dose_mg"),
                                                notes=data["notes"])
         return Response(SessionSerializer(_reload(session)).data, status=status.HTTP_201_CREATED)
@@ -284,7 +286,7 @@ def _me(request) -> dict:
 
 
 def _reload(session: Session) -> Session:
-    return get_object_or_404(selectors.sessions_for_lists(), pk=session.pk)
+    return get_object_or_404(booking_selectors.sessions_for_lists(), pk=session.pk)
 
 
 def _parse_date(value: str | None, field: str) -> date | None:

@@ -10,8 +10,9 @@ from rest_framework.response import Response
 
 from clinic.roles import ALL_ROLES, roles_may
 from clinic.serializers import FieldsBuiltOnce
-from scheduling import worklist
 from scheduling.models import WorkItem, WorkKind
+from scheduling.worklist import selectors as worklist_selectors
+from scheduling.worklist import services as worklist
 
 
 class WorkItemSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
@@ -72,7 +73,7 @@ class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         query.is_valid(raise_exception=True)
         data = query.validated_data
         assigned = data.get("assigned_to")
-        return worklist.open_items(
+        return worklist_selectors.open_items(
             kind=data.get("kind"), location_id=data.get("location"),
             assigned_to_id=self.request.user.pk if assigned == "me" else (
                 int(assigned) if assigned and assigned.isdigit() else None),
@@ -125,6 +126,6 @@ class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def counts(self, request):
         """Open, visible items by kind, and their total: the navigation badge."""
-        counts = worklist.open_counts()
+        counts = worklist_selectors.open_counts()
         return Response({**counts, "total": sum(counts.values())})
 

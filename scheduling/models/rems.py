@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from scheduling.models.sessions import Session
+from scheduling.models.sites import Location
 
 # Submitted to the REMS within 7 calendar days; flagged from day 5.
 DUE_FROM_DAY = 5
@@ -29,8 +30,6 @@ class RemsFormQuerySet(models.QuerySet):
     def _by_local_day(self, now: datetime, first_day: int | None, last_day: int | None) -> RemsFormQuerySet:
         # "Day 5" is counted in the session's own location: a form is due at
         # local midnight there, not at UTC midnight.
-        from scheduling.models.sites import Location
-
         condition = Q(pk__in=[])
         for location in Location.objects.all():
             today = location.local_date(now)

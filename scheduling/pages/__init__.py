@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from clinic import dates
 from clinic.errors import ClinicError, Invalid
 from protocols import due
-from scheduling.availability import Slot
+from scheduling.booking.availability import Slot
 from scheduling.models import Chair, Location
 
 # ``find_slots`` returns every free chair at every 15-minute start; pages offer a spread of them

@@ -3,7 +3,7 @@
 The board is a CSS grid: chairs are columns, the day runs down in 5-minute
 rows labelled every 15 minutes, and each session is a block spanning its
 chair time plus the location's turnover (shaded). Everything is computed here
-from ``selectors.day_board`` in a fixed number of queries; the body polls
+from ``booking_selectors.day_board`` in a fixed number of queries; the body polls
 itself with htmx so desks see each other's bookings within half a minute.
 """
 
@@ -24,10 +24,11 @@ from clinic.roles import CLINICIAN, has_role, role_required
 from patients.models import PatientAccess
 from patients.services import record_access
 from protocols import due
-from scheduling import selectors, services
-from scheduling.availability import find_slots
+from scheduling.booking import selectors as booking_selectors
+from scheduling.booking import services as booking
+from scheduling.booking.availability import find_slots
+from scheduling.charting.observation import ObservationState, observation_states
 from scheduling.models import UPCOMING_STATUSES, Chair, Location, Session, SessionStatus
-from scheduling.observation import ObservationState, observation_states
 from scheduling.pages import (
     SLOTS_SEARCHED,
     chosen_slot,
@@ -101,8 +102,8 @@ def board_context(location: Location, day: date, now: datetime | None = None) ->
     prefetched on ``location``.
     """
     now = now or timezone.now()
-    board = selectors.day_board(location, day)
-    calendar = selectors.site_calendar(location)
+    board = booking_selectors.day_board(location, day)
+    calendar = booking_selectors.site_calendar(location)
     opening = calendar.opening(day)
     closure = next((row for row in location.closures.all() if row.date == day), None)
     sessions = board["sessions"]
@@ -176,7 +177,7 @@ def board_context(location: Location, day: date, now: datetime | None = None) ->
 
 
 def _location(location_id: int) -> Location:
-    return get_object_or_404(selectors.locations_for_lists(), pk=location_id)
+    return get_object_or_404(booking_selectors.locations_for_lists(), pk=location_id)
 
 
 @require_GET
@@ -225,7 +226,7 @@ def board_body(request, location_id: int, day: date):
 
 def _session(session_id: int) -> Session:
     return get_object_or_404(
-        selectors.sessions_for_lists().select_related("chair__location", "course__patient"), pk=session_id
+        booking_selectors.sessions_for_lists().select_related("chair__location", "course__patient"), pk=session_id
     )
 
 
@@ -266,7 +267,7 @@ def _panel_context(request, session: Session, *, error: ClinicError | None = Non
 
 def _window_of(session: Session) -> due.DueWindow | None:
     """The due window of the session's own place in its course: the one a move is judged by."""
-    return services.due_window_for_move(session)[0]
+    return booking_selectors.due_window_for_move(session)[0]
 
 
 def _render_panel(request, session: Session, *, status: int = 200, **kwargs) -> HttpResponse:
@@ -320,7 +321,7 @@ def session_reschedule(request, session_id: int):
               "override_reason": request.POST.get("override_reason", "")}
     try:
         chair, start = chosen_slot(request.POST, default_chair=session.chair)
-        moved = services.reschedule_session(by=request.user, session=session, start=start, chair=chair,
+        moved = booking.reschedule_session(by=request.user, session=session, start=start, chair=chair,
                                             override_reason=values["override_reason"].strip())
     except ClinicError as error:
         return _render_panel(request, session, status=error.status, error=error, values=values)
@@ -336,7 +337,7 @@ def session_cancel(request, session_id: int):
     _access(request, session)
     reason = request.POST.get("reason", "")
     try:
-        cancelled = services.cancel_session(by=request.user, session=session, reason=reason)
+        cancelled = booking.cancel_session(by=request.user, session=session, reason=reason)
     except ClinicError as error:
         return _render_panel(request, session, status=error.status, error=error, values={"reason": reason})
     late = " It was a late cancel (under 24 hours' notice)." if cancelled.late_cancel else ""
@@ -351,7 +352,7 @@ def session_no_show(request, session_id: int):
     session = _session(session_id)
     _access(request, session)
     try:
-        missed = services.mark_no_show(by=request.user, session=session)
+        missed = booking.mark_no_show(by=request.user, session=session)
     except ClinicError as error:
         return _render_panel(request, session, status=error.status, error=error)
     return _after_change(request, missed, f"Recorded that {session.patient.display_name} did not come on "

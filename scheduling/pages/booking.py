@@ -23,8 +23,10 @@ from patients.services import record_access
 from protocols import eligibility
 from protocols import services as course_services
 from protocols.models import Modality, Protocol, TreatmentCourse
-from scheduling import series, services
-from scheduling.availability import find_slots
+from scheduling.booking import selectors as booking_selectors
+from scheduling.booking import series
+from scheduling.booking import services as booking
+from scheduling.booking.availability import find_slots
 from scheduling.models import Chair, Location, Session
 from scheduling.pages import (
     SLOTS_SEARCHED,
@@ -79,7 +81,7 @@ def _book_next_context(request, course: TreatmentCourse, *, error: ClinicError |
     sites = _booking_locations(course)
     location = next((site for site in sites if str(site.pk) == data.get("location", "")), None)
     is_clinician = has_role(request.user, CLINICIAN)
-    window = services.due_window_for_booking(course) if course.is_open else None
+    window = booking_selectors.due_window_for_booking(course) if course.is_open else None
     search_from = None
     if is_clinician:
         try:
@@ -123,7 +125,7 @@ def book_next(request, course_id: int):
     if request.method == "POST":
         try:
             chair, start = chosen_slot(request.POST, default_chair=None)
-            session = services.book_session(by=request.user, course=course, chair=chair, start=start,
+            session = booking.book_session(by=request.user, course=course, chair=chair, start=start,
                                             override_reason=request.POST.get("override_reason", "").strip())
         except ClinicError as error:
             context = _book_next_context(request, course, error=error)
@@ -133,7 +135,7 @@ def book_next(request, course_id: int):
                                   f"{local:%H:%M} ({chair.name}, {chair.location.name}).")
         return redirect("patient-page", patient_id=course.patient_id)
     try:
-        services.check_course_bookable(course)
+        booking.check_course_bookable(course)
     except ClinicError as error:
         return render(request, "scheduling/pages/book_next.html", _book_next_context(request, course, error=error))
     return render(request, "scheduling/pages/book_next.html", _book_next_context(request, course))
@@ -199,7 +201,7 @@ def _phase_defaults(course: TreatmentCourse, chairs: list[Chair], user) -> dict:
             .order_by("-start").first())
     home = last.location if last else first_location_for(user)
     chair = next((chair for chair in chairs if home and chair.location_id == home.pk), chairs[0] if chairs else None)
-    window = services.due_window_for_booking(course) if course.is_open else None
+    window = booking_selectors.due_window_for_booking(course) if course.is_open else None
     first = window.target if window else timezone.localdate()
     weekdays = {first.weekday()}
     if window is not None:
@@ -247,7 +249,7 @@ def _field_errors(error: ClinicError) -> dict[str, list[str]]:
 
 def _book_phase_context(request, course: TreatmentCourse, *, values: dict | None = None,
                         rows: list[OccurrenceRow] | None = None, error: ClinicError | None = None) -> dict:
-    window = services.due_window_for_booking(course) if course.is_open else None
+    window = booking_selectors.due_window_for_booking(course) if course.is_open else None
     problems = sum(1 for row in rows or () if row.problems)
     chairs = _chairs_for(course)
     return {

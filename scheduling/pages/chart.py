@@ -31,9 +31,10 @@ from patients import measures
 from patients.models import OutcomeMeasure, PatientAccess
 from patients.services import record_access
 from protocols.models import Modality
-from scheduling import outcomes, workflow
+from scheduling.charting import outcomes
+from scheduling.charting import services as charting
+from scheduling.charting.observation import observation_states
 from scheduling.models import Dose, Respiratory, Session, SessionStatus, Severity, VitalsKind
-from scheduling.observation import observation_states
 from scheduling.pages import local_instant
 from scheduling.pages.clinician import ALERT_WORDS, CHECKPOINT_WORDS, STAGE_WORDS
 
@@ -120,7 +121,7 @@ def _check_in(request, session: Session) -> str:
     read = _Reader(request.POST, session)
     arrived = read.moment("checked_in_at")
     read.check()
-    workflow.check_in(by=request.user, session=session, checked_in_at=arrived,
+    charting.check_in(by=request.user, session=session, checked_in_at=arrived,
                       **{name: read.flag(name) for name, _ in CHECKLIST})
     return "Checked in."
 
@@ -131,12 +132,12 @@ def _vitals(request, session: Session) -> str:
     taken_at = read.moment("taken_at")
     read.check()
     kind = read.text("kind")
-    reading = workflow.record_vitals(by=request.user, session=session, kind=kind, taken_at=taken_at, **values)
+    reading = charting.record_vitals(by=request.user, session=session, kind=kind, taken_at=taken_at, **values)
     return f"Recorded {reading.get_kind_display().lower()} vital signs: BP {reading.systolic}/{reading.diastolic}."
 
 
 def _acknowledge_bp(request, session: Session) -> str:
-    workflow.acknowledge_high_bp(by=request.user, session=session, reason=request.POST.get("reason", ""))
+    charting.acknowledge_high_bp(by=request.user, session=session, reason=request.POST.get("reason", ""))
     return "High blood pressure acknowledged: dosing may go ahead."
 
 
@@ -171,7 +172,7 @@ def _dose(request, session: Session) -> str:
         fields = {"weight_kg": read.decimal("weight_kg"), "mg_per_kg": read.decimal("mg_per_kg"),
                   "infusion_ended_at": read.moment("infusion_ended_at")}
     read.check()
-    dose = workflow.record_dose(by=request.user, session=session, started_at=started_at,
+    dose = charting.record_dose(by=request.user, session=session, started_at=started_at,
                                 override_reason=read.text("override_reason"), **fields)
     return f"Dose recorded: {dose.dose_mg:g} mg. Observation has started."
 
@@ -180,7 +181,7 @@ def _infusion_end(request, session: Session) -> str:
     read = _Reader(request.POST, session)
     ended_at = read.moment("ended_at")
     read.check()
-    workflow.end_infusion(by=request.user, session=session, ended_at=ended_at)
+    charting.end_infusion(by=request.user, session=session, ended_at=ended_at)
     return "Infusion end recorded: recovery is counted from it."
 
 
@@ -194,7 +195,7 @@ def _assessment(request, session: Session) -> str:
         if answers[name] not in allowed:
             read.errors[name] = ["Choose one."]
     read.check()
-    workflow.record_assessment(by=request.user, session=session, assessed_at=assessed_at,
+    charting.record_assessment(by=request.user, session=session, assessed_at=assessed_at,
                                adverse_event=read.flag("adverse_event"),
                                adverse_event_serious=read.flag("adverse_event_serious"),
                                adverse_event_description=read.text("adverse_event_description"), **answers)
@@ -206,7 +207,7 @@ def _discharge(request, session: Session) -> str:
     discharged_at = read.moment("discharged_at")
     could_have_left = read.integer("could_have_left_after_minutes", required=False)
     read.check()
-    workflow.discharge(by=request.user, session=session, resolution_attested=read.flag("resolution_attested"),
+    charting.discharge(by=request.user, session=session, resolution_attested=read.flag("resolution_attested"),
                        driver=read.text("driver"), could_have_left_after_minutes=could_have_left,
                        discharged_at=discharged_at)
     return "Discharged."
@@ -263,7 +264,7 @@ def chart_context(request, session: Session, *, error: ClinicError | None = None
     latest_pre = pre_dose[-1] if pre_dose else None
     acknowledged = (session.high_bp_acknowledged_at is not None and latest_pre is not None
                     and session.high_bp_acknowledged_at >= latest_pre.recorded_at)
-    high_bp_pending = bool(latest_pre and workflow.bp_is_high(latest_pre, protocol) and not acknowledged)
+    high_bp_pending = bool(latest_pre and charting.bp_is_high(latest_pre, protocol) and not acknowledged)
     status = session.status
     arrived = status in (SessionStatus.CHECKED_IN, SessionStatus.IN_TREATMENT, SessionStatus.DISCHARGED)
     measure_due = session.is_standing and outcomes.measure_due(session)

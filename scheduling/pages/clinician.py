@@ -23,12 +23,12 @@ from clinic.roles import CLINICIAN, MANAGER, role_required
 from patients.models import OutcomeMeasure
 from protocols import due
 from protocols.models import Modality
-from scheduling import selectors
-from scheduling.calendar_feed import feed_for, feed_url
+from scheduling.booking import selectors as booking_selectors
+from scheduling.booking.calendar_feed import feed_for, feed_url
+from scheduling.charting.observation import ObservationState, observation_states
+from scheduling.charting.services import bp_is_high
 from scheduling.models import Location, Session, SessionStatus, VitalSigns
-from scheduling.observation import ObservationState, observation_states
 from scheduling.pages import first_location_for
-from scheduling.workflow import bp_is_high
 
 CLINICAL_ROLES = (CLINICIAN, MANAGER)
 # Patients on the observation board: in the building and not yet sent home.
@@ -134,7 +134,7 @@ def schedule_context(user, now: datetime | None = None) -> dict:
     today = zone_site.local_date(now) if zone_site else timezone.localdate(now)
     week_end = today + timedelta(days=6 - today.weekday())  # through Sunday
     sessions = list(
-        selectors.sessions_for_lists(Session.objects.filter(
+        booking_selectors.sessions_for_lists(Session.objects.filter(
             Q(clinician=user) | Q(location__in=locations), local_date__gte=today, local_date__lte=week_end,
         ).exclude(status__in=(SessionStatus.CANCELLED, SessionStatus.NO_SHOW)))
         .prefetch_related("course__protocol__phases").order_by("start", "id")
@@ -186,7 +186,7 @@ def observation_context(location: Location, now: datetime | None = None) -> dict
     """
     now = now or timezone.now()
     today = location.local_date(now)
-    sessions = list(selectors.sessions_for_lists(
+    sessions = list(booking_selectors.sessions_for_lists(
         Session.objects.filter(location=location, local_date=today, status__in=ON_THE_FLOOR)).order_by("start", "id"))
     states = observation_states(sessions, now=now)
     rows = []

@@ -16,7 +16,7 @@ from clinic.errors import ClinicError
 from clinic.roles import CLINICIAN, MANAGER, role_required
 from patients.models import MEDICINE_FIELDS, Patient, PatientAccess
 from patients.services import record_access
-from scheduling import rems
+from scheduling.charting import rems
 from scheduling.models import RemsForm, RemsFormStatus
 
 REMS_ROLES = (CLINICIAN, MANAGER)

@@ -1,8 +1,7 @@
 """The worklist page: open items by urgency, filters, and the desk's one-click actions (htmx, row by row).
 
 The rules (who may act, what a snooze date must be, that a note is required)
-live in ``scheduling.worklist``; it is imported where used, so this page
-loads even while that module is being changed.
+live in ``scheduling.worklist`` (services for the actions, selectors for the list).
 """
 
 from __future__ import annotations
@@ -17,6 +16,8 @@ from clinic.errors import ClinicError, Invalid
 from clinic.roles import ALL_ROLES, role_required
 from scheduling.models import Location, WorkItem, WorkKind
 from scheduling.pages import parse_day
+from scheduling.worklist import selectors as worklist_selectors
+from scheduling.worklist import services as worklist_services
 
 ITEMS_SHOWN = 200
 ACTIONS = ("assign", "snooze", "resolve")
@@ -44,10 +45,8 @@ def _filters(request) -> dict:
 @role_required()
 def worklist(request):
     """Open items, most urgent first, filtered by kind, location and who has them."""
-    from scheduling import worklist as work
-
     filters = _filters(request)
-    items = work.open_items(
+    items = worklist_selectors.open_items(
         kind=filters["kind"] or None,
         location_id=int(filters["location"]) if filters["location"] else None,
         assigned_to_id=request.user.pk if filters["assigned"] == "me" else None,
@@ -68,9 +67,7 @@ def worklist(request):
 @role_required()
 def worklist_count(request):
     """The navigation badge: how many items are open and not snoozed (a fixed two queries)."""
-    from scheduling import worklist as work
-
-    total = sum(work.open_counts().values())
+    total = sum(worklist_selectors.open_counts().values())
     return render(request, "scheduling/pages/_worklist_count.html", {"total": total})
 
 
@@ -83,8 +80,6 @@ def _item(item_id: int) -> WorkItem:
 
 def _apply(request, item: WorkItem, action: str) -> tuple[WorkItem, str]:
     """Run one desk action through the worklist services; returns the item and what happened in words."""
-    from scheduling import worklist as work
-
     if action == "assign":
         target = request.POST.get("user", "")
         if target == "me":
@@ -96,7 +91,7 @@ def _apply(request, item: WorkItem, action: str) -> tuple[WorkItem, str]:
                 if target.isdigit() else None
             if to_user is None:
                 raise Invalid("Choose a member of staff.", fields={"user": ["Choose a member of staff."]})
-        updated = work.assign_item(by=request.user, item=item, to_user=to_user)
+        updated = worklist_services.assign_item(by=request.user, item=item, to_user=to_user)
         who = "you" if to_user == request.user else (to_user.get_full_name() or to_user.get_username()) \
             if to_user else "nobody"
         return updated, f"Assigned to {who}."
@@ -104,9 +99,9 @@ def _apply(request, item: WorkItem, action: str) -> tuple[WorkItem, str]:
         until = parse_day(request.POST.get("until"), "until")
         if until is None:
             raise Invalid("Choose a date to snooze until.", fields={"until": ["Choose a date."]})
-        updated = work.snooze_item(by=request.user, item=item, until=until)
+        updated = worklist_services.snooze_item(by=request.user, item=item, until=until)
         return updated, f"Snoozed until {until:%a %b} {until.day}."
-    updated = work.resolve_item(by=request.user, item=item, note=request.POST.get("note", ""))
+    updated = worklist_services.resolve_item(by=request.user, item=item, note=request.POST.get("note", ""))
     return updated, "Resolved."
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import template
 
 from protocols.models import TreatmentCourse
-from scheduling.outcomes import outcomes_by_course
+from scheduling.charting.outcomes import outcomes_by_course
 from scheduling.pages.outcomes_chart import outcome_chart
 
 register = template.Library()

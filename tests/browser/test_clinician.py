@@ -23,7 +23,9 @@ from playwright.sync_api import expect
 from clinic.roles import CLINICIAN
 from patients import measures
 from protocols.models import Protocol, TreatmentCourse
-from scheduling import outcomes, services, workflow
+from scheduling.booking import services as booking
+from scheduling.charting import outcomes
+from scheduling.charting import services as charting
 from scheduling.models import (
     Dose,
     Location,
@@ -97,7 +99,7 @@ def this_minute() -> datetime:
 def book_started(course: TreatmentCourse, chair, by, *, minutes_ago: int) -> Session:
     """Session 1 of ``course``, booked (as if beforehand) to have started ``minutes_ago`` minutes ago."""
     start = this_minute() - timedelta(minutes=minutes_ago)
-    return services.book_session(by=by, course=course, chair=chair, start=start, now=start)
+    return booking.book_session(by=by, course=course, chair=chair, start=start, now=start)
 
 
 def at(session: Session, minutes: int) -> datetime:
@@ -114,19 +116,19 @@ def chart_before(session: Session, clinician, *, dose_at: int = 10, discharge_at
     """Chart ``session`` through the services as it happened: check-in at +2, pre-dose vitals at +5 minutes,
     the first device at ``dose_at``; with ``discharge_at``, 40-minute vitals, an assessment, discharge vitals and
     the discharge itself."""
-    workflow.check_in(by=clinician, session=session, fasted_food_2h=True, fasted_drink_30m=True,
+    charting.check_in(by=clinician, session=session, fasted_food_2h=True, fasted_drink_30m=True,
                       nasal_medicines_ok=True, ride_home_arranged=True, now=at(session, 2))
-    workflow.record_vitals(by=clinician, session=session, kind=VitalsKind.PRE_DOSE, now=at(session, 5), **NORMAL)
-    workflow.record_dose(by=clinician, session=session, dose_mg=56, lot_number="LOT-4471", now=at(session, dose_at))
+    charting.record_vitals(by=clinician, session=session, kind=VitalsKind.PRE_DOSE, now=at(session, 5), **NORMAL)
+    charting.record_dose(by=clinician, session=session, dose_mg=56, lot_number="LOT-4471", now=at(session, dose_at))
     if discharge_at is None:
         return
-    workflow.record_vitals(by=clinician, session=session, kind=VitalsKind.POST_DOSE_40, now=at(session, dose_at + 40),
+    charting.record_vitals(by=clinician, session=session, kind=VitalsKind.POST_DOSE_40, now=at(session, dose_at + 40),
                            **{**NORMAL, "systolic": 136})
-    workflow.record_assessment(by=clinician, session=session, sedation="mild", dissociation="mild",
+    charting.record_assessment(by=clinician, session=session, sedation="mild", dissociation="mild",
                                respiratory="normal", now=at(session, dose_at + 60))
-    workflow.record_vitals(by=clinician, session=session, kind=VitalsKind.DISCHARGE, now=at(session, discharge_at - 5),
+    charting.record_vitals(by=clinician, session=session, kind=VitalsKind.DISCHARGE, now=at(session, discharge_at - 5),
                            **NORMAL)
-    workflow.discharge(by=clinician, session=session, resolution_attested=True, driver="Her sister",
+    charting.discharge(by=clinician, session=session, resolution_attested=True, driver="Her sister",
                        could_have_left_after_minutes=90, now=at(session, discharge_at))
 
 
@@ -270,7 +272,7 @@ def test_an_early_discharge_is_refused_in_plain_words_at_the_discharge_and_nothi
     # given a patient dosed 30 minutes ago, discharge vitals taken
     session = book_started(course_today, chair, desk_user, minutes_ago=40)
     chart_before(session, clinician_user, dose_at=10)
-    workflow.record_vitals(by=clinician_user, session=session, kind=VitalsKind.DISCHARGE, **NORMAL)
+    charting.record_vitals(by=clinician_user, session=session, kind=VitalsKind.DISCHARGE, **NORMAL)
     ends = clock(site, at(session, 130))
     nurse.goto(f"/sessions/{session.pk}/chart/")
     expect(nurse.get_by_test_id("observation-not-over")).to_contain_text(f"Observation ends at {ends}")
@@ -307,7 +309,7 @@ def test_a_high_blood_pressure_is_refused_until_acknowledged_with_a_reason(
         nurse, course_today, chair, site, desk_user, clinician_user):
     # given a patient checked in five minutes ago
     session = book_started(course_today, chair, desk_user, minutes_ago=5)
-    workflow.check_in(by=clinician_user, session=session, fasted_food_2h=True, fasted_drink_30m=True,
+    charting.check_in(by=clinician_user, session=session, fasted_food_2h=True, fasted_drink_30m=True,
                       nasal_medicines_ok=True, ride_home_arranged=True)
     nurse.goto(f"/sessions/{session.pk}/chart/")
 
@@ -395,7 +397,7 @@ def test_the_observation_board_counts_down_and_shows_the_40_minute_checkpoint_wi
     assert 2 <= before - after <= 8, (before, after)
 
     # when the 40-minute blood pressure is recorded on another screen
-    workflow.record_vitals(by=clinician_user, session=session, kind=VitalsKind.POST_DOSE_40, **NORMAL)
+    charting.record_vitals(by=clinician_user, session=session, kind=VitalsKind.POST_DOSE_40, **NORMAL)
 
     # then the board shows the checkpoint done at its next refresh, still without a reload
     expect(checkpoint).to_have_attribute("data-checkpoint", "done", timeout=BOARD_REFRESH_MS)

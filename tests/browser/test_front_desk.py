@@ -15,9 +15,9 @@ import pytest
 from playwright.sync_api import expect
 
 from protocols.models import TreatmentCourse
-from scheduling import services
+from scheduling.booking import services as booking
 from scheduling.models import Location, Session, SessionStatus, WorkItem, WorkKind
-from scheduling.worklist import refresh_worklist
+from scheduling.worklist.sweep import refresh_worklist
 from tests.browser.conftest import ESKETAMINE_TRD
 from tests.factories import PatientFactory
 
@@ -38,7 +38,7 @@ def wall_clock(site: Location, instant: datetime) -> str:
 
 def book_first_session(course: TreatmentCourse, chair, by, clock: time = time(10)) -> Session:
     """Book session 1 on the course's start date, as another desk would through the service."""
-    return services.book_session(by=by, course=course, chair=chair, start=chair.location.at(course.start_date, clock))
+    return booking.book_session(by=by, course=course, chair=chair, start=chair.location.at(course.start_date, clock))
 
 
 def test_front_desk_signs_in_and_lands_on_todays_board(new_browser, desk_user, site, chair, site_today):

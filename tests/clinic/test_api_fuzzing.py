@@ -55,8 +55,11 @@ from rest_framework.throttling import ScopedRateThrottle
 from clinic.roles import CLINICIAN, FRONT_DESK, MANAGER
 from patients.models import OutcomeMeasure, Patient
 from protocols.models import Protocol, TreatmentCourse
-from scheduling import outcomes, rems, services, workflow, worklist
+from scheduling.booking import services as booking
+from scheduling.charting import outcomes, rems
+from scheduling.charting import services as charting
 from scheduling.models import Chair, Location, OpeningHours, Reminder, RemsForm, Session, TextMessage, WorkItem
+from scheduling.worklist import sweep
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
 # The live server answers from another thread, so the fuzz's rows must be committed; serialized_rollback puts
@@ -145,10 +148,10 @@ def seed(transactional_db, clock):
     # Today 11:00: checked in, pre-dose vitals taken, a PHQ-9 with item 9 positive, a draft REMS form.
     course = TreatmentCourseFactory(patient=PatientFactory(), protocol=esketamine, start_date=TODAY,
                                     created_by=clinician)
-    today = services.book_session(by=clinician, course=course, chair=chair, start=site.at(TODAY, time(11)))
-    workflow.check_in(by=clinician, session=today, fasted_food_2h=True, fasted_drink_30m=True,
+    today = booking.book_session(by=clinician, course=course, chair=chair, start=site.at(TODAY, time(11)))
+    charting.check_in(by=clinician, session=today, fasted_food_2h=True, fasted_drink_30m=True,
                       nasal_medicines_ok=True, ride_home_arranged=True)
-    workflow.record_vitals(by=clinician, session=today, kind="pre_dose", systolic=120, diastolic=80,
+    charting.record_vitals(by=clinician, session=today, kind="pre_dose", systolic=120, diastolic=80,
                            heart_rate=70, spo2=98)
     outcomes.record_measure(by=clinician, patient=today.patient, instrument="phq9",
                             items=[1, 2, 1, 0, 1, 2, 1, 0, 1], session=today)
@@ -156,16 +159,16 @@ def seed(transactional_db, clock):
     # Tomorrow 09:00: booked, with its reminders planned.
     course = TreatmentCourseFactory(patient=PatientFactory(), protocol=esketamine,
                                     start_date=TODAY + timedelta(days=1), created_by=clinician)
-    services.book_session(by=clinician, course=course, chair=chair2, start=site.at(TODAY + timedelta(days=1), time(9)))
+    booking.book_session(by=clinician, course=course, chair=chair2, start=site.at(TODAY + timedelta(days=1), time(9)))
     # An IV series: session 1 recorded from before the system, session 2 booked today.
     course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="ketamine-iv-series"),
                                     start_date=TODAY - timedelta(days=3), created_by=clinician)
-    services.record_past_session(by=clinician, course=course, day=TODAY - timedelta(days=3), location=site,
+    booking.record_past_session(by=clinician, course=course, day=TODAY - timedelta(days=3), location=site,
                                  dose_mg=None, notes="Given before the system")
-    services.book_session(by=clinician, course=course, chair=iv_chair, start=site.at(TODAY, time(13)))
+    booking.book_session(by=clinician, course=course, chair=iv_chair, start=site.at(TODAY, time(13)))
     # A course due and not booked: the worklist has something to show.
     TreatmentCourseFactory(patient=PatientFactory(), protocol=esketamine, start_date=TODAY, created_by=clinician)
-    worklist.refresh_worklist()
+    sweep.refresh_worklist()
 
     def ids(model) -> list[int]:
         return list(model.objects.order_by("pk").values_list("pk", flat=True))

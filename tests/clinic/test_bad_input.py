@@ -22,7 +22,8 @@ from django.utils.html import escape
 from clinic.roles import CLINICIAN, FRONT_DESK, MANAGER
 from patients.models import Patient
 from protocols.models import Protocol
-from scheduling import services, workflow
+from scheduling.booking import services as booking
+from scheduling.charting import services as charting
 from scheduling.models import Chair, Location, OpeningHours, Session, WorkItem
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
@@ -164,7 +165,7 @@ def test_a_booking_time_out_of_range_is_refused_not_a_crash(desk_api, chair, sta
 @pytest.mark.parametrize("start", ["9999-12-31T23:30:00", "0001-01-01T00:00:00", "3000-01-01T09:00",
                                    "2026-03-08T02:30"])
 def test_a_move_or_a_series_out_of_range_or_in_the_dst_gap_is_a_400(desk_api, chair, start):
-    session = services.book_session(by=UserFactory(password=None), course=new_course(TUESDAY), chair=chair,
+    session = booking.book_session(by=UserFactory(password=None), course=new_course(TUESDAY), chair=chair,
                                     start=chair.location.at(TUESDAY, time(9)))
     moved = desk_api.post(f"/api/sessions/{session.pk}/reschedule/", {"start": start}, format="json")
     assert_field_error(moved, "start")
@@ -240,9 +241,9 @@ def test_the_day_board_page_at_an_impossible_or_extreme_date_is_not_a_crash(clie
 @pytest.mark.parametrize("until", ["9999-12-31", "0001-01-01", "31/12/2026", "", None, 42])
 def test_snoozing_a_work_item_until_a_bad_date_is_a_400(desk_api, site, until):
     new_course(TUESDAY)
-    from scheduling import worklist
+    from scheduling.worklist import sweep
 
-    worklist.refresh_worklist()
+    sweep.refresh_worklist()
     item = WorkItem.objects.first()
     response = desk_api.post(f"/api/worklist/{item.pk}/snooze/", {"until": until}, format="json")
     assert response.status_code in (200, 400), response.content[:300]
@@ -258,9 +259,9 @@ def test_snoozing_a_work_item_until_a_bad_date_is_a_400(desk_api, site, until):
 ])
 def test_recorded_times_out_of_range_or_malformed_are_a_400(clinician_api, chair, field, value):
     with time_machine.travel(datetime(2026, 3, 3, 14, 0, tzinfo=UTC), tick=False):
-        session = services.book_session(by=UserFactory(password=None), course=new_course(TUESDAY), chair=chair,
+        session = booking.book_session(by=UserFactory(password=None), course=new_course(TUESDAY), chair=chair,
                                         start=chair.location.at(TUESDAY, time(9, 15)))
-        workflow.check_in(by=UserFactory(roles=[CLINICIAN], password=None), session=session, **CHECKLIST)
+        charting.check_in(by=UserFactory(roles=[CLINICIAN], password=None), session=session, **CHECKLIST)
         response = clinician_api.post(f"/api/sessions/{session.pk}/vitals/",
                                       {"kind": "pre_dose", "systolic": 120, "diastolic": 80, "heart_rate": 70,
                                        "spo2": 98, field: value}, format="json")
@@ -460,14 +461,15 @@ def hostile_clinic(desk_api, clinician_api, manager_api, site, chair, staff, hos
     for api, step, payload in steps:
         answer = api.post(f"/api/sessions/{session_id}/{step}/", payload, format="json")
         assert answer.status_code in (200, 201), (step, answer.json())
-    other = services.book_session(by=staff[FRONT_DESK], course=new_course(TUESDAY), chair=chair,
+    other = booking.book_session(by=staff[FRONT_DESK], course=new_course(TUESDAY), chair=chair,
                                   start=chair.location.at(TUESDAY, time(15)))
     assert desk_api.post(f"/api/sessions/{other.pk}/cancel/", {"reason": HOSTILE}, format="json").status_code == 200
     # A course due and not booked, for a patient named in hostile text: the worklist shows the name.
     new_course(date(2026, 3, 2), patient=PatientFactory(first_name=SCRIPT, last_name=HOSTILE))
-    from scheduling import rems, worklist
+    from scheduling.charting import rems
+    from scheduling.worklist import sweep
 
-    worklist.refresh_worklist()
+    sweep.refresh_worklist()
     form = rems.refresh_form(Session.objects.get(pk=session_id))
     return {"session": session_id, "site": site, "form": form.pk}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from clinic.benchmark.scales import INTERACTIVE_CASES, MAX_INTERACTIVE_QUERIES, SWEEP_MAX_QUERIES
+from scheduling.benchmark.scales import INTERACTIVE_CASES, MAX_INTERACTIVE_QUERIES, SWEEP_MAX_QUERIES
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = (*INTERACTIVE_CASES, "due_visit_sweep", "reminder_sweep")

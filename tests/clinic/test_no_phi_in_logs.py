@@ -22,7 +22,7 @@ from twilio.request_validator import RequestValidator
 
 from clinic import sms
 from clinic.roles import CLINICIAN
-from scheduling.calendar_feed import feed_for
+from scheduling.booking.calendar_feed import feed_for
 from scheduling.models import Chair, Location, OpeningHours, Reminder, ReminderKind
 from scheduling.tasks import refresh_worklist_task, send_reminder_task, sweep_reminders_task
 from tests.factories import UserFactory

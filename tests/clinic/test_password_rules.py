@@ -8,7 +8,7 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from clinic.demo_users import DEMO_PASSWORD
+from scheduling.demo.users import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -162,7 +162,7 @@ def _small_world() -> dict:
     from datetime import date, time
 
     from protocols.models import Protocol
-    from scheduling import services
+    from scheduling.booking import services as booking
     from scheduling.models import Chair, Location, OpeningHours, RemsForm
     from tests.factories import PatientFactory, TreatmentCourseFactory
 
@@ -175,7 +175,7 @@ def _small_world() -> dict:
     patient, patient2 = PatientFactory(), PatientFactory()
     course = TreatmentCourseFactory(patient=patient, protocol=protocol, start_date=date(2026, 3, 2))
     course2 = TreatmentCourseFactory(patient=patient2, protocol=protocol, start_date=date(2026, 3, 2))
-    session = services.book_session(by=user, course=course, chair=chair, start=site.at(date(2026, 3, 2), time(10)),
+    session = booking.book_session(by=user, course=course, chair=chair, start=site.at(date(2026, 3, 2), time(10)),
                                     clinician=user)
     form = RemsForm.objects.create(session=session)
     return {"user": user, "patient": patient.pk, "patient2": patient2.pk, "course": course.pk,

@@ -17,10 +17,11 @@ import time_machine
 from clinic.roles import CLINICIAN
 from patients.models import PatientAccess
 from protocols.models import Protocol
-from scheduling import outcomes, services
-from scheduling.calendar_feed import feed_for
+from scheduling.booking import services as booking
+from scheduling.booking.calendar_feed import feed_for
+from scheduling.charting import outcomes
 from scheduling.models import Chair, Location, OpeningHours, RemsForm
-from scheduling.views import FEED_LOG_PATH
+from scheduling.pages.ical import FEED_LOG_PATH
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def booked(now, front_desk):
     clinician = UserFactory(username="dr_feed", roles=[CLINICIAN])
     course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="esketamine-trd"),
                                     start_date=date(2026, 3, 2))
-    return services.book_session(by=front_desk, course=course, chair=chair, start=site.at(date(2026, 3, 2), time(10)),
+    return booking.book_session(by=front_desk, course=course, chair=chair, start=site.at(date(2026, 3, 2), time(10)),
                                  clinician=clinician)
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from patients.models import Patient
 from protocols.models import Protocol
-from scheduling import services
-from scheduling.availability import find_slots
+from scheduling.booking import services as booking
+from scheduling.booking.availability import find_slots
 from scheduling.models import Chair, Session, SessionStatus
 from tests.factories import PatientFactory, TreatmentCourseFactory
 from tests.scheduling.conftest import local
@@ -32,7 +32,7 @@ def another_patients_session(chair, start, *, by, slug="esketamine-trd", clinici
     """Book a session for a new patient whose first session is due on the day of ``start``."""
     course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug=slug),
                                     start_date=chair.location.local_date(start))
-    return services.book_session(by=by, course=course, chair=chair, start=start, clinician=clinician)
+    return booking.book_session(by=by, course=course, chair=chair, start=start, clinician=clinician)
 
 
 def local_starts(slots, site, day: date | None = None) -> list[time]:
@@ -70,7 +70,7 @@ def test_the_first_slot_is_on_the_target_day_at_opening(esk_course, site, chair)
 
 def test_the_target_day_comes_first_then_the_days_nearest_it(esk_course, site, chair, front_desk):
     # given session 1 booked on Tuesday: session 2 is due Thu 5 - Sun 8, target Fri 6 (Sunday closed)
-    services.book_session(by=front_desk, course=esk_course, chair=chair, start=local(site, TUESDAY, 9))
+    booking.book_session(by=front_desk, course=esk_course, chair=chair, start=local(site, TUESDAY, 9))
     # when
     slots = find_slots(course=esk_course, limit=200)
     # then
@@ -132,7 +132,7 @@ def test_a_slot_whose_turnover_would_run_into_the_next_session_is_not_offered(
 def test_a_cancelled_session_does_not_hold_its_chair(esk_course, site, chair, front_desk):
     # given
     session = another_patients_session(chair, local(site, TUESDAY, 8), by=front_desk)
-    services.cancel_session(by=front_desk, session=session, reason="Patient unwell")
+    booking.cancel_session(by=front_desk, session=session, reason="Patient unwell")
     # when
     slots = find_slots(course=esk_course, date_from=TUESDAY, date_to=TUESDAY, limit=1)
     # then
@@ -144,7 +144,7 @@ def test_no_slot_overlaps_the_patients_own_session_on_another_modality(esk_cours
     # given the same patient has an IV infusion on Tuesday 08:00-09:30 (+15 turnover)
     iv = TreatmentCourseFactory(patient=esk_course.patient, protocol=Protocol.objects.get(slug="ketamine-iv-series"),
                                 start_date=TUESDAY)
-    services.book_session(by=front_desk, course=iv, chair=iv_chair, start=local(site, TUESDAY, 8))
+    booking.book_session(by=front_desk, course=iv, chair=iv_chair, start=local(site, TUESDAY, 8))
     # when
     slots = find_slots(course=esk_course, date_from=TUESDAY, date_to=TUESDAY, limit=1)
     # then
@@ -153,7 +153,7 @@ def test_no_slot_overlaps_the_patients_own_session_on_another_modality(esk_cours
 
 def test_no_slot_is_offered_on_a_day_the_course_already_has_a_session(esk_course, site, chair, front_desk):
     # given session 1 on Tuesday morning
-    services.book_session(by=front_desk, course=esk_course, chair=chair, start=local(site, TUESDAY, 8))
+    booking.book_session(by=front_desk, course=esk_course, chair=chair, start=local(site, TUESDAY, 8))
     # when
     slots = find_slots(course=esk_course, date_from=TUESDAY, date_to=THURSDAY, limit=200)
     # then
@@ -283,7 +283,7 @@ def test_every_slot_offered_on_a_busy_day_can_be_booked(esk_course, site, chair,
     assert slots
     for slot in slots:
         # when
-        session = services.book_session(by=front_desk, course=esk_course, chair=slot.chair, start=slot.start)
+        session = booking.book_session(by=front_desk, course=esk_course, chair=slot.chair, start=slot.start)
         # then
         assert (session.chair, session.clinician) == (slot.chair, slot.clinician)
         session.delete()

@@ -9,8 +9,8 @@ from icalendar import Calendar
 
 from clinic.roles import CLINICIAN
 from protocols.models import Protocol
-from scheduling import services
-from scheduling.calendar_feed import feed_for
+from scheduling.booking import services as booking
+from scheduling.booking.calendar_feed import feed_for
 from scheduling.models import CalendarFeed, Chair, Session, SessionStatus
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 from tests.scheduling.conftest import local
@@ -36,7 +36,7 @@ def new_course(start_date: date, *, slug="esketamine-trd", patient=None):
 def book(chair, start, *, by, patient=None, clinician=None, slug="esketamine-trd") -> Session:
     """Book session 1 of a new course due on the day of ``start``."""
     course = new_course(chair.location.local_date(start), slug=slug, patient=patient)
-    return services.book_session(by=by, course=course, chair=chair, start=start, clinician=clinician)
+    return booking.book_session(by=by, course=course, chair=chair, start=start, clinician=clinician)
 
 
 def unbooked_sessions(site, placements) -> list[Session]:
@@ -192,7 +192,7 @@ def clinicians_sessions(site, chair, iv_chair, staff_clinician, front_desk, name
     infusion = book(iv_chair, local(site, WEDNESDAY, 13), by=front_desk, patient=named_patient,
                     slug="ketamine-iv-series")
     cancelled = book(chair, local(site, NEXT_TUESDAY, 9), by=front_desk)
-    services.cancel_session(by=front_desk, session=cancelled, reason="Patient travelling")
+    booking.cancel_session(by=front_desk, session=cancelled, reason="Patient travelling")
     colleague = UserFactory(username="dr_lee", roles=[CLINICIAN])
     book(chair, local(site, WEDNESDAY, 9), by=front_desk, clinician=colleague)
     assert {esketamine.clinician, infusion.clinician} == {staff_clinician}

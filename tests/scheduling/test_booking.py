@@ -9,7 +9,8 @@ import time_machine
 
 from clinic.errors import Conflict, NotAllowed
 from protocols.models import CourseStatus
-from scheduling import services
+from scheduling.booking import selectors as booking_selectors
+from scheduling.booking import services as booking
 from scheduling.models import Session, SessionStatus
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 from tests.scheduling.conftest import local
@@ -56,7 +57,7 @@ def test_a_start_without_an_offset_is_local_time_at_the_chair(desk_api, esk_cour
 def test_chair_conflict(desk_api, esk_course, chair, now):
     # given another patient on the chair 09:00-11:30 (+15 turnover)
     other = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
-    services.book_session(by=UserFactory(), course=other, chair=chair, start=local(chair.location, TUESDAY, 9))
+    booking.book_session(by=UserFactory(), course=other, chair=chair, start=local(chair.location, TUESDAY, 9))
     # when the turnover is not over yet
     response = book(desk_api, esk_course, chair, local(chair.location, TUESDAY, 11, 30))
     # then
@@ -69,7 +70,7 @@ def test_patient_conflict(desk_api, esk_course, iv_chair, chair, now):
     # given the same patient in an IV course on another chair at the same time
     iv = TreatmentCourseFactory(patient=esk_course.patient, start_date=TUESDAY,
                                 protocol=_protocol("ketamine-iv-series"))
-    services.book_session(by=UserFactory(), course=iv, chair=iv_chair, start=local(chair.location, TUESDAY, 9))
+    booking.book_session(by=UserFactory(), course=iv, chair=iv_chair, start=local(chair.location, TUESDAY, 9))
     # when
     response = book(desk_api, esk_course, chair, local(chair.location, TUESDAY, 10))
     # then
@@ -82,7 +83,7 @@ def test_clinician_capacity(desk_api, esk_course, chair, chair2, site, staff_cli
     site.max_in_treatment_per_clinician = 1
     site.save()
     other = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
-    services.book_session(by=UserFactory(), course=other, chair=chair2, start=local(site, TUESDAY, 9))
+    booking.book_session(by=UserFactory(), course=other, chair=chair2, start=local(site, TUESDAY, 9))
     # when
     response = book(desk_api, esk_course, chair, local(site, TUESDAY, 10), clinician=staff_clinician.pk)
     # then
@@ -98,10 +99,10 @@ def test_capacity_counts_patients_at_once_not_sessions_touching_the_interval(esk
     early = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
     late = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
     third_chair = chair2.__class__.objects.create(location=site, name="Chair 3")
-    services.book_session(by=UserFactory(), course=early, chair=chair2, start=local(site, TUESDAY, 8))
-    services.book_session(by=UserFactory(), course=late, chair=third_chair, start=local(site, TUESDAY, 11))
+    booking.book_session(by=UserFactory(), course=early, chair=chair2, start=local(site, TUESDAY, 8))
+    booking.book_session(by=UserFactory(), course=late, chair=third_chair, start=local(site, TUESDAY, 11))
     # when a session spans both (09:00-11:30): at most 2 at once, so it fits
-    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(site, TUESDAY, 9),
+    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(site, TUESDAY, 9),
                                     clinician=staff_clinician)
     # then
     assert session.clinician == staff_clinician
@@ -152,20 +153,20 @@ def test_front_desk_cannot_override_the_window(desk_api, esk_course, chair):
 
 def test_the_second_session_is_due_two_to_five_days_after_the_first(esk_course, chair, now):
     # given session 1 booked on Tuesday
-    services.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(chair.location, TUESDAY, 9))
+    booking.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(chair.location, TUESDAY, 9))
     # then session 2 cannot be the next day, but can be on Friday (target: +3)
     with pytest.raises(Conflict) as refused:
-        services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+        booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                               start=local(chair.location, date(2026, 3, 4), 9))
     assert refused.value.code == "outside_due_window"
-    second = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    second = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                    start=local(chair.location, date(2026, 3, 6), 9))
     assert second.local_date == date(2026, 3, 6)
 
 
 def test_same_day(clinician_api, esk_course, chair, chair2, now):
     # given a session on Tuesday morning
-    services.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(chair.location, TUESDAY, 8))
+    booking.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(chair.location, TUESDAY, 8))
     # when a clinician overrides the window for a second one that afternoon
     response = book(clinician_api, esk_course, chair2, local(chair.location, TUESDAY, 14), override_reason="x")
     # then
@@ -231,7 +232,7 @@ def test_a_time_the_clocks_skip_is_a_400(desk_api, esk_course, chair):
 
 
 def test_reschedule_moves_the_session(desk_api, esk_course, chair, now):
-    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                     start=local(chair.location, TUESDAY, 9))
     response = desk_api.post(f"/api/sessions/{session.pk}/reschedule/",
                              {"start": local(chair.location, date(2026, 3, 5), 13).isoformat()}, format="json")
@@ -243,10 +244,10 @@ def test_reschedule_moves_the_session(desk_api, esk_course, chair, now):
 
 def test_a_refused_reschedule_keeps_the_old_slot(desk_api, esk_course, chair, now):
     # given our session at 09:00 and another patient's at 13:00 on the same chair
-    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                     start=local(chair.location, TUESDAY, 9))
     other = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
-    services.book_session(by=UserFactory(), course=other, chair=chair, start=local(chair.location, TUESDAY, 13))
+    booking.book_session(by=UserFactory(), course=other, chair=chair, start=local(chair.location, TUESDAY, 13))
     # when moving ours onto theirs
     response = desk_api.post(f"/api/sessions/{session.pk}/reschedule/",
                              {"start": local(chair.location, TUESDAY, 13).isoformat()}, format="json")
@@ -257,21 +258,21 @@ def test_a_refused_reschedule_keeps_the_old_slot(desk_api, esk_course, chair, no
     assert session.start == local(chair.location, TUESDAY, 9)
     third = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
     with pytest.raises(Conflict) as refused:
-        services.book_session(by=UserFactory(), course=third, chair=chair, start=local(chair.location, TUESDAY, 9))
+        booking.book_session(by=UserFactory(), course=third, chair=chair, start=local(chair.location, TUESDAY, 9))
     assert refused.value.code == "chair_conflict"
 
 
 def test_a_reschedule_frees_the_old_slot(esk_course, chair, now):
-    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                     start=local(chair.location, TUESDAY, 9))
-    services.reschedule_session(by=UserFactory(), session=session, start=local(chair.location, TUESDAY, 13))
+    booking.reschedule_session(by=UserFactory(), session=session, start=local(chair.location, TUESDAY, 13))
     other = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
-    taken = services.book_session(by=UserFactory(), course=other, chair=chair, start=local(chair.location, TUESDAY, 9))
+    taken = booking.book_session(by=UserFactory(), course=other, chair=chair, start=local(chair.location, TUESDAY, 9))
     assert taken.pk
 
 
 def test_cancel_needs_a_reason_and_frees_the_chair(desk_api, esk_course, chair, now):
-    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                     start=local(chair.location, date(2026, 3, 5), 9))
     assert desk_api.post(f"/api/sessions/{session.pk}/cancel/", {}, format="json").status_code == 400
     response = desk_api.post(f"/api/sessions/{session.pk}/cancel/", {"reason": "Unwell"}, format="json")
@@ -279,19 +280,19 @@ def test_cancel_needs_a_reason_and_frees_the_chair(desk_api, esk_course, chair, 
     assert response.json()["status"] == "cancelled"
     assert response.json()["late_cancel"] is False
     other = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
-    assert services.book_session(by=UserFactory(), course=other, chair=chair,
+    assert booking.book_session(by=UserFactory(), course=other, chair=chair,
                                  start=local(chair.location, date(2026, 3, 5), 9)).pk
 
 
 def test_a_cancel_under_24_hours_before_is_late(desk_api, esk_course, chair, now):
-    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                     start=local(chair.location, TUESDAY, 8))
     response = desk_api.post(f"/api/sessions/{session.pk}/cancel/", {"reason": "Car trouble"}, format="json")
     assert response.json()["late_cancel"] is True
 
 
 def test_cancelling_twice_is_a_409_invalid_state(desk_api, esk_course, chair, now):
-    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                     start=local(chair.location, TUESDAY, 8))
     desk_api.post(f"/api/sessions/{session.pk}/cancel/", {"reason": "x"}, format="json")
     response = desk_api.post(f"/api/sessions/{session.pk}/cancel/", {"reason": "x"}, format="json")
@@ -300,7 +301,7 @@ def test_cancelling_twice_is_a_409_invalid_state(desk_api, esk_course, chair, no
 
 
 def test_no_show_only_after_the_start(desk_api, esk_course, chair, now):
-    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                     start=local(chair.location, TUESDAY, 9))
     early = desk_api.post(f"/api/sessions/{session.pk}/no-show/")
     assert early.status_code == 409
@@ -314,7 +315,7 @@ def test_no_show_only_after_the_start(desk_api, esk_course, chair, now):
 def test_changes_are_in_the_audit_trail(desk_api, esk_course, chair, now):
     import pghistory.models
 
-    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                     start=local(chair.location, date(2026, 3, 5), 9))
     desk_api.post(f"/api/sessions/{session.pk}/cancel/", {"reason": "Unwell"}, format="json")
     labels = list(pghistory.models.Events.objects.tracks(session).order_by("pgh_created_at", "pgh_id")
@@ -334,7 +335,7 @@ def test_recorded_history_moves_the_due_window(clinician_api, esk_course, chair)
                                       {"course": esk_course.pk, "date": day, "dose_mg": "56"}, format="json")
         assert response.status_code == 201, response.json()
     # when
-    window = services.due_window_for_booking(esk_course)
+    window = booking_selectors.due_window_for_booking(esk_course)
     # then session 3 is due 2-5 days after 26 Feb, target +4 (alternating 3, 4)
     assert (window.number, window.earliest, window.target, window.latest) == (
         3, date(2026, 2, 28), date(2026, 3, 2), date(2026, 3, 3))
@@ -370,16 +371,16 @@ def test_moving_session_2_of_a_booked_series_is_judged_by_its_own_window(esk_cou
     second = book_via_service(esk_course, chair, date(2026, 3, 6))
     book_via_service(esk_course, chair, date(2026, 3, 10))
     # when session 2 moves to Thursday 5 (2-5 days after session 1)
-    moved = services.reschedule_session(by=UserFactory(), session=second, start=local(chair.location,
+    moved = booking.reschedule_session(by=UserFactory(), session=second, start=local(chair.location,
                                                                                      date(2026, 3, 5), 13))
     # then it is allowed, and it may not pass session 3
     assert moved.local_date == date(2026, 3, 5)
     with pytest.raises(Conflict) as refused:
-        services.reschedule_session(by=UserFactory(), session=second,
+        booking.reschedule_session(by=UserFactory(), session=second,
                                     start=local(chair.location, date(2026, 3, 11), 9))
     assert refused.value.code == "passes_next_session"
     assert first.local_date == date(2026, 3, 3)
 
 
 def book_via_service(course, chair, day):
-    return services.book_session(by=UserFactory(), course=course, chair=chair, start=local(chair.location, day, 9))
+    return booking.book_session(by=UserFactory(), course=course, chair=chair, start=local(chair.location, day, 9))

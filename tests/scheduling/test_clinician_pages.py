@@ -15,7 +15,8 @@ import time_machine
 from patients import measures
 from patients.models import OutcomeMeasure
 from protocols.models import Protocol
-from scheduling import outcomes, services
+from scheduling.booking import services as booking
+from scheduling.charting import outcomes
 from scheduling.models import Chair, RemsForm, RemsFormStatus, Session, SessionStatus
 from scheduling.pages.outcomes_chart import outcome_chart
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
@@ -45,7 +46,7 @@ def clock():
 def book(chair, *, hour=9, minute=0, slug="esketamine-trd") -> Session:
     course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug=slug),
                                     start_date=TUESDAY)
-    return services.book_session(by=UserFactory(), course=course, chair=chair,
+    return booking.book_session(by=UserFactory(), course=course, chair=chair,
                                  start=local(chair.location, TUESDAY, hour, minute))
 
 
@@ -53,7 +54,7 @@ def book(chair, *, hour=9, minute=0, slug="esketamine-trd") -> Session:
 def esk_session(esk_course, chair, staff_clinician, now):
     esk_course.patient.sex = "female"  # the REMS form asks for it
     esk_course.patient.save()
-    return services.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(chair.location,
+    return booking.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(chair.location,
                                                                                                    TUESDAY, 9))
 
 
@@ -490,7 +491,7 @@ def test_the_patient_page_shows_the_outcomes_chart(nurse, esk_session, clock):
 def test_an_iv_infusion_is_charted_by_weight_and_its_end_starts_recovery(nurse, iv_course, iv_chair, staff_clinician,
                                                                          now, clock):
     # given a checked-in IV patient with normal vitals
-    session = services.book_session(by=UserFactory(), course=iv_course, chair=iv_chair,
+    session = booking.book_session(by=UserFactory(), course=iv_course, chair=iv_chair,
                                     start=local(iv_chair.location, TUESDAY, 9))
     checked_in_with_vitals(nurse, session)
     page = nurse.get(f"/sessions/{session.pk}/chart/").content.decode()
@@ -516,7 +517,7 @@ def test_a_manager_may_see_the_schedule_and_the_rems_forms(client, manager, site
 def test_an_iv_dose_off_the_weight_based_rule_needs_a_clinicians_written_reason(nurse, iv_course, iv_chair,
                                                                                  staff_clinician, now, clock):
     # given a checked-in IV patient on ketamine-iv-series (0.5 mg/kg)
-    session = services.book_session(by=UserFactory(), course=iv_course, chair=iv_chair,
+    session = booking.book_session(by=UserFactory(), course=iv_course, chair=iv_chair,
                                     start=local(iv_chair.location, TUESDAY, 9))
     checked_in_with_vitals(nurse, session)
     later(nurse, clock, 5)

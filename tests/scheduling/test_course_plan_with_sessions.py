@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from scheduling import services
+from scheduling.booking import services as booking
 from scheduling.models import Session, SessionStatus
 from tests.factories import UserFactory
 from tests.scheduling.conftest import local
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_plan_shows_booked_sessions_in_place(desk_api, esk_course, chair, now):
     # given session 1 booked on Tuesday 3 March
-    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                     start=local(chair.location, date(2026, 3, 3), 9))
     # when
     rows = desk_api.get(f"/api/courses/{esk_course.pk}/plan/").json()
@@ -30,7 +30,7 @@ def test_the_plan_shows_booked_sessions_in_place(desk_api, esk_course, chair, no
 
 def test_a_discharged_session_counts_as_completed(desk_api, esk_course, chair, now):
     # given session 1 given on Tuesday
-    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                     start=local(chair.location, date(2026, 3, 3), 9))
     Session.objects.filter(pk=session.pk).update(status=SessionStatus.DISCHARGED)
     # when
@@ -42,9 +42,9 @@ def test_a_discharged_session_counts_as_completed(desk_api, esk_course, chair, n
 
 
 def test_cancelled_and_no_show_sessions_do_not_count(desk_api, esk_course, chair, now):
-    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                     start=local(chair.location, date(2026, 3, 3), 9))
-    services.cancel_session(by=UserFactory(), session=session, reason="Unwell")
+    booking.cancel_session(by=UserFactory(), session=session, reason="Unwell")
     course = desk_api.get(f"/api/courses/{esk_course.pk}/").json()
     assert course["sessions_completed"] == 0
     assert course["next_due"]["number"] == 1

@@ -26,11 +26,14 @@ from datetime import datetime, time, timedelta
 
 import psycopg
 import pytest
+import time_machine
 from django.db import connection
 from django.utils import timezone
 
 from protocols.models import Protocol
-from scheduling import reminders, services
+from scheduling.booking import services as booking
+from scheduling.messaging import reminders
+from scheduling.tasks import reap_reminders_task, sweep_reminders_task
 from scheduling.models import (
     Chair,
     Direction,
@@ -94,7 +97,7 @@ def _clinic(count: int) -> tuple[datetime, list[tuple]]:
 
 def _booked(count: int) -> list[Session]:
     start, pairs = _clinic(count)
-    return [services.book_session(by=UserFactory(), course=course, chair=chair, start=start) for course, chair in pairs]
+    return [booking.book_session(by=UserFactory(), course=course, chair=chair, start=start) for course, chair in pairs]
 
 
 def _make_due(sessions) -> list[int]:
@@ -115,6 +118,12 @@ def _texts_logged(ids) -> int:
 
 def _phones(ids) -> list[str]:
     return sorted(Reminder.objects.filter(id__in=ids).values_list("session__patient__phone", flat=True))
+
+
+def _reap_later() -> dict[str, int]:
+    """What beat's reaper does, run in this process once the claims are old enough to be stuck."""
+    with time_machine.travel(timezone.now() + LATER):
+        return reap_reminders_task()["reminders"]
 
 
 @contextmanager
@@ -142,7 +151,7 @@ def test_bookings_made_while_redis_is_down_succeed_and_each_reminder_is_sent_onc
         # given the broker crashes (and forgets everything it held)
         broker.kill()
         # when the front desk books four visits
-        with _warnings_from("scheduling.tasks") as warnings:
+        with _warnings_from("clinic.queueing") as warnings:
             for course, chair in pairs:
                 began = clock.monotonic()
                 response = desk_api.post("/api/sessions/", {"course": course.pk, "chair": chair.pk,
@@ -158,8 +167,8 @@ def test_bookings_made_while_redis_is_down_succeed_and_each_reminder_is_sent_onc
         early, late = ids[:2], ids[2:]
         Reminder.objects.filter(id__in=late).update(send_at=timezone.now() + timedelta(hours=1))
         # when beat's sweep claims two of them while the broker is still down
-        with _warnings_from("scheduling.tasks") as warnings:
-            assert sorted(reminders.claim_due_reminders()) == early
+        with _warnings_from("clinic.queueing") as warnings:
+            assert sweep_reminders_task() == {"reminders": 2, "outreach": 0}
         # then they stay queued, with one warning for the lost sends (not one failed publish each)
         assert set(_states(early).values()) == {ReminderState.QUEUED}
         [warning] = warnings
@@ -170,7 +179,7 @@ def test_bookings_made_while_redis_is_down_succeed_and_each_reminder_is_sent_onc
         broker.start()
         assert running.ready(120), running.log_tail()
         # then the reaper re-enqueues the two whose sends were lost and a worker sends them
-        assert reminders.reap_stuck_reminders(now=timezone.now() + LATER) == {
+        assert _reap_later() == {
             "unknown": 0, "requeued": 0, "re_enqueued": 2}
         assert wait_for(lambda: set(_states(early).values()) == {ReminderState.SENT}, 90), running.log_tail()
         # and beat's next sweep claims the other two, which a worker sends
@@ -182,7 +191,7 @@ def test_bookings_made_while_redis_is_down_succeed_and_each_reminder_is_sent_onc
             running.send(SWEEP)
         for reminder_id in ids * 2:
             running.send(SEND, reminder_id)
-        reminders.reap_stuck_reminders(now=timezone.now() + LATER)
+        _reap_later()
         assert wait_for(broker.queue_is_drained, 90), running.log_tail()
     # then the provider was asked once per patient, and each text is logged once
     assert sorted(provider.sent_to()) == _phones(ids)
@@ -216,13 +225,13 @@ def test_a_worker_killed_after_calling_the_provider_leaves_the_reminder_unknown_
             assert "SIGKILL" in running.log_tail()  # the worker saw its pool process die
             assert Reminder.objects.get(pk=reminder_id).state == ReminderState.SENDING
             # when the reaper runs: the provider may have sent it, so a person must check
-            assert reminders.reap_stuck_reminders(now=timezone.now() + LATER) == {
+            assert _reap_later() == {
                 "unknown": 1, "requeued": 0, "re_enqueued": 0}
             # and beat keeps sweeping and the send is published again
             running.send(SWEEP)
             running.send(SEND, reminder_id)
             running.send(SEND, reminder_id)
-            reminders.reap_stuck_reminders(now=timezone.now() + LATER)
+            _reap_later()
             assert wait_for(broker.queue_is_drained, 90), running.log_tail()
     # then it was never sent a second time
     reminder = Reminder.objects.get(pk=reminder_id)
@@ -274,7 +283,7 @@ def test_a_worker_killed_before_calling_the_provider_is_requeued_by_the_reaper_a
         held = broker.unacked()
         with workers(broker.url, tmp_path, concurrency=1, environment=provider.environment()) as running:
             # when the reaper runs: nothing reached the provider, so the reminder is queued and enqueued again
-            assert reminders.reap_stuck_reminders(now=timezone.now() + LATER) == {
+            assert _reap_later() == {
                 "unknown": 0, "requeued": 1, "re_enqueued": 0}
             # then a worker sends it
             assert wait_for(lambda: _states([reminder_id]) == {reminder_id: ReminderState.SENT}, 90), \
@@ -333,7 +342,7 @@ def test_refusals_for_now_are_retried_with_growing_backoff_and_the_text_goes_out
     assert _texts_logged([reminder_id]) == 1
     # and later sweeps and the reaper send nothing more
     assert _send_due(due + timedelta(hours=1)) == {}
-    assert reminders.reap_stuck_reminders(now=timezone.now() + LATER) == {"unknown": 0, "requeued": 0,
+    assert _reap_later() == {"unknown": 0, "requeued": 0,
                                                                          "re_enqueued": 0}
     assert len(twilio_api.requests) == 4
 
@@ -374,7 +383,7 @@ def test_a_send_that_may_have_gone_out_is_left_unknown_and_never_sent_again(twil
     assert "check the provider before sending again" in reminder.reason
     # and neither later sweeps nor the reaper send it again
     assert _send_due(timezone.now() + timedelta(hours=1)) == {}
-    assert reminders.reap_stuck_reminders(now=timezone.now() + LATER) == {"unknown": 0, "requeued": 0,
+    assert _reap_later() == {"unknown": 0, "requeued": 0,
                                                                          "re_enqueued": 0}
     assert reminders.send_claimed(reminder_id) is None  # a redelivered send task
     assert len(twilio_api.requests) == 1

@@ -9,8 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
 from clinic.serializers import FieldsBuiltOnce
-from scheduling import services
 from scheduling.api.serializers import SessionSerializer
+from scheduling.booking import services as booking
 from scheduling.models import Chair
 from tests.factories import UserFactory
 from tests.scheduling.conftest import local
@@ -27,7 +27,7 @@ class BuiltEachTime(SessionSerializer):
 
 @pytest.fixture
 def session(esk_course, chair, staff_clinician, now):
-    return services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    return booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                  start=local(chair.location, date(2026, 3, 3), 9))
 
 

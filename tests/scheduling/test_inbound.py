@@ -20,7 +20,8 @@ from twilio.request_validator import RequestValidator
 
 from clinic import sms
 from patients.models import ConsentMethod
-from scheduling import inbound, services
+from scheduling.booking import services as booking
+from scheduling.messaging import inbound
 from scheduling.models import (
     Direction,
     MessagePurpose,
@@ -78,7 +79,7 @@ def locmem_sms(settings):
 @pytest.fixture
 def booked(esk_course, chair, now):
     """The course's first visit, Tuesday 10:00, with its two reminders pending."""
-    session = services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                     start=local(chair.location, TUESDAY, 10))
     assert set(session.reminders.values_list("state", flat=True)) == {ReminderState.PENDING}
     return session
@@ -90,7 +91,7 @@ def inbound_log():
     records: list[logging.LogRecord] = []
     handler = logging.Handler(level=logging.INFO)
     handler.emit = records.append
-    logger = logging.getLogger("scheduling.inbound")
+    logger = logging.getLogger("scheduling.messaging.inbound")
     logger.addHandler(handler)
     yield records
     logger.removeHandler(handler)
@@ -287,7 +288,7 @@ def test_c_or_yes_confirms_the_next_session_and_closes_its_unconfirmed_item(clie
 @pytest.mark.django_db
 def test_c_confirms_only_the_next_session(client, booked, chair):
     # given a second visit on Friday
-    later = services.book_session(by=UserFactory(), course=booked.course, chair=chair,
+    later = booking.book_session(by=UserFactory(), course=booked.course, chair=chair,
                                   start=local(chair.location, date(2026, 3, 6), 10))
     # when
     text_in(client, booked.patient, "C")
@@ -544,7 +545,7 @@ def test_the_status_callback_url_is_the_status_webhook(settings):
     # given
     settings.PUBLIC_BASE_URL = "https://clinic.example.org/"
     # when
-    from scheduling.reminders import status_callback_url
+    from scheduling.messaging.reminders import status_callback_url
 
     # then
     assert status_callback_url() == "https://clinic.example.org/api/sms/status/"

@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from clinic import sms
 from clinic.models import OutboxMessage
-from scheduling import services
+from scheduling.booking import services as booking
 from scheduling.models import (
     Direction,
     MessagePurpose,
@@ -38,7 +38,7 @@ def outbox_on(settings):
 
 @pytest.fixture
 def booked(esk_course, chair, now):
-    return services.book_session(by=UserFactory(), course=esk_course, chair=chair,
+    return booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
                                  start=local(chair.location, TUESDAY, 10))
 
 
@@ -207,7 +207,7 @@ def test_the_outbox_page_cannot_fake_replies_when_texts_go_to_the_provider(clien
 def two_patients_reminders(booked, chair, now):
     """Two sessions' reminders: ``booked`` (this patient) and another patient's on Wednesday."""
     other = TreatmentCourseFactory(patient=PatientFactory(), protocol=booked.course.protocol, start_date=TUESDAY)
-    other_session = services.book_session(by=UserFactory(), course=other, chair=chair,
+    other_session = booking.book_session(by=UserFactory(), course=other, chair=chair,
                                           start=local(chair.location, date(2026, 3, 4), 10))
     Reminder.objects.filter(session=other_session, kind=ReminderKind.SAME_DAY).update(state=ReminderState.SENT)
     return booked, other_session
@@ -266,7 +266,7 @@ def test_the_reminders_list_takes_the_same_queries_for_more_reminders(desk_api, 
                                         start_date=date(2026, 3, day))
         start = local(chair.location, date(2026, 3, day), 12)
         if start.weekday() != 6:  # the site is closed on Sundays
-            services.book_session(by=UserFactory(), course=course, chair=chair, start=start)
+            booking.book_session(by=UserFactory(), course=course, chair=chair, start=start)
     # when / then: the user's roles, count, page
     with django_assert_max_num_queries(4):
         assert desk_api.get("/api/reminders/").status_code == 200
@@ -350,7 +350,7 @@ def test_reminders_status_prints_counts_oldest_pending_stuck_and_unknown(booked,
     day_before, same_day = booked.reminders.get(kind="day_before"), booked.reminders.get(kind="same_day")
     Reminder.objects.filter(pk=day_before.pk).update(state=ReminderState.SENDING,
                                                      claimed_at=now - timedelta(minutes=15))
-    other = services.book_session(
+    other = booking.book_session(
         by=UserFactory(), chair=booked.chair, start=local(booked.location, date(2026, 3, 4), 14),
         course=TreatmentCourseFactory(patient=PatientFactory(), protocol=booked.course.protocol,
                                       start_date=TUESDAY))

@@ -15,8 +15,8 @@ from clinic.errors import Conflict, Invalid, NotAllowed
 from patients.measures import MeasureInputError
 from patients.models import OutcomeMeasure, PatientAccess
 from protocols.models import Protocol
-from scheduling import outcomes
-from scheduling.demo_measures import create_demo_measures
+from scheduling.charting import outcomes
+from scheduling.demo.measures import create_demo_measures
 from scheduling.models import Session, SessionMeasure, SessionStatus
 from tests.factories import PatientFactory, TreatmentCourseFactory
 from tests.scheduling.conftest import local

@@ -13,7 +13,9 @@ import time_machine
 
 from clinic import sms
 from protocols.models import Protocol
-from scheduling import outreach, services
+from scheduling import tasks
+from scheduling.booking import services as booking
+from scheduling.messaging import outreach
 from scheduling.models import (
     Direction,
     MessagePurpose,
@@ -23,7 +25,7 @@ from scheduling.models import (
     TextMessage,
     forbidden_words_in,
 )
-from scheduling.worklist import refresh_worklist
+from scheduling.worklist.sweep import refresh_worklist
 from tests.factories import PatientFactory, TreatmentCourseFactory
 from tests.scheduling.conftest import local
 
@@ -49,7 +51,7 @@ def due_course(site, desk_user, now):
     """Session 1 given Friday 27 February at Midtown: session 2 is due 1-4 March and nothing is booked."""
     course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="esketamine-trd"),
                                     start_date=date(2026, 2, 20))
-    services.record_past_session(by=desk_user, course=course, day=date(2026, 2, 27), location=site)
+    booking.record_past_session(by=desk_user, course=course, day=date(2026, 2, 27), location=site)
     return course
 
 
@@ -112,7 +114,7 @@ def test_a_patient_with_two_due_courses_gets_one_text(due_course, site, desk_use
     # given the same patient also due for an IV booster course seen at Midtown
     iv = TreatmentCourseFactory(patient=due_course.patient, protocol=Protocol.objects.get(slug="ketamine-iv-series"),
                                 start_date=date(2026, 2, 20))
-    services.record_past_session(by=desk_user, course=iv, day=date(2026, 2, 26), location=site)
+    booking.record_past_session(by=desk_user, course=iv, day=date(2026, 2, 26), location=site)
     # when
     refresh_worklist()
     send_due()
@@ -203,17 +205,18 @@ def test_the_weekly_cap_skips_the_outreach(due_course, locmem_texts, now):
     assert locmem_texts == []
 
 
-def test_two_claims_in_a_row_claim_each_text_once(due_course, django_capture_on_commit_callbacks, now):
-    # given
+def test_two_sweeps_in_a_row_claim_each_text_once_and_publish_one_send(due_course, monkeypatch, now):
+    # given the sweep task's publishing, recorded instead of sent to a broker
     refresh_worklist()
-    # when
-    with django_capture_on_commit_callbacks() as enqueued:
-        first = outreach.claim_due_outreach()
-        second = outreach.claim_due_outreach()
-    # then
-    assert first == [Outreach.objects.get().pk]
-    assert second == []
-    assert len(enqueued) == 1
+    published = []
+    monkeypatch.setattr(tasks, "publish", lambda task, calls: published.extend((task.name, *args) for args in calls))
+    # when beat's sweep runs twice in a row
+    first = tasks.sweep_reminders_task()
+    second = tasks.sweep_reminders_task()
+    # then the text was claimed once and its send published once
+    assert first == {"reminders": 0, "outreach": 1}
+    assert second == {"reminders": 0, "outreach": 0}
+    assert published == [("scheduling.send_outreach", Outreach.objects.get().pk)]
     assert Outreach.objects.get().state == ReminderState.QUEUED
 
 
@@ -233,7 +236,7 @@ def test_a_send_task_delivered_twice_sends_once(due_course, locmem_texts, now):
 def test_a_visit_booked_before_the_send_voids_the_text(due_course, site, chair, desk_user, locmem_texts, now):
     # given
     refresh_worklist()
-    services.book_session(by=desk_user, course=due_course, chair=chair, start=local(site, date(2026, 3, 3), 9))
+    booking.book_session(by=desk_user, course=due_course, chair=chair, start=local(site, date(2026, 3, 3), 9))
     # when
     assert send_due() == [ReminderState.VOID]
     # then
@@ -290,7 +293,7 @@ def test_the_reaper_marks_a_crash_after_the_provider_call_unknown_and_requeues_o
                                                         claimed_at=now - timedelta(minutes=11),
                                                         provider_called_at=now - timedelta(minutes=11))
     # when
-    counts = outreach.reap_stuck_outreach()
+    counts = outreach.reap_stuck_outreach().counts()
     # then
     assert counts == {"unknown": 1, "requeued": 1, "re_enqueued": 0}
     crashed_after.refresh_from_db()

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from clinic.roles import CLINICIAN, FRONT_DESK, MANAGER
 from patients.models import PatientAccess
 from protocols.models import Protocol, TreatmentCourse
-from scheduling import services
+from scheduling.booking import services as booking
 from scheduling.models import (
     Direction,
     MessagePurpose,
@@ -49,7 +49,7 @@ def new_course(start_date: date, *, slug="esketamine-trd", patient=None) -> Trea
 def book(chair, start, *, by, patient=None) -> Session:
     """Book session 1 of a new course for (another) patient, due on the day of ``start``."""
     course = new_course(chair.location.local_date(start), patient=patient)
-    return services.book_session(by=by, course=course, chair=chair, start=start)
+    return booking.book_session(by=by, course=course, chair=chair, start=start)
 
 
 @pytest.fixture
@@ -223,7 +223,7 @@ def test_a_booking_made_at_another_desk_shows_on_the_next_refresh(desk, now, sit
 def test_cancelled_sessions_leave_the_grid_and_are_listed_below_it(desk, now, site, chair, front_desk):
     # given
     session = book(chair, local(site, TUESDAY, 9), by=front_desk)
-    services.cancel_session(by=front_desk, session=session, reason="Flu")
+    booking.cancel_session(by=front_desk, session=session, reason="Flu")
     # when
     html = desk.get(f"/board/{site.pk}/2026-03-03/").content.decode()
     # then
@@ -360,7 +360,7 @@ def test_opening_a_session_logs_a_read_of_the_patients_record(desk, now, site, c
 def test_the_patient_page_shows_the_course_plan_sessions_and_buttons(desk, now, site, chair, esk_course,
                                                                      front_desk):
     # given
-    services.book_session(by=front_desk, course=esk_course, chair=chair, start=local(site, TUESDAY, 9))
+    booking.book_session(by=front_desk, course=esk_course, chair=chair, start=local(site, TUESDAY, 9))
     # when
     response = desk.get(f"/patients/{esk_course.patient_id}/")
     # then

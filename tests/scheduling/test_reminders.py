@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from clinic import sms
-from scheduling import reminders, services
+from scheduling.booking import services as booking
+from scheduling.messaging import reminders
 from scheduling.models import (
     Direction,
     MessagePurpose,
@@ -40,7 +41,7 @@ def empty_outbox():
 
 
 def book(course, chair, day, hour, minute=0):
-    return services.book_session(by=UserFactory(), course=course, chair=chair,
+    return booking.book_session(by=UserFactory(), course=course, chair=chair,
                                  start=local(chair.location, day, hour, minute))
 
 
@@ -168,7 +169,7 @@ def test_a_worker_killed_after_calling_the_provider_leaves_the_reminder_unknown(
         reaped = reminders.reap_stuck_reminders()
         redelivered = send_reminder_task(reminder_id)
     # then it is unknown for a person to check, and nothing was sent again
-    assert reaped["unknown"] == 1
+    assert reaped.unknown == 1
     assert redelivered is None
     assert Reminder.objects.get(pk=reminder_id).state == ReminderState.UNKNOWN
     assert sms.outbox == []
@@ -181,7 +182,7 @@ def test_a_worker_killed_before_calling_the_provider_is_retried_once(esk_course,
         [reminder_id] = reminders.claim_due_reminders()
         assert reminders.claim_for_sending(reminder_id)  # then the worker dies
     with time_machine.travel(at + timedelta(minutes=15), tick=False):
-        assert reminders.reap_stuck_reminders()["requeued"] == 1
+        assert reminders.reap_stuck_reminders().counts()["requeued"] == 1
         assert send_reminder_task(reminder_id) == ReminderState.SENT
         assert send_reminder_task(reminder_id) is None
     assert len(sms.outbox) == 1
@@ -219,14 +220,14 @@ def test_a_permanent_refusal_fails_with_the_reason(esk_course, chair, now):
 
 def test_cancel_voids_pending_reminders(esk_course, chair, now):
     session = book(esk_course, chair, date(2026, 3, 5), 13)
-    services.cancel_session(by=UserFactory(), session=session, reason="Unwell")
+    booking.cancel_session(by=UserFactory(), session=session, reason="Unwell")
     assert set(Reminder.objects.filter(session=session).values_list("state", flat=True)) == {ReminderState.VOID}
     assert due_and_send(local(chair.location, date(2026, 3, 5), 12)) == []
 
 
 def test_reschedule_voids_the_old_reminders_and_plans_new_ones(esk_course, chair, now):
     session = book(esk_course, chair, date(2026, 3, 5), 13)
-    moved = services.reschedule_session(by=UserFactory(), session=session, start=local(chair.location,
+    moved = booking.reschedule_session(by=UserFactory(), session=session, start=local(chair.location,
                                                                                       date(2026, 3, 6), 10))
     old = Reminder.objects.filter(session=session, revision=0)
     assert set(old.values_list("state", flat=True)) == {ReminderState.VOID}
@@ -296,11 +297,11 @@ def test_the_weekly_cap_skips_a_fourth_text_in_seven_days(esk_course, chair, now
 def test_under_the_daily_cap_the_lower_priority_text_gives_way(site, esk_course, chair, now):
     # given a policy whose same-day reminder (lower priority) falls on the same local day as the
     # next session's day-before reminder (higher priority, later that day)
-    services.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(site, date(2026, 3, 3), 13))
+    booking.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(site, date(2026, 3, 3), 13))
     second = TreatmentCourseFactory(patient=esk_course.patient, protocol=_iv(), start_date=date(2026, 3, 3))
     iv_chair = chair.__class__.objects.create(location=site, name="Pump", has_infusion_pump=True,
                                               serves_esketamine=False)
-    services.book_session(by=UserFactory(), course=second, chair=iv_chair, start=local(site, date(2026, 3, 4), 13))
+    booking.book_session(by=UserFactory(), course=second, chair=iv_chair, start=local(site, date(2026, 3, 4), 13))
     assert due_and_send(local(site, date(2026, 3, 2), 17)) == [ReminderState.SENT]  # Tuesday's day-before
     # when the Tuesday same-day reminder (11:00) comes due, the Wednesday one's day-before (Tue 17:00) is pending
     with time_machine.travel(local(site, date(2026, 3, 3), 11), tick=False):

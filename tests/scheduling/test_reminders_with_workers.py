@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from clinic.models import OutboxMessage
 from protocols.models import Protocol
-from scheduling import services
+from scheduling.booking import services as booking
 from scheduling.models import Chair, Location, OpeningHours, Reminder, ReminderKind, ReminderPolicy, ReminderState
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
@@ -122,7 +122,7 @@ def _sessions_due_now(count: int) -> list:
         chair = Chair.objects.create(location=site, name=f"Chair {n}")
         course = TreatmentCourseFactory(patient=PatientFactory(), protocol=protocol,
                                         start_date=site.local_date(start))
-        sessions.append(services.book_session(by=UserFactory(), course=course, chair=chair, start=start))
+        sessions.append(booking.book_session(by=UserFactory(), course=course, chair=chair, start=start))
     Reminder.objects.filter(session__in=sessions).update(state=ReminderState.VOID, reason="not under test")
     Reminder.objects.filter(session__in=sessions, kind=ReminderKind.SAME_DAY).update(
         state=ReminderState.PENDING, reason="", send_at=now - timedelta(minutes=1))

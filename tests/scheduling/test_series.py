@@ -8,7 +8,8 @@ import pytest
 import time_machine
 
 from protocols.models import Protocol
-from scheduling import series, services
+from scheduling.booking import series
+from scheduling.booking import services as booking
 from scheduling.models import Closure, Session
 from tests.factories import PatientFactory, TreatmentCourseFactory
 from tests.scheduling.conftest import local
@@ -31,7 +32,7 @@ def post_series(api, course, chair, first_start: str, weekdays=(MONDAY, THURSDAY
 def another_patients_session(chair, start, *, by) -> Session:
     course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="esketamine-trd"),
                                     start_date=chair.location.local_date(start))
-    return services.book_session(by=by, course=course, chair=chair, start=start)
+    return booking.book_session(by=by, course=course, chair=chair, start=start)
 
 
 def local_starts(sessions) -> list[datetime]:

@@ -9,7 +9,7 @@ import time_machine
 
 from patients.models import OutcomeMeasure
 from protocols.models import Protocol
-from scheduling import services
+from scheduling.booking import services as booking
 from scheduling.models import RemsForm, Session, SessionStatus
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 from tests.scheduling.conftest import local
@@ -32,13 +32,13 @@ def clock():
 
 @pytest.fixture
 def esk_session(esk_course, chair, staff_clinician, now):
-    return services.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(chair.location,
+    return booking.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(chair.location,
                                                                                                    TUESDAY, 9))
 
 
 @pytest.fixture
 def iv_session(iv_course, iv_chair, staff_clinician, now):
-    return services.book_session(by=UserFactory(), course=iv_course, chair=iv_chair,
+    return booking.book_session(by=UserFactory(), course=iv_course, chair=iv_chair,
                                  start=local(iv_chair.location, TUESDAY, 9))
 
 
@@ -525,7 +525,7 @@ def test_a_finite_course_completes_after_its_last_discharge(clinician_api, site,
                                occupied_until=start + timedelta(hours=2), local_date=day,
                                status=SessionStatus.DISCHARGED, recorded_history=True, recorded_dose_mg=84)
     clock.move_to(datetime(2026, 3, 2, 13, 0, tzinfo=UTC))
-    session = services.book_session(by=UserFactory(), course=course, chair=chair, start=local(site, TUESDAY, 9))
+    session = booking.book_session(by=UserFactory(), course=course, chair=chair, start=local(site, TUESDAY, 9))
     clock.move_to(BOOKED_AT)
     # when the eighth is given and discharged
     dosed(clinician_api, session, clock, dose={"dose_mg": "84", "lot_number": "L9"})

@@ -17,10 +17,11 @@ import time_machine
 
 from clinic import sms
 from protocols.models import Protocol
-from scheduling import inbound, outreach, reminders, services
+from scheduling.booking import services as booking
+from scheduling.messaging import inbound, outreach, reminders
 from scheduling.models import forbidden_words_in
 from scheduling.tasks import send_reminder_task
-from scheduling.worklist import refresh_worklist
+from scheduling.worklist.sweep import refresh_worklist
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def test_reminders_for_both_treatments_reveal_nothing(named_patient, site, chair
                                                                            date(2026, 3, 7))):
         course = TreatmentCourseFactory(patient=named_patient, protocol=Protocol.objects.get(slug=slug),
                                         start_date=date(2026, 3, 3))
-        services.book_session(by=user, course=course, chair=seat, start=site.at(day, time(13)))
+        booking.book_session(by=user, course=course, chair=seat, start=site.at(day, time(13)))
     # when every reminder comes due and is sent
     for moment in (datetime(2026, 3, 4, 17, tzinfo=NEW_YORK), datetime(2026, 3, 5, 11, tzinfo=NEW_YORK),
                    datetime(2026, 3, 6, 17, tzinfo=NEW_YORK), datetime(2026, 3, 7, 11, tzinfo=NEW_YORK)):
@@ -77,7 +78,7 @@ def test_the_due_visit_text_reveals_nothing(named_patient, site, desk_user, now)
     # given session 1 given last Friday: session 2 is due and nothing is booked
     course = TreatmentCourseFactory(patient=named_patient, protocol=Protocol.objects.get(slug="esketamine-trd"),
                                     start_date=date(2026, 2, 20))
-    services.record_past_session(by=desk_user, course=course, day=date(2026, 2, 27), location=site)
+    booking.record_past_session(by=desk_user, course=course, day=date(2026, 2, 27), location=site)
     refresh_worklist()
     # when
     for outreach_id in outreach.claim_due_outreach():

@@ -13,7 +13,7 @@ import pytest
 import time_machine
 
 from protocols.models import CourseStatus, Protocol
-from scheduling import services, worklist
+from scheduling.booking import services as booking
 from scheduling.models import (
     URGENCY,
     Chair,
@@ -25,7 +25,8 @@ from scheduling.models import (
     WorkItem,
     WorkKind,
 )
-from scheduling.worklist import refresh_worklist
+from scheduling.worklist import sweep
+from scheduling.worklist.sweep import refresh_worklist
 from tests.factories import PatientFactory, TreatmentCourseFactory
 from tests.scheduling.conftest import local
 
@@ -90,7 +91,7 @@ def test_booking_closes_due_unbooked_and_cancelling_opens_a_new_one(now, site, c
     refresh_worklist()
     [first] = open_items(WorkKind.DUE_UNBOOKED)
     # when the desk books the session
-    session = services.book_session(by=desk_user, course=course, chair=chair, start=local(site, date(2026, 3, 4), 9))
+    session = booking.book_session(by=desk_user, course=course, chair=chair, start=local(site, date(2026, 3, 4), 9))
     counts = refresh_worklist(course_ids=[course.pk])
     # then the item closed itself, saying why
     first.refresh_from_db()
@@ -99,7 +100,7 @@ def test_booking_closes_due_unbooked_and_cancelling_opens_a_new_one(now, site, c
     assert counts["closed"] == 1
     assert open_items(WorkKind.DUE_UNBOOKED) == []
     # when the session is cancelled
-    services.cancel_session(by=desk_user, session=session, reason="patient is ill")
+    booking.cancel_session(by=desk_user, session=session, reason="patient is ill")
     refresh_worklist(course_ids=[course.pk])
     # then a new item is open and the closed one is kept as history
     [second] = open_items(WorkKind.DUE_UNBOOKED)
@@ -122,8 +123,8 @@ def test_the_full_sweep_holds_the_collector_off_and_a_course_refresh_does_not(no
     # given: what the collector was doing while the sweep compared its answer with the stored items
     course = course_starting(date(2026, 3, 4))
     seen = []
-    reconcile = worklist._reconcile
-    monkeypatch.setattr(worklist, "_reconcile", lambda *args: seen.append(gc.isenabled()) or reconcile(*args))
+    reconcile = sweep._reconcile
+    monkeypatch.setattr(sweep, "_reconcile", lambda *args: seen.append(gc.isenabled()) or reconcile(*args))
     # when
     refresh_worklist()
     refresh_worklist(course_ids=[course.pk])
@@ -135,7 +136,7 @@ def test_the_full_sweep_holds_the_collector_off_and_a_course_refresh_does_not(no
 def test_a_failing_sweep_gives_the_collector_back(now, monkeypatch):
     # given
     course_starting(date(2026, 3, 4))
-    monkeypatch.setattr(worklist, "_reconcile", lambda *args: 1 / 0)
+    monkeypatch.setattr(sweep, "_reconcile", lambda *args: 1 / 0)
     # when
     with pytest.raises(ZeroDivisionError):
         refresh_worklist()
@@ -185,9 +186,9 @@ def test_an_assignment_follows_the_course_from_due_to_overdue(esk_course, desk_u
 
 def test_a_no_show_opens_no_show_rebook_until_a_new_session_is_booked(esk_course, site, chair, desk_user, now):
     # given a session on Tuesday morning that the patient missed
-    session = services.book_session(by=desk_user, course=esk_course, chair=chair, start=local(site, TOMORROW, 9))
+    session = booking.book_session(by=desk_user, course=esk_course, chair=chair, start=local(site, TOMORROW, 9))
     with time_machine.travel(at(TOMORROW, 12), tick=False):
-        services.mark_no_show(by=desk_user, session=session)
+        booking.mark_no_show(by=desk_user, session=session)
         # when
         refresh_worklist()
         # then
@@ -195,7 +196,7 @@ def test_a_no_show_opens_no_show_rebook_until_a_new_session_is_booked(esk_course
         assert (item.session, item.location, item.subject) == (session, site, f"course:{esk_course.pk}")
         assert item.due_on == date(2026, 3, 10)  # rebook within the window
         # when the desk books again
-        services.book_session(by=desk_user, course=esk_course, chair=chair, start=local(site, date(2026, 3, 5), 9))
+        booking.book_session(by=desk_user, course=esk_course, chair=chair, start=local(site, date(2026, 3, 5), 9))
         refresh_worklist(course_ids=[esk_course.pk])
     # then
     assert open_items(WorkKind.NO_SHOW_REBOOK) == []
@@ -206,7 +207,7 @@ def test_a_no_show_opens_no_show_rebook_until_a_new_session_is_booked(esk_course
 def test_an_unenrolled_patient_with_a_booking_opens_rems_enrolment_missing(site, chair, desk_user, now):
     # given an esketamine course of a patient not REMS-enrolled, with a session booked Wednesday
     course = course_starting(TOMORROW, rems_enrolled_on=None, rems_patient_id="")
-    session = services.book_session(by=desk_user, course=course, chair=chair, start=local(site, date(2026, 3, 4), 9))
+    session = booking.book_session(by=desk_user, course=course, chair=chair, start=local(site, date(2026, 3, 4), 9))
     # when
     refresh_worklist()
     # then
@@ -226,7 +227,7 @@ def test_an_enrolled_patient_or_an_iv_course_has_no_rems_enrolment_item(site, iv
     # given an IV course of a patient who is not REMS-enrolled, booked Wednesday
     course = TreatmentCourseFactory(patient=PatientFactory(rems_enrolled_on=None, rems_patient_id=""),
                                     protocol=Protocol.objects.get(slug="ketamine-iv-series"), start_date=TOMORROW)
-    services.book_session(by=desk_user, course=course, chair=iv_chair, start=local(site, date(2026, 3, 4), 9))
+    booking.book_session(by=desk_user, course=course, chair=iv_chair, start=local(site, date(2026, 3, 4), 9))
     # when
     refresh_worklist()
     # then
@@ -236,7 +237,7 @@ def test_an_enrolled_patient_or_an_iv_course_has_no_rems_enrolment_item(site, iv
 def test_a_rems_form_not_submitted_six_days_after_the_session_opens_rems_form_due(site, desk_user, now):
     # given a session discharged six days ago (Tuesday 24 February) whose form is a draft
     course = course_starting(date(2026, 2, 20))
-    session = services.record_past_session(by=desk_user, course=course, day=date(2026, 2, 24), location=site)
+    session = booking.record_past_session(by=desk_user, course=course, day=date(2026, 2, 24), location=site)
     form = RemsForm.objects.create(session=session)
     # when
     refresh_worklist()
@@ -255,7 +256,7 @@ def test_a_rems_form_not_submitted_six_days_after_the_session_opens_rems_form_du
 
 def test_a_rems_form_four_days_after_the_session_is_not_due_yet(site, desk_user, now):
     course = course_starting(date(2026, 2, 20))
-    RemsForm.objects.create(session=services.record_past_session(by=desk_user, course=course, day=date(2026, 2, 26),
+    RemsForm.objects.create(session=booking.record_past_session(by=desk_user, course=course, day=date(2026, 2, 26),
                                                                  location=site))
     refresh_worklist()
     assert open_items(WorkKind.REMS_FORM_DUE) == []
@@ -264,7 +265,7 @@ def test_a_rems_form_four_days_after_the_session_is_not_due_yet(site, desk_user,
 def test_a_booked_session_tomorrow_opens_unconfirmed_tomorrow_until_the_patient_confirms(
         esk_course, site, chair, desk_user, now):
     # given a session tomorrow, booked and not confirmed
-    session = services.book_session(by=desk_user, course=esk_course, chair=chair, start=local(site, TOMORROW, 9))
+    session = booking.book_session(by=desk_user, course=esk_course, chair=chair, start=local(site, TOMORROW, 9))
     # when
     refresh_worklist()
     # then
@@ -281,14 +282,14 @@ def test_a_booked_session_tomorrow_opens_unconfirmed_tomorrow_until_the_patient_
 
 
 def test_a_session_the_day_after_tomorrow_is_not_unconfirmed_tomorrow(esk_course, site, chair, desk_user, now):
-    services.book_session(by=desk_user, course=esk_course, chair=chair, start=local(site, date(2026, 3, 4), 9))
+    booking.book_session(by=desk_user, course=esk_course, chair=chair, start=local(site, date(2026, 3, 4), 9))
     refresh_worklist()
     assert open_items(WorkKind.UNCONFIRMED_TOMORROW) == []
 
 
 def test_tomorrow_is_the_sessions_local_date_not_utc(esk_course, site, chair, desk_user):
     # given a session at 09:00 Tuesday in New York, and 20:30 on Monday there (already Tuesday in UTC)
-    session = services.book_session(by=desk_user, course=esk_course, chair=chair, start=local(site, TOMORROW, 9),
+    session = booking.book_session(by=desk_user, course=esk_course, chair=chair, start=local(site, TOMORROW, 9),
                                     now=at(TODAY))
     # when
     with time_machine.travel(datetime(2026, 3, 3, 1, 30, tzinfo=UTC), tick=False):
@@ -323,7 +324,7 @@ def test_a_refresh_for_one_course_leaves_other_courses_items_alone(esk_course, n
 
 def test_an_item_a_person_resolved_does_not_reopen_while_its_fact_stays_the_same(esk_course, desk_user, now):
     # given the desk resolved the due item ("patient will call back")
-    from scheduling.worklist import resolve_item
+    from scheduling.worklist.services import resolve_item
 
     refresh_worklist()
     resolve_item(by=desk_user, item=WorkItem.objects.get(), note="Patient will call back on Thursday.")
@@ -429,7 +430,7 @@ def test_the_list_is_sorted_by_urgency_then_due_date(desk_api, site, now):
 def test_a_listed_item_names_the_patient_course_session_and_location(desk_api, esk_course, site, chair, desk_user,
                                                                      now):
     # given
-    session = services.book_session(by=desk_user, course=esk_course, chair=chair, start=local(site, TOMORROW, 9))
+    session = booking.book_session(by=desk_user, course=esk_course, chair=chair, start=local(site, TOMORROW, 9))
     refresh_worklist()
     # when
     [row] = listed(desk_api, kind="unconfirmed_tomorrow")

@@ -3,13 +3,13 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from clinic.demo_users import DEMO_PASSWORD, DEMO_USERS, create_demo_users
 from clinic.roles import CLINICIAN, FRONT_DESK
-from patients.demo import create_demo_patients
-from protocols.demo import create_demo_courses
-from scheduling.demo import EXTRA_CLINICIANS, create_demo_sessions, create_demo_sites
-from scheduling.demo_charting import bring_reminders_forward, chart_recent_sessions, start_live_sessions
-from scheduling.demo_measures import create_demo_measures
+from scheduling.demo.charting import bring_reminders_forward, chart_recent_sessions, start_live_sessions
+from scheduling.demo.courses import create_demo_courses
+from scheduling.demo.measures import create_demo_measures
+from scheduling.demo.patients import create_demo_patients
+from scheduling.demo.sessions import EXTRA_CLINICIANS, create_demo_sessions, create_demo_sites
+from scheduling.demo.users import DEMO_PASSWORD, DEMO_USERS, create_demo_users
 
 
 class Command(BaseCommand):

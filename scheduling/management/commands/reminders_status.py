@@ -4,8 +4,9 @@ from django.core.management.base import BaseCommand
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from scheduling import reminders
+from scheduling.messaging import reminders
 from scheduling.models import Reminder, ReminderState
+from scheduling.tasks import reap_reminders_task
 
 
 class Command(BaseCommand):
@@ -18,7 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args, reap: bool = False, **options):
         now = timezone.now()
         if reap:
-            reaped = reminders.reap_stuck_reminders(now=now)
+            # The reap task, not the bare reaper: it also publishes the sends it recovered.
+            reaped = reap_reminders_task()["reminders"]
             self.stdout.write(f"Reaped: {reaped['requeued']} back to queued, {reaped['unknown']} to unknown, "
                               f"{reaped['re_enqueued']} queued again.")
         counts = dict(Reminder.objects.order_by().values_list("state").annotate(n=Count("id")))

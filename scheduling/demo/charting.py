@@ -13,11 +13,13 @@ from decimal import Decimal
 from django.utils import timezone
 
 from protocols.models import CourseStatus, Modality, TreatmentCourse
-from scheduling import rems
+from scheduling.charting import rems
 from scheduling.models import (
     Assessment,
     Chair,
     Dose,
+    Reminder,
+    ReminderState,
     RemsFormStatus,
     Session,
     SessionStatus,
@@ -130,8 +132,6 @@ def bring_reminders_forward(*, count: int = 3) -> int:
     Only sessions still more than an hour away are touched, so the reminders
     pass the send-time checks; the rest keep their planned times.
     """
-    from scheduling.models import Reminder, ReminderState
-
     now = timezone.now()
     upcoming = list(Reminder.objects.filter(state=ReminderState.PENDING, send_at__gt=now + timedelta(minutes=5),
                                             session__start__gt=now + timedelta(hours=2),

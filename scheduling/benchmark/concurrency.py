@@ -36,10 +36,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from clinic.benchmark.cases import new_courses
-from clinic.benchmark.scales import THREADS, Scale
-from clinic.benchmark.synthetic import BOOKING_HORIZON_DAYS, LANE_STARTS, Network
 from protocols.models import Modality
+from scheduling.benchmark.cases import new_courses
+from scheduling.benchmark.scales import THREADS, Scale
+from scheduling.benchmark.synthetic import BOOKING_HORIZON_DAYS, LANE_STARTS, Network
 from scheduling.models import Chair, Closure, Location
 
 

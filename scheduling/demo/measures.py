@@ -22,8 +22,8 @@ from patients import measures
 from patients.models import OutcomeMeasure
 from protocols import due
 from protocols.models import CourseStatus, TreatmentCourse
+from scheduling.charting.outcomes import INDUCTION_LOOKBACK_DAYS, acknowledge_item9_alert, record_measure
 from scheduling.models import Session, SessionMeasure, SessionStatus
-from scheduling.outcomes import INDUCTION_LOOKBACK_DAYS, acknowledge_item9_alert, record_measure
 
 # Where a course is heading, by its place in the list.
 TRAJECTORIES = ("remission", "response", "partial")

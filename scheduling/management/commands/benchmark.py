@@ -3,7 +3,7 @@
 Generates a synthetic clinic network in a database of its own, measures the
 hot paths against their raw-SQL floors, runs sixteen desks booking at once,
 and with ``--check`` exits non-zero when a target is missed. See
-docs/PERFORMANCE.md; the work is in ``clinic.benchmark``.
+docs/PERFORMANCE.md; the work is in ``scheduling.benchmark``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from clinic.benchmark import database, runner, synthetic
-from clinic.benchmark.scales import PUBLIC_SCALES, SCALES
+from scheduling.benchmark import database, runner, synthetic
+from scheduling.benchmark.scales import PUBLIC_SCALES, SCALES
 
 # The child's exit status for "measured, but a target was missed" (a crash exits 1).
 TARGETS_MISSED = 3
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--compare", type=Path,
                             help="a medium run's JSON: also check each median is at most 1.3x that run's")
         parser.add_argument("--in-bench-database", action="store_true", help=argparse.SUPPRESS)
-        # The generating process (clinic.benchmark.synthetic.generate_apart): fill, write the network, exit.
+        # The generating process (scheduling.benchmark.synthetic.generate_apart): fill, write the network, exit.
         parser.add_argument("--generate-into", type=Path, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from scheduling import text_jobs
+from scheduling.messaging import jobs
 from scheduling.models import (
     KIND_PRIORITY,
     OPEN_REMINDER_STATES,
@@ -40,7 +40,7 @@ from scheduling.models import (
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
-STUCK_AFTER = text_jobs.STUCK_AFTER
+STUCK_AFTER = jobs.STUCK_AFTER
 
 
 # --- planning ---------------------------------------------------------------------------------------
@@ -150,20 +150,13 @@ def booking_changed(session: Session, *, change: str) -> None:
 
 
 def claim_due_reminders(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:
-    """Claim due pending reminders (pending -> queued), higher priority first; sends enqueue on commit."""
-    return text_jobs.claim_due(Reminder, now=now or timezone.now(), limit=limit, order_by="priority DESC, send_at, id",
-                               enqueue=_enqueue)
+    """Claim due pending reminders (pending -> queued) and return their ids; the sweep task publishes the sends."""
+    return jobs.claim_due(Reminder, now=now or timezone.now(), limit=limit, order_by="priority DESC, send_at, id")
 
 
-def _enqueue(ids: list[int]) -> None:
-    from scheduling.tasks import send_reminder_task
-
-    text_jobs.enqueue_on_commit(send_reminder_task, ids)
-
-
-def reap_stuck_reminders(*, now: datetime | None = None) -> dict[str, int]:
-    """Recover reminders whose worker or enqueue was lost (``text_jobs.reap_stuck``)."""
-    return text_jobs.reap_stuck(Reminder, now=now or timezone.now(), enqueue=_enqueue)
+def reap_stuck_reminders(*, now: datetime | None = None) -> jobs.Reaped:
+    """Recover reminders whose worker or enqueue was lost (``jobs.reap_stuck``); the reap task publishes their sends."""
+    return jobs.reap_stuck(Reminder, now=now or timezone.now())
 
 
 # --- sending -----------------------------------------------------------------------------------------
@@ -171,7 +164,7 @@ def reap_stuck_reminders(*, now: datetime | None = None) -> dict[str, int]:
 
 def claim_for_sending(reminder_id: int) -> bool:
     """queued -> sending; False when another worker has it or it is no longer queued."""
-    return text_jobs.claim_for_sending(Reminder, reminder_id, now=timezone.now())
+    return jobs.claim_for_sending(Reminder, reminder_id, now=timezone.now())
 
 
 def render(template: str, session: Session) -> str:
@@ -225,7 +218,7 @@ def _why_not_send(reminder: Reminder, session: Session, policy: ReminderPolicy, 
     if session.start - now < timedelta(minutes=policy.min_lead_minutes):
         return ReminderState.SKIPPED, f"too late: the visit is less than {policy.min_lead_minutes} minutes away"
     patient = session.patient
-    state, reason = text_jobs.patient_refusal(patient)
+    state, reason = jobs.patient_refusal(patient)
     if state:
         return state, reason
     if policy.in_quiet_hours(now.astimezone(session.location.zone).time()):
@@ -253,16 +246,16 @@ def deliver_reminder(reminder_id: int, *, now: datetime | None = None) -> str:
     policy = ReminderPolicy.for_location(session.location)
     state, reason = _why_not_send(reminder, session, policy, now)
     if state:
-        text_jobs.set_state(Reminder, reminder_id, state, reason=reason)
+        jobs.set_state(Reminder, reminder_id, state, reason=reason)
         return state
     body = body_for(reminder, policy)
-    state, result = text_jobs.call_provider(Reminder, reminder_id, attempts=reminder.attempts,
+    state, result = jobs.call_provider(Reminder, reminder_id, attempts=reminder.attempts,
                                             phone=session.patient.phone, text=body, now=now,
                                             status_callback=status_callback_url(), body=body)
     if result is None:
         return state
     with transaction.atomic():
-        text_jobs.set_state(Reminder, reminder_id, ReminderState.SENT, provider_id=result.provider_id, sent_at=now,
+        jobs.set_state(Reminder, reminder_id, ReminderState.SENT, provider_id=result.provider_id, sent_at=now,
                             reason="")
         TextMessage.objects.create(patient=session.patient, direction=Direction.OUTBOUND,
                                    purpose=MessagePurpose.REMINDER, counts_toward_caps=True,

@@ -16,9 +16,11 @@ from clinic.errors import Conflict, Invalid, NotAllowed
 from clinic.roles import CLINICIAN, has_role
 from protocols import due
 from protocols.models import CourseStatus, Modality, TreatmentCourse
-from scheduling import booking_reads, rules
+from scheduling.booking import fast_reads, rules
+from scheduling.booking.selectors import due_window_for_booking, due_window_for_move, site_calendar
+from scheduling.messaging import reminders
 from scheduling.models import Chair, Location, Session, SessionStatus
-from scheduling.selectors import course_dates, site_calendar
+from scheduling.tasks import refresh_course_worklist_on_commit
 
 # Which constraint a database refusal came from -> the code the client sees.
 _CONSTRAINT_CODES = {
@@ -36,34 +38,6 @@ def _conflict_from_integrity_error(error: IntegrityError) -> Conflict:
             return Conflict(message, code=code)
     raise error
 
-
-def due_window_for_booking(course: TreatmentCourse) -> due.DueWindow | None:
-    """The window of the session a new booking would be: the first one not yet booked.
-
-    Booked sessions are treated as if given on their dates, so the window
-    chains from the last booking exactly as the plan projects it.
-    """
-    if hasattr(course, "completed_dates"):  # loaded with the course (booking_reads.course_for_booking)
-        completed, booked = course.completed_dates, course.booked_dates
-    else:
-        completed, booked = course_dates(course.pk)
-    facts = course.facts(completed=tuple(completed) + tuple(booked), booked=())
-    return due.next_due(course.protocol.rule(), facts)
-
-
-def due_window_for_move(session: Session) -> tuple[due.DueWindow | None, date | None]:
-    """The window of a session being moved, and the date of the next session booked after it.
-
-    The window chains from the sessions before it (given or booked), exactly
-    as the plan projects that session, so moving session 2 of a booked series
-    is judged by session 2's window, not by the next unbooked session's.
-    """
-    course = session.course
-    completed, booked = course_dates(course.pk, exclude_session_id=session.pk)
-    before = sorted(day for day in (*completed, *booked) if day < session.local_date)
-    after = sorted(day for day in (*completed, *booked) if day > session.local_date)
-    window = due.next_due(course.protocol.rule(), course.facts(completed=tuple(before)))
-    return window, (after[0] if after else None)
 
 
 def check_course_bookable(course: TreatmentCourse) -> None:
@@ -104,7 +78,7 @@ def _check_window(*, course: TreatmentCourse, local_day: date, by, override_reas
 
 def _check_slot(*, course: TreatmentCourse, chair: Chair, start: datetime, end: datetime, occupied_until: datetime,
                 exclude_session_id: int | None, now: datetime) -> Location:
-    """Refuse a slot booking may not take; returns the chair's location as ``booking_reads.slot_facts``
+    """Refuse a slot booking may not take; returns the chair's location as ``fast_reads.slot_facts``
     loads it (with its calendar, reminder policy and whether the chair, patient or day is taken)."""
     location = chair.location
     if start < now:
@@ -116,7 +90,7 @@ def _check_slot(*, course: TreatmentCourse, chair: Chair, start: datetime, end: 
         raise Conflict(f"{chair.name} is not set up for {need}.", code="modality_mismatch")
     if course.modality == Modality.ESKETAMINE_NASAL and not location.rems_certified:
         raise Conflict(f"{location.name} is not REMS-certified for esketamine.", code="not_rems_certified")
-    facts = booking_reads.slot_facts(course=course, chair=chair, start=start, occupied_until=occupied_until,
+    facts = fast_reads.slot_facts(course=course, chair=chair, start=start, occupied_until=occupied_until,
                                      local_day=location.local_date(start), exclude_session_id=exclude_session_id)
     if not site_calendar(facts).is_open_for(start, end):
         raise Conflict(f"{location.name} is closed for part of that time.", code="outside_hours")
@@ -138,7 +112,7 @@ def _assign_clinician(*, location: Location, start: datetime, end: datetime, cli
     includes the other's booking, and capacity can never be exceeded.
     """
     limit = location.max_in_treatment_per_clinician
-    locked, intervals = booking_reads.lock_clinicians(location=location, start=start, end=end, clinician=clinician,
+    locked, intervals = fast_reads.lock_clinicians(location=location, start=start, end=end, clinician=clinician,
                                                       exclude_session_id=exclude_session_id)
     if not locked:
         return None
@@ -177,11 +151,11 @@ def book_session(*, by, course: TreatmentCourse, chair: Chair, start: datetime, 
     ``not_rems_certified``, ``outside_hours``, ``outside_due_window`` (a
     clinician may override with a reason), ``same_day``, ``chair_conflict``,
     ``patient_conflict``, ``clinician_capacity``, ``course_not_active``.
-    A ``course`` as ``booking_reads.course_for_booking`` loads it is used as it is; any other is read so.
+    A ``course`` as ``fast_reads.course_for_booking`` loads it is used as it is; any other is read so.
     """
     now = now or timezone.now()
     if not hasattr(course, "completed_dates"):  # else read by the API with the request (BookableCourseField)
-        course = booking_reads.course_for_booking(course.pk)
+        course = fast_reads.course_for_booking(course.pk)
     check_course_bookable(course)
     location = chair.location
     end = start + timedelta(minutes=course.protocol.chair_minutes)
@@ -319,8 +293,5 @@ def record_past_session(*, by, course: TreatmentCourse, day: date, location: Loc
 
 def _after_booking_change(session: Session, change: str) -> None:
     """Reminders follow the booking in the same transaction; the course's worklist items follow on commit."""
-    from scheduling import reminders
-    from scheduling.tasks import refresh_course_worklist_on_commit
-
     reminders.booking_changed(session, change=change)
     refresh_course_worklist_on_commit(session.course_id)

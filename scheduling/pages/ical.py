@@ -1,7 +1,7 @@
 from django.http import Http404, HttpResponse
 
 from patients.services import record_exports_daily
-from scheduling.calendar_feed import clinician_calendar, feed_sessions
+from scheduling.booking.calendar_feed import clinician_calendar, feed_sessions
 from scheduling.models import CalendarFeed
 
 # The access log names the feed without its token: the token is the feed's only credential.

@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from protocols import due
 from protocols.models import CourseStatus
-from scheduling import text_jobs
+from scheduling.messaging import jobs
+from scheduling.messaging.reminders import SWEEP_BATCH, cap_refusal, status_callback_url
 from scheduling.models import (
     OUTREACH_PRIORITY,
     Direction,
@@ -35,8 +36,8 @@ from scheduling.models import (
     TextMessage,
     forbidden_words_in,
 )
-from scheduling.reminders import SWEEP_BATCH, cap_refusal, status_callback_url
-from scheduling.worklist import course_view, next_allowed_send
+from scheduling.worklist.course_views import course_view
+from scheduling.worklist.sweep import next_allowed_send
 
 logger = logging.getLogger(__name__)
 
@@ -52,32 +53,25 @@ def render_outreach(template: str, *, location, due_on: date | None) -> str:
 
 
 def claim_due_outreach(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:
-    """Claim due pending outreach (pending -> queued); sends enqueue on commit (``text_jobs.claim_due``)."""
-    return text_jobs.claim_due(Outreach, now=now or timezone.now(), limit=limit, order_by="send_at, id",
-                               enqueue=_enqueue)
+    """Claim due pending outreach (pending -> queued) and return their ids; the sweep task publishes the sends."""
+    return jobs.claim_due(Outreach, now=now or timezone.now(), limit=limit, order_by="send_at, id")
 
 
-def _enqueue(ids: list[int]) -> None:
-    from scheduling.tasks import send_outreach_task
-
-    text_jobs.enqueue_on_commit(send_outreach_task, ids)
-
-
-def reap_stuck_outreach(*, now: datetime | None = None) -> dict[str, int]:
-    """Recover outreach whose worker or enqueue was lost (``text_jobs.reap_stuck``)."""
-    return text_jobs.reap_stuck(Outreach, now=now or timezone.now(), enqueue=_enqueue)
+def reap_stuck_outreach(*, now: datetime | None = None) -> jobs.Reaped:
+    """Recover outreach whose worker or enqueue was lost (``jobs.reap_stuck``); the reap task publishes their sends."""
+    return jobs.reap_stuck(Outreach, now=now or timezone.now())
 
 
 # --- sending -----------------------------------------------------------------------------------------
 
 
 def _set_state(outreach_id: int, state: str, **fields) -> None:
-    text_jobs.set_state(Outreach, outreach_id, state, **fields)
+    jobs.set_state(Outreach, outreach_id, state, **fields)
 
 
 def claim_for_sending(outreach_id: int) -> bool:
     """queued -> sending; False when another worker has it or it is no longer queued."""
-    return text_jobs.claim_for_sending(Outreach, outreach_id, now=timezone.now())
+    return jobs.claim_for_sending(Outreach, outreach_id, now=timezone.now())
 
 
 def _why_not_send(outreach: Outreach, view, policy: ReminderPolicy, now: datetime) -> tuple[str, str]:
@@ -93,7 +87,7 @@ def _why_not_send(outreach: Outreach, view, policy: ReminderPolicy, now: datetim
         return ReminderState.VOID, "the course lapsed: a clinician reviews it before it resumes"
     if not view.wants_outreach:
         return ReminderState.VOID, "the next visit is not due yet"
-    state, reason = text_jobs.patient_refusal(patient)
+    state, reason = jobs.patient_refusal(patient)
     if state:
         return state, reason
     if view.location is None:
@@ -132,7 +126,7 @@ def deliver_outreach(outreach_id: int, *, now: datetime | None = None) -> str:
         _set_state(outreach_id, ReminderState.FAILED, reason="the template names a treatment or diagnosis")
         return ReminderState.FAILED
     patient = outreach.patient
-    state, result = text_jobs.call_provider(Outreach, outreach_id, attempts=outreach.attempts, phone=patient.phone,
+    state, result = jobs.call_provider(Outreach, outreach_id, attempts=outreach.attempts, phone=patient.phone,
                                             text=body, now=now, status_callback=status_callback_url())
     if result is None:
         return state

@@ -4,20 +4,20 @@ A text job is a row with ``state``, ``send_at``, ``attempts``, ``claimed_at``
 and ``provider_called_at``:
 
 - the sweep claims due rows set-based (pending -> queued, ``FOR UPDATE SKIP
-  LOCKED``) and enqueues one send task per row when the claim commits;
+  LOCKED``); the sweep task publishes one send task per claimed id;
 - a send task claims its row again (queued -> sending) with a conditional
   UPDATE and does nothing when that fails, so a duplicated or redelivered
   task never sends twice;
 - ``provider_called_at`` is committed just before the provider is called, so
   a worker that dies afterwards leaves the row ``unknown`` for a person,
   never re-sent blindly;
-- the reaper returns rows whose worker died before the call to ``queued`` and
-  re-enqueues rows whose enqueue was lost.
+- the reaper returns rows whose worker died before the call to ``queued``, and
+  the reap task publishes their sends again with those whose enqueue was lost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, models, transaction
@@ -45,23 +45,13 @@ def patient_refusal(patient) -> tuple[str, str]:
     return "", ""
 
 
-def enqueue_on_commit(task, ids: list[int]) -> None:
-    """Enqueue ``task`` for each id once the current transaction commits.
+def claim_due(model: type[models.Model], *, now: datetime, limit: int, order_by: str) -> list[int]:
+    """Claim due pending rows (pending -> queued) and return their ids, committed.
 
-    A broker that is down must not undo the claim: the failure is logged
-    (``scheduling.tasks.publish``, which gives up at the first failure) and
-    the reaper re-enqueues what was lost.
+    Two sweeps at once never claim the same row. The caller (the sweep task)
+    publishes one send per id: a claimed row whose send is lost stays
+    ``queued`` until the reaper hands it back.
     """
-    from scheduling.tasks import publish
-
-    if ids:
-        calls = [(job_id,) for job_id in ids]
-        transaction.on_commit(lambda: publish(task, calls), robust=True)
-
-
-def claim_due(model: type[models.Model], *, now: datetime, limit: int, order_by: str,
-              enqueue: Callable[[list[int]], None]) -> list[int]:
-    """Claim due pending rows (pending -> queued); two sweeps at once never claim the same row."""
     table = model._meta.db_table
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -80,12 +70,27 @@ def claim_due(model: type[models.Model], *, now: datetime, limit: int, order_by:
                 [ReminderState.QUEUED, now, ReminderState.PENDING, now, limit],
             )
             ids = [row[0] for row in cursor.fetchall()]
-        enqueue(ids)
     return ids
 
 
-def reap_stuck(model: type[models.Model], *, now: datetime, enqueue: Callable[[list[int]], None]) -> dict[str, int]:
-    """Recover rows whose worker or enqueue was lost (see the module docstring)."""
+@dataclass(frozen=True)
+class Reaped:
+    """What one pass of the reaper did: rows made ``unknown``, and rows whose send must be published again."""
+
+    unknown: int
+    requeued: tuple[int, ...]  # were ``sending`` but the worker died before calling the provider
+    re_enqueued: tuple[int, ...]  # were ``queued`` too long: their send task was lost
+
+    @property
+    def to_send(self) -> list[int]:
+        return [*self.requeued, *self.re_enqueued]
+
+    def counts(self) -> dict[str, int]:
+        return {"unknown": self.unknown, "requeued": len(self.requeued), "re_enqueued": len(self.re_enqueued)}
+
+
+def reap_stuck(model: type[models.Model], *, now: datetime) -> Reaped:
+    """Recover rows whose worker or enqueue was lost (see the module docstring); the caller publishes their sends."""
     cutoff = now - STUCK_AFTER
     rows = model.objects
     with transaction.atomic():
@@ -99,8 +104,7 @@ def reap_stuck(model: type[models.Model], *, now: datetime, enqueue: Callable[[l
         stale_queued = list(rows.filter(state=ReminderState.QUEUED, claimed_at__lt=cutoff)
                             .values_list("id", flat=True))
         rows.filter(id__in=stale_queued).update(claimed_at=now)
-        enqueue(requeue + stale_queued)
-    return {"unknown": unknown, "requeued": len(requeue), "re_enqueued": len(stale_queued)}
+    return Reaped(unknown=unknown, requeued=tuple(requeue), re_enqueued=tuple(stale_queued))
 
 
 def claim_for_sending(model: type[models.Model], job_id: int, *, now: datetime) -> bool:

@@ -19,7 +19,8 @@ from clinic.roles import CLINICIAN, has_role
 from protocols import dose_rules, eligibility
 from protocols.models import Modality
 from protocols.services import complete_course_if_finished
-from scheduling import rems
+from scheduling.charting import rems
+from scheduling.charting.outcomes import unacknowledged_item9_alert
 from scheduling.models import (
     VITAL_LIMITS,
     Assessment,
@@ -167,8 +168,6 @@ def _previous_doses_mg(session: Session) -> list[Decimal]:
 
 
 def _check_ready_to_dose(session: Session) -> None:
-    from scheduling.outcomes import unacknowledged_item9_alert
-
     latest = _latest_pre_dose(session)
     if latest is None:
         raise Conflict("Record pre-dose vital signs before dosing.", code="pre_dose_vitals_missing")

@@ -20,10 +20,9 @@ from django.utils import timezone
 from clinic.roles import CLINICIAN
 from protocols import due
 from protocols.models import CourseStatus, Modality, TreatmentCourse
-from scheduling import rules
+from scheduling.booking import rules
+from scheduling.booking.selectors import due_window_for_booking, site_calendar, with_calendar
 from scheduling.models import Chair, Location, Session
-from scheduling.selectors import site_calendar, with_calendar
-from scheduling.services import due_window_for_booking
 
 MAX_SEARCH_DAYS = 62
 

@@ -1,4 +1,4 @@
-"""Patients' replies to texts, and the provider's delivery reports.
+"""Patients' replies to texts.
 
 ``handle_inbound`` acts on a reply (DOMAIN.md "Reminder texts"):
 
@@ -20,7 +20,6 @@ Phone numbers are personal data: logs name a number by its last four digits.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,19 +29,16 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from clinic import sms
-from clinic.models import OutboxMessage
 from clinic.phones import InvalidPhone, to_e164
 from patients.models import ConsentMethod, Patient
-from scheduling import reminders
+from scheduling.messaging import reminders
 from scheduling.models import (
     OPEN_REMINDER_STATES,
     UPCOMING_STATUSES,
     URGENCY,
     Direction,
-    Location,
     MessagePurpose,
     Outreach,
-    Reminder,
     ReminderState,
     Session,
     SessionStatus,
@@ -350,78 +346,3 @@ def send_reply(*, patient: Patient, phone: str, reply_body: str, purpose: str) -
     return TextMessage.objects.create(patient=patient, direction=Direction.OUTBOUND, purpose=purpose,
                                       counts_toward_caps=False, phone=phone, body=reply_body,
                                       provider_id=provider_id, delivery_status=status[:20], at=timezone.now())
-
-
-# --- delivery reports ---------------------------------------------------------------------------------
-
-# A provider may report these out of order; an earlier, non-final status never overwrites a final one.
-FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed", "read", "canceled"})
-NOT_DELIVERED = frozenset({"failed", "undelivered"})
-
-
-def record_delivery_status(*, provider_id: str, status: str, error_code: str = "") -> int:
-    """Record the provider's delivery status on the text it sent; returns how many messages changed.
-
-    A failed or undelivered reminder stays ``sent`` (it left; re-sending
-    blindly could text twice) and its reason says what the carrier reported.
-    """
-    status = (status or "").strip().lower()[:20]
-    if not provider_id or not status:
-        return 0
-    messages = TextMessage.objects.filter(provider_id=provider_id, direction=Direction.OUTBOUND)
-    if status not in FINAL_STATUSES:
-        messages = messages.exclude(delivery_status__in=FINAL_STATUSES)
-    with transaction.atomic():
-        changed = messages.update(delivery_status=status)
-        if status in NOT_DELIVERED:
-            reason = f"the carrier reported the text {status}" + (f" (error {error_code})" if error_code else "")
-            Reminder.objects.filter(provider_id=provider_id).update(reason=reason[:300])
-            Outreach.objects.filter(provider_id=provider_id).update(reason=reason[:300])
-    if not changed:
-        logger.info("delivery status %s for a message we do not know or already settled", status)
-    return changed
-
-
-# --- the outbox (the demo's stand-in for phones) ------------------------------------------------------
-
-
-def simulated_provider_id() -> str:
-    """A message id for a reply typed on the outbox page (real provider ids never start with SIM)."""
-    return f"SIM{uuid.uuid4().hex}"
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    """An outbox text with the patient it went to and the time at their clinic, when known."""
-
-    message: OutboxMessage
-    patient: Patient | None
-    location: Location | None
-
-    @property
-    def local_at(self) -> datetime | None:
-        return self.location.local(self.message.created_at) if self.location else None
-
-
-def outbox_entries(messages: list[OutboxMessage]) -> list[OutboxEntry]:
-    """Each text with its patient (by the message record, else by number) and location, in three queries."""
-    texts = {text.provider_id: text for text in TextMessage.objects.filter(
-        direction=Direction.OUTBOUND, provider_id__in=[m.provider_id for m in messages]
-    ).select_related("patient", "session__location")}
-    by_phone: dict[str, Patient] = {}
-    unmatched = {m.to for m in messages if getattr(texts.get(m.provider_id), "patient", None) is None}
-    for patient in Patient.objects.current().filter(phone__in=unmatched).order_by("id"):
-        by_phone.setdefault(patient.phone, patient)
-    rows = []
-    for message in messages:
-        text = texts.get(message.provider_id)
-        patient = text.patient if text and text.patient else by_phone.get(message.to)
-        location = text.session.location if text and text.session else None
-        rows.append((message, patient, location))
-    need_location = {patient.pk for _, patient, location in rows if patient and location is None}
-    latest = {session.patient_id: session.location for session in Session.objects.filter(
-        patient_id__in=need_location, location__isnull=False
-    ).select_related("location").order_by("patient_id", "-start").distinct("patient_id")}
-    return [OutboxEntry(message=message, patient=patient,
-                        location=location or (latest.get(patient.pk) if patient else None))
-            for message, patient, location in rows]

@@ -1,6 +1,6 @@
 """Measure every case, run the concurrency test, print the table, write the JSON, check the targets.
 
-Runs inside the benchmark's own database (see ``clinic.benchmark.database``).
+Runs inside the benchmark's own database (see ``scheduling.benchmark.database``).
 Each case: warm-up calls, one call under a query counter, then ``repeats``
 timed calls, then the same for its raw-SQL floor. Times are wall-clock
 (``perf_counter``) in this process, so they include Python, the driver and the
@@ -22,9 +22,9 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from clinic.benchmark import concurrency, synthetic
-from clinic.benchmark.cases import CASES, Case
-from clinic.benchmark.scales import (
+from scheduling.benchmark import concurrency, synthetic
+from scheduling.benchmark.cases import CASES, Case
+from scheduling.benchmark.scales import (
     CROSS_SCALE_RATIO,
     INTERACTIVE_CASES,
     MAX_INTERACTIVE_QUERIES,

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST
 from clinic.models import OutboxMessage
 from clinic.phones import InvalidPhone, to_e164
 from clinic.roles import role_required
-from scheduling import inbound
+from scheduling.messaging import inbound
+from scheduling.messaging import outbox as outbox_texts
 
 PAGE_SIZE = 50
 
@@ -25,7 +26,7 @@ PAGE_SIZE = 50
 def _outbox_context(request, *, result: inbound.InboundResult | None = None, error: str = "",
                     replied: str = "") -> dict:
     page = Paginator(OutboxMessage.objects.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return {"page": page, "entries": inbound.outbox_entries(list(page)), "result": result, "error": error,
+    return {"page": page, "entries": outbox_texts.outbox_entries(list(page)), "result": result, "error": error,
             "replied": replied, "outbox_on": True}
 
 
@@ -56,7 +57,7 @@ def outbox_reply(request):
         error = "Type the patient's reply, e.g. C, R, STOP or HELP."
     if not error:
         result = inbound.handle_inbound(from_phone=phone, to_phone=settings.TWILIO_FROM_NUMBER or settings.CLINIC_PHONE,
-                                        body=body[:1600], provider_id=inbound.simulated_provider_id())
+                                        body=body[:1600], provider_id=outbox_texts.simulated_provider_id())
     if request.htmx:
         return render(request, "scheduling/_outbox_list.html", _outbox_context(request, result=result, error=error,
                                                                                   replied=body))

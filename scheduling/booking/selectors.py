@@ -1,4 +1,4 @@
-"""Reads of sites and sessions: calendars, session dates for the due engine, the day board."""
+"""Reads of sites and sessions: calendars, session dates for the due engine, due windows, the day board."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, Prefetch, QuerySet
 
 from clinic.roles import CLINICIAN
+from protocols import due
+from protocols.models import TreatmentCourse
+from scheduling.booking.rules import SiteCalendar
 from scheduling.models import Chair, Closure, Location, OpeningHours, Session, SessionStatus
-from scheduling.rules import SiteCalendar
 
 
 def with_calendar(locations: QuerySet[Location]) -> QuerySet[Location]:
@@ -126,3 +128,32 @@ class SessionSourceForCourses:
 
     def booked_ids(self, course_ids: Iterable[int]) -> dict[int, dict[date, int]]:
         return booked_session_ids_by_course(course_ids)
+
+
+def due_window_for_booking(course: TreatmentCourse) -> due.DueWindow | None:
+    """The window of the session a new booking would be: the first one not yet booked.
+
+    Booked sessions are treated as if given on their dates, so the window
+    chains from the last booking exactly as the plan projects it.
+    """
+    if hasattr(course, "completed_dates"):  # loaded with the course (booking_reads.course_for_booking)
+        completed, booked = course.completed_dates, course.booked_dates
+    else:
+        completed, booked = course_dates(course.pk)
+    facts = course.facts(completed=tuple(completed) + tuple(booked), booked=())
+    return due.next_due(course.protocol.rule(), facts)
+
+
+def due_window_for_move(session: Session) -> tuple[due.DueWindow | None, date | None]:
+    """The window of a session being moved, and the date of the next session booked after it.
+
+    The window chains from the sessions before it (given or booked), exactly
+    as the plan projects that session, so moving session 2 of a booked series
+    is judged by session 2's window, not by the next unbooked session's.
+    """
+    course = session.course
+    completed, booked = course_dates(course.pk, exclude_session_id=session.pk)
+    before = sorted(day for day in (*completed, *booked) if day < session.local_date)
+    after = sorted(day for day in (*completed, *booked) if day > session.local_date)
+    window = due.next_due(course.protocol.rule(), course.facts(completed=tuple(before)))
+    return window, (after[0] if after else None)

@@ -11,10 +11,10 @@ from django.utils import timezone
 from clinic.errors import ClinicError, Conflict, Invalid
 from protocols import due
 from protocols.models import TreatmentCourse
-from scheduling import services
-from scheduling.availability import Slot, find_slots
+from scheduling.booking import services as booking
+from scheduling.booking.availability import Slot, find_slots
+from scheduling.booking.selectors import course_dates
 from scheduling.models import Chair, Session
-from scheduling.selectors import course_dates
 
 MAX_SERIES_DAYS = 180
 OPEN_PHASE_SERIES_LENGTH = 4
@@ -61,7 +61,7 @@ def plan_series(*, by, course: TreatmentCourse, chair: Chair, first_start: datet
     """
     now = now or timezone.now()
     course = TreatmentCourse.objects.select_related("patient", "protocol").get(pk=course.pk)
-    services.check_course_bookable(course)
+    booking.check_course_bookable(course)
     location = chair.location
     weekdays = sorted(set(weekdays))
     if not weekdays or any(day not in range(7) for day in weekdays):
@@ -94,7 +94,7 @@ def plan_series(*, by, course: TreatmentCourse, chair: Chair, first_start: datet
                     "detail": f"Due {window.earliest:%a %b %-d} to {window.latest:%a %b %-d}.",
                 })
             try:
-                services.check_slot_for(course=course, chair=chair, start=start, now=now)
+                booking.check_slot_for(course=course, chair=chair, start=start, now=now)
             except ClinicError as refusal:
                 occurrence.problems.append({"code": refusal.code, "detail": refusal.detail})
             if occurrence.problems:
@@ -129,7 +129,7 @@ def book_series(*, by, course: TreatmentCourse, chair: Chair, first_start: datet
             extra={"occurrences": [serialize_occurrence(occurrence) for occurrence in occurrences]},
         )
     for occurrence in occurrences:
-        occurrence.session = services.book_session(by=by, course=course, chair=chair, start=occurrence.start,
+        occurrence.session = booking.book_session(by=by, course=course, chair=chair, start=occurrence.start,
                                                    now=now)
     return occurrences
 

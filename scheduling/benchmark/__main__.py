@@ -1,6 +1,6 @@
 """``make benchmark``: ``manage.py benchmark`` against DATABASE_URL's server, or the embedded one when unset.
 
-    python -m clinic.benchmark --scale medium --json benchmark-medium.json --check
+    python -m scheduling.benchmark --scale medium --json benchmark-medium.json --check
 """
 
 from __future__ import annotations

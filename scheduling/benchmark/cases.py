@@ -16,14 +16,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from clinic.benchmark.synthetic import Network
 from patients.models import Patient
 from protocols.models import CourseStatus, Modality, Protocol, TreatmentCourse
 from protocols.selectors import course_plan
-from scheduling import reminders, selectors, services, worklist
-from scheduling.availability import find_slots
+from scheduling.benchmark.synthetic import Network
+from scheduling.booking import selectors as booking_selectors
+from scheduling.booking import services as booking
+from scheduling.booking.availability import find_slots
+from scheduling.charting.observation import observation_states
+from scheduling.messaging import reminders
 from scheduling.models import UPCOMING_STATUSES, Chair, Location, Reminder, ReminderState, Session
-from scheduling.observation import observation_states
+from scheduling.worklist import course_views, sweep
 
 STANDING_SQL = "s.status NOT IN ('cancelled', 'no_show')"
 
@@ -96,7 +99,7 @@ def bookable_courses(network: Network, count: int) -> list[tuple]:
             break
         if course.pk not in homes:
             continue
-        window = services.due_window_for_booking(course)
+        window = booking_selectors.due_window_for_booking(course)
         if window is None or window.latest < tomorrow:
             continue
         found.append((course, locations[homes[course.pk]], max(window.earliest, tomorrow), window.latest))
@@ -194,7 +197,7 @@ class Booking(Case):
 
     def call(self, index):
         course, slot = self.slot
-        services.book_session(by=self.desk, course=course, chair=slot.chair, start=slot.start)
+        booking.book_session(by=self.desk, course=course, chair=slot.chair, start=slot.start)
 
     def floor(self, index):
         # The rows a booking must write, with every constraint checked, then rolled back so the slot stays free.
@@ -227,14 +230,14 @@ class Booking(Case):
 class Board(Case):
     name = "board"
     description = ("one location-day: the site with its calendar, its chairs, the day's sessions (patient, course, "
-                   "clinician, chair) and their observation state (selectors.day_board, observation_states)")
+                   "clinician, chair) and their observation state (booking_selectors.day_board, observation_states)")
 
     def setup(self, count):
         # Today and the next open day at every site, so every call has a day of sessions to show.
         self.inputs = []
         sites = Location.objects.filter(pk__in=self.network.location_ids).prefetch_related("hours", "closures")
         for location in sites.order_by("pk"):
-            calendar, day, days = selectors.site_calendar(location), local_day(location), []
+            calendar, day, days = booking_selectors.site_calendar(location), local_day(location), []
             while len(days) < 2:
                 if calendar.opening(day):
                     days.append(day)
@@ -243,8 +246,8 @@ class Board(Case):
 
     def call(self, index):
         location_id, day = self.inputs[index % len(self.inputs)]
-        location = selectors.with_calendar(Location.objects).get(pk=location_id)
-        board = selectors.day_board(location, day)
+        location = booking_selectors.with_calendar(Location.objects).get(pk=location_id)
+        board = booking_selectors.day_board(location, day)
         observation_states(board["sessions"])
 
     def floor(self, index):
@@ -292,7 +295,7 @@ class DueVisitSweep(Case):
     sweep = True
 
     def call(self, index):
-        self.last = worklist.refresh_worklist()
+        self.last = sweep.refresh_worklist()
 
     def floor(self, index):
         # What the sweep reads, as SQL with nothing built from it. Every active course with its patient's
@@ -301,7 +304,7 @@ class DueVisitSweep(Case):
         # version, which read only the dates). Then each protocol's phases, the sites, the sessions
         # booked for the coming days, the REMS forms past day 5, and the open items.
         now = timezone.now()
-        _fetch(worklist._swept_sql(some=False), {"now": now})
+        _fetch(course_views.swept_sql(some=False), {"now": now})
         _fetch("SELECT p.id, p.slug, ph.* FROM protocols_protocol p JOIN protocols_phase ph ON ph.protocol_id = p.id")
         _fetch("SELECT l.id, l.time_zone, rp.* FROM scheduling_location l "
                "LEFT JOIN scheduling_reminderpolicy rp ON rp.location_id = l.id")

@@ -15,13 +15,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from clinic.demo_users import DEMO_PASSWORD
 from clinic.errors import ClinicError
 from clinic.roles import CLINICIAN
 from protocols import due
 from protocols.models import CourseStatus, Modality, TreatmentCourse
-from scheduling import services
-from scheduling.availability import find_slots
+from scheduling.booking import selectors as booking_selectors
+from scheduling.booking import services as booking
+from scheduling.booking.availability import find_slots
+from scheduling.demo.users import DEMO_PASSWORD
 from scheduling.models import Chair, Location, OpeningHours, Session, SessionStatus
 
 SITES = (
@@ -141,7 +142,7 @@ def _past(course, site, chair, day, clock, status) -> Session:
 
 
 def _book_next(course, site, chair, clock, booker) -> int:
-    window = services.due_window_for_booking(course)
+    window = booking_selectors.due_window_for_booking(course)
     if window is None:
         return 0
     now = timezone.now()
@@ -151,7 +152,7 @@ def _book_next(course, site, chair, clock, booker) -> int:
         if start <= now:
             continue
         try:
-            services.book_session(by=booker, course=course, chair=chair, start=start)
+            booking.book_session(by=booker, course=course, chair=chair, start=start)
             return 1
         except ClinicError:
             continue
@@ -159,7 +160,7 @@ def _book_next(course, site, chair, clock, booker) -> int:
     # course unbooked, which is what the worklist is for.
     for slot in find_slots(course=course, location=site, limit=3):
         try:
-            services.book_session(by=booker, course=course, chair=slot.chair, start=slot.start)
+            booking.book_session(by=booker, course=course, chair=slot.chair, start=slot.start)
             return 1
         except ClinicError:
             continue

@@ -48,12 +48,12 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 from rest_framework.authtoken.models import Token
 
-from clinic.benchmark.scales import Scale
 from clinic.roles import CLINICIAN, FRONT_DESK, MANAGER
 from patients.models import Patient
 from protocols import due
 from protocols.models import CourseStatus, Modality, Protocol, TreatmentCourse
-from scheduling import reminders, worklist
+from scheduling.benchmark.scales import Scale
+from scheduling.messaging import reminders
 from scheduling.models import (
     KIND_PRIORITY,
     Chair,
@@ -69,6 +69,7 @@ from scheduling.models import (
     SessionStatus,
     WorkItem,
 )
+from scheduling.worklist import sweep
 
 SEED = 20260309
 ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Phoenix")
@@ -505,7 +506,7 @@ def generate(scale: Scale, *, now: datetime | None = None, log=print) -> Network
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     log(f"  indexed in {clock.perf_counter() - started:.0f} s; the first worklist sweep...")
-    worklist.refresh_worklist(now=now)
+    sweep.refresh_worklist(now=now)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     counts = {
