@@ -1,8 +1,8 @@
-"""The README's role matrix, request by request: every API endpoint and page, as everyone.
+"""The role matrix in docs/PERMISSIONS.md, request by request: every API endpoint and page, as everyone.
 
 One table (``TABLE``) lists every URL pattern the resolver knows, each with
-its methods, who may use it, and the line of the README's "Roles and
-permissions" table it belongs to. ``test_each_caller_gets_what_the_matrix_says``
+its methods, who may use it, and the line of the matrix in docs/PERMISSIONS.md
+("The role matrix") it belongs to. ``test_each_caller_gets_what_the_matrix_says``
 sends each request as an anonymous visitor, a user without a role, front
 desk, a clinician and a manager, and checks the answer:
 
@@ -16,7 +16,7 @@ desk, a clinician and a manager, and checks the answer:
 
 Two more tests keep the table honest: every URL pattern (and every API method)
 has a row, so a new endpoint cannot arrive without one, and the table's roles
-for each README line are the README's yes/no columns.
+for each line of the matrix in docs/PERMISSIONS.md are that line's yes/no columns.
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ from clinic.models import OutboxMessage
 from clinic.roles import CLINICIAN, FRONT_DESK, MANAGER
 from patients.models import Instrument
 from protocols.models import Protocol
-from scheduling import outcomes, services
-from scheduling.calendar_feed import feed_for
+from scheduling.booking import services as booking
+from scheduling.booking.calendar_feed import feed_for
+from scheduling.charting import outcomes
 from scheduling.models import Chair, Location, OpeningHours, Reminder, RemsForm, WorkItem, WorkKind
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
@@ -69,7 +70,7 @@ class Row:
     route: str
     method: str
     who: frozenset | str
-    what: str | None  # the README matrix line this row belongs to; None: the rule "every role"
+    what: str | None  # the matrix line (docs/PERMISSIONS.md) this row belongs to; None: the rule "every role"
     args: dict = field(default_factory=dict)  # pattern part -> key of the world, or "=literal"
     query: str = ""  # appended after ?; {key} from the world
     body: object = None  # dict, or callable(world, caller) -> dict
@@ -378,7 +379,7 @@ def world(django_db_setup, django_db_blocker):
         patient, patient2 = PatientFactory(), PatientFactory()
         course = TreatmentCourseFactory(patient=patient, protocol=esketamine, start_date=TODAY)
         course2 = TreatmentCourseFactory(patient=patient2, protocol=esketamine, start_date=TODAY)
-        session = services.book_session(by=users[FRONT_DESK], course=course, chair=chair,
+        session = booking.book_session(by=users[FRONT_DESK], course=course, chair=chair,
                                         start=site.at(TODAY, time(10)), clinician=users[CLINICIAN])
         measure = outcomes.record_measure(by=users[CLINICIAN], patient=patient, instrument=Instrument.PHQ9,
                                           items=[0, 0, 0, 0, 0, 0, 0, 0, 1])
@@ -482,10 +483,10 @@ def test_each_caller_gets_what_the_matrix_says(db, world, row):
         if problem:
             body = getattr(response, "content", b"")[:200]
             wrong.append(f"as {caller}: {response.status_code}, {problem} ({body!r})")
-    assert wrong == [], f"{row.label} (README: {row.what or 'every role'})"
+    assert wrong == [], f"{row.label} (docs/PERMISSIONS.md: {row.what or 'every role'})"
 
 
-# --- the table covers every URL pattern, and says what the README says -----------------------------------------
+# --- the table covers every URL pattern, and says what the matrix in docs/PERMISSIONS.md says ------------------
 
 
 def _normalize(route: str) -> str:
@@ -527,15 +528,22 @@ def test_every_url_pattern_and_api_method_has_a_row_in_the_table():
             missing.append(route)
             continue
         missing.extend(f"{method} {route}" for method in _api_methods(callback) if (route, method) not in rows)
-    assert missing == [], "Add a row to TABLE (who may call it, and the README line) for: " + ", ".join(missing)
+    assert missing == [], ("Add a row to TABLE (who may call it, and the line of the matrix in docs/PERMISSIONS.md) "
+                           "for: " + ", ".join(missing))
     assert ADMIN_ROUTE in routes
     stale = routes - {route for route, _ in _patterns()}
     assert stale == set(), f"Rows for patterns that no longer exist: {stale}"
 
 
-def _readme_matrix() -> dict[str, frozenset | str]:
-    text = (ROOT / "README.md").read_text()
-    section = text.split("## Roles and permissions", 1)[1].split("\n## ", 1)[0]
+MATRIX_FILE = ROOT / "docs" / "PERMISSIONS.md"
+MATRIX_HEADING = "## The role matrix"
+
+
+def _documented_matrix() -> dict[str, frozenset | str]:
+    """The matrix in docs/PERMISSIONS.md: each line's "what" -> the roles it says yes to (or ``PUBLIC``)."""
+    text = MATRIX_FILE.read_text()
+    assert MATRIX_HEADING in text, f"the matrix in docs/PERMISSIONS.md needs its heading {MATRIX_HEADING!r}"
+    section = text.split(MATRIX_HEADING, 1)[1].split("\n## ", 1)[0]
     lines = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| what")]
     matrix = {}
     for line in lines:
@@ -550,14 +558,15 @@ def _readme_matrix() -> dict[str, frozenset | str]:
     return matrix
 
 
-def test_the_table_gives_each_readme_line_its_roles_and_uses_every_line():
-    matrix = _readme_matrix()
-    disagreements = [f"{row.label}: table {sorted(row.who)}, README {sorted(matrix[row.what])}"
+def test_the_table_gives_each_matrix_line_its_roles_and_uses_every_line():
+    matrix = _documented_matrix()
+    assert matrix, "no lines found in the matrix in docs/PERMISSIONS.md"
+    disagreements = [f"{row.label}: table {sorted(row.who)}, docs/PERMISSIONS.md {sorted(matrix[row.what])}"
                      for row in TABLE if row.what is not None and row.what in matrix and row.who != matrix[row.what]]
     unknown = sorted({row.what for row in TABLE if row.what is not None and row.what not in matrix})
     unused = sorted(set(matrix) - {row.what for row in TABLE})
     rule_breakers = [row.label for row in TABLE if row.what is None and row.who not in (ALL, PUBLIC)]
     assert disagreements == []
-    assert unknown == [], "README lines the table names but the README lacks"
-    assert unused == [], "README lines no request tests"
-    assert rule_breakers == [], "A row without a README line must be open to every role"
+    assert unknown == [], "Lines the table names but the matrix in docs/PERMISSIONS.md lacks"
+    assert unused == [], "Lines of the matrix in docs/PERMISSIONS.md that no request tests"
+    assert rule_breakers == [], "A row without a line of the matrix in docs/PERMISSIONS.md must be open to every role"
