@@ -1,4 +1,4 @@
-"""Roles are Django groups created by a migration; permissions follow the README's matrix.
+"""Roles are Django groups created by a migration; permissions follow the matrix in docs/PERMISSIONS.md.
 
 Checks are by role, not by Django's per-model permissions, because the clinic
 thinks in roles ("front desk may check in, only clinicians dose") and the

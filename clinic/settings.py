@@ -1,4 +1,4 @@
-"""Settings, read from the environment (see .env.example and the README's table).
+"""Settings, read from the environment (see .env.example and docs/CONFIGURATION.md).
 
 One module serves development, tests and production: production is simply
 ``DJANGO_DEBUG=false`` with a real secret key, and then every secure default

@@ -1,4 +1,4 @@
-"""Outcome measures scored by hand-checked rules: PHQ-9, GAD-7 and MADRS (DOMAIN.md "Outcome measures").
+"""Outcome measures scored by hand-checked rules: PHQ-9, GAD-7 and MADRS (docs/DOMAIN.md "Outcome measures").
 
 Pure Python on purpose (item scores in, total and band out, no ORM), so every
 boundary can be tested without a database and the API, the web pages and the

@@ -38,7 +38,7 @@ class ConsentMethod(models.TextChoices):
     TEXT_REPLY = "text_reply", "Replied START by text"
 
 
-# Screening items of DOMAIN.md "Eligibility". The eligibility rules read them by
+# Screening items of docs/DOMAIN.md "Eligibility". The eligibility rules read them by
 # these names, so renaming one is a change to the rules too.
 SCREENING_FIELDS = (
     "aneurysmal_vascular_disease",

@@ -1,4 +1,4 @@
-"""Dose rules of DOMAIN.md as pure functions: a dose outside them needs a clinician's override.
+"""Dose rules of docs/DOMAIN.md as pure functions: a dose outside them needs a clinician's override.
 
 Returned problems are plain sentences for the clinician; an empty tuple means
 the dose follows the protocol.

@@ -1,7 +1,7 @@
 """The due engine: when a course's next sessions are due.
 
 Pure Python on purpose (dates in, windows out, no ORM), so the rules in
-DOMAIN.md "Protocols" can be tested exhaustively without a database and the
+docs/DOMAIN.md "Protocols" can be tested exhaustively without a database and the
 worklist, the booking screen and the reminder sweep all read the same answer.
 """
 

@@ -3,7 +3,7 @@
 Pure Python, like the due engine: the same rules run when a course is created
 and again at check-in, so they take plain answers and return findings, and the
 caller decides what to do with them (refuse, or ask for a clinician's override).
-See DOMAIN.md "Eligibility".
+See docs/DOMAIN.md "Eligibility".
 """
 
 from __future__ import annotations

@@ -169,7 +169,7 @@ def _course_exists(existing_id: int | None) -> Conflict:
 def start_course(
     *, by, patient: Patient, protocol: Protocol, start_date: date, override_reason: str = ""
 ) -> TreatmentCourse:
-    """Start a patient's course on a protocol, checking eligibility (DOMAIN.md "Eligibility").
+    """Start a patient's course on a protocol, checking eligibility (docs/DOMAIN.md "Eligibility").
 
     Refuses, in this order: an inactive protocol (400, field ``protocol``); a
     start date more than a year away either way (400, field ``start_date``); an

@@ -1,8 +1,8 @@
-"""Install the four protocols of DOMAIN.md "Protocols".
+"""Install the four protocols of docs/DOMAIN.md "Protocols".
 
 The phase spacing comes from ``due.STANDARD_PROTOCOLS`` so the engine's tests
 and the installed data describe the same schedules; the session settings
-(chair time, observation, doses) come from DOMAIN.md "Treatments". Managers
+(chair time, observation, doses) come from docs/DOMAIN.md "Treatments". Managers
 change a protocol later by copying it as a new version, never by editing
 this migration.
 """

@@ -1,7 +1,7 @@
 """Outcome measures over the API: ``/api/measures/`` and ``/api/patients/{id}/measures/``.
 
 Views validate the shape of the input and call one service or selector in
-``scheduling.outcomes``; scoring and every rule live there and in
+``scheduling.charting.outcomes``; scoring and every rule live there and in
 ``patients.measures``.
 """
 

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinic import dates
+from clinic.errors import Invalid
 from clinic.serializers import FieldsBuiltOnce
 from protocols.models import TreatmentCourse
 from scheduling.booking import fast_reads
@@ -37,24 +37,16 @@ class LocalDateTimeField(serializers.DateTimeField):
 
 
 def localize(value: datetime, zone: zoneinfo.ZoneInfo, field: str) -> datetime:
-    """``value`` as an aware instant; a naive value is wall-clock time in ``zone``.
+    """``value`` as an aware instant; a naive value is wall-clock time in ``zone`` (``clinic.dates.at_wall_clock``).
 
-    A wall-clock time that happens twice (01:30 on the night clocks go back)
-    is the first one, in daylight time (``fold=0``); the client sends the
-    offset to mean the second. A date outside ``clinic.dates``'s range is
-    refused, so no arithmetic on it overflows.
+    A date outside ``clinic.dates``'s range is refused, so no arithmetic on it overflows.
     """
     if not dates.in_range(value):
         raise serializers.ValidationError({field: [dates.OUT_OF_RANGE]})
-    if timezone.is_aware(value):
-        return value
-    aware = value.replace(tzinfo=zone)
-    round_trip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-    if round_trip != value:
-        raise serializers.ValidationError(
-            {field: [f"{value:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks skip that hour."]}
-        )
-    return aware
+    try:
+        return dates.at_wall_clock(value, zone, field)
+    except Invalid as error:
+        raise serializers.ValidationError(error.fields) from None
 
 
 class ScheduleDateField(serializers.DateField):
@@ -163,7 +155,7 @@ class SessionSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
 
 
 class ReadByIdField(serializers.PrimaryKeyRelatedField):
-    """A related object's id, read with one of ``booking_reads``' fixed statements rather than the field's
+    """A related object's id, read with one of ``fast_reads``' fixed statements rather than the field's
     queryset (which stays for the schema and the browsable API): composing and compiling that queryset
     cost a booking more than the read itself."""
 

@@ -290,13 +290,4 @@ def _reload(session: Session) -> Session:
 
 
 def _parse_date(value: str | None, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"“{value}” is not a date (YYYY-MM-DD).", fields={field: ["Use the format YYYY-MM-DD."]}) \
-            from None
-    if not dates.in_range(day):
-        raise Invalid(f"{day.isoformat()} is out of range.", fields={field: [dates.OUT_OF_RANGE]})
-    return day
+    return dates.parse_day(value, field)

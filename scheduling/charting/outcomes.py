@@ -3,7 +3,7 @@
 Scoring is the pure ``patients.measures``; the measure itself is a patient
 record (``patients.OutcomeMeasure``). What needs sessions and courses lives
 here, because scheduling may import patients and protocols but not the other
-way round (DOMAIN.md "Outcome measures", "A session, step by step" step 3).
+way round (docs/DOMAIN.md "Outcome measures", "A session, step by step" step 3).
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def unacknowledged_item9_alert(patient: Patient) -> OutcomeMeasure | None:
 def measures_due(sessions: Iterable[Session]) -> dict[int, bool]:
     """``{session id: True when the default cadence calls for a PHQ-9 at it}`` in a fixed number of queries.
 
-    The cadence (DOMAIN.md "Outcome measures"): at baseline, the course's
+    The cadence (docs/DOMAIN.md "Outcome measures"): at baseline, the course's
     first session; during the first phase (induction), weekly: due when the
     patient has no PHQ-9 in the 6 days before the session's local date; after
     the first phase (maintenance), at every session. A session's number is one

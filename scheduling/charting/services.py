@@ -1,4 +1,4 @@
-"""A session, step by step: check-in, vitals, dose, assessment, discharge (DOMAIN.md).
+"""A session, step by step: check-in, vitals, dose, assessment, discharge (docs/DOMAIN.md).
 
 Each step is a service with its own state check (409 ``invalid_state``
 naming the current state) and its own safety rules. Every step locks the

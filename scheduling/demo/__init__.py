@@ -1,0 +1,1 @@
+"""The demo clinic that ``make run`` loads: users, patients, courses, sessions, charting, measures, texts."""

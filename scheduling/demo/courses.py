@@ -55,7 +55,7 @@ def _eligible_protocol(patient: Patient, slug: str) -> str | None:
 def create_demo_courses(patients: Sequence[Patient], users: Mapping[str, object], *, count: int = 25):
     """Start courses for the first ``count`` patients, found by (patient, protocol) on a second run.
 
-    ``users`` maps role to user, as ``clinic.demo_users.create_demo_users``
+    ``users`` maps role to user, as ``scheduling.demo.users.create_demo_users``
     returns. Courses go through ``start_course`` so eligibility holds: overrides
     (e.g. bipolar depression on esketamine) carry a clinician's reason. Start
     dates spread over the last 10 weeks; one course is paused and one

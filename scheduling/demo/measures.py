@@ -81,7 +81,7 @@ def _a_clinician():
 
 
 def _sessions_due_a_phq9(course: TreatmentCourse, sessions: list[Session]) -> list[Session]:
-    # The cadence of ``scheduling.outcomes.measures_due``, walked forward in
+    # The cadence of ``scheduling.charting.outcomes.measures_due``, walked forward in
     # memory: every session here is given, so the count of earlier completed
     # sessions is just the position, and the only PHQ-9s are the ones chosen.
     rule = course.protocol.rule()

@@ -1,6 +1,6 @@
 """Patients' replies to texts.
 
-``handle_inbound`` acts on a reply (DOMAIN.md "Reminder texts"):
+``handle_inbound`` acts on a reply (docs/DOMAIN.md "Reminder texts"):
 
 - the STOP words opt the patient out at once and void every reminder still to go;
 - START (and YES while opted out) opts back in and plans reminders again;

@@ -1,4 +1,4 @@
-"""Due-visit outreach texts, sent exactly once, the way reminders are (DESIGN.md invariant 4).
+"""Due-visit outreach texts, sent exactly once, the way reminders are (the exactly-once invariant).
 
 - The worklist sweep plans an ``Outreach`` row for a patient whose next
   visit is due and not booked, at most once a week (``scheduling.worklist``).

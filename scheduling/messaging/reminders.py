@@ -1,4 +1,4 @@
-"""Reminder texts, sent exactly once (DESIGN.md invariant 4).
+"""Reminder texts, sent exactly once (the exactly-once invariant).
 
 - Booking changes plan or void Reminder rows in the same transaction; one row
   per (session, kind, revision) under a unique constraint.

@@ -47,7 +47,7 @@ def validate_template(text: str) -> None:
 
 
 class ReminderPolicy(models.Model):
-    """When and how a site texts its patients (defaults of DOMAIN.md)."""
+    """When and how a site texts its patients (defaults of docs/DOMAIN.md)."""
 
     location = models.OneToOneField(Location, on_delete=models.CASCADE, related_name="reminder_policy")
     day_before_enabled = models.BooleanField(default=True)

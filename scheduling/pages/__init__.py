@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -30,44 +30,13 @@ TIME_SPACING = timedelta(minutes=90)
 
 
 def local_instant(text: str, location: Location, field: str) -> datetime:
-    """An aware instant from a form value: ``YYYY-MM-DDTHH:MM`` is wall-clock time at ``location``.
-
-    A value with an offset is taken as is. Raises ``Invalid`` naming ``field``
-    for an empty or malformed value, and for a wall-clock time that does not
-    exist (the hour skipped when clocks go forward), with the API's wording.
-    """
-    text = (text or "").strip()
-    if not text:
-        raise Invalid("Choose a date and time.", fields={field: ["Choose a date and time."]})
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise Invalid(f"“{text}” is not a date and time.", fields={field: ["Use the format YYYY-MM-DD HH:MM."]}) \
-            from None
-    if not dates.in_range(value):
-        raise Invalid(f"{text} is out of range.", fields={field: [dates.OUT_OF_RANGE]})
-    if value.tzinfo is not None:
-        return value
-    aware = value.replace(tzinfo=location.zone)
-    if aware.astimezone(UTC).astimezone(location.zone).replace(tzinfo=None) != value:
-        message = f"{value:%Y-%m-%d %H:%M} does not exist in {location.time_zone}: the clocks skip that hour."
-        raise Invalid(message, fields={field: [message]})
-    return aware
+    """An aware instant from a form value: ``YYYY-MM-DDTHH:MM`` is wall-clock time at ``location``."""
+    return dates.parse_instant(text, location.zone, field)
 
 
 def parse_day(text: str | None, field: str) -> date | None:
-    """A date from a form value (``YYYY-MM-DD``), None when empty; ``Invalid`` naming ``field`` when malformed."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise Invalid(f"“{text}” is not a date (YYYY-MM-DD).", fields={field: ["Use the format YYYY-MM-DD."]}) \
-            from None
-    if not dates.in_range(day):
-        raise Invalid(f"{text} is out of range.", fields={field: [dates.OUT_OF_RANGE]})
-    return day
+    """A date from a form value (``YYYY-MM-DD``), None when empty (``clinic.dates.parse_day``)."""
+    return dates.parse_day(text, field)
 
 
 def safe_next(request) -> str | None:

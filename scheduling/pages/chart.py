@@ -1,4 +1,4 @@
-"""The session chart: one page that walks a session in the order of DOMAIN.md "A session, step by step".
+"""The session chart: one page that walks a session in the order of docs/DOMAIN.md "A session, step by step".
 
 Each step is a plain form posting to ``chart_step``, which reads the fields,
 calls the one workflow service for that step and redirects back to the chart

@@ -4,7 +4,7 @@ Both are read-only lists built in a fixed number of queries: the sessions
 with everything a row shows, then one query each for completed sessions
 (session numbers), latest blood pressures and open item-9 alerts. The rules
 (observation time, the 40-minute checkpoint, what counts as a high BP) stay
-in ``scheduling.observation`` and ``scheduling.workflow``; this module only
+in ``scheduling.charting.observation`` and ``scheduling.charting.services``; this module only
 arranges their answers for the screen.
 """
 

@@ -113,7 +113,8 @@ def patient_page(request, patient_id: int):
     patient = get_object_or_404(Patient, pk=patient_id)
     record_access(patient=patient, user=request.user, channel=PatientAccess.Channel.WEB, path=request.path)
     now = timezone.now()
-    sessions = list(booking_selectors.sessions_for_lists(Session.objects.filter(patient=patient)).order_by("start", "id"))
+    sessions = list(booking_selectors.sessions_for_lists(Session.objects.filter(patient=patient))
+                    .order_by("start", "id"))
     home: Location | None = next((s.location for s in reversed(sessions) if s.location), None) \
         or first_location_for(request.user)
     today = home.local_date(now) if home else timezone.localdate(now)

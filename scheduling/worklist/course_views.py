@@ -1,4 +1,7 @@
-"""What the sweep and the booking pages know of a course: its due window, timing and latest session, read in one statement for any number of courses."""
+"""What the sweep knows of a course: its due window, timing and latest session.
+
+Read in one statement for any number of courses.
+"""
 
 from __future__ import annotations
 

@@ -8,11 +8,11 @@ bulk opens what is missing and closes what is no longer true. Items are never
 deleted: a closed item keeps why it closed, and a fact that comes back opens
 a new item. The number of queries does not depend on the number of courses.
 
-The same sweep plans due-visit outreach texts (DOMAIN.md "Reminder texts"):
-at most one a week per patient; ``scheduling.outreach`` sends them.
+The same sweep plans due-visit outreach texts (docs/DOMAIN.md "Reminder texts"):
+at most one a week per patient; ``scheduling.messaging.outreach`` sends them.
 
-The desk's actions (assign, snooze, resolve) are services here too, each one
-transaction; ``open_items`` is the list the API shows.
+The desk's actions (assign, snooze, resolve) are in ``services``; the list the
+API and the page show is in ``selectors``.
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ def _course_items(view: CourseView) -> list[Wanted]:
     items = []
     if view.due_unbooked:
         items.append(item(WorkKind.DUE_UNBOOKED, due_on=window.earliest, detail=(
-            f"Session {window.number} ({window.phase}) is due {day_text(window.earliest)} to {day_text(window.latest)}, "
+            f"Session {window.number} ({window.phase}) is due {day_text(window.earliest)} "
+            f"to {day_text(window.latest)}, "
             f"target {day_text(window.target)}; nothing is booked.")))
     if timing == due.Timing.OVERDUE:
         items.append(item(WorkKind.OVERDUE, due_on=window.latest, detail=(

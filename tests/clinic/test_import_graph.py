@@ -60,24 +60,24 @@ def _inside_app_ready(parents: list[ast.AST]) -> bool:
     return any(isinstance(node, ast.FunctionDef) and node.name == "ready" for node in parents)
 
 
+def _walk(node: ast.AST, parents: list[ast.AST], module: str, path: Path, graph: dict[str, set[str]],
+          nested: list[str]) -> None:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.Import | ast.ImportFrom):
+            targets = _resolve(child, module, path)
+            in_function = any(isinstance(p, ast.FunctionDef | ast.AsyncFunctionDef) for p in parents)
+            if targets and in_function and not _inside_app_ready(parents):
+                nested.append(f"{module}:{child.lineno} imports {', '.join(targets)} inside a function")
+            if not _inside_app_ready(parents):
+                graph[module].update(t for t in targets if t in MODULES and t != module)
+        _walk(child, [*parents, child], module, path, graph, nested)
+
+
 def _imports() -> tuple[dict[str, set[str]], list[str]]:
     graph: dict[str, set[str]] = {module: set() for module in MODULES}
     nested: list[str] = []
     for module, path in MODULES.items():
-        tree = ast.parse(path.read_text(), filename=str(path))
-
-        def visit(node: ast.AST, parents: list[ast.AST]) -> None:
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.Import | ast.ImportFrom):
-                    targets = _resolve(child, module, path)
-                    in_function = any(isinstance(p, ast.FunctionDef | ast.AsyncFunctionDef) for p in parents)
-                    if targets and in_function and not _inside_app_ready(parents):
-                        nested.append(f"{module}:{child.lineno} imports {', '.join(targets)} inside a function")
-                    if not _inside_app_ready(parents):
-                        graph[module].update(t for t in targets if t in MODULES and t != module)
-                visit(child, [*parents, child])
-
-        visit(tree, [])
+        _walk(ast.parse(path.read_text(), filename=str(path)), [], module, path, graph, nested)
     return graph, nested
 
 
