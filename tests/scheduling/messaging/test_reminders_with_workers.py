@@ -28,7 +28,7 @@ from scheduling.booking import services as booking
 from scheduling.models import Chair, Location, OpeningHours, Reminder, ReminderKind, ReminderPolicy, ReminderState
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 REDIS_URL = os.environ.get("REDIS_URL")
 
 pytestmark = [

@@ -1,8 +1,8 @@
 """Every text a patient can receive names the clinic, never the patient, the drug, the treatment or the diagnosis.
 
 Texts end up on lock screens and shared phones. The reminders' templates are
-checked when saved (tests/scheduling/test_reminders.py) and the calendar feed
-carries initials and MRN only (tests/scheduling/test_board_and_feed.py); here
+checked when saved (tests/scheduling/messaging/test_reminders.py) and the calendar feed
+carries initials and MRN only (tests/scheduling/api/test_board_and_feed.py); here
 the texts actually sent are read: both reminders for an esketamine and an IV
 session, the due-visit outreach, and the automatic replies to HELP, STOP and START.
 """

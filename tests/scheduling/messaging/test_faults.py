@@ -33,7 +33,6 @@ from django.utils import timezone
 from protocols.models import Protocol
 from scheduling.booking import services as booking
 from scheduling.messaging import reminders
-from scheduling.tasks import reap_reminders_task, sweep_reminders_task
 from scheduling.models import (
     Chair,
     Direction,
@@ -46,6 +45,7 @@ from scheduling.models import (
     Session,
     TextMessage,
 )
+from scheduling.tasks import reap_reminders_task, sweep_reminders_task
 from tests import sms_standin
 from tests.celery_harness import (
     REDIS_SERVER,
