@@ -5,6 +5,12 @@ Building a queryset costs more Python than the database takes to answer it
 compiling SQL). A hot path can instead write its statement once, select each
 model's columns with ``columns`` and turn each group of values back into an
 instance with ``RowModel.build``, exactly as the ORM's ``from_db`` would.
+
+This is the one module that touches Django's private API (``Model.__new__`` with
+``ModelState``, the related-object caches, a queryset's result cache): a Django
+upgrade is checked here, and each place says what it mirrors. Checked against
+Django 5.2. The contract tests (tests/scheduling/booking/test_fast_reads_contract.py,
+tests/clinic/test_rows.py) hold every statement built on it equal to its ORM twin.
 """
 
 from __future__ import annotations
@@ -99,7 +105,6 @@ class RowModel:
         return self.build(row[start:end]), end
 
 
-
 def builder(model: type[models.Model], names: Sequence[str]) -> Callable[[Sequence], models.Model]:
     """A function from one ``values_list`` row to an instance of ``model``: ``names`` are field attnames (any
     other field is deferred, as with ``only``) and annotation names, set as attributes.
@@ -131,3 +136,36 @@ def builder(model: type[models.Model], names: Sequence[str]) -> Callable[[Sequen
         return instance
 
     return direct
+
+
+def attach_related(instance: models.Model, name: str, related: models.Model | None) -> None:
+    """Make ``instance.<name>`` answer ``related`` without a query, as ``select_related(name)`` leaves it.
+
+    ``name`` is a forward foreign key or one-to-one, or a reverse one-to-one; ``related`` None for a reverse
+    one-to-one means there is none, and reading it raises ``DoesNotExist`` as after ``select_related``. The
+    id column is not touched: ``related`` must be the row the instance points to (the statement joined it).
+
+    Safe because it is what ``select_related`` itself does: in Django 5.2 ``SQLCompiler.get_related_selections``
+    gives ``RelatedPopulator`` the field's (for a reverse one-to-one, the relation's) ``set_cached_value`` to
+    store the joined instance with, a dict entry in ``instance._state.fields_cache`` under its ``cache_name``.
+    Unlike assigning through the descriptor, it skips the descriptor's type and router checks, which a
+    sweep over thousands of rows paid for nothing.
+    """
+    instance._meta.get_field(name).set_cached_value(instance, related)
+
+
+def attach_prefetched(instance: models.Model, name: str, objects: list[models.Model]) -> None:
+    """Make ``instance.<name>.all()`` answer ``objects`` without a query, as ``prefetch_related(name)`` leaves it.
+
+    ``name`` is a reverse foreign key or a many-to-many; ``objects`` are the related rows, in the order
+    ``all()`` is to give them. A filtered or ordered manager (``.filter()``, ``.order_by()``) still queries.
+
+    Safe because it is what ``prefetch_related`` itself does: Django 5.2's ``prefetch_one_level`` sets the
+    manager's queryset's ``_result_cache`` to the rows and ``_prefetch_done`` to True, and keeps that
+    queryset in ``instance._prefetched_objects_cache`` under the relation's name, which the related
+    manager's ``get_queryset`` answers from.
+    """
+    queryset = getattr(instance, name).all()
+    queryset._result_cache, queryset._prefetch_done = list(objects), True
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[name] = queryset

@@ -110,7 +110,5 @@ class SimulatedReplyView(APIView):
         check_outbox_on()
         payload = SimulatedReplySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        result = inbound.handle_inbound(
-            from_phone=payload.validated_data["to"], to_phone=settings.TWILIO_FROM_NUMBER or settings.CLINIC_PHONE,
-            body=payload.validated_data["body"], provider_id=outbox.simulated_provider_id())
+        result = outbox.simulate_reply(phone=payload.validated_data["to"], body=payload.validated_data["body"])
         return Response(result.as_dict())

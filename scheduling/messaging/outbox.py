@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+
 from clinic.models import OutboxMessage
 from patients.models import Patient
+from scheduling.messaging import inbound
 from scheduling.models import (
     Direction,
     Location,
     Session,
     TextMessage,
 )
-
-logger = logging.getLogger(__name__)
 
 
 def simulated_provider_id() -> str:
@@ -59,3 +59,9 @@ def outbox_entries(messages: list[OutboxMessage]) -> list[OutboxEntry]:
     return [OutboxEntry(message=message, patient=patient,
                         location=location or (latest.get(patient.pk) if patient else None))
             for message, patient, location in rows]
+
+
+def simulate_reply(*, phone: str, body: str) -> inbound.InboundResult:
+    """Answer an outbox text as the patient at ``phone`` would: through the same code as a real reply."""
+    return inbound.handle_inbound(from_phone=phone, to_phone=settings.TWILIO_FROM_NUMBER or settings.CLINIC_PHONE,
+                                  body=body[:1600], provider_id=simulated_provider_id())

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.errors import Conflict
 from scheduling.messaging import jobs
 from scheduling.models import (
     KIND_PRIORITY,
@@ -270,3 +271,41 @@ def send_claimed(reminder_id: int) -> str | None:
         return None
     return deliver_reminder(reminder_id)
 
+
+# --- settling an unknown send ------------------------------------------------------------------------
+
+SENT, NOT_SENT = "sent", "not_sent"
+
+
+@transaction.atomic
+def resolve_unknown_reminder(*, by, reminder: Reminder, outcome: str, note: str,
+                             now: datetime | None = None) -> Reminder:
+    """Record what the provider's console showed for an ``unknown`` reminder.
+
+    ``sent``: the reminder becomes sent and its text is logged (it counts
+    toward the caps). ``not_sent``: it becomes failed with the note; a person
+    may book another reminder. Refuses with 409 ``invalid_state`` unless the
+    reminder is ``unknown`` (under a row lock, so two people cannot both settle it).
+    """
+    now = now or timezone.now()
+    locked = Reminder.objects.select_for_update(of=("self",)).select_related("session__patient").get(pk=reminder.pk)
+    if locked.state != ReminderState.UNKNOWN:
+        raise Conflict(f"Only a reminder whose outcome is unknown can be settled; this one is {locked.state}.",
+                       code="invalid_state", extra={"state": locked.state})
+    who = by.get_username()
+    note = note.strip()
+    if outcome == SENT:
+        session, patient = locked.session, locked.session.patient
+        locked.state, locked.sent_at = ReminderState.SENT, locked.provider_called_at or now
+        locked.reason = f"marked sent by {who}: {note}"[:300]
+        taken = bool(locked.provider_id) and TextMessage.objects.filter(
+            provider_id=locked.provider_id, direction=Direction.OUTBOUND).exists()
+        TextMessage.objects.create(
+            patient=patient, direction=Direction.OUTBOUND, purpose=MessagePurpose.REMINDER, counts_toward_caps=True,
+            phone=patient.phone, body=locked.body, provider_id="" if taken else locked.provider_id,
+            delivery_status="sent", reminder=locked, session=session, at=locked.sent_at)
+    else:
+        locked.state = ReminderState.FAILED
+        locked.reason = f"not sent (checked by {who}): {note}"[:300]
+    locked.save(update_fields=["state", "sent_at", "reason", "updated_at"])
+    return locked

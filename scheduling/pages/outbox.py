@@ -56,8 +56,7 @@ def outbox_reply(request):
     if not error and not body:
         error = "Type the patient's reply, e.g. C, R, STOP or HELP."
     if not error:
-        result = inbound.handle_inbound(from_phone=phone, to_phone=settings.TWILIO_FROM_NUMBER or settings.CLINIC_PHONE,
-                                        body=body[:1600], provider_id=outbox_texts.simulated_provider_id())
+        result = outbox_texts.simulate_reply(phone=phone, body=body)
     if request.htmx:
         return render(request, "scheduling/_outbox_list.html", _outbox_context(request, result=result, error=error,
                                                                                   replied=body))
