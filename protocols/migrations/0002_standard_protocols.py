@@ -1,17 +1,20 @@
 """Install the four protocols of docs/DOMAIN.md "Protocols".
 
-The phase spacing comes from ``due.STANDARD_PROTOCOLS`` so the engine's tests
-and the installed data describe the same schedules; the session settings
-(chair time, observation, doses) come from docs/DOMAIN.md "Treatments". Managers
-change a protocol later by copying it as a new version, never by editing
-this migration.
+The numbers are written here, frozen as they were when this migration was
+made: a migration must install the same data whenever it runs, so it reads
+nothing from live code that a later change could edit (a fresh install would
+silently differ from every existing one). ``tests/protocols/test_protocol_data.py``
+proves the installed schedules equal ``protocols.due.STANDARD_PROTOCOLS``, so
+the engine's tests and the data still describe the same schedules. The session
+settings (chair time, observation, doses) come from docs/DOMAIN.md
+"Treatments". Managers change a protocol later by copying it as a new
+version, never by editing this migration.
 """
 
 from decimal import Decimal
 
 from django.db import migrations
 
-from protocols.due import STANDARD_PROTOCOLS
 
 ESKETAMINE = {"modality": "esketamine_nasal", "chair_minutes": 150, "observation_minutes": 120}
 IV = {"modality": "ketamine_iv", "chair_minutes": 90, "observation_minutes": 30, "iv_mg_per_kg": Decimal("0.50")}
@@ -37,29 +40,50 @@ SETTINGS = {
 }
 
 
+# (name, sessions or None for open-ended, (earliest, target, target_alt, latest), weekly (earliest, target, latest))
+PHASES = {
+    "esketamine-trd": [
+        ("Induction", 8, (2, 3, 4, 5), None),
+        ("Maintenance weeks 5-8", 4, (5, 7, None, 10), None),
+        ("Maintenance every 2 weeks", None, (10, 14, None, 18), (5, 7, 10)),
+    ],
+    "esketamine-mdsi": [
+        ("Induction", 8, (2, 3, 4, 5), None),
+    ],
+    "ketamine-iv-series": [
+        ("Induction", 6, (2, 2, 3, 5), None),
+        ("Monthly boosters", None, (21, 28, None, 42), None),
+    ],
+    "ketamine-iv-weekly": [
+        ("Induction", 6, (5, 7, None, 10), None),
+        ("Monthly boosters", None, (21, 28, None, 42), None),
+    ],
+}
+FIRST_SESSION_LATEST_DAYS = 7
+
+
 def install(apps, schema_editor):
     Protocol = apps.get_model("protocols", "Protocol")
     Phase = apps.get_model("protocols", "Phase")
-    for slug, rule in STANDARD_PROTOCOLS.items():
+    for slug, phases in PHASES.items():
         protocol, created = Protocol.objects.get_or_create(
-            slug=slug, defaults={**SETTINGS[slug], "first_session_latest_days": rule.first_session_latest_days}
+            slug=slug, defaults={**SETTINGS[slug], "first_session_latest_days": FIRST_SESSION_LATEST_DAYS}
         )
         if not created:
             continue
-        for order, phase in enumerate(rule.phases, start=1):
-            weekly = phase.weekly_spacing
+        for order, (name, sessions, (earliest, target, target_alt, latest), weekly) in enumerate(phases, start=1):
             Phase.objects.create(
                 protocol=protocol,
                 order=order,
-                name=phase.name,
-                sessions=phase.sessions,
-                earliest_days=phase.spacing.earliest,
-                target_days=phase.spacing.target,
-                target_alt_days=phase.spacing.target_alt,
-                latest_days=phase.spacing.latest,
-                weekly_earliest_days=weekly.earliest if weekly else None,
-                weekly_target_days=weekly.target if weekly else None,
-                weekly_latest_days=weekly.latest if weekly else None,
+                name=name,
+                sessions=sessions,
+                earliest_days=earliest,
+                target_days=target,
+                target_alt_days=target_alt,
+                latest_days=latest,
+                weekly_earliest_days=weekly[0] if weekly else None,
+                weekly_target_days=weekly[1] if weekly else None,
+                weekly_latest_days=weekly[2] if weekly else None,
             )
 
 
