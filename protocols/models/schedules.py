@@ -34,6 +34,9 @@ DEFAULT_MINUTES = {
 # Fields a manager may still change once a course follows the protocol: they do
 # not change what any course's past or future sessions were or will be.
 EDITABLE_WHEN_IN_USE = frozenset({"name", "active"})
+# The esketamine label's floor: at least two hours from the first device, whatever a protocol version says.
+# IV recovery is the clinic's setting.
+ESKETAMINE_MIN_OBSERVATION_MINUTES = 120
 
 
 class ProtocolQuerySet(models.QuerySet):
@@ -102,6 +105,12 @@ class Protocol(models.Model):
                 condition=Q(bp_diastolic_max__gt=0, bp_systolic_max__gt=F("bp_diastolic_max")),
                 name="protocol_bp_thresholds_sane",
             ),
+            models.CheckConstraint(
+                condition=(~Q(modality="esketamine_nasal")
+                           | Q(observation_minutes__gte=ESKETAMINE_MIN_OBSERVATION_MINUTES)),
+                name="protocol_esketamine_observation_at_least_120",
+                violation_error_message="Esketamine observation is at least 120 minutes.",
+            ),
             models.CheckConstraint(condition=Q(spo2_min__gte=50, spo2_min__lte=100), name="protocol_spo2_min_range"),
             models.CheckConstraint(condition=Q(version__gte=1), name="protocol_version_positive"),
             # Dose rules belong to one modality: a spray protocol has mg doses, an
@@ -121,9 +130,14 @@ class Protocol(models.Model):
         return self.name if self.version == 1 else f"{self.name} (v{self.version})"
 
     def clean(self) -> None:
-        """Dose rules must fit the modality, and an esketamine first dose must be an allowed dose."""
+        """Dose rules must fit the modality, an esketamine first dose must be an allowed dose, and esketamine
+        observation is never under 120 minutes (no protocol version can lower it)."""
         errors: dict[str, list[str]] = {}
         if self.modality == Modality.ESKETAMINE_NASAL:
+            if self.observation_minutes is not None and self.observation_minutes < ESKETAMINE_MIN_OBSERVATION_MINUTES:
+                errors.setdefault("observation_minutes", []).append(
+                    f"Esketamine observation is at least {ESKETAMINE_MIN_OBSERVATION_MINUTES} minutes "
+                    "from the first device; no protocol can lower it.")
             if self.first_dose_mg is None:
                 errors.setdefault("first_dose_mg", []).append("An esketamine protocol needs a first dose.")
             if not self.allowed_doses_mg:

@@ -101,9 +101,9 @@ def test_copying_again_takes_the_next_free_version(in_use, manager):
 def test_the_copy_of_a_protocol_in_use_can_be_edited(in_use, manager):
     copy = services.copy_protocol_as_new_version(by=manager, protocol=in_use)
     services.update_protocol_phases(by=manager, protocol=copy, phases=NEW_PHASES)
-    services.update_protocol(by=manager, protocol=copy, changes={"observation_minutes": 90, "active": True})
+    services.update_protocol(by=manager, protocol=copy, changes={"observation_minutes": 135, "active": True})
     copy.refresh_from_db()
-    assert copy.observation_minutes == 90
+    assert copy.observation_minutes == 135
     assert in_use.phases.count() == 3
 
 
