@@ -294,17 +294,26 @@ def discontinue_course(*, by, course: TreatmentCourse, reason: str) -> Treatment
 
 
 @transaction.atomic
-def set_maintenance_frequency(*, by, course: TreatmentCourse, frequency: str) -> TreatmentCourse:
-    """Switch an open course between the protocol's maintenance spacing and weekly.
+def set_maintenance_frequency(*, by, course: TreatmentCourse, frequency: str, reason: str) -> TreatmentCourse:
+    """Switch an open course between the protocol's maintenance spacing and weekly: a clinician's decision.
 
-    400 for an unknown frequency; 409 ``no_weekly_option`` when the protocol
-    has no weekly alternative; 409 ``invalid_state`` for an ended course.
+    Clinicians only (403 ``frequency_needs_clinician``); the reason is required
+    (400) and recorded with who and when; 400 for an unknown frequency; 409
+    ``no_weekly_option`` when the protocol has no weekly alternative; 409
+    ``invalid_state`` for an ended course.
     """
+    if not has_role(by, CLINICIAN):
+        raise NotAllowed("Only a clinician may change how often maintenance sessions are given.",
+                         code="frequency_needs_clinician")
+    errors: dict[str, list[str]] = {}
     if frequency not in MaintenanceFrequency.values:
-        raise Invalid(
-            "Unknown maintenance frequency.",
-            fields={"frequency": [f"Choose one of: {', '.join(MaintenanceFrequency.values)}."]},
-        )
+        errors["frequency"] = [f"Choose one of: {', '.join(MaintenanceFrequency.values)}."]
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = ["Say why the maintenance frequency changes."]
+    if errors:
+        raise Invalid("Unknown maintenance frequency." if "frequency" in errors
+                      else "Say why the maintenance frequency changes.", fields=errors)
     locked = _locked(course)
     locked.require_status(*OPEN_STATUSES, action="changed")
     if not locked.protocol.has_weekly_alternative():
@@ -312,6 +321,7 @@ def set_maintenance_frequency(*, by, course: TreatmentCourse, frequency: str) ->
             f"“{locked.protocol}” has no weekly maintenance option.", code="no_weekly_option"
         )
     locked.maintenance_frequency = frequency
+    locked.frequency_changed_at, locked.frequency_changed_by, locked.frequency_reason = timezone.now(), by, reason
     return _save(locked)
 
 

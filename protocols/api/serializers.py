@@ -145,7 +145,8 @@ class CourseSerializer(serializers.ModelSerializer):
         model = TreatmentCourse
         fields = [
             "id", "patient", "patient_name", "protocol", "protocol_name", "modality", "start_date", "status",
-            "maintenance_frequency", "sessions_completed", "phase", "next_due", "timing", "flags",
+            "maintenance_frequency", "frequency_reason", "frequency_changed_at", "frequency_changed_by",
+            "sessions_completed", "phase", "next_due", "timing", "flags",
             "override_reason", "override_by", "override_findings", "restart",
             "paused_at", "completed_at", "discontinued_at", "discontinued_reason",
             "created_at", "created_by",
@@ -202,6 +203,7 @@ class MaintenanceFrequencySerializer(serializers.Serializer):
     # Values only: with the labels too, the schema would hold one choice set
     # under two names (FrequencyEnum, MaintenanceFrequencyEnum) and warn.
     frequency = serializers.ChoiceField(choices=MaintenanceFrequency.values)
+    reason = serializers.CharField(max_length=2000, help_text="Why: a clinician's decision, recorded on the course.")
 
 
 class PlanRowSerializer(serializers.Serializer):

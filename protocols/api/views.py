@@ -123,13 +123,15 @@ class CourseViewSet(LogsPatientHistoryReads, mixins.CreateModelMixin, mixins.Lis
         return self._course_response(course)
 
     @extend_schema(request=MaintenanceFrequencySerializer, responses=CourseSerializer)
-    @action(detail=True, methods=["post"], url_path="maintenance-frequency", permission_classes=[CLINICAL_WRITE])
+    @action(detail=True, methods=["post"], url_path="maintenance-frequency",
+            permission_classes=[roles_may(write=(CLINICIAN,))])
     def maintenance_frequency(self, request, pk=None):
-        """Switch maintenance between the protocol's spacing and weekly, where the protocol allows."""
+        """Switch maintenance between the protocol's spacing and weekly, where the protocol allows. Clinicians only."""
         serializer = MaintenanceFrequencySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         course = services.set_maintenance_frequency(by=request.user, course=self.get_object(),
-                                                    frequency=serializer.validated_data["frequency"])
+                                                    frequency=serializer.validated_data["frequency"],
+                                                    reason=serializer.validated_data["reason"])
         return self._course_response(course)
 
     @extend_schema(request=ReasonSerializer, responses=CourseSerializer)

@@ -81,6 +81,13 @@ class TreatmentCourse(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     restart_reason = models.TextField(blank=True)
+    # The last switch of maintenance frequency: a clinician's decision, with a reason; earlier ones stay in
+    # the course's history.
+    frequency_changed_at = models.DateTimeField(null=True, blank=True)
+    frequency_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    frequency_reason = models.TextField(blank=True)
 
     objects = TreatmentCourseQuerySet.as_manager()
 

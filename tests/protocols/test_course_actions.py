@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from clinic.errors import NotAllowed
 from protocols import services
 from protocols.models import CourseStatus
 from tests.factories import TreatmentCourseFactory, standard_protocol
@@ -82,6 +83,9 @@ def test_a_discontinued_course_keeps_its_reason_and_cannot_be_resumed_or_paused(
         assert refused.json()["status"] == "discontinued"
 
 
+WEEKLY = {"frequency": "weekly", "reason": "Relapse risk after the holidays"}
+
+
 @pytest.mark.parametrize("action", ["pause", "resume", "discontinue", "maintenance-frequency"])
 def test_the_front_desk_cannot_change_a_courses_state(desk_api, course, action):
     response = post(desk_api, course, action, {"reason": "x", "frequency": "weekly"})
@@ -110,7 +114,7 @@ def test_weekly_maintenance_shortens_the_gap_in_the_open_ended_phase(clinician_a
     last = course.start_date + days(52)
     before = clinician_api.get(f"/api/courses/{course.id}/").json()["next_due"]
     # when
-    response = post(clinician_api, course, "maintenance-frequency", {"frequency": "weekly"})
+    response = post(clinician_api, course, "maintenance-frequency", WEEKLY)
     # then
     assert response.status_code == 200, response.json()
     after = response.json()["next_due"]
@@ -125,20 +129,20 @@ def test_weekly_maintenance_shortens_the_gap_in_the_open_ended_phase(clinician_a
 def test_weekly_maintenance_leaves_induction_spacing_alone(clinician_api, session_dates, course):
     session_dates[course.id] = ((course.start_date,), ())
     before = clinician_api.get(f"/api/courses/{course.id}/").json()["next_due"]
-    after = post(clinician_api, course, "maintenance-frequency", {"frequency": "weekly"}).json()["next_due"]
+    after = post(clinician_api, course, "maintenance-frequency", WEEKLY).json()["next_due"]
     assert before == after
 
 
 @pytest.mark.parametrize("slug", ["esketamine-mdsi", "ketamine-iv-series", "ketamine-iv-weekly"])
 def test_only_a_protocol_with_a_weekly_option_can_switch_to_weekly(clinician_api, slug):
     course = TreatmentCourseFactory(protocol=standard_protocol(slug))
-    response = post(clinician_api, course, "maintenance-frequency", {"frequency": "weekly"})
+    response = post(clinician_api, course, "maintenance-frequency", WEEKLY)
     assert response.status_code == 409
     assert response.json()["code"] == "no_weekly_option"
 
 
 def test_an_unknown_frequency_is_a_field_error(clinician_api, course):
-    response = post(clinician_api, course, "maintenance-frequency", {"frequency": "daily"})
+    response = post(clinician_api, course, "maintenance-frequency", {"frequency": "daily", "reason": "x"})
     assert response.status_code == 400
     assert "frequency" in response.json()["fields"]
 
@@ -234,3 +238,36 @@ def test_a_completed_course_shows_completed_timing(desk_api):
                                     completed_at=timezone.now())
     body = desk_api.get(f"/api/courses/{course.id}/").json()
     assert (body["timing"], body["next_due"]) == ("completed", None)
+
+
+def test_a_manager_cannot_switch_a_course_to_weekly_maintenance(manager_api, course):
+    # when
+    response = post(manager_api, course, "maintenance-frequency", WEEKLY)
+    # then it is a clinician's call
+    assert response.status_code == 403
+    course.refresh_from_db()
+    assert course.maintenance_frequency == "default"
+
+
+def test_switching_to_weekly_needs_a_reason(clinician_api, course):
+    response = post(clinician_api, course, "maintenance-frequency", {"frequency": "weekly", "reason": "  "})
+    assert response.status_code == 400
+    assert "reason" in response.json()["fields"]
+    course.refresh_from_db()
+    assert course.maintenance_frequency == "default"
+
+
+def test_the_switch_is_recorded_with_the_clinician_and_the_reason(clinician_api, clinician, course):
+    # when
+    response = post(clinician_api, course, "maintenance-frequency", WEEKLY)
+    # then
+    assert response.status_code == 200, response.json()
+    course.refresh_from_db()
+    assert (course.frequency_changed_by, course.frequency_reason) == (clinician, WEEKLY["reason"])
+    assert response.json()["frequency_reason"] == WEEKLY["reason"]
+
+
+def test_the_service_refuses_a_manager_too(manager, course):
+    with pytest.raises(NotAllowed) as refused:
+        services.set_maintenance_frequency(by=manager, course=course, frequency="weekly", reason="x")
+    assert refused.value.code == "frequency_needs_clinician"
