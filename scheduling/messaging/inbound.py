@@ -2,9 +2,11 @@
 
 ``handle_inbound`` acts on a reply (docs/DOMAIN.md "Reminder texts"):
 
-- the STOP words opt the patient out at once and void every reminder still to go;
+- a request to stop the texts (a STOP word, or "please stop", "stop texting me", "unsubscribe me"...:
+  the rule is ``opt_out.meaning_of``) opts the patient out at once and voids every text still to go;
+  a text that may mean more ("cancel my Tuesday visit") does not, and goes to a person;
 - START (and YES while opted out) opts back in and plans reminders again;
-- HELP answers with the clinic's name and phone;
+- HELP answers with the clinic's name and phone, opted out or not (carriers require it);
 - C or YES confirms the next visit; R asks the front desk for a new time;
 - anything else becomes a worklist item for a person to read.
 
@@ -31,7 +33,7 @@ from django.utils import timezone
 from clinic import sms
 from clinic.phones import InvalidPhone, to_e164
 from patients.models import ConsentMethod, Patient
-from scheduling.messaging import reminders
+from scheduling.messaging import opt_out, reminders
 from scheduling.models import (
     OPEN_REMINDER_STATES,
     UPCOMING_STATUSES,
@@ -50,8 +52,7 @@ from scheduling.models import (
 
 logger = logging.getLogger(__name__)
 
-# Opt-out words (CTIA and the FCC's 2024 revocation rule), matched on the first word, any case.
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "REVOKE", "OPTOUT"})
+# Keywords matched on the first word, any case. Opting out is read by ``opt_out.meaning_of``.
 START_WORDS = frozenset({"START"})
 HELP_WORDS = frozenset({"HELP"})
 CONFIRM_WORDS = frozenset({"C", "YES"})
@@ -63,8 +64,13 @@ OPT_IN_TEXT = ("{clinic}: you are subscribed to visit reminders again. "
                "Reply STOP to opt out, HELP for help.")
 HELP_TEXT = ("{clinic}: visit reminders. For help call {phone}. "
              "Reply C to confirm a visit, R for a new time, STOP to opt out.")
+# HELP is answered at any time (carriers require it), also to a patient who opted out.
+HELP_OPTED_OUT_TEXT = ("{clinic}: you have opted out of texts and get no reminders. For help call {phone}. "
+                       "Reply START to get visit reminders again.")
+MAYBE_STOP_NOTE = ("May be asking to stop the texts, so not opted out: read it, and record the opt-out if it "
+                   "is one.")
 # Every text this module can send (a test checks none names a treatment or diagnosis).
-REPLY_TEXTS = (OPT_OUT_TEXT, OPT_IN_TEXT, HELP_TEXT)
+REPLY_TEXTS = (OPT_OUT_TEXT, OPT_IN_TEXT, HELP_TEXT, HELP_OPTED_OUT_TEXT)
 
 SESSION_SUBJECT = "session:{}"
 PATIENT_SUBJECT = "patient:{}"
@@ -73,9 +79,9 @@ MESSAGE_SUBJECT = "message:{}"
 
 class Outcome(models.TextChoices):
     UNKNOWN_NUMBER = "unknown_number", "Unknown number: ignored"  # no current patient has this number
-    OPTED_OUT = "opted_out", "Opted out"  # a STOP word
+    OPTED_OUT = "opted_out", "Opted out"  # a request to stop the texts (``opt_out.meaning_of``)
     OPTED_IN = "opted_in", "Opted in again"  # START, or YES while opted out
-    HELP = "help", "Answered HELP"
+    HELP = "help", "Answered HELP"  # opted out or not
     CONFIRMED = "confirmed", "Confirmed the next visit"  # C or YES
     RESCHEDULE_REQUESTED = "reschedule_requested", "Asked for a new time"  # R
     NEEDS_ATTENTION = "needs_attention", "Needs a person"  # anything the system could not act on
@@ -188,22 +194,21 @@ def _next_session(patient: Patient, now: datetime, *, lock: bool = False) -> Ses
 
 
 def _act(patient: Patient, message: TextMessage, now: datetime) -> tuple[InboundResult, _Reply | None]:
-    keyword = keyword_of(message.body)
-    if keyword in STOP_WORDS:
-        return _opt_out(patient, message, now)
+    keyword, meaning = keyword_of(message.body), opt_out.meaning_of(message.body)
+    if meaning.kind == opt_out.OPT_OUT:
+        return _opt_out(patient, message, now, more=meaning.more)
     if keyword in START_WORDS or (keyword == "YES" and patient.sms_opted_out_at is not None):
         return _opt_in(patient, message, now), _Reply(reply_text(OPT_IN_TEXT), MessagePurpose.CONFIRMATION)
     if keyword in HELP_WORDS:
-        if patient.sms_opted_out_at is not None:
-            # The opt-out confirmation was the last text they may get: a person calls instead.
-            item = _needs_attention(patient, message, now, note="Asked for HELP while opted out of texts.")
-            return _result(Outcome.NEEDS_ATTENTION, message, item=item), None
-        return _result(Outcome.HELP, message), _Reply(reply_text(HELP_TEXT), MessagePurpose.HELP)
+        # Answered at any time, opted out or not: carriers require it, and it is not a reminder.
+        template = HELP_TEXT if patient.sms_opted_out_at is None else HELP_OPTED_OUT_TEXT
+        return _result(Outcome.HELP, message), _Reply(reply_text(template), MessagePurpose.HELP)
     if keyword in CONFIRM_WORDS:
         return _confirm_next(patient, message, now), None
     if keyword in RESCHEDULE_WORDS:
         return _ask_reschedule(patient, message, now), None
-    item = _needs_attention(patient, message, now)
+    note = MAYBE_STOP_NOTE if meaning.kind == opt_out.MAYBE else ""
+    item = _needs_attention(patient, message, now, note=note)
     return _result(Outcome.NEEDS_ATTENTION, message, item=item), None
 
 
@@ -213,8 +218,12 @@ def _result(outcome: str, message: TextMessage, *, session: Session | None = Non
                          session_id=session.pk if session else None, work_item_id=item.pk if item else None)
 
 
-def _opt_out(patient: Patient, message: TextMessage, now: datetime) -> tuple[InboundResult, _Reply | None]:
-    """Opt out at once; only the first STOP gets the confirmation, the one text allowed after it."""
+def _opt_out(patient: Patient, message: TextMessage, now: datetime, *,
+             more: bool) -> tuple[InboundResult, _Reply | None]:
+    """Opt out at once; only the first request gets the confirmation (after it, only HELP is answered).
+
+    ``more``: the text also said something else ("STOP. Cancel my visit"), so a person reads it.
+    """
     first_time = patient.sms_opted_out_at is None
     if first_time:
         patient.sms_opted_out_at = now
@@ -223,8 +232,7 @@ def _opt_out(patient: Patient, message: TextMessage, now: datetime) -> tuple[Inb
     Outreach.objects.filter(patient=patient, state__in=OPEN_REMINDER_STATES).update(
         state=ReminderState.VOID, reason="patient opted out")
     item = None
-    if len(message.body.split()) > 1:
-        # "Cancel my Tuesday visit" opts out by law, but a person should read the rest.
+    if more:
         item = _needs_attention(patient, message, now, note="Opted out of texts with this message.")
     reply = _Reply(reply_text(OPT_OUT_TEXT), MessagePurpose.CONFIRMATION) if first_time else None
     return _result(Outcome.OPTED_OUT, message, item=item), reply
@@ -302,7 +310,7 @@ def _replay(message: TextMessage) -> InboundResult:
     attention = WorkItem.objects.filter(kind=WorkKind.REPLY_NEEDS_ATTENTION,
                                         subject=MESSAGE_SUBJECT.format(message.pk)).first()
     item = attention
-    if keyword in STOP_WORDS:
+    if opt_out.is_opt_out(message.body):
         outcome = Outcome.OPTED_OUT
     elif keyword in START_WORDS:
         outcome = Outcome.OPTED_IN

@@ -185,7 +185,7 @@ def test_a_second_stop_sends_no_second_confirmation(client, booked, now):
 @pytest.mark.django_db
 def test_a_stop_with_more_words_also_asks_a_person_to_read_it(client, booked):
     # when
-    text_in(client, booked.patient, "Cancel my Tuesday visit please")
+    text_in(client, booked.patient, "STOP. Cancel my Tuesday visit please")
     # then the patient is opted out, as the law requires, and the desk sees the message
     booked.patient.refresh_from_db()
     assert booked.patient.sms_opted_out_at is not None
@@ -254,14 +254,14 @@ def test_help_answers_with_the_clinic_name_and_phone_and_does_not_count_toward_c
 
 
 @pytest.mark.django_db
-def test_help_from_an_opted_out_patient_gets_no_text_but_a_person_calls(client, booked):
+def test_help_from_an_opted_out_patient_is_answered_too(client, booked):
     # given
     text_in(client, booked.patient, "STOP")
     # when
     text_in(client, booked.patient, "HELP")
-    # then
-    assert len(texts_to(booked.patient.phone)) == 1  # only the opt-out confirmation
-    assert WorkItem.objects.get(kind=WorkKind.REPLY_NEEDS_ATTENTION).patient == booked.patient
+    # then carriers require HELP to be answered at any time (tests/scheduling/messaging/test_opting_out_and_help.py)
+    assert len(texts_to(booked.patient.phone)) == 2  # the opt-out confirmation and the HELP answer
+    assert not WorkItem.objects.filter(kind=WorkKind.REPLY_NEEDS_ATTENTION).exists()
 
 
 # --- C, YES, R, anything else -------------------------------------------------------------------------
