@@ -37,7 +37,7 @@ from scheduling.models import (
     forbidden_words_in,
 )
 from scheduling.worklist.course_views import course_view
-from scheduling.worklist.sweep import next_allowed_send
+from scheduling.worklist.sweep import next_allowed_send, outreach_due
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def _why_not_send(outreach: Outreach, view, policy: ReminderPolicy, now: datetim
         return ReminderState.VOID, "a session is booked"
     if view.timing == due.Timing.LAPSED:
         return ReminderState.VOID, "the course lapsed: a clinician reviews it before it resumes"
-    if not view.wants_outreach:
+    if not outreach_due(view):
         return ReminderState.VOID, "the next visit is not due yet"
     state, reason = jobs.patient_refusal(patient)
     if state:

@@ -246,6 +246,17 @@ def next_allowed_send(policy: ReminderPolicy, zone, now: datetime) -> datetime:
     return ends
 
 
+def outreach_due(view: CourseView) -> bool:
+    """Whether the course's patient may be texted to book: the next visit is due or overdue and not booked.
+
+    Due means the window has opened: its earliest day is today or before, on the local date of the
+    course's location. The worklist's "due soon" item (the window opens within ``due_soon_days``) is for
+    the desk only; a text waits until the visit is due. A lapsed course waits for a clinician instead.
+    """
+    window = view.window
+    return view.wants_outreach and window is not None and window.earliest <= view.today
+
+
 def recent_outreach(now: datetime) -> Q:
     """Outreach that blocks another for the same patient: open, sent (or maybe sent) within a week, or
     refused within a day."""
@@ -258,12 +269,14 @@ def recent_outreach(now: datetime) -> Q:
 def _plan_outreach(views: list[CourseView], now: datetime) -> int:
     """Plan a due-visit text for each due, unbooked course's patient who may be texted, at most once a week.
 
+    Never before the visit is due (``outreach_due``): not while its window has yet to open.
+
     A course that was never seen at a location has no time zone, policy or
     quiet hours to go by, so the desk calls instead (its item is on the list).
     """
     candidates: dict[int, CourseView] = {}
     for view in views:
-        if view.wants_outreach and view.location is not None and view.patient_fact("can_receive_texts") \
+        if outreach_due(view) and view.location is not None and view.patient_fact("can_receive_texts") \
                 and not view.patient_fact("is_archived"):
             candidates.setdefault(view.course.patient_id, view)
     if not candidates:
