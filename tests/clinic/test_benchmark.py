@@ -16,6 +16,9 @@ from scheduling.benchmark.scales import INTERACTIVE_CASES, MAX_INTERACTIVE_QUERI
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = (*INTERACTIVE_CASES, "due_visit_sweep", "reminder_sweep")
+
+# One xdist worker runs this module's tests, so the benchmark (a module-scoped fixture) runs once.
+pytestmark = pytest.mark.xdist_group("benchmark")
 CASE_FIGURES = {"median_ms", "p95_ms", "queries", "floor_median_ms", "ratio_to_floor", "runs"}
 
 

@@ -28,7 +28,9 @@ from tests.factories import PatientFactory, UserFactory
 from tests.tcp_proxy import tcp_proxy
 
 # Transactional: the web server is another process, so what a test builds must be committed.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# One xdist worker runs this module's tests, so gunicorn and the proxy (module-scoped fixtures) start once.
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
+              pytest.mark.xdist_group("database-outage")]
 
 DETAIL = "The database is not answering just now; please try again in a moment."
 

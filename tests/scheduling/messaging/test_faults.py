@@ -59,7 +59,12 @@ from tests.celery_harness import (
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 from tests.sms_standin import Reply, error_reply
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # Real workers and brokers are slow to start and busy while they run: these tests take turns on one
+    # xdist worker with the other tests that start workers.
+    pytest.mark.xdist_group("celery-workers"),
+]
 
 
 def integration(test):

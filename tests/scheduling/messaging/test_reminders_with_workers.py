@@ -35,16 +35,23 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(not REDIS_URL and not os.environ.get("CI"), reason="needs REDIS_URL (a real Redis)"),
+    # Real workers are slow to start and busy while they run: these tests take turns on one xdist worker.
+    pytest.mark.xdist_group("celery-workers"),
 ]
 
 
 @pytest.fixture
 def broker_url(monkeypatch):
-    """A Redis database of its own (15), emptied, so no other run's messages reach these workers."""
+    """This run's Redis database, emptied, so no other run's messages reach these workers.
+
+    Under xdist it is the worker's own database (tests/xdist_workers.py): two test
+    processes on one broker would answer each other's pings and take each other's
+    tasks, against the other's test database.
+    """
     import redis
 
     parts = urlsplit(REDIS_URL)
-    url = urlunsplit((parts.scheme, parts.netloc, "/15", "", ""))
+    url = urlunsplit((parts.scheme, parts.netloc, parts.path or "/0", "", ""))
     redis.Redis.from_url(url).flushdb()
     # Celery reads CELERY_BROKER_URL from the environment before any app setting,
     # so the probe app below would otherwise talk to the test run's memory broker.

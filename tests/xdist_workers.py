@@ -1,0 +1,36 @@
+"""A pytest plugin (``-p tests.xdist_workers`` in pytest.ini): each xdist worker gets a Redis database of its own.
+
+pytest-django already gives each worker a test database of its own (``test_<name>_gw0``,
+``_gw1``, ...). The cache is the other thing the workers would share: with REDIS_URL set it
+is Redis, DRF's sign-in throttles count there and tests clear it. So worker ``gwN`` uses
+database ``(base + N) % 16`` of the same Redis server, where ``base`` is REDIS_URL's own.
+Django reads REDIS_URL once, when pytest-django loads the settings, so the variable is
+changed before that: in a hook wrapper around pytest-django's ``pytest_load_initial_conftests``.
+Subprocesses a test starts (Celery workers, gunicorn) inherit the worker's REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+REDIS_DATABASES = 16
+
+
+def redis_url_for_worker(url: str, worker: str) -> str:
+    """``url`` with the database number of xdist worker ``worker`` ("gw0", "gw1", ...)."""
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    index = int(worker.removeprefix("gw"))
+    return urlunsplit((parts.scheme, parts.netloc, f"/{(base + index) % REDIS_DATABASES}", parts.query,
+                       parts.fragment))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = redis_url_for_worker(os.environ["REDIS_URL"], worker)
+    return (yield)
