@@ -1,7 +1,10 @@
-"""A clinic in New York on a fixed day, with chairs, a clinician and an esketamine course.
+"""The clinic day: Midtown in New York on Monday 2 March 2026, its chairs and staff, two courses, two sessions.
 
-"Now" is Monday 2 March 2026, 09:00 in New York (14:00 UTC); US clocks go
-forward on Sunday 8 March and back on Sunday 1 November 2026.
+"Now" is Monday 2 March 2026, 09:00 in New York (``now``, tests/conftest.py); US
+clocks go forward on Sunday 8 March and back on Sunday 1 November 2026. Both
+courses start on Tuesday 3 March, so session 1 of each is due 3-10 March;
+``esk_session`` and ``iv_session`` are those sessions, booked on Monday for
+Tuesday 09:00. ``site``, ``chair`` and ``book`` are in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -9,59 +12,59 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 import pytest
-import time_machine
 
 from clinic.roles import CLINICIAN, FRONT_DESK
-from protocols.models import Protocol
-from scheduling.models import Chair, Closure, Location, OpeningHours
+from scheduling.models import Location
 from tests import sms_standin
-from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+from tests.conftest import NOW
+from tests.factories import (
+    ChairFactory,
+    ClosureFactory,
+    LocationFactory,
+    PatientFactory,
+    TreatmentCourseFactory,
+    UserFactory,
+    opening_hours,
+    standard_protocol,
+)
 
-NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+__all__ = ["NOW", "TUESDAY", "TUESDAY_NINE", "local"]
+
+TUESDAY = date(2026, 3, 3)
+TUESDAY_NINE = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)  # when esk_session and iv_session start, New York time
 
 
-@pytest.fixture
-def now():
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
-
-
-@pytest.fixture
-def site(db):
-    """A REMS-certified site in New York, open Monday-Saturday 08:00-18:00."""
-    location = Location.objects.create(name="Midtown", time_zone="America/New_York", rems_certified=True,
-                                       turnover_minutes=15, max_in_treatment_per_clinician=4)
-    for weekday in range(6):
-        OpeningHours.objects.create(location=location, weekday=weekday, opens=time(8), closes=time(18))
-    return location
+def local(site: Location, day: date, hour: int, minute: int = 0) -> datetime:
+    """``hour:minute`` on ``day``, local time at ``site``."""
+    return site.at(day, time(hour, minute))
 
 
 @pytest.fixture
 def other_site(db):
-    """A site in Los Angeles that is not REMS-certified."""
-    location = Location.objects.create(name="Westside", time_zone="America/Los_Angeles", rems_certified=False)
-    for weekday in range(5):
-        OpeningHours.objects.create(location=location, weekday=weekday, opens=time(9), closes=time(17))
-    return location
-
-
-@pytest.fixture
-def chair(site):
-    return Chair.objects.create(location=site, name="Chair 1", serves_esketamine=True, has_infusion_pump=False)
+    """Westside: a site in Los Angeles that is not REMS-certified, open Monday to Friday 09:00-17:00."""
+    return LocationFactory(name="Westside", time_zone="America/Los_Angeles", rems_certified=False,
+                           hours=opening_hours(range(5), time(9), time(17)))
 
 
 @pytest.fixture
 def chair2(site):
-    return Chair.objects.create(location=site, name="Chair 2", serves_esketamine=True, has_infusion_pump=True)
+    return ChairFactory(location=site, name="Chair 2", serves_esketamine=True, has_infusion_pump=True)
 
 
 @pytest.fixture
 def iv_chair(site):
-    return Chair.objects.create(location=site, name="Infusion 1", serves_esketamine=False, has_infusion_pump=True)
+    return ChairFactory(location=site, name="Infusion 1", serves_esketamine=False, has_infusion_pump=True)
+
+
+@pytest.fixture
+def closure(site):
+    """Midtown is closed on Wednesday 4 March for staff training."""
+    return ClosureFactory(location=site, date=date(2026, 3, 4), reason="Staff training")
 
 
 @pytest.fixture
 def staff_clinician(site):
+    """Dr Ana Ortiz, the clinician who works at ``site``."""
     user = UserFactory(username="dr_ortiz", first_name="Ana", last_name="Ortiz", roles=[CLINICIAN])
     site.staff.add(user)
     return user
@@ -69,29 +72,44 @@ def staff_clinician(site):
 
 @pytest.fixture
 def desk_user(db):
+    """A second front desk (``front_desk`` is the first)."""
     return UserFactory(username="desk2", roles=[FRONT_DESK])
 
 
 @pytest.fixture
 def esk_course(db, now):
     """An active esketamine-trd course starting Tuesday 3 March 2026: session 1 due 3-10 March."""
-    return TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="esketamine-trd"),
-                                  start_date=date(2026, 3, 3))
+    return TreatmentCourseFactory(patient=PatientFactory(), protocol=standard_protocol("esketamine-trd"),
+                                  start_date=TUESDAY)
 
 
 @pytest.fixture
 def iv_course(db, now):
-    return TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="ketamine-iv-series"),
-                                  start_date=date(2026, 3, 3))
-
-
-def local(site: Location, day: date, hour: int, minute: int = 0) -> datetime:
-    return site.at(day, time(hour, minute))
+    """An active ketamine-iv-series course starting Tuesday 3 March 2026."""
+    return TreatmentCourseFactory(patient=PatientFactory(), protocol=standard_protocol("ketamine-iv-series"),
+                                  start_date=TUESDAY)
 
 
 @pytest.fixture
-def closure(site):
-    return Closure.objects.create(location=site, date=date(2026, 3, 4), reason="Staff training")
+def esk_session(book, esk_course, chair, staff_clinician, clock):
+    """Session 1 of ``esk_course`` on ``chair`` with ``staff_clinician``, booked on Monday for Tuesday 09:00.
+
+    The clock then stands at the session's start, Tuesday 09:00, where a session's story
+    begins; ``clock.move_to`` walks through it (``now`` moves it back to Monday).
+    """
+    clock.move_to(NOW)
+    session = book(chair, TUESDAY_NINE, course=esk_course)
+    clock.move_to(TUESDAY_NINE)
+    return session
+
+
+@pytest.fixture
+def iv_session(book, iv_course, iv_chair, staff_clinician, clock):
+    """Session 1 of ``iv_course`` on ``iv_chair``, booked on Monday for Tuesday 09:00; the clock then at its start."""
+    clock.move_to(NOW)
+    session = book(iv_chair, TUESDAY_NINE, course=iv_course)
+    clock.move_to(TUESDAY_NINE)
+    return session
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from patients.models import Patient
-from protocols.models import Protocol
 from scheduling.booking import services as booking
 from scheduling.booking.availability import find_slots
-from scheduling.models import Chair, Session, SessionStatus
-from tests.factories import PatientFactory, TreatmentCourseFactory
+from scheduling.models import Session, SessionStatus
+from tests.factories import ChairFactory, SessionRowFactory, TreatmentCourseFactory, standard_protocol
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -26,13 +25,6 @@ ESKETAMINE_CHAIR_TIME = timedelta(minutes=150)
 # Measured: the course, its session dates, the protocol's phases, the locations with their hours
 # and closures, the chairs, the sites' clinicians, the busy sessions.
 AVAILABILITY_MAX_QUERIES = 7
-
-
-def another_patients_session(chair, start, *, by, slug="esketamine-trd", clinician=None) -> Session:
-    """Book a session for a new patient whose first session is due on the day of ``start``."""
-    course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug=slug),
-                                    start_date=chair.location.local_date(start))
-    return booking.book_session(by=by, course=course, chair=chair, start=start, clinician=clinician)
 
 
 def local_starts(slots, site, day: date | None = None) -> list[time]:
@@ -97,9 +89,9 @@ def test_a_slot_ends_by_closing_time(esk_course, site, chair):
 
 
 def test_a_slot_starting_inside_the_turnover_after_another_session_is_not_offered(
-        esk_course, site, chair, front_desk):
+        esk_course, site, chair, front_desk, book):
     # given another patient on the chair 08:00-10:30, turnover to 10:45
-    another_patients_session(chair, local(site, TUESDAY, 8), by=front_desk)
+    book(chair, local(site, TUESDAY, 8), by=front_desk)
     # when
     slots = find_slots(course=esk_course, date_from=TUESDAY, date_to=TUESDAY, limit=200)
     # then
@@ -108,9 +100,9 @@ def test_a_slot_starting_inside_the_turnover_after_another_session_is_not_offere
     assert time(10, 15) not in starts
 
 
-def test_the_first_slot_after_another_session_starts_when_its_turnover_ends(esk_course, site, chair, front_desk):
+def test_the_first_slot_after_another_session_starts_when_its_turnover_ends(esk_course, site, chair, front_desk, book):
     # given another patient on the chair 08:00-10:30, turnover to 10:45
-    another_patients_session(chair, local(site, TUESDAY, 8), by=front_desk)
+    book(chair, local(site, TUESDAY, 8), by=front_desk)
     # when
     slots = find_slots(course=esk_course, date_from=TUESDAY, date_to=TUESDAY, limit=1)
     # then
@@ -118,9 +110,9 @@ def test_the_first_slot_after_another_session_starts_when_its_turnover_ends(esk_
 
 
 def test_a_slot_whose_turnover_would_run_into_the_next_session_is_not_offered(
-        esk_course, site, chair, front_desk):
+        esk_course, site, chair, front_desk, book):
     # given another patient on the chair from 14:00; a slot at 11:15 ends 13:45 and is clean by 14:00
-    another_patients_session(chair, local(site, TUESDAY, 14), by=front_desk)
+    book(chair, local(site, TUESDAY, 14), by=front_desk)
     # when
     slots = find_slots(course=esk_course, date_from=TUESDAY, date_to=TUESDAY, limit=200)
     # then
@@ -129,9 +121,9 @@ def test_a_slot_whose_turnover_would_run_into_the_next_session_is_not_offered(
     assert time(11, 30) not in starts
 
 
-def test_a_cancelled_session_does_not_hold_its_chair(esk_course, site, chair, front_desk):
+def test_a_cancelled_session_does_not_hold_its_chair(esk_course, site, chair, front_desk, book):
     # given
-    session = another_patients_session(chair, local(site, TUESDAY, 8), by=front_desk)
+    session = book(chair, local(site, TUESDAY, 8), by=front_desk)
     booking.cancel_session(by=front_desk, session=session, reason="Patient unwell")
     # when
     slots = find_slots(course=esk_course, date_from=TUESDAY, date_to=TUESDAY, limit=1)
@@ -140,20 +132,18 @@ def test_a_cancelled_session_does_not_hold_its_chair(esk_course, site, chair, fr
 
 
 def test_no_slot_overlaps_the_patients_own_session_on_another_modality(esk_course, site, chair, iv_chair,
-                                                                       front_desk):
+                                                                       front_desk, book):
     # given the same patient has an IV infusion on Tuesday 08:00-09:30 (+15 turnover)
-    iv = TreatmentCourseFactory(patient=esk_course.patient, protocol=Protocol.objects.get(slug="ketamine-iv-series"),
-                                start_date=TUESDAY)
-    booking.book_session(by=front_desk, course=iv, chair=iv_chair, start=local(site, TUESDAY, 8))
+    book(iv_chair, local(site, TUESDAY, 8), by=front_desk, patient=esk_course.patient, slug="ketamine-iv-series")
     # when
     slots = find_slots(course=esk_course, date_from=TUESDAY, date_to=TUESDAY, limit=1)
     # then
     assert local_starts(slots, site) == [time(9, 45)]
 
 
-def test_no_slot_is_offered_on_a_day_the_course_already_has_a_session(esk_course, site, chair, front_desk):
+def test_no_slot_is_offered_on_a_day_the_course_already_has_a_session(esk_course, site, chair, front_desk, book):
     # given session 1 on Tuesday morning
-    booking.book_session(by=front_desk, course=esk_course, chair=chair, start=local(site, TUESDAY, 8))
+    book(chair, local(site, TUESDAY, 8), by=front_desk, course=esk_course)
     # when
     slots = find_slots(course=esk_course, date_from=TUESDAY, date_to=THURSDAY, limit=200)
     # then
@@ -186,7 +176,7 @@ def test_an_esketamine_course_is_offered_only_chairs_that_serve_esketamine(esk_c
 
 def test_esketamine_is_never_offered_at_a_site_that_is_not_rems_certified(esk_course, site, chair, other_site):
     # given an esketamine chair at the uncertified Westside site too
-    Chair.objects.create(location=other_site, name="West 1", serves_esketamine=True)
+    ChairFactory(location=other_site, name="West 1", serves_esketamine=True)
     # when
     slots = find_slots(course=esk_course, date_from=TUESDAY, date_to=TUESDAY, limit=200)
     # then
@@ -196,7 +186,7 @@ def test_esketamine_is_never_offered_at_a_site_that_is_not_rems_certified(esk_co
 
 def test_asking_for_an_uncertified_site_by_name_offers_no_esketamine_slot(esk_course, other_site):
     # given
-    Chair.objects.create(location=other_site, name="West 1", serves_esketamine=True)
+    ChairFactory(location=other_site, name="West 1", serves_esketamine=True)
     # when
     slots = find_slots(course=esk_course, location=other_site, date_from=TUESDAY, date_to=TUESDAY)
     # then
@@ -205,7 +195,7 @@ def test_asking_for_an_uncertified_site_by_name_offers_no_esketamine_slot(esk_co
 
 def test_iv_ketamine_is_offered_at_a_site_that_is_not_rems_certified(iv_course, other_site):
     # given
-    pump = Chair.objects.create(location=other_site, name="West IV", serves_esketamine=False, has_infusion_pump=True)
+    pump = ChairFactory(location=other_site, name="West IV", serves_esketamine=False, has_infusion_pump=True)
     # when
     slots = find_slots(course=iv_course, location=other_site, date_from=TUESDAY, date_to=TUESDAY, limit=1)
     # then
@@ -225,11 +215,12 @@ def test_an_inactive_chair_is_not_offered(esk_course, site, chair, chair2):
 # -- clinician capacity -----------------------------------------------------------------------------
 
 
-def test_no_slot_while_the_only_clinician_has_no_room(esk_course, site, chair, chair2, staff_clinician, front_desk):
+def test_no_slot_while_the_only_clinician_has_no_room(esk_course, site, chair, chair2, staff_clinician, front_desk,
+                                                      book):
     # given one patient per clinician, and the only clinician treats someone 10:00-12:30 on Chair 2
     site.max_in_treatment_per_clinician = 1
     site.save()
-    another_patients_session(chair2, local(site, TUESDAY, 10), by=front_desk)
+    book(chair2, local(site, TUESDAY, 10), by=front_desk)
     # when
     slots = find_slots(course=esk_course, date_from=TUESDAY, date_to=TUESDAY, limit=200)
     # then Chair 1 is free all day, but not a slot overlaps 10:00-12:30
@@ -240,11 +231,11 @@ def test_no_slot_while_the_only_clinician_has_no_room(esk_course, site, chair, c
 
 
 def test_a_slot_is_offered_with_the_clinician_while_they_have_room(esk_course, site, chair, chair2,
-                                                                   staff_clinician, front_desk):
+                                                                   staff_clinician, front_desk, book):
     # given two patients per clinician, and the only clinician treats someone 10:00-12:30 on Chair 2
     site.max_in_treatment_per_clinician = 2
     site.save()
-    another_patients_session(chair2, local(site, TUESDAY, 10), by=front_desk)
+    book(chair2, local(site, TUESDAY, 10), by=front_desk)
     # when
     slots = find_slots(course=esk_course, date_from=TUESDAY, date_to=TUESDAY, limit=200)
     # then
@@ -257,8 +248,7 @@ def test_a_slot_is_offered_with_the_clinician_while_they_have_room(esk_course, s
 
 def test_no_slot_is_offered_in_the_past(site, chair, now):
     # given a course due from today; it is 09:00 in New York
-    course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="esketamine-trd"),
-                                    start_date=MONDAY)
+    course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=MONDAY)
     # when
     slots = find_slots(course=course, date_from=MONDAY, date_to=MONDAY, limit=200)
     # then
@@ -273,12 +263,12 @@ def test_the_search_returns_at_most_limit_slots(esk_course, site, chair, chair2)
 
 
 def test_every_slot_offered_on_a_busy_day_can_be_booked(esk_course, site, chair, chair2, staff_clinician,
-                                                         front_desk):
+                                                         front_desk, book):
     # given one patient per clinician, and other patients on both chairs through the day
     site.max_in_treatment_per_clinician = 1
     site.save()
-    another_patients_session(chair, local(site, TUESDAY, 8), by=front_desk)
-    another_patients_session(chair2, local(site, TUESDAY, 13), by=front_desk, slug="ketamine-iv-series")
+    book(chair, local(site, TUESDAY, 8), by=front_desk)
+    book(chair2, local(site, TUESDAY, 13), by=front_desk, slug="ketamine-iv-series")
     slots = find_slots(course=esk_course, date_from=TUESDAY, date_to=TUESDAY, limit=200)
     assert slots
     for slot in slots:
@@ -368,27 +358,19 @@ def test_the_api_needs_a_course(desk_api):
 
 
 def fill_other_chairs(site, bays, courses, days) -> None:
-    """Bulk-book one 08:00 session per course per day, course i on bay i: no chair or patient overlaps."""
-    sessions = []
+    """Write one 08:00 session per course per day, course i on bay i: no chair or patient overlaps."""
     for day in days:
         for bay, course in zip(bays, courses, strict=True):
-            start = local(site, day, 8)
-            sessions.append(Session(
-                course=course, patient=course.patient, location=site, chair=bay, start=start,
-                end=start + ESKETAMINE_CHAIR_TIME, occupied_until=start + ESKETAMINE_CHAIR_TIME + timedelta(minutes=15),
-                local_date=site.local_date(start), status=SessionStatus.BOOKED,
-            ))
-    Session.objects.bulk_create(sessions)
+            SessionRowFactory(course=course, chair=bay, start=local(site, day, 8), status=SessionStatus.BOOKED)
 
 
 def test_availability_keeps_its_query_count_when_sessions_grow_tenfold(
         desk_api, esk_course, site, chair, staff_clinician, django_assert_max_num_queries,
         django_assert_num_queries):
     # given ten other patients, each with a session on their own bay on the first day of the search
-    bays = Chair.objects.bulk_create([Chair(location=site, name=f"Bay {n}") for n in range(10)])
-    protocol = Protocol.objects.get(slug="esketamine-trd")
-    courses = [TreatmentCourseFactory(patient=PatientFactory(), protocol=protocol, start_date=TUESDAY)
-               for _ in bays]
+    bays = [ChairFactory(location=site, name=f"Bay {n}") for n in range(10)]
+    courses = TreatmentCourseFactory.create_batch(len(bays), protocol=standard_protocol("esketamine-trd"),
+                                                  start_date=TUESDAY)
     fill_other_chairs(site, bays, courses, [TUESDAY])
     query = {"from": "2026-03-03", "to": "2026-03-12", "limit": 50}
     availability(desk_api, esk_course, query)  # the first request also loads the user's roles

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pghistory.models
 import pytest
 import time_machine
 
@@ -12,7 +13,7 @@ from protocols.models import CourseStatus
 from scheduling.booking import selectors as booking_selectors
 from scheduling.booking import services as booking
 from scheduling.models import Session, SessionStatus
-from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+from tests.factories import ChairFactory, PatientFactory, TreatmentCourseFactory, UserFactory
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -20,14 +21,15 @@ pytestmark = pytest.mark.django_db
 TUESDAY = date(2026, 3, 3)
 
 
-def book(api, course, chair, start, **extra):
+def post_session(api, course, chair, start, **extra):
+    """Book through the API: POST /api/sessions/."""
     return api.post("/api/sessions/", {"course": course.pk, "chair": chair.pk, "start": start.isoformat(), **extra},
                     format="json")
 
 
 def test_it_books_a_session_sized_by_the_protocol_with_turnover(desk_api, esk_course, chair, staff_clinician):
     # when
-    response = book(desk_api, esk_course, chair, local(chair.location, TUESDAY, 9))
+    response = post_session(desk_api, esk_course, chair, local(chair.location, TUESDAY, 9))
     # then
     assert response.status_code == 201, response.json()
     session = Session.objects.get(pk=response.json()["id"])
@@ -40,7 +42,7 @@ def test_it_books_a_session_sized_by_the_protocol_with_turnover(desk_api, esk_co
 
 def test_the_booking_answer_is_the_session_as_it_reads_back(desk_api, esk_course, chair, staff_clinician):
     # The answer is built from the booked session without reading it back; it must match a later read.
-    booked = book(desk_api, esk_course, chair, local(chair.location, TUESDAY, 9), override_reason="")
+    booked = post_session(desk_api, esk_course, chair, local(chair.location, TUESDAY, 9), override_reason="")
     assert booked.status_code == 201, booked.json()
     read = desk_api.get(f"/api/sessions/{booked.json()['id']}/")
     assert read.status_code == 200
@@ -49,58 +51,51 @@ def test_the_booking_answer_is_the_session_as_it_reads_back(desk_api, esk_course
 
 
 def test_a_start_without_an_offset_is_local_time_at_the_chair(desk_api, esk_course, chair):
-    response = book(desk_api, esk_course, chair, local(chair.location, TUESDAY, 9).replace(tzinfo=None))
+    response = post_session(desk_api, esk_course, chair, local(chair.location, TUESDAY, 9).replace(tzinfo=None))
     assert response.status_code == 201, response.json()
     assert response.json()["start"] == "2026-03-03T14:00:00Z"
 
 
-def test_chair_conflict(desk_api, esk_course, chair, now):
+def test_chair_conflict(desk_api, esk_course, chair, book, now):
     # given another patient on the chair 09:00-11:30 (+15 turnover)
-    other = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
-    booking.book_session(by=UserFactory(), course=other, chair=chair, start=local(chair.location, TUESDAY, 9))
+    book(chair, local(chair.location, TUESDAY, 9))
     # when the turnover is not over yet
-    response = book(desk_api, esk_course, chair, local(chair.location, TUESDAY, 11, 30))
+    response = post_session(desk_api, esk_course, chair, local(chair.location, TUESDAY, 11, 30))
     # then
     assert response.status_code == 409
     assert response.json()["code"] == "chair_conflict"
-    assert book(desk_api, esk_course, chair, local(chair.location, TUESDAY, 11, 45)).status_code == 201
+    assert post_session(desk_api, esk_course, chair, local(chair.location, TUESDAY, 11, 45)).status_code == 201
 
 
-def test_patient_conflict(desk_api, esk_course, iv_chair, chair, now):
+def test_patient_conflict(desk_api, esk_course, iv_chair, chair, book, now):
     # given the same patient in an IV course on another chair at the same time
-    iv = TreatmentCourseFactory(patient=esk_course.patient, start_date=TUESDAY,
-                                protocol=_protocol("ketamine-iv-series"))
-    booking.book_session(by=UserFactory(), course=iv, chair=iv_chair, start=local(chair.location, TUESDAY, 9))
+    book(iv_chair, local(chair.location, TUESDAY, 9), patient=esk_course.patient, slug="ketamine-iv-series")
     # when
-    response = book(desk_api, esk_course, chair, local(chair.location, TUESDAY, 10))
+    response = post_session(desk_api, esk_course, chair, local(chair.location, TUESDAY, 10))
     # then
     assert response.status_code == 409
     assert response.json()["code"] == "patient_conflict"
 
 
-def test_clinician_capacity(desk_api, esk_course, chair, chair2, site, staff_clinician, now):
+def test_clinician_capacity(desk_api, esk_course, chair, chair2, site, staff_clinician, book, now):
     # given a site where a clinician may have one patient in treatment at once, already busy
     site.max_in_treatment_per_clinician = 1
     site.save()
-    other = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
-    booking.book_session(by=UserFactory(), course=other, chair=chair2, start=local(site, TUESDAY, 9))
+    book(chair2, local(site, TUESDAY, 9))
     # when
-    response = book(desk_api, esk_course, chair, local(site, TUESDAY, 10), clinician=staff_clinician.pk)
+    response = post_session(desk_api, esk_course, chair, local(site, TUESDAY, 10), clinician=staff_clinician.pk)
     # then
     assert response.status_code == 409
     assert response.json()["code"] == "clinician_capacity"
 
 
 def test_capacity_counts_patients_at_once_not_sessions_touching_the_interval(esk_course, chair, chair2, site,
-                                                                              staff_clinician, now):
+                                                                              staff_clinician, book, now):
     # given capacity 2 and two sessions that touch a new one's interval but do not overlap each other
     site.max_in_treatment_per_clinician = 2
     site.save()
-    early = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
-    late = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
-    third_chair = chair2.__class__.objects.create(location=site, name="Chair 3")
-    booking.book_session(by=UserFactory(), course=early, chair=chair2, start=local(site, TUESDAY, 8))
-    booking.book_session(by=UserFactory(), course=late, chair=third_chair, start=local(site, TUESDAY, 11))
+    book(chair2, local(site, TUESDAY, 8))
+    book(ChairFactory(location=site, name="Chair 3"), local(site, TUESDAY, 11))
     # when a session spans both (09:00-11:30): at most 2 at once, so it fits
     session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(site, TUESDAY, 9),
                                     clinician=staff_clinician)
@@ -114,7 +109,7 @@ def test_capacity_counts_patients_at_once_not_sessions_touching_the_interval(esk
     ids=["before opening", "ends after closing", "closed on Sunday"],
 )
 def test_outside_hours(desk_api, esk_course, chair, day, hour, minute):
-    response = book(desk_api, esk_course, chair, local(chair.location, day, hour, minute))
+    response = post_session(desk_api, esk_course, chair, local(chair.location, day, hour, minute))
     assert response.status_code == 409
     assert response.json()["code"] in {"outside_hours", "outside_due_window"}
     if day == TUESDAY:
@@ -122,14 +117,14 @@ def test_outside_hours(desk_api, esk_course, chair, day, hour, minute):
 
 
 def test_a_closure_day_is_outside_hours(desk_api, esk_course, chair, closure):
-    response = book(desk_api, esk_course, chair, local(chair.location, closure.date, 9))
+    response = post_session(desk_api, esk_course, chair, local(chair.location, closure.date, 9))
     assert response.status_code == 409
     assert response.json()["code"] == "outside_hours"
 
 
 def test_outside_due_window(desk_api, esk_course, chair):
     # session 1 is due 3-10 March
-    response = book(desk_api, esk_course, chair, local(chair.location, date(2026, 3, 11), 9))
+    response = post_session(desk_api, esk_course, chair, local(chair.location, date(2026, 3, 11), 9))
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "outside_due_window"
@@ -137,8 +132,8 @@ def test_outside_due_window(desk_api, esk_course, chair):
 
 
 def test_a_clinician_may_book_outside_the_window_with_a_reason(clinician_api, esk_course, chair, clinician):
-    response = book(clinician_api, esk_course, chair, local(chair.location, date(2026, 3, 11), 9),
-                    override_reason="Patient travelling; agreed with prescriber")
+    response = post_session(clinician_api, esk_course, chair, local(chair.location, date(2026, 3, 11), 9),
+                            override_reason="Patient travelling; agreed with prescriber")
     assert response.status_code == 201, response.json()
     session = Session.objects.get(pk=response.json()["id"])
     assert session.override_reason == "Patient travelling; agreed with prescriber"
@@ -146,14 +141,15 @@ def test_a_clinician_may_book_outside_the_window_with_a_reason(clinician_api, es
 
 
 def test_front_desk_cannot_override_the_window(desk_api, esk_course, chair):
-    response = book(desk_api, esk_course, chair, local(chair.location, date(2026, 3, 11), 9), override_reason="x")
+    response = post_session(desk_api, esk_course, chair, local(chair.location, date(2026, 3, 11), 9),
+                            override_reason="x")
     assert response.status_code == 403
     assert response.json()["code"] == "override_needs_clinician"
 
 
-def test_the_second_session_is_due_two_to_five_days_after_the_first(esk_course, chair, now):
+def test_the_second_session_is_due_two_to_five_days_after_the_first(esk_course, chair, book, now):
     # given session 1 booked on Tuesday
-    booking.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(chair.location, TUESDAY, 9))
+    book(chair, local(chair.location, TUESDAY, 9), course=esk_course)
     # then session 2 cannot be the next day, but can be on Friday (target: +3)
     with pytest.raises(Conflict) as refused:
         booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
@@ -164,32 +160,32 @@ def test_the_second_session_is_due_two_to_five_days_after_the_first(esk_course, 
     assert second.local_date == date(2026, 3, 6)
 
 
-def test_same_day(clinician_api, esk_course, chair, chair2, now):
+def test_same_day(clinician_api, esk_course, chair, chair2, book, now):
     # given a session on Tuesday morning
-    booking.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(chair.location, TUESDAY, 8))
+    book(chair, local(chair.location, TUESDAY, 8), course=esk_course)
     # when a clinician overrides the window for a second one that afternoon
-    response = book(clinician_api, esk_course, chair2, local(chair.location, TUESDAY, 14), override_reason="x")
+    response = post_session(clinician_api, esk_course, chair2, local(chair.location, TUESDAY, 14), override_reason="x")
     # then
     assert response.status_code == 409
     assert response.json()["code"] == "same_day"
 
 
 def test_not_rems_certified(desk_api, esk_course, other_site):
-    chair = other_site.chairs.create(name="LA 1", serves_esketamine=True)
-    response = book(desk_api, esk_course, chair, local(other_site, TUESDAY, 10))
+    chair = ChairFactory(location=other_site, name="LA 1", serves_esketamine=True)
+    response = post_session(desk_api, esk_course, chair, local(other_site, TUESDAY, 10))
     assert response.status_code == 409
     assert response.json()["code"] == "not_rems_certified"
 
 
 def test_modality_mismatch(desk_api, iv_course, chair):
-    response = book(desk_api, iv_course, chair, local(chair.location, TUESDAY, 10))
+    response = post_session(desk_api, iv_course, chair, local(chair.location, TUESDAY, 10))
     assert response.status_code == 409
     assert response.json()["code"] == "modality_mismatch"
 
 
 def test_in_the_past(desk_api, esk_course, chair):
     with time_machine.travel("2026-03-04 15:00Z", tick=False):
-        response = book(desk_api, esk_course, chair, local(chair.location, date(2026, 3, 4), 9))
+        response = post_session(desk_api, esk_course, chair, local(chair.location, date(2026, 3, 4), 9))
     assert response.status_code == 409
     assert response.json()["code"] == "in_the_past"
 
@@ -198,7 +194,7 @@ def test_a_paused_course_cannot_be_booked(desk_api, esk_course, chair):
     esk_course.status = CourseStatus.PAUSED
     esk_course.paused_at = esk_course.created_at
     esk_course.save()
-    response = book(desk_api, esk_course, chair, local(chair.location, TUESDAY, 9))
+    response = post_session(desk_api, esk_course, chair, local(chair.location, TUESDAY, 9))
     assert response.status_code == 409
     assert response.json()["code"] == "course_not_active"
 
@@ -231,9 +227,8 @@ def test_a_time_the_clocks_skip_is_a_400(desk_api, esk_course, chair):
 # --- reschedule, cancel, no-show ---------------------------------------------------------------
 
 
-def test_reschedule_moves_the_session(desk_api, esk_course, chair, now):
-    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
-                                    start=local(chair.location, TUESDAY, 9))
+def test_reschedule_moves_the_session(desk_api, esk_course, chair, book, now):
+    session = book(chair, local(chair.location, TUESDAY, 9), course=esk_course)
     response = desk_api.post(f"/api/sessions/{session.pk}/reschedule/",
                              {"start": local(chair.location, date(2026, 3, 5), 13).isoformat()}, format="json")
     assert response.status_code == 200, response.json()
@@ -242,12 +237,10 @@ def test_reschedule_moves_the_session(desk_api, esk_course, chair, now):
     assert session.rescheduled_from == local(chair.location, TUESDAY, 9)
 
 
-def test_a_refused_reschedule_keeps_the_old_slot(desk_api, esk_course, chair, now):
+def test_a_refused_reschedule_keeps_the_old_slot(desk_api, esk_course, chair, book, now):
     # given our session at 09:00 and another patient's at 13:00 on the same chair
-    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
-                                    start=local(chair.location, TUESDAY, 9))
-    other = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
-    booking.book_session(by=UserFactory(), course=other, chair=chair, start=local(chair.location, TUESDAY, 13))
+    session = book(chair, local(chair.location, TUESDAY, 9), course=esk_course)
+    book(chair, local(chair.location, TUESDAY, 13))
     # when moving ours onto theirs
     response = desk_api.post(f"/api/sessions/{session.pk}/reschedule/",
                              {"start": local(chair.location, TUESDAY, 13).isoformat()}, format="json")
@@ -262,18 +255,16 @@ def test_a_refused_reschedule_keeps_the_old_slot(desk_api, esk_course, chair, no
     assert refused.value.code == "chair_conflict"
 
 
-def test_a_reschedule_frees_the_old_slot(esk_course, chair, now):
-    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
-                                    start=local(chair.location, TUESDAY, 9))
+def test_a_reschedule_frees_the_old_slot(esk_course, chair, book, now):
+    session = book(chair, local(chair.location, TUESDAY, 9), course=esk_course)
     booking.reschedule_session(by=UserFactory(), session=session, start=local(chair.location, TUESDAY, 13))
     other = TreatmentCourseFactory(patient=PatientFactory(), protocol=esk_course.protocol, start_date=TUESDAY)
     taken = booking.book_session(by=UserFactory(), course=other, chair=chair, start=local(chair.location, TUESDAY, 9))
     assert taken.pk
 
 
-def test_cancel_needs_a_reason_and_frees_the_chair(desk_api, esk_course, chair, now):
-    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
-                                    start=local(chair.location, date(2026, 3, 5), 9))
+def test_cancel_needs_a_reason_and_frees_the_chair(desk_api, esk_course, chair, book, now):
+    session = book(chair, local(chair.location, date(2026, 3, 5), 9), course=esk_course)
     assert desk_api.post(f"/api/sessions/{session.pk}/cancel/", {}, format="json").status_code == 400
     response = desk_api.post(f"/api/sessions/{session.pk}/cancel/", {"reason": "Unwell"}, format="json")
     assert response.status_code == 200
@@ -284,25 +275,22 @@ def test_cancel_needs_a_reason_and_frees_the_chair(desk_api, esk_course, chair, 
                                  start=local(chair.location, date(2026, 3, 5), 9)).pk
 
 
-def test_a_cancel_under_24_hours_before_is_late(desk_api, esk_course, chair, now):
-    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
-                                    start=local(chair.location, TUESDAY, 8))
+def test_a_cancel_under_24_hours_before_is_late(desk_api, esk_course, chair, book, now):
+    session = book(chair, local(chair.location, TUESDAY, 8), course=esk_course)
     response = desk_api.post(f"/api/sessions/{session.pk}/cancel/", {"reason": "Car trouble"}, format="json")
     assert response.json()["late_cancel"] is True
 
 
-def test_cancelling_twice_is_a_409_invalid_state(desk_api, esk_course, chair, now):
-    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
-                                    start=local(chair.location, TUESDAY, 8))
+def test_cancelling_twice_is_a_409_invalid_state(desk_api, esk_course, chair, book, now):
+    session = book(chair, local(chair.location, TUESDAY, 8), course=esk_course)
     desk_api.post(f"/api/sessions/{session.pk}/cancel/", {"reason": "x"}, format="json")
     response = desk_api.post(f"/api/sessions/{session.pk}/cancel/", {"reason": "x"}, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_state"
 
 
-def test_no_show_only_after_the_start(desk_api, esk_course, chair, now):
-    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
-                                    start=local(chair.location, TUESDAY, 9))
+def test_no_show_only_after_the_start(desk_api, esk_course, chair, book, now):
+    session = book(chair, local(chair.location, TUESDAY, 9), course=esk_course)
     early = desk_api.post(f"/api/sessions/{session.pk}/no-show/")
     assert early.status_code == 409
     assert early.json()["code"] == "not_started"
@@ -312,11 +300,8 @@ def test_no_show_only_after_the_start(desk_api, esk_course, chair, now):
     assert Session.objects.get(pk=session.pk).status == SessionStatus.NO_SHOW
 
 
-def test_changes_are_in_the_audit_trail(desk_api, esk_course, chair, now):
-    import pghistory.models
-
-    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
-                                    start=local(chair.location, date(2026, 3, 5), 9))
+def test_changes_are_in_the_audit_trail(desk_api, esk_course, chair, book, now):
+    session = book(chair, local(chair.location, date(2026, 3, 5), 9), course=esk_course)
     desk_api.post(f"/api/sessions/{session.pk}/cancel/", {"reason": "Unwell"}, format="json")
     labels = list(pghistory.models.Events.objects.tracks(session).order_by("pgh_created_at", "pgh_id")
                   .values_list("pgh_label", flat=True))
@@ -349,27 +334,22 @@ def test_history_cannot_be_in_the_future(clinician_api, esk_course):
 
 
 def test_only_bookers_may_book(api_as, esk_course, chair, no_role_user):
-    assert book(api_as(no_role_user), esk_course, chair, local(chair.location, TUESDAY, 9)).status_code == 403
-    assert book(api_as(None), esk_course, chair, local(chair.location, TUESDAY, 9)).status_code == 401
-
-
-def _protocol(slug):
-    from protocols.models import Protocol
-
-    return Protocol.objects.get(slug=slug)
+    assert post_session(api_as(no_role_user), esk_course, chair, local(chair.location, TUESDAY, 9)).status_code == 403
+    assert post_session(api_as(None), esk_course, chair, local(chair.location, TUESDAY, 9)).status_code == 401
 
 
 def test_forbidden_override_leaves_nothing_saved(desk_api, esk_course, chair):
-    response = book(desk_api, esk_course, chair, local(chair.location, date(2026, 3, 11), 9), override_reason="x")
+    response = post_session(desk_api, esk_course, chair, local(chair.location, date(2026, 3, 11), 9),
+                            override_reason="x")
     assert response.status_code == NotAllowed.status
     assert not Session.objects.exists()
 
 
-def test_moving_session_2_of_a_booked_series_is_judged_by_its_own_window(esk_course, chair, now):
+def test_moving_session_2_of_a_booked_series_is_judged_by_its_own_window(esk_course, chair, book, now):
     # given sessions 1-3 booked Tue 3, Fri 6 and Tue 10 March
-    first = book_via_service(esk_course, chair, date(2026, 3, 3))
-    second = book_via_service(esk_course, chair, date(2026, 3, 6))
-    book_via_service(esk_course, chair, date(2026, 3, 10))
+    first = book(chair, local(chair.location, date(2026, 3, 3), 9), course=esk_course)
+    second = book(chair, local(chair.location, date(2026, 3, 6), 9), course=esk_course)
+    book(chair, local(chair.location, date(2026, 3, 10), 9), course=esk_course)
     # when session 2 moves to Thursday 5 (2-5 days after session 1)
     moved = booking.reschedule_session(by=UserFactory(), session=second, start=local(chair.location,
                                                                                      date(2026, 3, 5), 13))
@@ -380,7 +360,3 @@ def test_moving_session_2_of_a_booked_series_is_judged_by_its_own_window(esk_cou
                                     start=local(chair.location, date(2026, 3, 11), 9))
     assert refused.value.code == "passes_next_session"
     assert first.local_date == date(2026, 3, 3)
-
-
-def book_via_service(course, chair, day):
-    return booking.book_session(by=UserFactory(), course=course, chair=chair, start=local(chair.location, day, 9))

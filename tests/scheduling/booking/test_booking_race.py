@@ -15,9 +15,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from protocols.models import Protocol
-from scheduling.models import Chair, Session
-from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+from scheduling.models import Session
+from tests.factories import ChairFactory, PatientFactory, TreatmentCourseFactory, UserFactory, standard_protocol
 from tests.scheduling.conftest import local
 
 THREADS = 16
@@ -42,10 +41,10 @@ def _race(user, requests: list[dict]) -> list[tuple[int, str | None]]:
         return list(pool.map(attempt, requests))
 
 
-def _courses(protocol_slug: str, count: int, patient=None):
-    protocol = Protocol.objects.get(slug=protocol_slug)
-    return [TreatmentCourseFactory(patient=patient or PatientFactory(), protocol=protocol, start_date=TUESDAY)
-            for _ in range(count)]
+def _courses(protocol_slug: str, count: int, **patient):
+    """``count`` courses starting on Tuesday, each for a new patient unless ``patient=`` one."""
+    return TreatmentCourseFactory.create_batch(count, protocol=standard_protocol(protocol_slug), start_date=TUESDAY,
+                                               **patient)
 
 
 @race
@@ -65,9 +64,9 @@ def test_sixteen_desks_booking_one_chair_at_one_time_leave_exactly_one_session(s
 def test_one_patient_booked_on_sixteen_chairs_at_once_gets_exactly_one_session(site, desk_user, now):
     # given one patient with an esketamine and an IV course, and sixteen chairs that serve both
     patient = PatientFactory()
-    esketamine = _courses("esketamine-trd", 1, patient)[0]
-    infusion = _courses("ketamine-iv-series", 1, patient)[0]
-    chairs = [Chair.objects.create(location=site, name=f"Dual {n}", serves_esketamine=True, has_infusion_pump=True)
+    [esketamine] = _courses("esketamine-trd", 1, patient=patient)
+    [infusion] = _courses("ketamine-iv-series", 1, patient=patient)
+    chairs = [ChairFactory(location=site, name=f"Dual {n}", serves_esketamine=True, has_infusion_pump=True)
               for n in range(THREADS)]
     start = local(site, TUESDAY, 10).isoformat()
     requests = [{"course": (esketamine if n % 2 else infusion).pk, "chair": chair.pk, "start": start}
@@ -89,7 +88,7 @@ def test_clinician_capacity_holds_under_concurrent_bookings(site, desk_user, now
     # given one clinician who may have four patients in treatment at once, and sixteen free chairs
     clinician = UserFactory(username="solo", roles=["clinician"])
     site.staff.add(clinician)
-    chairs = [Chair.objects.create(location=site, name=f"Bay {n}") for n in range(THREADS)]
+    chairs = [ChairFactory(location=site, name=f"Bay {n}") for n in range(THREADS)]
     courses = _courses("esketamine-trd", THREADS)
     start = local(site, TUESDAY, 11).isoformat()
     # when sixteen patients are booked with that clinician at once

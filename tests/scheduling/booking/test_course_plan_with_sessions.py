@@ -14,10 +14,9 @@ from tests.scheduling.conftest import local
 pytestmark = pytest.mark.django_db
 
 
-def test_the_plan_shows_booked_sessions_in_place(desk_api, esk_course, chair, now):
+def test_the_plan_shows_booked_sessions_in_place(desk_api, esk_course, chair, book, now):
     # given session 1 booked on Tuesday 3 March
-    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
-                                    start=local(chair.location, date(2026, 3, 3), 9))
+    session = book(chair, local(chair.location, date(2026, 3, 3), 9), course=esk_course)
     # when
     rows = desk_api.get(f"/api/courses/{esk_course.pk}/plan/").json()
     # then row 1 is that session, and row 2 chains from its date (+3 target)
@@ -28,10 +27,9 @@ def test_the_plan_shows_booked_sessions_in_place(desk_api, esk_course, chair, no
     assert rows[1]["target"] == "2026-03-06"
 
 
-def test_a_discharged_session_counts_as_completed(desk_api, esk_course, chair, now):
+def test_a_discharged_session_counts_as_completed(desk_api, esk_course, chair, book, now):
     # given session 1 given on Tuesday
-    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
-                                    start=local(chair.location, date(2026, 3, 3), 9))
+    session = book(chair, local(chair.location, date(2026, 3, 3), 9), course=esk_course)
     Session.objects.filter(pk=session.pk).update(status=SessionStatus.DISCHARGED)
     # when
     course = desk_api.get(f"/api/courses/{esk_course.pk}/").json()
@@ -41,9 +39,8 @@ def test_a_discharged_session_counts_as_completed(desk_api, esk_course, chair, n
     assert course["next_due"]["earliest"] == "2026-03-05"
 
 
-def test_cancelled_and_no_show_sessions_do_not_count(desk_api, esk_course, chair, now):
-    session = booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
-                                    start=local(chair.location, date(2026, 3, 3), 9))
+def test_cancelled_and_no_show_sessions_do_not_count(desk_api, esk_course, chair, book, now):
+    session = book(chair, local(chair.location, date(2026, 3, 3), 9), course=esk_course)
     booking.cancel_session(by=UserFactory(), session=session, reason="Unwell")
     course = desk_api.get(f"/api/courses/{esk_course.pk}/").json()
     assert course["sessions_completed"] == 0

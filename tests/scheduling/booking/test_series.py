@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-import time_machine
 
-from protocols.models import Protocol
 from scheduling.booking import series
-from scheduling.booking import services as booking
-from scheduling.models import Closure, Session
-from tests.factories import PatientFactory, TreatmentCourseFactory
+from scheduling.models import Session
+from tests.factories import ClosureFactory, TreatmentCourseFactory, standard_protocol
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -27,12 +24,6 @@ def post_series(api, course, chair, first_start: str, weekdays=(MONDAY, THURSDAY
         "course": course.pk, "chair": chair.pk, "first_start": first_start, "weekdays": list(weekdays),
         "dry_run": dry_run,
     }, format="json")
-
-
-def another_patients_session(chair, start, *, by) -> Session:
-    course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="esketamine-trd"),
-                                    start_date=chair.location.local_date(start))
-    return booking.book_session(by=by, course=course, chair=chair, start=start)
 
 
 def local_starts(sessions) -> list[datetime]:
@@ -94,16 +85,14 @@ def test_a_series_across_the_spring_clock_change_stays_at_nine_local(front_desk,
 
 
 @pytest.fixture
-def october():
-    """Tuesday 20 October 2026, 09:00 in New York: before clocks go back on Sunday 1 November."""
-    with time_machine.travel(datetime(2026, 10, 20, 13, 0, tzinfo=UTC), tick=False):
-        yield
+def october(clock):
+    """The clock at Tuesday 20 October 2026, 09:00 in New York: before clocks go back on Sunday 1 November."""
+    clock.move_to(datetime(2026, 10, 20, 13, 0, tzinfo=UTC))
 
 
 def test_a_series_across_the_autumn_clock_change_stays_at_nine_local(october, front_desk, site, chair):
     # given a course starting Tuesday 27 October; the first session is on Thursday 29 October
-    course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="esketamine-trd"),
-                                    start_date=date(2026, 10, 27))
+    course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 10, 27))
     # when
     series.book_series(by=front_desk, course=course, chair=chair, first_start=local(site, date(2026, 10, 29), 9),
                        weekdays=[MONDAY, THURSDAY])
@@ -120,9 +109,9 @@ def test_a_series_across_the_autumn_clock_change_stays_at_nine_local(october, fr
 
 
 @pytest.fixture
-def clash(site, chair, front_desk):
+def clash(site, chair, front_desk, book):
     """Another patient on Chair 1 at 09:00 on Thursday 12 March: the third occurrence of the series."""
-    return another_patients_session(chair, local(site, INDUCTION_DAYS[2], 9), by=front_desk)
+    return book(chair, local(site, INDUCTION_DAYS[2], 9), by=front_desk)
 
 
 def test_a_series_with_one_clashing_occurrence_is_refused_as_a_series_conflict(desk_api, esk_course, chair, clash):
@@ -166,7 +155,7 @@ def test_a_dry_run_reports_the_clashing_occurrence_with_a_free_alternative_in_it
 
 def test_a_dry_run_reports_a_closure_on_its_occurrence(desk_api, esk_course, site, chair):
     # given the clinic is closed on Thursday 12 March
-    Closure.objects.create(location=site, date=INDUCTION_DAYS[2], reason="Inspection")
+    ClosureFactory(location=site, date=INDUCTION_DAYS[2], reason="Inspection")
     # when
     response = post_series(desk_api, esk_course, chair, "2026-03-05T09:00", dry_run=True)
     # then
