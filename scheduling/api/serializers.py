@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from clinic import dates
 from clinic.errors import Invalid
-from clinic.serializers import FieldsBuiltOnce
+from clinic.serializers import ConstraintsChecked, FieldsBuiltOnce
 from protocols.models import TreatmentCourse
 from scheduling.booking import fast_reads
 from scheduling.models import Chair, Closure, Location, OpeningHours, Session, SessionStatus
@@ -65,7 +65,7 @@ class LocalTimeField(serializers.TimeField):
     """A wall-clock time of day. Not ``format: time``: that is RFC 3339's full-time, which carries an offset."""
 
 
-class OpeningHoursSerializer(serializers.ModelSerializer):
+class OpeningHoursSerializer(ConstraintsChecked, serializers.ModelSerializer):
     opens = LocalTimeField()
     closes = LocalTimeField()
 
@@ -74,13 +74,13 @@ class OpeningHoursSerializer(serializers.ModelSerializer):
         fields = ["weekday", "opens", "closes"]
 
 
-class ClosureSerializer(serializers.ModelSerializer):
+class ClosureSerializer(ConstraintsChecked, serializers.ModelSerializer):
     class Meta:
         model = Closure
         fields = ["date", "reason"]
 
 
-class LocationSerializer(serializers.ModelSerializer):
+class LocationSerializer(ConstraintsChecked, serializers.ModelSerializer):
     hours = OpeningHoursSerializer(many=True, read_only=True)
     closures = ClosureSerializer(many=True, read_only=True)
 
@@ -95,7 +95,7 @@ class LocationSerializer(serializers.ModelSerializer):
         return value
 
 
-class ChairSerializer(serializers.ModelSerializer):
+class ChairSerializer(ConstraintsChecked, serializers.ModelSerializer):
     class Meta:
         model = Chair
         fields = ["id", "location", "name", "active", "serves_esketamine", "has_infusion_pump"]

@@ -36,6 +36,8 @@ class Location(models.Model):
     active = models.BooleanField(default=True)
 
     objects = LocationQuerySet.as_manager()
+    # The words a refused value gets (clinic.constraints), beside the constraints they explain.
+    constraint_messages = {"location_capacity_positive": "A clinician can look after at least 1 patient at once."}
 
     class Meta:
         ordering = ["name"]
@@ -80,6 +82,8 @@ class OpeningHours(models.Model):
         FRIDAY = 4, "Friday"
         SATURDAY = 5, "Saturday"
         SUNDAY = 6, "Sunday"
+
+    constraint_messages = {"opens_before_closes": "Opening time must be before closing time."}
 
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="hours")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
