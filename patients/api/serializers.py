@@ -5,11 +5,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from rest_framework import serializers
 
 from clinic.phones import for_display
-from clinic.serializers import ConstraintsChecked, FieldsBuiltOnce
+from clinic.serializers import FieldsBuiltOnce
 from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, Patient
 
 
-class PatientSerializer(ConstraintsChecked, serializers.ModelSerializer):
+class PatientSerializer(serializers.ModelSerializer):
     """A patient record as the API shows it; validation lives in the model so the web pages share it."""
 
     display_name = serializers.CharField(read_only=True)
