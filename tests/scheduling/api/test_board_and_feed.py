@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from icalendar import Calendar
 
 from clinic.roles import CLINICIAN
-from protocols.models import Protocol
 from scheduling.booking import services as booking
 from scheduling.booking.calendar_feed import feed_for
-from scheduling.models import CalendarFeed, Chair, Session, SessionStatus
-from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+from scheduling.models import CalendarFeed, Session
+from tests.factories import ChairFactory, PatientFactory, SessionRowFactory, UserFactory
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -21,35 +20,15 @@ TUESDAY = date(2026, 3, 3)
 WEDNESDAY = date(2026, 3, 4)
 # After the clocks go forward on Sunday 8 March.
 NEXT_TUESDAY = date(2026, 3, 10)
-ESKETAMINE_CHAIR_TIME = timedelta(minutes=150)
 # Measured: the location with its hours and closures, the chairs, the sessions with
 # patient, course, protocol, clinician, chair and location joined in, and the
 # observation state (doses, vital signs, unacknowledged outcome alerts).
 BOARD_MAX_QUERIES = 8
 
 
-def new_course(start_date: date, *, slug="esketamine-trd", patient=None):
-    return TreatmentCourseFactory(patient=patient or PatientFactory(), protocol=Protocol.objects.get(slug=slug),
-                                  start_date=start_date)
-
-
-def book(chair, start, *, by, patient=None, clinician=None, slug="esketamine-trd") -> Session:
-    """Book session 1 of a new course due on the day of ``start``."""
-    course = new_course(chair.location.local_date(start), slug=slug, patient=patient)
-    return booking.book_session(by=by, course=course, chair=chair, start=start, clinician=clinician)
-
-
-def unbooked_sessions(site, placements) -> list[Session]:
-    """Write sessions straight to the table (no booking rules): ``placements`` are (chair, start) pairs."""
-    sessions = []
-    for chair, start in placements:
-        course = new_course(site.local_date(start))
-        sessions.append(Session(
-            course=course, patient=course.patient, location=site, chair=chair, start=start,
-            end=start + ESKETAMINE_CHAIR_TIME, occupied_until=start + ESKETAMINE_CHAIR_TIME + timedelta(minutes=15),
-            local_date=site.local_date(start), status=SessionStatus.BOOKED,
-        ))
-    return Session.objects.bulk_create(sessions)
+def unbooked_sessions(placements) -> list[Session]:
+    """Sessions written straight to the table (no booking rules): ``placements`` are (chair, start) pairs."""
+    return [SessionRowFactory(chair=chair, start=start) for chair, start in placements]
 
 
 def board(api, location, day: str):
@@ -61,7 +40,7 @@ def board(api, location, day: str):
 
 def test_the_board_lists_the_locations_chairs(desk_api, site, chair, chair2, iv_chair, other_site):
     # given a chair at another location
-    Chair.objects.create(location=other_site, name="West 1")
+    ChairFactory(location=other_site, name="West 1")
     # when
     response = board(desk_api, site, "2026-03-03")
     # then
@@ -70,7 +49,7 @@ def test_the_board_lists_the_locations_chairs(desk_api, site, chair, chair2, iv_
 
 
 def test_the_board_shows_a_session_in_local_time_with_patient_protocol_and_clinician(
-        desk_api, front_desk, site, chair, staff_clinician, now):
+        desk_api, front_desk, site, chair, staff_clinician, now, book):
     # given
     session = book(chair, local(site, TUESDAY, 9), by=front_desk)
     # when
@@ -85,7 +64,7 @@ def test_the_board_shows_a_session_in_local_time_with_patient_protocol_and_clini
         "esketamine-trd", "Ana Ortiz", "Chair 1", "booked")
 
 
-def test_the_board_after_the_spring_clock_change_shows_daylight_time(desk_api, front_desk, site, chair, now):
+def test_the_board_after_the_spring_clock_change_shows_daylight_time(desk_api, front_desk, site, chair, now, book):
     # given
     book(chair, local(site, NEXT_TUESDAY, 9), by=front_desk)
     # when
@@ -97,13 +76,13 @@ def test_the_board_after_the_spring_clock_change_shows_daylight_time(desk_api, f
 
 def test_the_board_shows_only_that_locations_local_day(desk_api, site, chair, other_site, now):
     # given
-    west = Chair.objects.create(location=other_site, name="West 1")
-    on_the_day, evening_before, next_day = unbooked_sessions(site, [
+    west = ChairFactory(location=other_site, name="West 1")
+    on_the_day, evening_before, next_day = unbooked_sessions([
         (chair, local(site, TUESDAY, 8)),
         (chair, local(site, date(2026, 3, 2), 20)),  # 01:00 UTC on Tuesday, still Monday in New York
         (chair, local(site, WEDNESDAY, 8)),
     ])
-    unbooked_sessions(other_site, [(west, local(other_site, TUESDAY, 10))])
+    unbooked_sessions([(west, local(other_site, TUESDAY, 10))])
     # when
     response = board(desk_api, site, "2026-03-03")
     # then
@@ -120,11 +99,11 @@ def test_the_board_refuses_a_date_that_is_not_a_date(desk_api, site):
 def test_the_board_keeps_its_query_count_when_sessions_grow_tenfold(
         desk_api, site, staff_clinician, now, django_assert_max_num_queries, django_assert_num_queries):
     # given ten chairs, three sessions on the day with a clinician
-    bays = Chair.objects.bulk_create([Chair(location=site, name=f"Bay {n}") for n in range(10)])
+    bays = [ChairFactory(location=site, name=f"Bay {n}") for n in range(10)]
     times = [(8, 0), (10, 45), (13, 30)]  # 150 minutes + 15 turnover apart
 
     def fill(chairs):
-        created = unbooked_sessions(site, [(bay, local(site, TUESDAY, *at)) for bay in chairs for at in times])
+        created = unbooked_sessions([(bay, local(site, TUESDAY, *at)) for bay in chairs for at in times])
         Session.objects.filter(pk__in=[s.pk for s in created]).update(clinician=staff_clinician)
 
     fill(bays[:1])
@@ -186,7 +165,7 @@ def named_patient(db):
 
 
 @pytest.fixture
-def clinicians_sessions(site, chair, iv_chair, staff_clinician, front_desk, named_patient, now):
+def clinicians_sessions(site, chair, iv_chair, staff_clinician, front_desk, named_patient, now, book):
     """Two standing sessions of the clinician for one patient, a cancelled one, and another clinician's."""
     esketamine = book(chair, local(site, TUESDAY, 9), by=front_desk, patient=named_patient)
     infusion = book(iv_chair, local(site, WEDNESDAY, 13), by=front_desk, patient=named_patient,

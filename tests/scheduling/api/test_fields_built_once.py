@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
 from clinic.serializers import FieldsBuiltOnce
 from scheduling.api.serializers import SessionSerializer
-from scheduling.booking import services as booking
 from scheduling.models import Chair
-from tests.factories import UserFactory
-from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
 
@@ -25,23 +20,17 @@ class BuiltEachTime(SessionSerializer):
         return serializers.ModelSerializer.get_fields(self)
 
 
-@pytest.fixture
-def session(esk_course, chair, staff_clinician, now):
-    return booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
-                                 start=local(chair.location, date(2026, 3, 3), 9))
-
-
-def test_the_answer_is_the_one_drf_builds_each_time(session):
+def test_the_answer_is_the_one_drf_builds_each_time(esk_session):
     # when
-    first, second = SessionSerializer(session).data, SessionSerializer(session).data
+    first, second = SessionSerializer(esk_session).data, SessionSerializer(esk_session).data
     # then
-    assert first == second == BuiltEachTime(session).data
-    assert first["start_local"] == "2026-03-03T09:00:00-05:00" and first["chair_name"] == session.chair.name
+    assert first == second == BuiltEachTime(esk_session).data
+    assert first["start_local"] == "2026-03-03T09:00:00-05:00" and first["chair_name"] == esk_session.chair.name
 
 
-def test_each_instance_has_fields_of_its_own_bound_to_itself(session):
+def test_each_instance_has_fields_of_its_own_bound_to_itself(esk_session):
     # when
-    one, other = SessionSerializer(session), SessionSerializer(session)
+    one, other = SessionSerializer(esk_session), SessionSerializer(esk_session)
     # then
     assert one.fields["start_local"] is not other.fields["start_local"]
     assert one.fields["start_local"].parent is one and other.fields["start_local"].parent is other

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scheduling.models import Chair, Location
+from tests.factories import ChairFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def test_every_role_reads_a_location_with_its_hours_and_closures(request, api, s
 @pytest.mark.parametrize("api", EVERY_ROLE)
 def test_every_role_lists_a_locations_chairs(request, api, site, chair, iv_chair, other_site):
     # given a chair elsewhere
-    Chair.objects.create(location=other_site, name="West 1")
+    ChairFactory(location=other_site, name="West 1")
     # when
     response = request.getfixturevalue(api).get(f"/api/locations/{site.pk}/chairs/")
     # then
