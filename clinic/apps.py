@@ -37,6 +37,8 @@ class ClinicConfig(AppConfig):
         from clinic.two_factor import note_sign_in
 
         user_logged_in.connect(note_sign_in, dispatch_uid="clinic.two_factor.note_sign_in")
+        # Registers the system check of CLINIC_NAME (no treatment or diagnosis in the name texts carry).
+        import clinic.texts  # noqa: F401
         # The filesystem broker (REDIS_URL unset) needs its folders before the first send.
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             for key in ("data_folder_in", "processed_folder"):

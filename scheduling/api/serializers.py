@@ -10,6 +10,7 @@ from rest_framework import serializers
 from clinic import dates
 from clinic.errors import Invalid
 from clinic.serializers import ConstraintsChecked, FieldsBuiltOnce
+from clinic.texts import refusal
 from protocols.models import TreatmentCourse
 from scheduling.booking import fast_reads
 from scheduling.models import Chair, Closure, Location, OpeningHours, Session, SessionStatus
@@ -88,6 +89,13 @@ class LocationSerializer(ConstraintsChecked, serializers.ModelSerializer):
         model = Location
         fields = ["id", "name", "time_zone", "address", "phone", "rems_certified", "turnover_minutes",
                   "max_in_treatment_per_clinician", "active", "hours", "closures"]
+
+    def validate_name(self, value: str) -> str:
+        # The name goes into texts to patients: the same rule as ``Location.clean``.
+        reason = refusal("A location's name", value)
+        if reason:
+            raise serializers.ValidationError(reason)
+        return value
 
     def validate_time_zone(self, value: str) -> str:
         if value not in zoneinfo.available_timezones():

@@ -33,7 +33,7 @@ from django.utils import timezone
 from clinic import sms
 from clinic.phones import InvalidPhone, to_e164
 from patients.models import ConsentMethod, Patient
-from scheduling.messaging import opt_out, reminders
+from scheduling.messaging import jobs, opt_out, reminders
 from scheduling.models import (
     OPEN_REMINDER_STATES,
     UPCOMING_STATUSES,
@@ -47,7 +47,6 @@ from scheduling.models import (
     TextMessage,
     WorkItem,
     WorkKind,
-    forbidden_words_in,
 )
 
 logger = logging.getLogger(__name__)
@@ -336,15 +335,18 @@ def send_reply(*, patient: Patient, phone: str, reply_body: str, purpose: str) -
     """Send an answer to the patient's own text and record it; it does not count toward the caps.
 
     A provider error is logged and recorded on the message, never raised: the
-    patient's reply has been acted on whatever happens to the answer.
+    patient's reply has been acted on whatever happens to the answer. An answer
+    that would name a treatment or diagnosis (``jobs.checked_text``) is never
+    sent and nothing is recorded (its text must not be kept as sent).
     """
-    if forbidden_words_in(reply_body):
-        logger.error("reply text not sent: it would name a treatment or diagnosis (check CLINIC_NAME)")
-        return None
     status, provider_id = "", ""
     try:
-        result = sms.get_backend().send(to=phone, body=reply_body, status_callback=reminders.status_callback_url())
+        result = jobs.send_text(phone=phone, text=reply_body, status_callback=reminders.status_callback_url())
         status, provider_id = result.status, result.provider_id
+    except jobs.UnsafeText:
+        logger.error("answer to %s not sent: it would name a treatment or diagnosis (check CLINIC_NAME)",
+                     last4(phone))
+        return None
     except sms.SmsTimeout:
         logger.warning("reply text to %s: the provider did not answer; it may have been sent", last4(phone))
         status = "unknown"

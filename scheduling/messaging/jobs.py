@@ -13,10 +13,17 @@ and ``provider_called_at``:
   never re-sent blindly;
 - the reaper returns rows whose worker died before the call to ``queued``, and
   the reap task publishes their sends again with those whose enqueue was lost.
+
+Every text of every kind leaves through ``send_text``, which checks the final
+text with ``checked_text``: one that names a treatment or diagnosis (from a
+location's name, ``CLINIC_NAME`` or a template) is never sent
+(docs/DOMAIN.md "Reminder texts"; a test keeps other modules from calling the
+provider themselves).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,11 +31,32 @@ from django.db import connection, models, transaction
 from django.db.models import F
 
 from clinic import sms
+from clinic.texts import forbidden_words_in
 from scheduling.models import ReminderState
+
+logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 # A claim older than this belongs to a worker that died, or to a lost enqueue.
 STUCK_AFTER = timedelta(minutes=10)
+
+
+class UnsafeText(sms.PermanentSmsError):
+    """The text names a treatment or diagnosis: it is never sent, and retrying cannot help."""
+
+
+def checked_text(text: str) -> str:
+    """``text`` unchanged, or ``UnsafeText`` when it contains a forbidden word (``clinic.texts``), any case."""
+    found = forbidden_words_in(text)
+    if found:
+        raise UnsafeText(f"not sent: the text would name a treatment or diagnosis ({', '.join(found)}); check "
+                         "CLINIC_NAME, the location's name and the site's templates")
+    return text
+
+
+def send_text(*, phone: str, text: str, status_callback: str | None) -> sms.SendResult:
+    """Hand one text to the provider: the only way a text leaves. Checked first (``checked_text``)."""
+    return sms.get_backend().send(to=phone, body=checked_text(text), status_callback=status_callback)
 
 
 def patient_refusal(patient) -> tuple[str, str]:
@@ -122,14 +150,23 @@ def call_provider(model: type[models.Model], job_id: int, *, attempts: int, phon
                   status_callback: str | None, **before_call) -> tuple[str, sms.SendResult | None]:
     """Send the text and record a failure; on success return ``("sent", result)`` for the caller to record.
 
-    Timeout -> ``unknown``; permanent refusal -> ``failed``; transient error ->
-    back to ``pending`` a little later each time, ``failed`` after
-    MAX_ATTEMPTS. ``before_call`` fields are saved with ``provider_called_at``.
+    A text naming a treatment or diagnosis -> ``failed`` with the reason, and
+    the provider is never called; timeout -> ``unknown``; permanent refusal ->
+    ``failed``; transient error -> back to ``pending`` a little later each
+    time, ``failed`` after MAX_ATTEMPTS. ``before_call`` fields are saved with
+    ``provider_called_at``.
     """
+    try:
+        checked_text(text)
+    except UnsafeText as exc:
+        # Before provider_called_at: nothing left the building. The log names the row, never the text.
+        set_state(model, job_id, ReminderState.FAILED, reason=str(exc)[:300])
+        logger.error("%s %s not sent: its text would name a treatment or diagnosis", model._meta.model_name, job_id)
+        return ReminderState.FAILED, None
     # Committed before the call: from here on a crash means "maybe sent".
     model.objects.filter(pk=job_id, state=ReminderState.SENDING).update(provider_called_at=now, **before_call)
     try:
-        result = sms.get_backend().send(to=phone, body=text, status_callback=status_callback)
+        result = send_text(phone=phone, text=text, status_callback=status_callback)
     except sms.SmsTimeout as exc:
         set_state(model, job_id, ReminderState.UNKNOWN,
                   reason=f"{exc}; check the provider before sending again"[:300])

@@ -34,7 +34,6 @@ from scheduling.models import (
     ReminderPolicy,
     ReminderState,
     TextMessage,
-    forbidden_words_in,
 )
 from scheduling.worklist.course_views import course_view
 from scheduling.worklist.sweep import next_allowed_send, outreach_due
@@ -121,10 +120,6 @@ def deliver_outreach(outreach_id: int, *, now: datetime | None = None) -> str:
     window = view.window
     body = render_outreach(policy.outreach_template, location=view.location,
                            due_on=window.target if window else None)
-    if forbidden_words_in(body):
-        # Templates are checked when saved; this guards against one that slipped past.
-        _set_state(outreach_id, ReminderState.FAILED, reason="the template names a treatment or diagnosis")
-        return ReminderState.FAILED
     patient = outreach.patient
     state, result = jobs.call_provider(Outreach, outreach_id, attempts=outreach.attempts, phone=patient.phone,
                                             text=body, now=now, status_callback=status_callback_url())

@@ -11,15 +11,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+# The words live with the start-up check of CLINIC_NAME; re-exported for the app's modules.
+from clinic.texts import FORBIDDEN_WORDS as FORBIDDEN_WORDS
+from clinic.texts import forbidden_words_in as forbidden_words_in
 from scheduling.models.sessions import Session
 from scheduling.models.sites import Location
-
-# Words that would disclose a treatment or a diagnosis to whoever sees the
-# patient's phone. A template containing any of them is refused when saved.
-FORBIDDEN_WORDS = (
-    "ketamine", "esketamine", "spravato", "infusion", "depression", "depressive", "suicid", "psychiatr",
-    "bipolar", "ptsd", "nasal spray", "antidepressant", "mental health", "dissociat",
-)
 
 DEFAULT_DAY_BEFORE = ("{clinic}: reminder of your visit {day} at {time}. Please don't eat for 2 hours before, "
                       "and arrange a ride home: you can't drive until tomorrow. Reply C to confirm, R to ask for "
@@ -30,13 +26,9 @@ DEFAULT_OUTREACH = "It's time to book your next visit at {clinic}: call {phone}.
 PLACEHOLDERS = {"clinic", "phone", "day", "time", "date", "location"}
 
 
-def forbidden_words_in(text: str) -> list[str]:
-    lowered = text.lower()
-    return [word for word in FORBIDDEN_WORDS if word in lowered]
-
-
 def validate_template(text: str) -> None:
-    """Refuse a template that names a drug, treatment or diagnosis, or uses an unknown placeholder."""
+    """Refuse a template that names a drug, treatment or diagnosis (``clinic.texts``), or uses an unknown
+    placeholder. The words are checked again in the final text as sent (``messaging.jobs.checked_text``)."""
     found = forbidden_words_in(text)
     if found:
         raise ValidationError(f"A text must never name a treatment or diagnosis; remove: {', '.join(found)}.")

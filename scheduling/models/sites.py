@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from clinic.texts import refusal
 from protocols.models import Modality
 
 
@@ -51,8 +52,16 @@ class Location(models.Model):
         return self.name
 
     def clean(self) -> None:
+        """Refuse a time zone that is not IANA's, and a name that names a treatment or diagnosis: the
+        name goes into texts to patients (``{location}`` in a template)."""
+        errors = {}
         if self.time_zone not in zoneinfo.available_timezones():
-            raise ValidationError({"time_zone": f"“{self.time_zone}” is not an IANA time zone (e.g. America/Chicago)."})
+            errors["time_zone"] = f"“{self.time_zone}” is not an IANA time zone (e.g. America/Chicago)."
+        name_refused = refusal("A location's name", self.name)
+        if name_refused:
+            errors["name"] = name_refused
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
