@@ -13,9 +13,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import time_machine
 
-from clinic import sms
-from scheduling.messaging import jobs
+from protocols.models import Protocol
+from scheduling.booking import services as booking
+from scheduling.messaging import jobs, outreach, reminders
 from scheduling.models import (
     Location,
     Outreach,
@@ -25,10 +27,10 @@ from scheduling.models import (
     ReminderState,
     TextMessage,
 )
+from scheduling.tasks import send_reminder_task
 from scheduling.worklist.sweep import refresh_worklist
+from tests.factories import PatientFactory, TreatmentCourseFactory
 from tests.scheduling.conftest import local
-from tests.scheduling.messaging.test_outreach import due_course, send_due  # noqa: F401
-from tests.scheduling.messaging.test_reminders import book, due_and_send, reminder
 
 pytestmark = pytest.mark.django_db
 
@@ -37,13 +39,38 @@ THURSDAY = date(2026, 3, 5)
 WITH_LOCATION = "{clinic} at {location}: see you {day} at {time}. Reply C to confirm. {phone}"
 
 
-@pytest.fixture(autouse=True)
-def locmem_texts(settings):
-    settings.SMS_BACKEND = "locmem"
-    sms.outbox.clear()
-    sms.LocmemBackend.fail_with = []
-    yield sms.outbox
-    sms.outbox.clear()
+@pytest.fixture
+def locmem_texts(sent_texts):
+    return sent_texts
+
+
+@pytest.fixture
+def session(book, chair, esk_course):
+    """The course's session on Thursday 5 March at 13:00: its day-before reminder is Wednesday 17:00."""
+    return book(chair, local(chair.location, THURSDAY, 13), course=esk_course)
+
+
+@pytest.fixture
+def due_course(site, desk_user, clock):
+    """Session 1 given Friday 27 February at Midtown: session 2 is due 1-4 March and nothing is booked."""
+    course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="esketamine-trd"),
+                                    start_date=date(2026, 2, 20))
+    booking.record_past_session(by=desk_user, course=course, day=date(2026, 2, 27), location=site)
+    return course
+
+
+def due_and_send(at) -> list[str]:
+    """Move the clock to ``at``, sweep, and run each send task as a worker would."""
+    with time_machine.travel(at, tick=False):
+        return [send_reminder_task(reminder_id) for reminder_id in reminders.claim_due_reminders()]
+
+
+def send_due_outreach() -> list[str | None]:
+    return [outreach.send_claimed(outreach_id) for outreach_id in outreach.claim_due_outreach()]
+
+
+def reminder(session, kind) -> Reminder:
+    return Reminder.objects.get(session=session, kind=kind, revision=session.revision)
 
 
 @pytest.fixture
@@ -65,12 +92,10 @@ def name_site_in_the_database(site: Location, name: str) -> None:
 # --- reminders ----------------------------------------------------------------------------------------
 
 
-def test_a_reminder_naming_a_location_with_a_drug_word_is_not_sent(site, esk_course, chair, now, locmem_texts,
-                                                                   jobs_log):
+def test_a_reminder_naming_a_location_with_a_drug_word_is_not_sent(site, session, locmem_texts, jobs_log):
     # given a template that names the site, and a site named before names were checked
     ReminderPolicy.objects.create(location=site, day_before_template=WITH_LOCATION)
     name_site_in_the_database(site, "Ketamine Care Midtown")
-    session = book(esk_course, chair, THURSDAY, 13)
     # when the day-before reminder comes due
     states = due_and_send(local(site, date(2026, 3, 4), 17))
     # then it is not sent, and the row says why
@@ -87,11 +112,9 @@ def test_a_reminder_naming_a_location_with_a_drug_word_is_not_sent(site, esk_cou
     assert session.patient.phone[-4:] not in message and "Ketamine" not in message
 
 
-def test_a_reminder_is_not_sent_when_the_clinic_name_names_a_treatment(site, esk_course, chair, now, settings,
-                                                                       locmem_texts):
+def test_a_reminder_is_not_sent_when_the_clinic_name_names_a_treatment(site, settings, session, locmem_texts):
     # given
     settings.CLINIC_NAME = "SPRAVATO Center"
-    session = book(esk_course, chair, THURSDAY, 13)
     # when
     states = due_and_send(local(site, date(2026, 3, 4), 17))
     # then
@@ -100,12 +123,11 @@ def test_a_reminder_is_not_sent_when_the_clinic_name_names_a_treatment(site, esk
     assert "(spravato)" in reminder(session, ReminderKind.DAY_BEFORE).reason
 
 
-def test_a_reminder_template_written_straight_to_the_database_is_checked_when_sent(site, esk_course, chair, now,
+def test_a_reminder_template_written_straight_to_the_database_is_checked_when_sent(site, session,
                                                                                    locmem_texts):
     # given
     ReminderPolicy.objects.create(location=site)
     ReminderPolicy.objects.filter(location=site).update(same_day_template="Your infusion is at {time}.")
-    session = book(esk_course, chair, THURSDAY, 13)
     # when the same-day reminder comes due (the day-before one goes out as usual)
     due_and_send(local(site, date(2026, 3, 4), 17))
     states = due_and_send(local(site, THURSDAY, 11))
@@ -115,9 +137,9 @@ def test_a_reminder_template_written_straight_to_the_database_is_checked_when_se
     assert "(infusion)" in reminder(session, ReminderKind.SAME_DAY).reason
 
 
-def test_a_clean_reminder_is_sent_as_before(site, esk_course, chair, now, locmem_texts):
+def test_a_clean_reminder_is_sent_as_before(site, book, chair, esk_course, locmem_texts):
     ReminderPolicy.objects.create(location=site, day_before_template=WITH_LOCATION)
-    book(esk_course, chair, THURSDAY, 13)
+    book(chair, local(site, THURSDAY, 13), course=esk_course)
     assert due_and_send(local(site, date(2026, 3, 4), 17)) == [ReminderState.SENT]
     assert "Midtown" in locmem_texts[0]["body"]
 
@@ -125,14 +147,14 @@ def test_a_clean_reminder_is_sent_as_before(site, esk_course, chair, now, locmem
 # --- outreach -----------------------------------------------------------------------------------------
 
 
-def test_an_outreach_text_naming_a_location_with_a_drug_word_is_not_sent(due_course, site, now,  # noqa: F811
+def test_an_outreach_text_naming_a_location_with_a_drug_word_is_not_sent(due_course, site,
                                                                          locmem_texts):
     # given
     ReminderPolicy.objects.create(location=site, outreach_template="Time to book at {location}: call {phone}.")
     name_site_in_the_database(site, "Esketamine Midtown")
     refresh_worklist()
     # when
-    assert send_due() == [ReminderState.FAILED]
+    assert send_due_outreach() == [ReminderState.FAILED]
     # then
     assert locmem_texts == []
     row = Outreach.objects.get()
@@ -170,10 +192,9 @@ def test_only_the_send_machinery_calls_the_provider():
     assert sorted(callers) == ["clinic/sms.py", "scheduling/messaging/jobs.py"]
 
 
-def test_a_failed_check_is_never_retried(site, esk_course, chair, now, settings):
+def test_a_failed_check_is_never_retried(site, settings, session, sent_texts):
     # given
     settings.CLINIC_NAME = "Ketamine Clinic"
-    session = book(esk_course, chair, THURSDAY, 13)
     # when the sweep runs again after the failure
     due_and_send(local(site, date(2026, 3, 4), 17))
     again = due_and_send(local(site, date(2026, 3, 4), 17, 5))
