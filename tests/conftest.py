@@ -57,8 +57,7 @@ def clock():
 
 @pytest.fixture
 def now(clock) -> datetime:
-    """``NOW``, with the clock standing there (moved back there if a fixture set up before it moved the clock)."""
-    clock.move_to(NOW)
+    """``NOW``, where the clock stands when a test begins (a session fixture may have moved it since)."""
     return NOW
 
 

@@ -199,7 +199,8 @@ class SessionRowFactory(factory.django.DjangoModelFactory):
     """A session saved straight to the table, no booking rule checked: history, no-shows, many rows at once.
 
     It occupies the chair for the protocol's chair minutes plus the site's turnover from
-    ``start``; ``chair=None`` with a ``location`` is history recorded on adoption.
+    ``start`` (09:00 on Tuesday 3 March at the chair's site unless told). ``chair=None`` is
+    history recorded on adoption (``recorded_history``), at ``location`` or at none.
     """
 
     class Meta:
@@ -210,16 +211,17 @@ class SessionRowFactory(factory.django.DjangoModelFactory):
         slug = "esketamine-trd"
 
     chair = factory.SubFactory(ChairFactory)
-    location = factory.LazyAttribute(lambda session: session.chair.location)
+    location = factory.LazyAttribute(lambda session: session.chair.location if session.chair else None)
     start = factory.LazyAttribute(lambda session: session.location.at(date(2026, 3, 3), time(9)))
-    local_date = factory.LazyAttribute(lambda session: session.location.local_date(session.start))
+    local_date = factory.LazyAttribute(
+        lambda session: session.location.local_date(session.start) if session.location else session.start.date())
     course = factory.LazyAttribute(
         lambda session: TreatmentCourseFactory(patient=session.patient or PatientFactory(),
                                                protocol=standard_protocol(session.slug), start_date=session.local_date))
     end = factory.LazyAttribute(
         lambda session: session.start + timedelta(minutes=session.course.protocol.chair_minutes))
     occupied_until = factory.LazyAttribute(
-        lambda session: session.end + timedelta(minutes=session.location.turnover_minutes))
+        lambda session: session.end + timedelta(minutes=session.location.turnover_minutes if session.location else 0))
     status = SessionStatus.BOOKED
     recorded_history = factory.LazyAttribute(lambda session: session.chair is None)
 
