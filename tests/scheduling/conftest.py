@@ -28,8 +28,9 @@ from tests.factories import (
     standard_protocol,
 )
 
-__all__ = ["NOW", "TUESDAY", "TUESDAY_NINE", "local"]
+__all__ = ["JAN_5", "NOW", "TUESDAY", "TUESDAY_NINE", "local"]
 
+JAN_5 = date(2026, 1, 5)  # a Monday, when jan_course starts
 TUESDAY = date(2026, 3, 3)
 TUESDAY_NINE = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)  # when esk_session and iv_session start, New York time
 
@@ -88,6 +89,13 @@ def iv_course(db, now):
     """An active ketamine-iv-series course starting Tuesday 3 March 2026."""
     return TreatmentCourseFactory(patient=PatientFactory(), protocol=standard_protocol("ketamine-iv-series"),
                                   start_date=TUESDAY)
+
+
+@pytest.fixture
+def jan_course(db, now):
+    """An esketamine-trd course that started on Monday 5 January 2026: its sessions are history."""
+    return TreatmentCourseFactory(patient=PatientFactory(), protocol=standard_protocol("esketamine-trd"),
+                                  start_date=JAN_5)
 
 
 @pytest.fixture
