@@ -266,7 +266,7 @@ class OutcomeMeasureFactory(factory.django.DjangoModelFactory):
 
 
 class TextMessageFactory(factory.django.DjangoModelFactory):
-    """A reminder sent to the patient's phone, counting toward the caps, unless told otherwise."""
+    """A reminder sent to the patient's phone unless told otherwise; reminders and outreach count toward the caps."""
 
     class Meta:
         model = TextMessage
@@ -274,7 +274,9 @@ class TextMessageFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     direction = Direction.OUTBOUND
     purpose = MessagePurpose.REMINDER
-    counts_toward_caps = True
+    counts_toward_caps = factory.LazyAttribute(
+        lambda message: message.direction == Direction.OUTBOUND
+        and message.purpose in (MessagePurpose.REMINDER, MessagePurpose.OUTREACH))
     phone = factory.LazyAttribute(lambda message: message.patient.phone)
     body = "Reminder of your visit"
     at = factory.LazyFunction(timezone.now)
