@@ -18,7 +18,6 @@ from tests.scheduling.conftest import JAN_5
 
 pytestmark = pytest.mark.django_db
 
-
 # The patient measures endpoint, whatever the number of measures or courses: patient, access-log
 # insert, measures (with session links and staff), courses, course outcomes.
 PATIENT_MEASURES_MAX_QUERIES = 5

@@ -18,7 +18,6 @@ from tests.scheduling.conftest import JAN_5
 
 pytestmark = pytest.mark.django_db
 
-
 # measures_due for any number of sessions: courses, protocols, phases, locations, completed sessions, PHQ-9s.
 MEASURES_DUE_MAX_QUERIES = 6
 

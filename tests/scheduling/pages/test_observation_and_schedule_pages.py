@@ -26,7 +26,6 @@ from tests.scheduling.pages.chart_page_steps import (
 
 pytestmark = pytest.mark.django_db
 
-
 # Measured: the web session, user and roles; the user's locations; sessions with what a row shows; the
 # protocols' phases; completed sessions; item-9 alerts; latest readings; the calendar feed; saving the web
 # session (savepoint, update, release).
