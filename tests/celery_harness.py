@@ -20,8 +20,11 @@ import sys
 import time as clock
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from tests.factories import ChairFactory, ReminderPolicyFactory, TreatmentCourseFactory, standard_protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -41,6 +44,25 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def clinic_for_real_workers(site, count: int) -> tuple[datetime, list[tuple]]:
+    """``count`` (course, chair) pairs at ``site`` and a start about three hours from the real now.
+
+    Real workers run at the real time, so ``site`` should be open all day (``EVERY_DAY_ALL_DAY``);
+    its texts get no quiet hours here, as a send in New York's night would otherwise be skipped.
+    Each course's session 1 is due on the start's local day, which the three hours do not leave.
+    """
+    ReminderPolicyFactory(location=site, quiet_from=time(0), quiet_until=time(0))
+    now = datetime.now(UTC)
+    start = (now + timedelta(hours=3)).replace(second=0, microsecond=0)
+    start -= timedelta(minutes=start.minute % 15)
+    if site.local_date(start) != site.local_date(start + timedelta(hours=3)):
+        start = datetime.combine(site.local_date(now) + timedelta(days=1), time(12), tzinfo=site.zone)
+    protocol = standard_protocol("esketamine-trd")
+    pairs = [(TreatmentCourseFactory(protocol=protocol, start_date=site.local_date(start)),
+              ChairFactory(location=site, name=f"Chair {n}")) for n in range(count)]
+    return start, pairs
 
 
 def database_url_for_subprocess() -> str:

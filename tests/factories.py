@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from clinic.models import OutboxMessage
 from patients import measures
 from patients.models import Diagnosis, OutcomeMeasure, Patient
 from protocols.models import Protocol
@@ -102,6 +103,7 @@ def opening_hours(weekdays: Iterable[int], opens: time, closes: time) -> dict[in
 
 
 MONDAY_TO_SATURDAY_8_TO_6 = opening_hours(range(6), time(8), time(18))
+EVERY_DAY_ALL_DAY = opening_hours(range(7), time(0), time(23, 59))
 
 
 class LocationFactory(factory.django.DjangoModelFactory):
@@ -280,6 +282,18 @@ class TextMessageFactory(factory.django.DjangoModelFactory):
     phone = factory.LazyAttribute(lambda message: message.patient.phone)
     body = "Reminder of your visit"
     at = factory.LazyFunction(timezone.now)
+
+
+class OutboxMessageFactory(factory.django.DjangoModelFactory):
+    """A text the outbox backend stored instead of sending."""
+
+    class Meta:
+        model = OutboxMessage
+
+    to = factory.Sequence(lambda n: f"+1212555{1000 + n % 9000:04d}")
+    body = "Riverside: hello"
+    provider_id = factory.Sequence(lambda n: f"OB{n:030d}")
+    created_at = factory.LazyFunction(timezone.now)
 
 
 class OutreachFactory(factory.django.DjangoModelFactory):

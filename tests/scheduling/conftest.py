@@ -78,6 +78,13 @@ def desk_user(db):
 
 
 @pytest.fixture
+def named_patient(db):
+    """Marguerite ("Maggie") Okonkwo, MRN M004711: a patient whose name, MRN and birth date no text or feed may show."""
+    return PatientFactory(first_name="Marguerite", last_name="Okonkwo", preferred_name="Maggie", mrn="M004711",
+                          date_of_birth=date(1979, 4, 2), phone="+14155550123")
+
+
+@pytest.fixture
 def esk_course(db, now):
     """An active esketamine-trd course starting Tuesday 3 March 2026: session 1 due 3-10 March."""
     return TreatmentCourseFactory(patient=PatientFactory(), protocol=standard_protocol("esketamine-trd"),

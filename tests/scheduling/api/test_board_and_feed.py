@@ -11,7 +11,7 @@ from clinic.roles import CLINICIAN
 from scheduling.booking import services as booking
 from scheduling.booking.calendar_feed import feed_for
 from scheduling.models import CalendarFeed, Session
-from tests.factories import ChairFactory, PatientFactory, SessionRowFactory, UserFactory
+from tests.factories import ChairFactory, SessionRowFactory, UserFactory
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -157,11 +157,6 @@ def test_me_gives_front_desk_no_calendar_feed(desk_api, front_desk, site):
 
 
 # -- the calendar feed ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def named_patient(db):
-    return PatientFactory(first_name="Marguerite", last_name="Okonkwo", mrn="M004711")
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import signal
 import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import psycopg
 import pytest
@@ -30,14 +30,9 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from protocols.models import Protocol
-from scheduling.booking import services as booking
 from scheduling.messaging import reminders
 from scheduling.models import (
-    Chair,
     Direction,
-    Location,
-    OpeningHours,
     Reminder,
     ReminderKind,
     ReminderPolicy,
@@ -49,6 +44,7 @@ from scheduling.tasks import reap_reminders_task, sweep_reminders_task
 from tests import sms_standin
 from tests.celery_harness import (
     REDIS_SERVER,
+    clinic_for_real_workers,
     database_url_for_subprocess,
     free_port,
     redis_server,
@@ -56,7 +52,7 @@ from tests.celery_harness import (
     wait_for,
     workers,
 )
-from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+from tests.factories import EVERY_DAY_ALL_DAY, SessionFactory
 from tests.sms_standin import Reply, error_reply
 
 pytestmark = [
@@ -83,26 +79,15 @@ LATER = reminders.STUCK_AFTER + timedelta(minutes=1)
 # --- the clinic -------------------------------------------------------------------------------------
 
 
-def _clinic(count: int) -> tuple[datetime, list[tuple]]:
-    """A site open all day with no quiet hours, and ``count`` (course, chair) pairs; returns a start 3 hours on."""
-    site = Location.objects.create(name="Faults", time_zone="America/New_York", rems_certified=True)
-    for weekday in range(7):
-        OpeningHours.objects.create(location=site, weekday=weekday, opens=time(0), closes=time(23, 59))
-    ReminderPolicy.objects.create(location=site, quiet_from=time(0), quiet_until=time(0))
-    now = timezone.now()
-    start = (now + timedelta(hours=3)).replace(second=0, microsecond=0)
-    start -= timedelta(minutes=start.minute % 15)
-    if site.local_date(start) != site.local_date(start + timedelta(hours=3)):
-        start = datetime.combine(site.local_date(now) + timedelta(days=1), time(12), tzinfo=site.zone)
-    protocol = Protocol.objects.get(slug="esketamine-trd")
-    pairs = [(TreatmentCourseFactory(patient=PatientFactory(), protocol=protocol, start_date=site.local_date(start)),
-              Chair.objects.create(location=site, name=f"Chair {n}")) for n in range(count)]
-    return start, pairs
+@pytest.fixture
+def site_hours():
+    """Open all day, every day: "now" is the real time here."""
+    return EVERY_DAY_ALL_DAY
 
 
-def _booked(count: int) -> list[Session]:
-    start, pairs = _clinic(count)
-    return [booking.book_session(by=UserFactory(), course=course, chair=chair, start=start) for course, chair in pairs]
+def _booked(site, count: int) -> list[Session]:
+    start, pairs = clinic_for_real_workers(site, count)
+    return [SessionFactory(course=course, chair=chair, start=start) for course, chair in pairs]
 
 
 def _make_due(sessions) -> list[int]:
@@ -149,8 +134,8 @@ def _warnings_from(logger_name: str) -> Iterator[list[logging.LogRecord]]:
 
 @integration
 def test_bookings_made_while_redis_is_down_succeed_and_each_reminder_is_sent_once_when_it_is_back(
-        tmp_path, desk_api):
-    start, pairs = _clinic(4)
+        tmp_path, desk_api, site):
+    start, pairs = clinic_for_real_workers(site, 4)
     with sms_standin.running() as provider, redis_server(tmp_path) as broker, use_broker(broker.url), \
             workers(broker.url, tmp_path, environment=provider.environment()) as running:
         # given the broker crashes (and forgets everything it held)
@@ -207,8 +192,9 @@ def test_bookings_made_while_redis_is_down_succeed_and_each_reminder_is_sent_onc
 
 
 @integration
-def test_a_worker_killed_after_calling_the_provider_leaves_the_reminder_unknown_and_never_sends_it_again(tmp_path):
-    [session] = _booked(1)
+def test_a_worker_killed_after_calling_the_provider_leaves_the_reminder_unknown_and_never_sends_it_again(
+        tmp_path, site):
+    [session] = _booked(site, 1)
     [reminder_id] = _make_due([session])
     with sms_standin.running() as provider, redis_server(tmp_path) as broker, use_broker(broker.url):
         # given the provider holds its answer, so the worker is inside the call when it dies
@@ -269,8 +255,8 @@ def _waiting_on_the_policy_lock() -> int:
 
 
 @integration
-def test_a_worker_killed_before_calling_the_provider_is_requeued_by_the_reaper_and_sends_once(tmp_path):
-    [session] = _booked(1)
+def test_a_worker_killed_before_calling_the_provider_is_requeued_by_the_reaper_and_sends_once(tmp_path, site):
+    [session] = _booked(site, 1)
     [reminder_id] = _make_due([session])
     with sms_standin.running() as provider, redis_server(tmp_path) as broker, use_broker(broker.url):
         # given a worker that has claimed the reminder and not yet called the provider
@@ -312,9 +298,9 @@ def _send_due(now: datetime) -> dict[int, str | None]:
             for reminder_id in reminders.claim_due_reminders(now=now)}
 
 
-def test_refusals_for_now_are_retried_with_growing_backoff_and_the_text_goes_out_once(twilio_api, settings):
+def test_refusals_for_now_are_retried_with_growing_backoff_and_the_text_goes_out_once(twilio_api, settings, site):
     # given a due reminder, and a provider that cannot be reached, then rate-limits, then fails twice
-    [session] = _booked(1)
+    [session] = _booked(site, 1)
     [reminder_id] = _make_due([session])
     twilio_api.answer_next(error_reply(429, 20429, "Too Many Requests"), error_reply(500, 20500),
                            error_reply(503, 20503))
@@ -352,9 +338,9 @@ def test_refusals_for_now_are_retried_with_growing_backoff_and_the_text_goes_out
     assert len(twilio_api.requests) == 4
 
 
-def test_a_provider_that_keeps_failing_is_given_up_after_five_tries(twilio_api):
+def test_a_provider_that_keeps_failing_is_given_up_after_five_tries(twilio_api, site):
     # given a provider that answers 503 to everything
-    [session] = _booked(1)
+    [session] = _booked(site, 1)
     [reminder_id] = _make_due([session])
     twilio_api.default = error_reply(503, 20503, "Service Unavailable")
     # when the sweep keeps finding it due
@@ -374,9 +360,9 @@ def test_a_provider_that_keeps_failing_is_given_up_after_five_tries(twilio_api):
 
 
 @pytest.mark.parametrize("answer", [Reply(delay=3), Reply(drop=True)], ids=["no answer in time", "dropped"])
-def test_a_send_that_may_have_gone_out_is_left_unknown_and_never_sent_again(twilio_api, desk_api, answer):
+def test_a_send_that_may_have_gone_out_is_left_unknown_and_never_sent_again(twilio_api, desk_api, answer, site):
     # given a provider that takes the request and then gives no answer (timeout 1 s) or drops the connection
-    [session] = _booked(1)
+    [session] = _booked(site, 1)
     [reminder_id] = _make_due([session])
     twilio_api.answer_next(answer)
     # when the sweep finds it due

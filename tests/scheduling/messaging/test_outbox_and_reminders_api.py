@@ -13,7 +13,6 @@ from django.core.management import call_command
 
 from clinic import sms
 from clinic.models import OutboxMessage
-from scheduling.booking import services as booking
 from scheduling.models import (
     Direction,
     MessagePurpose,
@@ -25,7 +24,7 @@ from scheduling.models import (
     WorkItem,
     WorkKind,
 )
-from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+from tests.factories import OutboxMessageFactory, TextMessageFactory, TreatmentCourseFactory
 from tests.scheduling.conftest import local
 
 TUESDAY = date(2026, 3, 3)
@@ -34,12 +33,6 @@ TUESDAY = date(2026, 3, 3)
 @pytest.fixture
 def outbox_on(settings):
     settings.SMS_BACKEND = "outbox"
-
-
-@pytest.fixture
-def booked(esk_course, chair, now):
-    return booking.book_session(by=UserFactory(), course=esk_course, chair=chair,
-                                 start=local(chair.location, TUESDAY, 10))
 
 
 def _unknown(reminder: Reminder, now) -> Reminder:
@@ -76,11 +69,10 @@ def test_the_outbox_lists_texts_newest_first_with_the_patient_and_local_time(des
     patient = booked.patient
     backend = sms.get_backend()
     first = backend.send(to=patient.phone, body="Riverside: reminder")
-    TextMessage.objects.create(patient=patient, direction=Direction.OUTBOUND, purpose=MessagePurpose.REMINDER,
-                               phone=patient.phone, body="Riverside: reminder", provider_id=first.provider_id,
-                               session=booked)
-    OutboxMessage.objects.create(to="+12125550123", body="Riverside: hello", provider_id="OBlater",
-                                 created_at=now + timedelta(minutes=1))
+    TextMessageFactory(patient=patient, direction=Direction.OUTBOUND, purpose=MessagePurpose.REMINDER,
+                       body="Riverside: reminder", provider_id=first.provider_id, session=booked)
+    OutboxMessageFactory(to="+12125550123", body="Riverside: hello", provider_id="OBlater",
+                         created_at=now + timedelta(minutes=1))
     # when
     response = desk_api.get("/api/outbox/")
     # then
@@ -204,11 +196,10 @@ def test_the_outbox_page_cannot_fake_replies_when_texts_go_to_the_provider(clien
 
 
 @pytest.fixture
-def two_patients_reminders(booked, chair, now):
+def two_patients_reminders(booked, book, chair, now):
     """Two sessions' reminders: ``booked`` (this patient) and another patient's on Wednesday."""
-    other = TreatmentCourseFactory(patient=PatientFactory(), protocol=booked.course.protocol, start_date=TUESDAY)
-    other_session = booking.book_session(by=UserFactory(), course=other, chair=chair,
-                                          start=local(chair.location, date(2026, 3, 4), 10))
+    other = TreatmentCourseFactory(protocol=booked.course.protocol, start_date=TUESDAY)
+    other_session = book(chair, local(chair.location, date(2026, 3, 4), 10), course=other)
     Reminder.objects.filter(session=other_session, kind=ReminderKind.SAME_DAY).update(state=ReminderState.SENT)
     return booked, other_session
 
@@ -259,14 +250,12 @@ def test_an_unknown_state_filter_is_a_400(desk_api):
 
 @pytest.mark.django_db
 def test_the_reminders_list_takes_the_same_queries_for_more_reminders(desk_api, two_patients_reminders, chair,
-                                                                       django_assert_max_num_queries):
+                                                                       django_assert_max_num_queries, book):
     # given ten more patients' sessions (twenty more reminders)
     for day in range(5, 15):
-        course = TreatmentCourseFactory(patient=PatientFactory(), protocol=two_patients_reminders[0].course.protocol,
-                                        start_date=date(2026, 3, day))
         start = local(chair.location, date(2026, 3, day), 12)
         if start.weekday() != 6:  # the site is closed on Sundays
-            booking.book_session(by=UserFactory(), course=course, chair=chair, start=start)
+            book(chair, start, slug=two_patients_reminders[0].course.protocol.slug)
     # when / then: the user's roles, count, page
     with django_assert_max_num_queries(4):
         assert desk_api.get("/api/reminders/").status_code == 200
@@ -345,15 +334,13 @@ def test_settling_needs_an_outcome_and_a_note(desk_api, booked, now):
 
 
 @pytest.mark.django_db
-def test_reminders_status_prints_counts_oldest_pending_stuck_and_unknown(booked, now):
+def test_reminders_status_prints_counts_oldest_pending_stuck_and_unknown(booked, now, book):
     # given one reminder stuck in sending for 15 minutes, and one unknown elsewhere
     day_before, same_day = booked.reminders.get(kind="day_before"), booked.reminders.get(kind="same_day")
     Reminder.objects.filter(pk=day_before.pk).update(state=ReminderState.SENDING,
                                                      claimed_at=now - timedelta(minutes=15))
-    other = booking.book_session(
-        by=UserFactory(), chair=booked.chair, start=local(booked.location, date(2026, 3, 4), 14),
-        course=TreatmentCourseFactory(patient=PatientFactory(), protocol=booked.course.protocol,
-                                      start_date=TUESDAY))
+    other = book(booked.chair, local(booked.location, date(2026, 3, 4), 14),
+                 course=TreatmentCourseFactory(protocol=booked.course.protocol, start_date=TUESDAY))
     _unknown(other.reminders.get(kind="day_before"), now)
     out = StringIO()
     # when

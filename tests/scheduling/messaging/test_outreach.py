@@ -1,18 +1,16 @@
 """Due-visit outreach texts: planned by the worklist sweep at most once a week, sent exactly once.
 
-The clinic is the frozen New York site of ``conftest``: now is Monday 2 March 2026, 09:00 local.
+The clinic is the frozen New York site of tests/conftest.py: now is Monday 2 March 2026, 09:00 local.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 import time_machine
 
 from clinic import sms
-from protocols.models import Protocol
 from scheduling import tasks
 from scheduling.booking import services as booking
 from scheduling.messaging import outreach
@@ -26,31 +24,23 @@ from scheduling.models import (
     forbidden_words_in,
 )
 from scheduling.worklist.sweep import refresh_worklist
-from tests.factories import PatientFactory, TreatmentCourseFactory
+from tests.factories import (
+    OutreachFactory,
+    ReminderPolicyFactory,
+    TextMessageFactory,
+    TreatmentCourseFactory,
+    standard_protocol,
+)
 from tests.scheduling.conftest import local
 
-pytestmark = pytest.mark.django_db
-
-NEW_YORK = ZoneInfo("America/New_York")
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=NEW_YORK)
-
-
-@pytest.fixture(autouse=True)
-def locmem_texts(settings):
-    settings.SMS_BACKEND = "locmem"
-    sms.outbox.clear()
-    yield sms.outbox
-    sms.outbox.clear()
+# Every test here sends through the in-memory SMS backend, starting with nothing sent.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sent_texts")]
 
 
 @pytest.fixture
 def due_course(site, desk_user, now):
     """Session 1 given Friday 27 February at Midtown: session 2 is due 1-4 March and nothing is booked."""
-    course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="esketamine-trd"),
-                                    start_date=date(2026, 2, 20))
+    course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 2, 20))
     booking.record_past_session(by=desk_user, course=course, day=date(2026, 2, 27), location=site)
     return course
 
@@ -60,14 +50,14 @@ def send_due() -> list[str | None]:
     return [outreach.send_claimed(outreach_id) for outreach_id in outreach.claim_due_outreach()]
 
 
-def test_a_patient_due_and_unbooked_gets_a_text_with_the_clinic_name_and_phone(due_course, locmem_texts, settings,
+def test_a_patient_due_and_unbooked_gets_a_text_with_the_clinic_name_and_phone(due_course, sent_texts, settings,
                                                                                 now):
     # given
     refresh_worklist()
     # when
     assert send_due() == [ReminderState.SENT]
     # then
-    [text] = locmem_texts
+    [text] = sent_texts
     assert text["to"] == due_course.patient.phone
     assert text["body"] == f"It's time to book your next visit at {settings.CLINIC_NAME}: call {settings.CLINIC_PHONE}."
     assert forbidden_words_in(text["body"]) == []
@@ -79,17 +69,17 @@ def test_a_patient_due_and_unbooked_gets_a_text_with_the_clinic_name_and_phone(d
         Direction.OUTBOUND, MessagePurpose.OUTREACH, True, text["body"])
 
 
-def test_the_sites_own_outreach_template_is_used(due_course, site, locmem_texts, settings, now):
+def test_the_sites_own_outreach_template_is_used(due_course, site, sent_texts, settings, now):
     # given
-    ReminderPolicy.objects.create(location=site, outreach_template="{clinic} here: call {phone} to book your visit.")
+    ReminderPolicyFactory(location=site, outreach_template="{clinic} here: call {phone} to book your visit.")
     refresh_worklist()
     # when
     send_due()
     # then
-    assert locmem_texts[0]["body"] == f"{settings.CLINIC_NAME} here: call {settings.CLINIC_PHONE} to book your visit."
+    assert sent_texts[0]["body"] == f"{settings.CLINIC_NAME} here: call {settings.CLINIC_PHONE} to book your visit."
 
 
-def test_a_patient_is_texted_at_most_once_a_week(due_course, locmem_texts, now):
+def test_a_patient_is_texted_at_most_once_a_week(due_course, sent_texts, now):
     # given a text sent on Monday
     refresh_worklist()
     send_due()
@@ -100,19 +90,19 @@ def test_a_patient_is_texted_at_most_once_a_week(due_course, locmem_texts, now):
         send_due()
     # then nothing more was planned or sent
     assert Outreach.objects.count() == 1
-    assert len(locmem_texts) == 1
+    assert len(sent_texts) == 1
     # when a week has passed
     with time_machine.travel(now + timedelta(days=7, hours=1), tick=False):
         refresh_worklist()
         assert send_due() == [ReminderState.SENT]
     # then
     assert Outreach.objects.count() == 2
-    assert len(locmem_texts) == 2
+    assert len(sent_texts) == 2
 
 
-def test_a_patient_with_two_due_courses_gets_one_text(due_course, site, desk_user, locmem_texts, now):
+def test_a_patient_with_two_due_courses_gets_one_text(due_course, site, desk_user, sent_texts, now):
     # given the same patient also due for an IV booster course seen at Midtown
-    iv = TreatmentCourseFactory(patient=due_course.patient, protocol=Protocol.objects.get(slug="ketamine-iv-series"),
+    iv = TreatmentCourseFactory(patient=due_course.patient, protocol=standard_protocol("ketamine-iv-series"),
                                 start_date=date(2026, 2, 20))
     booking.record_past_session(by=desk_user, course=iv, day=date(2026, 2, 26), location=site)
     # when
@@ -120,7 +110,7 @@ def test_a_patient_with_two_due_courses_gets_one_text(due_course, site, desk_use
     send_due()
     # then
     assert Outreach.objects.count() == 1
-    assert len(locmem_texts) == 1
+    assert len(sent_texts) == 1
 
 
 def test_no_text_is_planned_for_a_patient_without_consent(due_course, now):
@@ -140,7 +130,7 @@ def test_a_course_never_seen_at_a_site_gets_a_worklist_item_but_no_text(esk_cour
     assert not Outreach.objects.exists()
 
 
-def test_a_patient_who_opts_out_after_the_text_was_planned_is_not_texted(due_course, locmem_texts, now):
+def test_a_patient_who_opts_out_after_the_text_was_planned_is_not_texted(due_course, sent_texts, now):
     # given
     refresh_worklist()
     due_course.patient.sms_opted_out_at = now
@@ -148,61 +138,59 @@ def test_a_patient_who_opts_out_after_the_text_was_planned_is_not_texted(due_cou
     # when
     assert send_due() == [ReminderState.FAILED]
     # then
-    assert locmem_texts == []
+    assert sent_texts == []
     assert Outreach.objects.get().reason == "the patient opted out of texts"
     assert not TextMessage.objects.exists()
 
 
-def test_a_text_due_in_quiet_hours_waits_for_the_morning(due_course, locmem_texts, now):
+def test_a_text_due_in_quiet_hours_waits_for_the_morning(due_course, sent_texts, now, site):
     # given the sweep runs at 22:00 in New York
-    with time_machine.travel(at(date(2026, 3, 2), 22), tick=False):
+    with time_machine.travel(local(site, date(2026, 3, 2), 22), tick=False):
         refresh_worklist()
         # then it is planned for 08:00 and nothing is claimed at night
-        assert Outreach.objects.get().send_at == at(date(2026, 3, 3), 8)
+        assert Outreach.objects.get().send_at == local(site, date(2026, 3, 3), 8)
         assert outreach.claim_due_outreach() == []
     # when the morning comes
-    with time_machine.travel(at(date(2026, 3, 3), 8, 1), tick=False):
+    with time_machine.travel(local(site, date(2026, 3, 3), 8, 1), tick=False):
         assert send_due() == [ReminderState.SENT]
 
 
-def test_a_late_send_that_falls_in_quiet_hours_moves_to_the_morning(due_course, locmem_texts, now):
+def test_a_late_send_that_falls_in_quiet_hours_moves_to_the_morning(due_course, sent_texts, now, site):
     # given a text claimed at 09:00 whose worker only runs at 23:00
     refresh_worklist()
     [outreach_id] = outreach.claim_due_outreach()
     # when
-    with time_machine.travel(at(date(2026, 3, 2), 23), tick=False):
+    with time_machine.travel(local(site, date(2026, 3, 2), 23), tick=False):
         assert outreach.send_claimed(outreach_id) == ReminderState.PENDING
     # then
     row = Outreach.objects.get()
-    assert (row.send_at, row.attempts) == (at(date(2026, 3, 3), 8), 0)
-    assert locmem_texts == []
+    assert (row.send_at, row.attempts) == (local(site, date(2026, 3, 3), 8), 0)
+    assert sent_texts == []
 
 
-def test_the_daily_cap_skips_the_outreach_and_records_why(due_course, locmem_texts, now):
+def test_the_daily_cap_skips_the_outreach_and_records_why(due_course, sent_texts, now):
     # given the patient already had a reminder text today
-    TextMessage.objects.create(patient=due_course.patient, direction=Direction.OUTBOUND,
-                               purpose=MessagePurpose.REMINDER, counts_toward_caps=True,
-                               phone=due_course.patient.phone, body="reminder", at=now - timedelta(hours=1))
+    TextMessageFactory(patient=due_course.patient, direction=Direction.OUTBOUND, purpose=MessagePurpose.REMINDER,
+                       counts_toward_caps=True, body="reminder", at=now - timedelta(hours=1))
     refresh_worklist()
     # when
     assert send_due() == [ReminderState.SKIPPED]
     # then
-    assert locmem_texts == []
+    assert sent_texts == []
     assert Outreach.objects.get().reason == "daily cap of 1 text(s) reached"
 
 
-def test_the_weekly_cap_skips_the_outreach(due_course, locmem_texts, now):
+def test_the_weekly_cap_skips_the_outreach(due_course, sent_texts, now):
     # given three texts on the three days before
     for days in (1, 2, 3):
-        TextMessage.objects.create(patient=due_course.patient, direction=Direction.OUTBOUND,
-                                   purpose=MessagePurpose.REMINDER, counts_toward_caps=True,
-                                   phone=due_course.patient.phone, body="reminder", at=now - timedelta(days=days))
+        TextMessageFactory(patient=due_course.patient, direction=Direction.OUTBOUND, purpose=MessagePurpose.REMINDER,
+                           counts_toward_caps=True, body="reminder", at=now - timedelta(days=days))
     refresh_worklist()
     # when
     assert send_due() == [ReminderState.SKIPPED]
     # then
     assert Outreach.objects.get().reason == "weekly cap of 3 texts reached"
-    assert locmem_texts == []
+    assert sent_texts == []
 
 
 def test_two_sweeps_in_a_row_claim_each_text_once_and_publish_one_send(due_course, monkeypatch, now):
@@ -220,7 +208,7 @@ def test_two_sweeps_in_a_row_claim_each_text_once_and_publish_one_send(due_cours
     assert Outreach.objects.get().state == ReminderState.QUEUED
 
 
-def test_a_send_task_delivered_twice_sends_once(due_course, locmem_texts, now):
+def test_a_send_task_delivered_twice_sends_once(due_course, sent_texts, now):
     # given
     refresh_worklist()
     [outreach_id] = outreach.claim_due_outreach()
@@ -229,22 +217,22 @@ def test_a_send_task_delivered_twice_sends_once(due_course, locmem_texts, now):
     second = outreach.send_claimed(outreach_id)
     # then
     assert (first, second) == (ReminderState.SENT, None)
-    assert len(locmem_texts) == 1
+    assert len(sent_texts) == 1
     assert TextMessage.objects.count() == 1
 
 
-def test_a_visit_booked_before_the_send_voids_the_text(due_course, site, chair, desk_user, locmem_texts, now):
+def test_a_visit_booked_before_the_send_voids_the_text(due_course, site, chair, desk_user, sent_texts, now, book):
     # given
     refresh_worklist()
-    booking.book_session(by=desk_user, course=due_course, chair=chair, start=local(site, date(2026, 3, 3), 9))
+    book(chair, local(site, date(2026, 3, 3), 9), course=due_course, by=desk_user)
     # when
     assert send_due() == [ReminderState.VOID]
     # then
-    assert locmem_texts == []
+    assert sent_texts == []
     assert Outreach.objects.get().reason == "a session is booked"
 
 
-def test_a_provider_timeout_leaves_the_text_unknown(due_course, monkeypatch, locmem_texts, now):
+def test_a_provider_timeout_leaves_the_text_unknown(due_course, monkeypatch, sent_texts, now):
     # given
     monkeypatch.setattr(sms.LocmemBackend, "fail_with", [sms.SmsTimeout("no answer from the provider")])
     refresh_worklist()
@@ -286,9 +274,7 @@ def test_the_reaper_marks_a_crash_after_the_provider_call_unknown_and_requeues_o
     # given two texts whose workers died eleven minutes ago, one after calling the provider
     refresh_worklist()
     crashed_after = Outreach.objects.get()
-    crashed_before = Outreach.objects.create(patient=PatientFactory(), course=TreatmentCourseFactory(),
-                                             send_at=now, state=ReminderState.SENDING,
-                                             claimed_at=now - timedelta(minutes=11))
+    crashed_before = OutreachFactory(send_at=now, state=ReminderState.SENDING, claimed_at=now - timedelta(minutes=11))
     Outreach.objects.filter(pk=crashed_after.pk).update(state=ReminderState.SENDING,
                                                         claimed_at=now - timedelta(minutes=11),
                                                         provider_called_at=now - timedelta(minutes=11))
@@ -302,13 +288,13 @@ def test_the_reaper_marks_a_crash_after_the_provider_call_unknown_and_requeues_o
     assert crashed_before.state == ReminderState.QUEUED
 
 
-def test_a_template_that_names_a_treatment_is_never_sent(due_course, site, locmem_texts, now):
+def test_a_template_that_names_a_treatment_is_never_sent(due_course, site, sent_texts, now):
     # given a template that slipped past the check on save (written straight to the database)
-    ReminderPolicy.objects.create(location=site)
+    ReminderPolicyFactory(location=site)
     ReminderPolicy.objects.filter(location=site).update(outreach_template="Time for your ketamine: call {phone}.")
     refresh_worklist()
     # when
     assert send_due() == [ReminderState.FAILED]
     # then
-    assert locmem_texts == []
+    assert sent_texts == []
     assert "would name a treatment or diagnosis (ketamine)" in Outreach.objects.get().reason

@@ -25,24 +25,18 @@ from scheduling.models import (
     forbidden_words_in,
 )
 from scheduling.tasks import send_reminder_task
-from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+from tests.factories import (
+    ChairFactory,
+    ReminderPolicyFactory,
+    TextMessageFactory,
+    TreatmentCourseFactory,
+    UserFactory,
+    standard_protocol,
+)
 from tests.scheduling.conftest import local
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def empty_outbox():
-    sms.outbox.clear()
-    sms.LocmemBackend.fail_with.clear()
-    yield
-    sms.outbox.clear()
-    sms.LocmemBackend.fail_with.clear()
-
-
-def book(course, chair, day, hour, minute=0):
-    return booking.book_session(by=UserFactory(), course=course, chair=chair,
-                                 start=local(chair.location, day, hour, minute))
+# Every test here sends through the in-memory SMS backend, starting with nothing sent.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sent_texts")]
 
 
 def reminder(session, kind):
@@ -59,59 +53,60 @@ def due_and_send(at: datetime) -> list[str]:
 # --- planning ---------------------------------------------------------------------------------------
 
 
-def test_booking_plans_a_day_before_and_a_same_day_reminder(esk_course, chair, now):
+def test_booking_plans_a_day_before_and_a_same_day_reminder(esk_course, chair, now, book):
     # when a Thursday 13:00 session is booked
-    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     # then: Wednesday 17:00 and Thursday 11:00, New York time
     assert reminder(session, ReminderKind.DAY_BEFORE).send_at == local(chair.location, date(2026, 3, 4), 17)
     assert reminder(session, ReminderKind.SAME_DAY).send_at == local(chair.location, date(2026, 3, 5), 11)
 
 
-def test_a_same_day_reminder_in_quiet_hours_moves_to_the_nearest_allowed_time(esk_course, chair, now):
+def test_a_same_day_reminder_in_quiet_hours_moves_to_the_nearest_allowed_time(esk_course, chair, now, book):
     # 2 hours before 09:00 is 07:00, inside 21:00-08:00: it moves to 08:00
-    session = book(esk_course, chair, date(2026, 3, 5), 9)
+    session = book(chair, local(chair.location, date(2026, 3, 5), 9), course=esk_course)
     assert reminder(session, ReminderKind.SAME_DAY).send_at == local(chair.location, date(2026, 3, 5), 8)
 
 
-def test_a_reminder_that_cannot_leave_quiet_hours_before_the_visit_goes_the_evening_before(esk_course, chair, now):
+def test_a_reminder_that_cannot_leave_quiet_hours_before_the_visit_goes_the_evening_before(esk_course, chair, now,
+                                                                                          book):
     # 2 hours before 08:30 is 06:30; 08:00 would be under an hour before, so 20:59 the evening before
-    session = book(esk_course, chair, date(2026, 3, 5), 8, 30)
+    session = book(chair, local(chair.location, date(2026, 3, 5), 8, 30), course=esk_course)
     assert reminder(session, ReminderKind.SAME_DAY).send_at == local(chair.location, date(2026, 3, 4), 20, 59)
 
 
-def test_reminders_keep_local_time_across_the_spring_clock_change(site, chair):
+def test_reminders_keep_local_time_across_the_spring_clock_change(site, chair, book):
     # given a Monday 09:00 session the day after clocks go forward (8 March 2026)
     with time_machine.travel(datetime(2026, 3, 6, 15, tzinfo=UTC), tick=False):
-        course = TreatmentCourseFactory(patient=PatientFactory(), protocol=_trd(), start_date=date(2026, 3, 9))
-        session = book(course, chair, date(2026, 3, 9), 9)
+        course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 3, 9))
+        session = book(chair, local(chair.location, date(2026, 3, 9), 9), course=course)
     # then the day-before reminder is at 17:00 EDT (21:00 UTC), the same-day one at 08:00 EDT (12:00 UTC)
     assert reminder(session, ReminderKind.DAY_BEFORE).send_at == datetime(2026, 3, 8, 21, tzinfo=UTC)
     assert reminder(session, ReminderKind.SAME_DAY).send_at == datetime(2026, 3, 9, 12, tzinfo=UTC)
 
 
-def test_reminders_keep_local_time_across_the_autumn_clock_change(site, chair):
+def test_reminders_keep_local_time_across_the_autumn_clock_change(site, chair, book):
     with time_machine.travel(datetime(2026, 10, 29, 15, tzinfo=UTC), tick=False):
-        course = TreatmentCourseFactory(patient=PatientFactory(), protocol=_trd(), start_date=date(2026, 11, 2))
-        session = book(course, chair, date(2026, 11, 2), 9)
+        course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 11, 2))
+        session = book(chair, local(chair.location, date(2026, 11, 2), 9), course=course)
     # 17:00 EST on Sunday 1 November is 22:00 UTC
     assert reminder(session, ReminderKind.DAY_BEFORE).send_at == datetime(2026, 11, 1, 22, tzinfo=UTC)
     assert reminder(session, ReminderKind.SAME_DAY).send_at == datetime(2026, 11, 2, 13, tzinfo=UTC)
 
 
-def test_quiet_hours_are_the_locations_policy(site, esk_course, chair, now):
-    ReminderPolicy.objects.create(location=site, quiet_from=time(20), quiet_until=time(9), day_before_at=time(19))
-    session = book(esk_course, chair, date(2026, 3, 5), 13)
+def test_quiet_hours_are_the_locations_policy(site, esk_course, chair, now, book):
+    ReminderPolicyFactory(location=site, quiet_from=time(20), quiet_until=time(9), day_before_at=time(19))
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     assert reminder(session, ReminderKind.DAY_BEFORE).send_at == local(site, date(2026, 3, 4), 19)
     assert reminder(session, ReminderKind.SAME_DAY).send_at == local(site, date(2026, 3, 5), 11)
 
 
-def test_a_reminder_whose_time_passed_before_booking_is_recorded_as_skipped(esk_course, chair, now):
+def test_a_reminder_whose_time_passed_before_booking_is_recorded_as_skipped(esk_course, chair, now, book):
     # now is Monday 09:00; a Tuesday 13:00 session's day-before reminder is Monday 17:00 (fine),
     # but a Monday 13:00 session booked now has no day-before reminder to send
-    session = book(esk_course, chair, date(2026, 3, 3), 13)
+    session = book(chair, local(chair.location, date(2026, 3, 3), 13), course=esk_course)
     assert reminder(session, ReminderKind.DAY_BEFORE).state == ReminderState.PENDING
-    other = TreatmentCourseFactory(patient=PatientFactory(), protocol=_trd(), start_date=date(2026, 3, 2))
-    today = book(other, chair, date(2026, 3, 2), 14)
+    other = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 3, 2))
+    today = book(chair, local(chair.location, date(2026, 3, 2), 14), course=other)
     skipped = reminder(today, ReminderKind.DAY_BEFORE)
     assert skipped.state == ReminderState.SKIPPED
     assert "booked after" in skipped.reason
@@ -120,9 +115,9 @@ def test_a_reminder_whose_time_passed_before_booking_is_recorded_as_skipped(esk_
 # --- sending ----------------------------------------------------------------------------------------
 
 
-def test_a_due_reminder_is_sent_once_with_local_time_and_no_treatment_words(esk_course, chair, now):
+def test_a_due_reminder_is_sent_once_with_local_time_and_no_treatment_words(esk_course, chair, now, book):
     # given a Thursday 13:00 session
-    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     # when the day-before reminder comes due
     states = due_and_send(local(chair.location, date(2026, 3, 4), 17))
     # then
@@ -138,8 +133,8 @@ def test_a_due_reminder_is_sent_once_with_local_time_and_no_treatment_words(esk_
         Direction.OUTBOUND, MessagePurpose.REMINDER, True)
 
 
-def test_a_send_task_delivered_twice_sends_once(esk_course, chair, now):
-    book(esk_course, chair, date(2026, 3, 5), 13)
+def test_a_send_task_delivered_twice_sends_once(esk_course, chair, now, book):
+    book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     with time_machine.travel(local(chair.location, date(2026, 3, 4), 17), tick=False):
         [reminder_id] = reminders.claim_due_reminders()
         first = send_reminder_task(reminder_id)
@@ -148,17 +143,17 @@ def test_a_send_task_delivered_twice_sends_once(esk_course, chair, now):
     assert len(sms.outbox) == 1
 
 
-def test_a_sweep_run_twice_claims_each_reminder_once(esk_course, chair, now):
-    book(esk_course, chair, date(2026, 3, 5), 13)
+def test_a_sweep_run_twice_claims_each_reminder_once(esk_course, chair, now, book):
+    book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     with time_machine.travel(local(chair.location, date(2026, 3, 5), 12), tick=False):
         first = reminders.claim_due_reminders()
         second = reminders.claim_due_reminders()
     assert len(first) == 2 and second == []
 
 
-def test_a_worker_killed_after_calling_the_provider_leaves_the_reminder_unknown(esk_course, chair, now):
+def test_a_worker_killed_after_calling_the_provider_leaves_the_reminder_unknown(esk_course, chair, now, book):
     # given a worker that claimed the reminder and called the provider, then died
-    book(esk_course, chair, date(2026, 3, 5), 13)
+    book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     at = local(chair.location, date(2026, 3, 4), 17)
     with time_machine.travel(at, tick=False):
         [reminder_id] = reminders.claim_due_reminders()
@@ -175,8 +170,8 @@ def test_a_worker_killed_after_calling_the_provider_leaves_the_reminder_unknown(
     assert sms.outbox == []
 
 
-def test_a_worker_killed_before_calling_the_provider_is_retried_once(esk_course, chair, now):
-    book(esk_course, chair, date(2026, 3, 5), 13)
+def test_a_worker_killed_before_calling_the_provider_is_retried_once(esk_course, chair, now, book):
+    book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     at = local(chair.location, date(2026, 3, 4), 17)
     with time_machine.travel(at, tick=False):
         [reminder_id] = reminders.claim_due_reminders()
@@ -188,16 +183,16 @@ def test_a_worker_killed_before_calling_the_provider_is_retried_once(esk_course,
     assert len(sms.outbox) == 1
 
 
-def test_a_provider_timeout_is_unknown_and_never_resent(esk_course, chair, now):
-    book(esk_course, chair, date(2026, 3, 5), 13)
+def test_a_provider_timeout_is_unknown_and_never_resent(esk_course, chair, now, book):
+    book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     sms.LocmemBackend.fail_with.append(sms.SmsTimeout("no answer"))
     states = due_and_send(local(chair.location, date(2026, 3, 4), 17))
     assert states == [ReminderState.UNKNOWN]
     assert due_and_send(local(chair.location, date(2026, 3, 4), 18)) == []
 
 
-def test_a_transient_error_retries_later_with_backoff(esk_course, chair, now):
-    session = book(esk_course, chair, date(2026, 3, 5), 13)
+def test_a_transient_error_retries_later_with_backoff(esk_course, chair, now, book):
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     sms.LocmemBackend.fail_with.extend([sms.TransientSmsError("429"), sms.TransientSmsError("503")])
     at = local(chair.location, date(2026, 3, 4), 17)
     assert due_and_send(at) == [ReminderState.PENDING]
@@ -208,8 +203,8 @@ def test_a_transient_error_retries_later_with_backoff(esk_course, chair, now):
     assert len(sms.outbox) == 1
 
 
-def test_a_permanent_refusal_fails_with_the_reason(esk_course, chair, now):
-    session = book(esk_course, chair, date(2026, 3, 5), 13)
+def test_a_permanent_refusal_fails_with_the_reason(esk_course, chair, now, book):
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     sms.LocmemBackend.fail_with.append(sms.PermanentSmsError("provider refused (21211): invalid number"))
     assert due_and_send(local(chair.location, date(2026, 3, 4), 17)) == [ReminderState.FAILED]
     assert "invalid number" in reminder(session, ReminderKind.DAY_BEFORE).reason
@@ -218,15 +213,15 @@ def test_a_permanent_refusal_fails_with_the_reason(esk_course, chair, now):
 # --- never stale ------------------------------------------------------------------------------------
 
 
-def test_cancel_voids_pending_reminders(esk_course, chair, now):
-    session = book(esk_course, chair, date(2026, 3, 5), 13)
+def test_cancel_voids_pending_reminders(esk_course, chair, now, book):
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     booking.cancel_session(by=UserFactory(), session=session, reason="Unwell")
     assert set(Reminder.objects.filter(session=session).values_list("state", flat=True)) == {ReminderState.VOID}
     assert due_and_send(local(chair.location, date(2026, 3, 5), 12)) == []
 
 
-def test_reschedule_voids_the_old_reminders_and_plans_new_ones(esk_course, chair, now):
-    session = book(esk_course, chair, date(2026, 3, 5), 13)
+def test_reschedule_voids_the_old_reminders_and_plans_new_ones(esk_course, chair, now, book):
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     moved = booking.reschedule_session(by=UserFactory(), session=session, start=local(chair.location,
                                                                                       date(2026, 3, 6), 10))
     old = Reminder.objects.filter(session=session, revision=0)
@@ -236,9 +231,9 @@ def test_reschedule_voids_the_old_reminders_and_plans_new_ones(esk_course, chair
     assert "Friday March 6" in sms.outbox[0]["body"]
 
 
-def test_a_reminder_that_comes_due_under_an_hour_before_the_visit_is_skipped(esk_course, chair, now):
+def test_a_reminder_that_comes_due_under_an_hour_before_the_visit_is_skipped(esk_course, chair, now, book):
     # given the workers were down: the same-day reminder (11:00) is picked up at 12:30 for a 13:00 visit
-    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     Reminder.objects.filter(session=session, kind=ReminderKind.DAY_BEFORE).update(state=ReminderState.VOID)
     states = due_and_send(local(chair.location, date(2026, 3, 5), 12, 30))
     assert states == [ReminderState.SKIPPED]
@@ -246,8 +241,8 @@ def test_a_reminder_that_comes_due_under_an_hour_before_the_visit_is_skipped(esk
     assert sms.outbox == []
 
 
-def test_no_text_without_consent(esk_course, chair, now):
-    session = book(esk_course, chair, date(2026, 3, 5), 13)
+def test_no_text_without_consent(esk_course, chair, now, book):
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     patient = esk_course.patient
     patient.sms_consent = False
     patient.save()
@@ -255,8 +250,8 @@ def test_no_text_without_consent(esk_course, chair, now):
     assert "consent" in reminder(session, ReminderKind.DAY_BEFORE).reason
 
 
-def test_an_opted_out_patient_is_failed_with_the_reason(esk_course, chair, now):
-    session = book(esk_course, chair, date(2026, 3, 5), 13)
+def test_an_opted_out_patient_is_failed_with_the_reason(esk_course, chair, now, book):
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     patient = esk_course.patient
     patient.sms_opted_out_at = now
     patient.save()
@@ -268,40 +263,40 @@ def test_an_opted_out_patient_is_failed_with_the_reason(esk_course, chair, now):
 
 
 def _sent_text(patient, at):
-    TextMessage.objects.create(patient=patient, direction=Direction.OUTBOUND, purpose=MessagePurpose.REMINDER,
-                               counts_toward_caps=True, phone=patient.phone, body="x", at=at)
+    TextMessageFactory(patient=patient, direction=Direction.OUTBOUND, purpose=MessagePurpose.REMINDER,
+                       counts_toward_caps=True, body="x", at=at)
 
 
-def test_the_daily_cap_skips_a_second_text_the_same_local_day(esk_course, chair, now):
-    session = book(esk_course, chair, date(2026, 3, 5), 13)
+def test_the_daily_cap_skips_a_second_text_the_same_local_day(esk_course, chair, now, book):
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     _sent_text(esk_course.patient, local(chair.location, date(2026, 3, 4), 9))
     assert due_and_send(local(chair.location, date(2026, 3, 4), 17)) == [ReminderState.SKIPPED]
     assert "daily cap" in reminder(session, ReminderKind.DAY_BEFORE).reason
 
 
-def test_a_text_yesterday_evening_local_does_not_count_toward_today(esk_course, chair, now):
+def test_a_text_yesterday_evening_local_does_not_count_toward_today(esk_course, chair, now, book):
     # 23:30 on 3 March in New York is 04:30 UTC on 4 March: a different local day
-    book(esk_course, chair, date(2026, 3, 5), 13)
+    book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     _sent_text(esk_course.patient, local(chair.location, date(2026, 3, 3), 23, 30))
     assert due_and_send(local(chair.location, date(2026, 3, 4), 17)) == [ReminderState.SENT]
 
 
-def test_the_weekly_cap_skips_a_fourth_text_in_seven_days(esk_course, chair, now):
-    session = book(esk_course, chair, date(2026, 3, 5), 13)
+def test_the_weekly_cap_skips_a_fourth_text_in_seven_days(esk_course, chair, now, book):
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     for day in (26, 27, 28):
         _sent_text(esk_course.patient, datetime(2026, 2, day, 16, tzinfo=UTC))
     assert due_and_send(local(chair.location, date(2026, 3, 4), 17)) == [ReminderState.SKIPPED]
     assert "weekly cap" in reminder(session, ReminderKind.DAY_BEFORE).reason
 
 
-def test_under_the_daily_cap_the_lower_priority_text_gives_way(site, esk_course, chair, now):
+def test_under_the_daily_cap_the_lower_priority_text_gives_way(site, esk_course, chair, now, book):
     # given a policy whose same-day reminder (lower priority) falls on the same local day as the
     # next session's day-before reminder (higher priority, later that day)
-    booking.book_session(by=UserFactory(), course=esk_course, chair=chair, start=local(site, date(2026, 3, 3), 13))
-    second = TreatmentCourseFactory(patient=esk_course.patient, protocol=_iv(), start_date=date(2026, 3, 3))
-    iv_chair = chair.__class__.objects.create(location=site, name="Pump", has_infusion_pump=True,
-                                              serves_esketamine=False)
-    booking.book_session(by=UserFactory(), course=second, chair=iv_chair, start=local(site, date(2026, 3, 4), 13))
+    book(chair, local(site, date(2026, 3, 3), 13), course=esk_course)
+    second = TreatmentCourseFactory(patient=esk_course.patient, protocol=standard_protocol("ketamine-iv-series"),
+                                    start_date=date(2026, 3, 3))
+    iv_chair = ChairFactory(location=site, name="Pump", has_infusion_pump=True, serves_esketamine=False)
+    book(iv_chair, local(site, date(2026, 3, 4), 13), course=second)
     assert due_and_send(local(site, date(2026, 3, 2), 17)) == [ReminderState.SENT]  # Tuesday's day-before
     # when the Tuesday same-day reminder (11:00) comes due, the Wednesday one's day-before (Tue 17:00) is pending
     with time_machine.travel(local(site, date(2026, 3, 3), 11), tick=False):
@@ -332,9 +327,10 @@ def test_an_unknown_placeholder_is_refused(site):
 
 
 @pytest.mark.parametrize("kind", ReminderKind.values)
-def test_no_default_reminder_text_contains_a_forbidden_word(esk_course, iv_course, chair, iv_chair, now, kind):
+def test_no_default_reminder_text_contains_a_forbidden_word(esk_course, iv_course, chair, iv_chair, now, kind,
+                                                            book):
     for course, seat in ((esk_course, chair), (iv_course, iv_chair)):
-        session = book(course, seat, date(2026, 3, 5), 13)
+        session = book(seat, local(seat.location, date(2026, 3, 5), 13), course=course)
         body = reminders.body_for(reminder(session, kind), ReminderPolicy.for_location(seat.location))
         assert forbidden_words_in(body) == [], body
         assert "Riverside Wellness Clinic" in body or "{clinic}" not in body
@@ -344,13 +340,13 @@ def test_no_default_reminder_text_contains_a_forbidden_word(esk_course, iv_cours
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_sweeps_and_duplicate_sends_at_once_send_each_reminder_exactly_once(site, chair, now):
+def test_two_sweeps_and_duplicate_sends_at_once_send_each_reminder_exactly_once(site, chair, now, book):
     # given twenty sessions on Thursday, each with two reminders due by Thursday noon
-    chairs = [chair] + [chair.__class__.objects.create(location=site, name=f"Extra {n}") for n in range(19)]
+    chairs = [chair] + [ChairFactory(location=site, name=f"Extra {n}") for n in range(19)]
     for seat in chairs:
-        course = TreatmentCourseFactory(patient=PatientFactory(), protocol=_trd(), start_date=date(2026, 3, 3))
-        book(course, seat, date(2026, 3, 5), 13)
-    ReminderPolicy.objects.create(location=site, daily_cap=5, weekly_cap=10)
+        course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 3, 3))
+        book(seat, local(seat.location, date(2026, 3, 5), 13), course=course)
+    ReminderPolicyFactory(location=site, daily_cap=5, weekly_cap=10)
     barrier = threading.Barrier(4)
 
     def sweep_and_send():
@@ -372,22 +368,10 @@ def test_two_sweeps_and_duplicate_sends_at_once_send_each_reminder_exactly_once(
     assert Reminder.objects.filter(state=ReminderState.SENT).count() == 40
 
 
-def _trd():
-    from protocols.models import Protocol
-
-    return Protocol.objects.get(slug="esketamine-trd")
-
-
-def _iv():
-    from protocols.models import Protocol
-
-    return Protocol.objects.get(slug="ketamine-iv-series")
-
-
 def test_withdrawing_consent_voids_pending_reminders_and_giving_it_plans_them_again(desk_api, esk_course, chair,
-                                                                                    now):
+                                                                                    now, book):
     # given a booked session with pending reminders
-    session = book(esk_course, chair, date(2026, 3, 5), 13)
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     patient = esk_course.patient
     # when consent is withdrawn through the patients API
     assert desk_api.patch(f"/api/patients/{patient.pk}/", {"sms_consent": False}, format="json").status_code == 200
@@ -399,11 +383,11 @@ def test_withdrawing_consent_voids_pending_reminders_and_giving_it_plans_them_ag
     assert reminder(session, ReminderKind.DAY_BEFORE).state == ReminderState.PENDING
 
 
-def test_the_daily_cap_counts_the_local_day_on_the_spring_forward_day(site, chair):
+def test_the_daily_cap_counts_the_local_day_on_the_spring_forward_day(site, chair, book):
     # given a text at 00:30 on Sunday 8 March 2026 in New York (05:30 UTC; the day is 23 hours long)
     with time_machine.travel(datetime(2026, 3, 6, 15, tzinfo=UTC), tick=False):
-        course = TreatmentCourseFactory(patient=PatientFactory(), protocol=_trd(), start_date=date(2026, 3, 9))
-        session = book(course, chair, date(2026, 3, 9), 13)
+        course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 3, 9))
+        session = book(chair, local(chair.location, date(2026, 3, 9), 13), course=course)
     _sent_text(course.patient, datetime(2026, 3, 8, 5, 30, tzinfo=UTC))
     # when the day-before reminder comes due at 17:00 EDT the same local day (21:00 UTC)
     states = due_and_send(datetime(2026, 3, 8, 21, tzinfo=UTC))

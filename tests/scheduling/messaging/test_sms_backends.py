@@ -27,18 +27,14 @@ def send(**overrides):
 # --- locmem and outbox --------------------------------------------------------------------------------
 
 
-def test_the_locmem_backend_appends_each_text_to_its_outbox(settings):
-    # given
-    settings.SMS_BACKEND = "locmem"
-    sms.outbox.clear()
+def test_the_locmem_backend_appends_each_text_to_its_outbox(sent_texts):
     # when
     result = send()
     # then
-    assert sms.outbox == [{"to": "+14155552671", "body": "Riverside: see you today at 10:00 AM.",
+    assert sent_texts == [{"to": "+14155552671", "body": "Riverside: see you today at 10:00 AM.",
                            "provider_id": result.provider_id,
                            "status_callback": "https://clinic.example.org/api/sms/status/"}]
     assert result.status == "sent"
-    sms.outbox.clear()
 
 
 @pytest.mark.django_db

@@ -16,31 +16,17 @@ import pytest
 import time_machine
 
 from clinic import sms
-from protocols.models import Protocol
 from scheduling.booking import services as booking
 from scheduling.messaging import inbound, outreach, reminders
 from scheduling.models import forbidden_words_in
 from scheduling.tasks import send_reminder_task
 from scheduling.worklist.sweep import refresh_worklist
-from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+from tests.factories import TreatmentCourseFactory, UserFactory, standard_protocol
 
-pytestmark = pytest.mark.django_db
+# Every test here sends through the in-memory SMS backend, starting with nothing sent.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sent_texts")]
 
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-@pytest.fixture(autouse=True)
-def locmem_texts(settings):
-    settings.SMS_BACKEND = "locmem"
-    sms.outbox.clear()
-    yield sms.outbox
-    sms.outbox.clear()
-
-
-@pytest.fixture
-def named_patient(db):
-    return PatientFactory(first_name="Marguerite", last_name="Okonkwo", preferred_name="Maggie", mrn="M004711",
-                          date_of_birth=date(1979, 4, 2), phone="+14155550123")
 
 
 def sent_to(patient) -> list[str]:
@@ -53,14 +39,14 @@ def revealing(body: str, patient) -> list[str]:
     return [word for word in words if word.lower() in body.lower()] + forbidden_words_in(body)
 
 
-def test_reminders_for_both_treatments_reveal_nothing(named_patient, site, chair, iv_chair, now):
+def test_reminders_for_both_treatments_reveal_nothing(named_patient, site, chair, iv_chair, now, book):
     # given an esketamine visit on Thursday and an IV visit on Saturday
     user = UserFactory()
     for slug, seat, day in (("esketamine-trd", chair, date(2026, 3, 5)), ("ketamine-iv-series", iv_chair,
                                                                            date(2026, 3, 7))):
-        course = TreatmentCourseFactory(patient=named_patient, protocol=Protocol.objects.get(slug=slug),
+        course = TreatmentCourseFactory(patient=named_patient, protocol=standard_protocol(slug),
                                         start_date=date(2026, 3, 3))
-        booking.book_session(by=user, course=course, chair=seat, start=site.at(day, time(13)))
+        book(seat, site.at(day, time(13)), course=course, by=user)
     # when every reminder comes due and is sent
     for moment in (datetime(2026, 3, 4, 17, tzinfo=NEW_YORK), datetime(2026, 3, 5, 11, tzinfo=NEW_YORK),
                    datetime(2026, 3, 6, 17, tzinfo=NEW_YORK), datetime(2026, 3, 7, 11, tzinfo=NEW_YORK)):
@@ -76,7 +62,7 @@ def test_reminders_for_both_treatments_reveal_nothing(named_patient, site, chair
 
 def test_the_due_visit_text_reveals_nothing(named_patient, site, desk_user, now):
     # given session 1 given last Friday: session 2 is due and nothing is booked
-    course = TreatmentCourseFactory(patient=named_patient, protocol=Protocol.objects.get(slug="esketamine-trd"),
+    course = TreatmentCourseFactory(patient=named_patient, protocol=standard_protocol("esketamine-trd"),
                                     start_date=date(2026, 2, 20))
     booking.record_past_session(by=desk_user, course=course, day=date(2026, 2, 27), location=site)
     refresh_worklist()
