@@ -19,6 +19,9 @@ CLINICIAN = "clinician"
 MANAGER = "manager"
 ALL_ROLES = (FRONT_DESK, CLINICIAN, MANAGER)
 ROLE_LABELS = {FRONT_DESK: "Front desk", CLINICIAN: "Clinician", MANAGER: "Manager"}
+# Not a role but a mark on a clinician, kept by a manager in the admin (a group created by a migration of
+# scheduling): the prescriber an esketamine dose names as on site (REMS, 31 Dec 2024).
+PRESCRIBER = "prescriber"
 
 
 def roles_of(user) -> frozenset[str]:
@@ -39,6 +42,12 @@ def cache_roles(user, group_names) -> frozenset[str]:
 
 def has_role(user, *roles: str) -> bool:
     return bool(roles_of(user) & set(roles))
+
+
+def is_prescriber(user) -> bool:
+    """A clinician marked as a prescriber, active and signed-in-able."""
+    return bool(user is not None and user.is_active and has_role(user, CLINICIAN)
+                and user.groups.filter(name=PRESCRIBER).exists())
 
 
 class HasAnyRole(BasePermission):

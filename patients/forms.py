@@ -12,7 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, Patient
+from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, MedicineAnswer, Patient
 
 IDENTITY_FIELDS = ("first_name", "last_name", "preferred_name", "date_of_birth", "sex")
 CONTACT_FIELDS = ("phone", "email", "sms_consent", "sms_consent_method")
@@ -62,8 +62,18 @@ class PatientForm(forms.Form):
         ))
         for name in _CHECKED_BY_THE_MODEL:
             self.fields[name].required = False
+        # Yes / no / not asked: a form that leaves one out has not asked it.
+        for name in MEDICINE_FIELDS:
+            self.fields[name].required = False
         for name, field in self.fields.items():
             field.label = (field.label or name)[:1].upper() + (field.label or name)[1:]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in MEDICINE_FIELDS:
+            if not cleaned.get(name):
+                cleaned[name] = MedicineAnswer.NOT_ASKED
+        return cleaned
 
     def groups(self):
         """The fieldsets as (legend, bound fields) for the template."""

@@ -64,6 +64,12 @@ MEDICINE_FIELDS = (
 )
 
 
+class MedicineAnswer(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    NOT_ASKED = "not_asked", "Not asked"  # the REMS form is incomplete until someone asks
+
+
 class PatientQuerySet(models.QuerySet):
     def current(self) -> PatientQuerySet:
         """Patients not archived."""
@@ -106,11 +112,16 @@ class Patient(models.Model):
     raised_intracranial_pressure = models.BooleanField(default=False)
     uncontrolled_seizures = models.BooleanField(default=False)
 
-    takes_benzodiazepines = models.BooleanField(default=False)
-    takes_sedative_hypnotics = models.BooleanField("takes non-benzodiazepine sedative hypnotics", default=False)
-    takes_psychostimulants = models.BooleanField(default=False)
-    takes_maois = models.BooleanField("takes MAOIs", default=False)
-    takes_opioids = models.BooleanField(default=False)
+    # Yes / no / not asked: a "no" is an answer, and the REMS form must not confuse it with a question never put.
+    takes_benzodiazepines = models.CharField(max_length=10, choices=MedicineAnswer.choices,
+                                             default=MedicineAnswer.NOT_ASKED)
+    takes_sedative_hypnotics = models.CharField("takes non-benzodiazepine sedative hypnotics", max_length=10,
+                                                choices=MedicineAnswer.choices, default=MedicineAnswer.NOT_ASKED)
+    takes_psychostimulants = models.CharField(max_length=10, choices=MedicineAnswer.choices,
+                                              default=MedicineAnswer.NOT_ASKED)
+    takes_maois = models.CharField("takes MAOIs", max_length=10, choices=MedicineAnswer.choices,
+                                   default=MedicineAnswer.NOT_ASKED)
+    takes_opioids = models.CharField(max_length=10, choices=MedicineAnswer.choices, default=MedicineAnswer.NOT_ASKED)
 
     rems_enrolled_on = models.DateField("REMS enrolment date", null=True, blank=True)
     rems_patient_id = models.CharField("REMS patient ID", max_length=40, blank=True)
@@ -216,6 +227,18 @@ class Patient(models.Model):
             errors.setdefault("rems_enrolled_on", []).append("The REMS enrolment date cannot be in the future.")
         if errors:
             raise ValidationError(errors)
+
+    def findings_in_words(self) -> list[str]:
+        """The screening items present and the medicines taken, then the medicines nobody has asked about."""
+        present = [self._meta.get_field(name).verbose_name.capitalize() for name in SCREENING_FIELDS
+                   if getattr(self, name)]
+        present += [self._meta.get_field(name).verbose_name.capitalize() for name in MEDICINE_FIELDS
+                    if getattr(self, name) == MedicineAnswer.YES]
+        not_asked = [self._meta.get_field(name).verbose_name.removeprefix("takes ") for name in MEDICINE_FIELDS
+                     if getattr(self, name) == MedicineAnswer.NOT_ASKED]
+        if not_asked:
+            present.append("Not asked yet (REMS form): " + ", ".join(not_asked))
+        return present
 
     def screening(self) -> dict[str, bool]:
         return {name: getattr(self, name) for name in SCREENING_FIELDS}

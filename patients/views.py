@@ -16,7 +16,7 @@ from clinic.errors import ClinicError
 from clinic.roles import role_required
 from patients import selectors, services
 from patients.forms import PatientForm
-from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, Patient, PatientAccess
+from patients.models import Patient, PatientAccess
 
 
 @require_GET
@@ -30,8 +30,7 @@ def patient_list(request):
 
 
 def _findings(patient: Patient) -> list[str]:
-    return [Patient._meta.get_field(name).verbose_name.capitalize()
-            for name in SCREENING_FIELDS + MEDICINE_FIELDS if getattr(patient, name)]
+    return patient.findings_in_words()
 
 
 @require_GET

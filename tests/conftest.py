@@ -18,7 +18,7 @@ from django.test.utils import override_settings
 from rest_framework.test import APIClient
 
 from clinic import sms
-from clinic.roles import CLINICIAN, FRONT_DESK, MANAGER
+from clinic.roles import CLINICIAN, FRONT_DESK, MANAGER, PRESCRIBER
 from tests.factories import (
     MONDAY_TO_SATURDAY_8_TO_6,
     ChairFactory,
@@ -71,7 +71,8 @@ def front_desk(db):
 
 @pytest.fixture
 def clinician(db):
-    return UserFactory(username="nurse", roles=[CLINICIAN])
+    """A clinician marked as a prescriber, so the esketamine doses they chart name them as on site."""
+    return UserFactory(username="nurse", roles=[CLINICIAN, PRESCRIBER])
 
 
 @pytest.fixture

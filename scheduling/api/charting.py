@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -12,7 +13,24 @@ from patients.models import PatientAccess
 from patients.services import record_access
 from scheduling.charting import services as charting
 from scheduling.charting.observation import observation_states
-from scheduling.models import Assessment, Dose, Respiratory, Severity, VitalSigns, VitalsKind
+from scheduling.charting.rems import late_entries
+from scheduling.models import (
+    Assessment,
+    DeviceGiven,
+    Dose,
+    LeftBeforeDischarge,
+    Respiratory,
+    Severity,
+    VitalSigns,
+    VitalsKind,
+)
+
+LATE_REASON_HELP = "Required when a time is more than 15 minutes before it is entered (a late entry)"
+
+
+def late_reason_field():
+    return serializers.CharField(required=False, allow_blank=True, max_length=2000, default="",
+                                 help_text=LATE_REASON_HELP)
 
 
 class CheckInSerializer(serializers.Serializer):
@@ -22,7 +40,11 @@ class CheckInSerializer(serializers.Serializer):
                                                             "or none taken")
     ride_home_arranged = serializers.BooleanField()
     checked_in_at = serializers.DateTimeField(required=False, help_text="Defaults to now; may be earlier the same "
-                                                                       "day, charted after the fact")
+                                                                       "day, up to 2 hours before the booked start")
+    late_reason = late_reason_field()
+    override_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="",
+        help_text="A clinician's reason to override a finding that appeared since the course started")
 
 
 class VitalsInSerializer(serializers.Serializer):
@@ -32,13 +54,16 @@ class VitalsInSerializer(serializers.Serializer):
     heart_rate = serializers.IntegerField(min_value=0, max_value=1000)
     spo2 = serializers.IntegerField(min_value=0, max_value=1000)
     taken_at = serializers.DateTimeField(required=False, help_text="Defaults to now; may be after the fact")
+    late_reason = late_reason_field()
+    timing_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="",
+                                          help_text="Why a 40-minute reading is outside 35-50 minutes")
 
 
 class VitalsSerializer(serializers.ModelSerializer):
     class Meta:
         model = VitalSigns
         fields = ["id", "kind", "systolic", "diastolic", "heart_rate", "spo2", "taken_at", "recorded_by",
-                  "recorded_at"]
+                  "recorded_at", "late_reason", "timing_reason"]
 
 
 class AcknowledgeSerializer(serializers.Serializer):
@@ -53,18 +78,43 @@ class DoseInSerializer(serializers.Serializer):
     mg_per_kg = serializers.DecimalField(max_digits=4, decimal_places=2, required=False)
     started_at = serializers.DateTimeField(required=False, help_text="First device / infusion start; default now")
     infusion_ended_at = serializers.DateTimeField(required=False)
+    device_times = serializers.ListField(child=serializers.DateTimeField(), required=False, max_length=10,
+                                         help_text="Esketamine: each device's time, first device first")
+    rest_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="",
+                                        help_text="Why less than 5 minutes between two devices")
+    prescriber_on_site = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.all(), required=False,
+        help_text="Esketamine: the prescriber on site (a clinician marked as a prescriber); defaults to the "
+                  "clinician dosing when they are one")
+    late_reason = late_reason_field()
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
+class DeviceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeviceGiven
+        fields = ["number", "given_at", "entered_at", "late_reason", "rest_reason", "recorded_by"]
+
+
 class DoseSerializer(serializers.ModelSerializer):
+    devices_given = DeviceSerializer(many=True, read_only=True)
+
     class Meta:
         model = Dose
         fields = ["dose_mg", "devices", "lot_number", "weight_kg", "mg_per_kg", "started_at", "infusion_ended_at",
-                  "override_reason", "override_by", "recorded_by", "recorded_at"]
+                  "infusion_end_entered_at", "prescriber_on_site", "devices_given", "late_reason",
+                  "infusion_end_late_reason", "override_reason", "override_by", "recorded_by", "recorded_at"]
+
+
+class DeviceInSerializer(serializers.Serializer):
+    given_at = serializers.DateTimeField(required=False, help_text="Defaults to now")
+    rest_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    late_reason = late_reason_field()
 
 
 class InfusionEndSerializer(serializers.Serializer):
     ended_at = serializers.DateTimeField(required=False)
+    late_reason = late_reason_field()
 
 
 class AssessmentInSerializer(serializers.Serializer):
@@ -75,13 +125,14 @@ class AssessmentInSerializer(serializers.Serializer):
     adverse_event_serious = serializers.BooleanField(default=False)
     adverse_event_description = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     assessed_at = serializers.DateTimeField(required=False)
+    late_reason = late_reason_field()
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Assessment
         fields = ["id", "assessed_at", "sedation", "dissociation", "respiratory", "adverse_event",
-                  "adverse_event_serious", "adverse_event_description", "recorded_by"]
+                  "adverse_event_serious", "adverse_event_description", "recorded_by", "recorded_at", "late_reason"]
 
 
 class DischargeSerializer(serializers.Serializer):
@@ -90,7 +141,23 @@ class DischargeSerializer(serializers.Serializer):
     driver = serializers.CharField(max_length=200, allow_blank=True)
     could_have_left_after_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=0,
                                                              max_value=10000)
-    discharged_at = serializers.DateTimeField(required=False)
+    discharged_at = serializers.DateTimeField(required=False, help_text="Defaults to now; never in the future")
+    late_reason = late_reason_field()
+
+
+class LeaveSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=LeftBeforeDischarge.choices)
+    reason = serializers.CharField(max_length=2000, allow_blank=True, help_text="Why the patient left")
+    left_with = serializers.CharField(max_length=2000, allow_blank=True, help_text="How, and with whom")
+    left_at = serializers.DateTimeField(required=False, help_text="Defaults to now")
+    late_reason = late_reason_field()
+
+
+class LateEntrySerializer(serializers.Serializer):
+    what = serializers.CharField()
+    at = serializers.CharField(help_text="Local time at the session's location")
+    entered_at = serializers.CharField(help_text="Local time it was entered")
+    reason = serializers.CharField()
 
 
 class ObservationSerializer(serializers.Serializer):
@@ -111,6 +178,7 @@ class ChartSerializer(serializers.Serializer):
     dose = DoseSerializer(allow_null=True)
     assessments = AssessmentSerializer(many=True)
     observation = ObservationSerializer()
+    late_entries = LateEntrySerializer(many=True)
 
 
 CLINICIANS_ONLY = roles_may(read=ALL_ROLES, write=(CLINICIAN,))
@@ -123,11 +191,20 @@ class SessionWorkflowActions:
     def _chart(self, session) -> dict:
         session.refresh_from_db()
         state = observation_states([session])[session.pk]
+        dose = Dose.objects.filter(session=session).prefetch_related("devices_given").first()
+        vitals = list(session.vitals.order_by("taken_at", "id"))
+        assessments = list(session.assessments.all())
+        devices = list(dose.devices_given.all()) if dose else []
         return {
-            "vitals": VitalsSerializer(session.vitals.order_by("taken_at", "id"), many=True).data,
-            "dose": DoseSerializer(session.dose).data if hasattr(session, "dose") else None,
-            "assessments": AssessmentSerializer(session.assessments.all(), many=True).data,
+            "vitals": VitalsSerializer(vitals, many=True).data,
+            "dose": DoseSerializer(dose).data if dose else None,
+            "assessments": AssessmentSerializer(assessments, many=True).data,
             "observation": ObservationSerializer(state.as_dict()).data,
+            "late_entries": LateEntrySerializer(late_entries(session, dose, vitals, assessments, devices),
+                                                many=True).data,
+            "left_before_discharge": None if session.left_at is None else {
+                "kind": session.left_kind, "left_at": session.left_at, "reason": session.left_reason,
+                "left_with": session.left_with},
             "status": session.status,
         }
 
@@ -186,8 +263,18 @@ class SessionWorkflowActions:
         payload = InfusionEndSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         session = self.get_object()
-        charting.end_infusion(by=request.user, session=session, ended_at=payload.validated_data.get("ended_at"))
+        charting.end_infusion(by=request.user, session=session, **payload.validated_data)
         return Response(self._chart(session))
+
+    @extend_schema(request=DeviceInSerializer, responses={201: ChartSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[CLINICIANS_ONLY])
+    def device(self, request, pk=None):
+        """Record the next esketamine device: its time, and a reason for less than 5 minutes' rest."""
+        payload = DeviceInSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        session = self.get_object()
+        charting.record_device(by=request.user, session=session, **payload.validated_data)
+        return Response(self._chart(session), status=201)
 
     @extend_schema(request=AssessmentInSerializer, responses={201: ChartSerializer})
     @action(detail=True, methods=["post"], permission_classes=[CLINICIANS_ONLY])
@@ -206,4 +293,14 @@ class SessionWorkflowActions:
         payload = DischargeSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         session = charting.discharge(by=request.user, session=self.get_object(), **payload.validated_data)
+        return Response(self._chart(session))
+
+    @extend_schema(request=LeaveSerializer, responses=ChartSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CLINICIANS_ONLY])
+    def leave(self, request, pk=None):
+        """A dosed patient leaves before discharge (against advice, or to emergency care): when, why, how."""
+        payload = LeaveSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        session = charting.leave_before_discharge(by=request.user, session=self.get_object(),
+                                                  **payload.validated_data)
         return Response(self._chart(session))

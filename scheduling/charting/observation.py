@@ -15,15 +15,39 @@ from django.utils import timezone
 
 from patients.models import OutcomeMeasure
 from protocols.models import Modality
+from scheduling.charting.timing import wait_ends_at
 from scheduling.models import Dose, Session, SessionStatus, VitalSigns, VitalsKind
 
 # Blood pressure peaks near 40 minutes after the first device: check it between 35 and 50.
 BP_CHECKPOINT = (timedelta(minutes=35), timedelta(minutes=50))
 
 
+def in_checkpoint_window(reading: VitalSigns, dose: Dose | None) -> bool:
+    """True for a reading taken 35-50 minutes after the first device (infusion start): the "at 40 minutes" BP."""
+    if dose is None:
+        return False
+    since = reading.taken_at - dose.started_at
+    return BP_CHECKPOINT[0] <= since <= BP_CHECKPOINT[1]
+
+
+def observation_ends(session: Session, dose: Dose) -> datetime | None:
+    """When observation ends, counted in real time (``timing.wait_ends_at``); None while an infusion runs.
+
+    Esketamine counts from the first device and the moment the dose was
+    entered; IV from the infusion's end and the moment that was entered.
+    """
+    minutes = session.course.protocol.observation_minutes
+    if session.course.modality == Modality.KETAMINE_IV:
+        if dose.infusion_ended_at is None:
+            return None
+        return wait_ends_at(counted_from=dose.infusion_ended_at,
+                            entered_at=dose.infusion_end_entered_at or dose.recorded_at, minutes=minutes)
+    return wait_ends_at(counted_from=dose.started_at, entered_at=dose.recorded_at, minutes=minutes)
+
+
 @dataclass(frozen=True)
 class ObservationState:
-    stage: str  # waiting | dosed | infusing | observing | ready_to_discharge | discharged | none
+    stage: str  # waiting | dosed | infusing | observing | ready_to_discharge | discharged | left | none
     treatment_started_at: datetime | None = None
     minutes_since_start: int | None = None
     observation_ends_at: datetime | None = None
@@ -66,13 +90,14 @@ def observation_state(session: Session, *, dose: Dose | None, vitals: list[Vital
     if item9_alert:
         alerts.append("item9")
     if session.status == SessionStatus.DISCHARGED:
-        return ObservationState(stage="discharged", alerts=alerts)
+        return ObservationState(stage="left" if session.left_at else "discharged", alerts=alerts)
     if session.status != SessionStatus.IN_TREATMENT or dose is None:
         stage = "waiting" if session.status == SessionStatus.CHECKED_IN else "none"
         return ObservationState(stage=stage, alerts=alerts)
     started = dose.started_at
     since = now - started
-    checkpoint_taken = any(v.kind == VitalsKind.POST_DOSE_40 for v in vitals)
+    # Only a reading inside the window is the checkpoint; one outside it is charted, with its reason, but not this.
+    checkpoint_taken = any(v.kind == VitalsKind.POST_DOSE_40 and in_checkpoint_window(v, dose) for v in vitals)
     if checkpoint_taken:
         checkpoint = "done"
     elif since < BP_CHECKPOINT[0]:
@@ -84,8 +109,7 @@ def observation_state(session: Session, *, dose: Dose | None, vitals: list[Vital
     if session.course.modality == Modality.KETAMINE_IV and dose.infusion_ended_at is None:
         return ObservationState(stage="infusing", treatment_started_at=started, minutes_since_start=_minutes(since),
                                 bp_checkpoint=checkpoint, alerts=alerts)
-    counted_from = dose.infusion_ended_at if session.course.modality == Modality.KETAMINE_IV else started
-    ends = counted_from + timedelta(minutes=protocol.observation_minutes)
+    ends = observation_ends(session, dose)
     left = max(0, -(-int((ends - now).total_seconds()) // 60))
     return ObservationState(
         stage="ready_to_discharge" if now >= ends else "observing",

@@ -7,15 +7,17 @@ add. On submission the content is frozen as the REMS received it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from clinic.errors import Conflict, Invalid, NotAllowed
 from clinic.roles import CLINICIAN, MANAGER, has_role
-from patients.models import MEDICINE_FIELDS, Patient
-from scheduling.models import RemsForm, RemsFormStatus, Session, Severity, VitalsKind
+from patients.models import MEDICINE_FIELDS, MedicineAnswer, Patient
+from scheduling.charting import timing
+from scheduling.charting.observation import in_checkpoint_window
+from scheduling.models import DeviceGiven, LeftBeforeDischarge, RemsForm, RemsFormStatus, Session, Severity, VitalsKind
 from scheduling.tasks import refresh_course_worklist_on_commit
 
 MINIMUM_MONITORING_MINUTES = 120
@@ -25,24 +27,70 @@ def _bp(vitals) -> str | None:
     return f"{vitals.systolic}/{vitals.diastolic}" if vitals else None
 
 
+def _local(moment, location) -> str:
+    return f"{location.local(moment):%Y-%m-%d %H:%M}" if location is not None else moment.isoformat()
+
+
+def late_entries(session: Session, dose, vitals, assessments, devices) -> list[dict]:
+    """Every charted time entered more than 15 minutes after it, with its reason, in the order they happened."""
+    found = []
+
+    def note(what: str, at, entered_at, reason: str) -> None:
+        if timing.is_late(at, entered_at):
+            found.append({"what": what, "at": at, "entered_at": entered_at, "reason": reason})
+
+    note("Arrival", session.checked_in_at, session.checked_in_entered_at, session.checked_in_late_reason)
+    for reading in vitals:
+        note(f"Vital signs ({reading.get_kind_display().lower()})", reading.taken_at, reading.recorded_at,
+             reading.late_reason)
+    if dose is not None:
+        if not devices:
+            note("First device" if dose.devices else "Infusion start", dose.started_at, dose.recorded_at,
+                 dose.late_reason)
+        note("Infusion end", dose.infusion_ended_at, dose.infusion_end_entered_at, dose.infusion_end_late_reason)
+    for device in devices:
+        note(f"Device {device.number}", device.given_at, device.entered_at, device.late_reason)
+    for assessment in assessments:
+        note("Assessment", assessment.assessed_at, assessment.recorded_at, assessment.late_reason)
+    note("Discharge", session.discharged_at, session.discharge_entered_at, session.discharge_late_reason)
+    note("Left before discharge", session.left_at, session.left_entered_at, session.left_late_reason)
+    found.sort(key=lambda entry: entry["at"])
+    return [{**entry, "at": _local(entry["at"], session.location),
+             "entered_at": _local(entry["entered_at"], session.location)} for entry in found]
+
+
 def form_content(session: Session) -> tuple[dict, list[str]]:
     """The form's sections as a dict, and the list of what the record still lacks."""
     patient: Patient = session.patient
     protocol = session.course.protocol
     dose = getattr(session, "dose", None)
-    vitals = list(session.vitals.all())
+    all_vitals = vitals = list(session.vitals.all())
     assessments = list(session.assessments.all())
 
     def latest(kind):
         matching = [v for v in vitals if v.kind == kind]
         return matching[-1] if matching else None
 
+    # Vitals belong to their moment: before the first device, 35-50 minutes after it, within 15 before discharge.
+    def within(reading) -> bool:
+        if reading.kind == VitalsKind.PRE_DOSE:
+            return dose is None or reading.taken_at <= dose.started_at
+        if reading.kind == VitalsKind.POST_DOSE_40:
+            return in_checkpoint_window(reading, dose)
+        if reading.kind == VitalsKind.DISCHARGE and session.discharged_at is not None:
+            return timedelta(0) <= session.discharged_at - reading.taken_at <= timing.DISCHARGE_VITALS_WITHIN
+        return True
+
+    vitals = [reading for reading in vitals if within(reading)]
     pre, at_40, before_discharge = latest(VitalsKind.PRE_DOSE), latest(VitalsKind.POST_DOSE_40), \
         latest(VitalsKind.DISCHARGE)
     monitoring_minutes = None
-    if dose and session.discharged_at:
-        monitoring_minutes = int((session.discharged_at - dose.started_at).total_seconds() // 60)
-    clinician = session.discharged_by or session.clinician
+    if dose and session.ended_at:
+        monitoring_minutes = int((session.ended_at - dose.started_at).total_seconds() // 60)
+    left = session.left_at is not None
+    clinician = session.discharged_by or session.left_recorded_by or session.clinician
+    devices = list(DeviceGiven.objects.filter(dose=dose).order_by("number")) if dose else []
+    prescriber = dose.prescriber_on_site if dose else None
 
     def acceptable(reading, acknowledged: bool) -> bool | None:
         if reading is None:
@@ -62,6 +110,7 @@ def form_content(session: Session) -> tuple[dict, list[str]]:
             "rems_patient_id": patient.rems_patient_id or None,
         },
         "concomitant_medicines": {name.removeprefix("takes_"): getattr(patient, name) for name in MEDICINE_FIELDS},
+        "prescriber_on_site": (prescriber.get_full_name() or prescriber.get_username()) if prescriber else None,
         "monitoring": {
             "clinician": (clinician.get_full_name() or clinician.get_username()) if clinician else None,
             "setting": session.location.name if session.location else None,
@@ -86,22 +135,38 @@ def form_content(session: Session) -> tuple[dict, list[str]]:
         "dissociation": {"occurred": any(level != Severity.NONE for level in dissociation) if dissociation else None,
                          "resolved": session.resolution_attested if dissociation else None},
         "serious_adverse_events": serious,
+        "left_before_discharge": None if not left else {
+            "how": session.get_left_kind_display(), "at": _local(session.left_at, session.location),
+            "reason": session.left_reason, "with": session.left_with},
+        "devices": [{"number": d.number, "at": _local(d.given_at, session.location), "rest_reason": d.rest_reason}
+                    for d in devices],
+        "late_entries": [{**entry} for entry in late_entries(session, dose, all_vitals, assessments, devices)],
     }
+    not_asked = [Patient._meta.get_field(name).verbose_name.removeprefix("takes ") for name in MEDICINE_FIELDS
+                 if getattr(patient, name) == MedicineAnswer.NOT_ASKED]
     checks = [
         (content["patient"]["sex"], "Patient's sex"),
+        (not not_asked, "Concomitant medicines not asked: " + ", ".join(not_asked)),
         (content["monitoring"]["clinician"], "Monitoring clinician"),
         (dose, "Dose"),
         (dose and dose.lot_number, "Lot number"),
         (monitoring_minutes is not None, "Time from first device to end of monitoring"),
-        (session.could_have_left_after_minutes is not None, "“Could have left after” minutes"),
         (pre, "Blood pressure before dosing"),
-        (at_40, "Blood pressure at about 40 minutes"),
-        (before_discharge, "Blood pressure before discharge"),
-        (sedation, "Sedation assessment"),
-        (dissociation, "Dissociation assessment"),
     ]
+    if left:
+        # Left before discharge: what could not be done after the patient left is not asked for.
+        checks.append((session.left_kind != LeftBeforeDischarge.EMERGENCY_TRANSFER or serious,
+                       "Serious adverse event (the patient was transferred to emergency care)"))
+    else:
+        checks += [
+            (session.could_have_left_after_minutes is not None, "“Could have left after” minutes"),
+            (at_40, "Blood pressure at about 40 minutes"),
+            (before_discharge, "Blood pressure before discharge"),
+            (sedation, "Sedation assessment"),
+            (dissociation, "Dissociation assessment"),
+        ]
     missing = [label for value, label in checks if not value]
-    if monitoring_minutes is not None and monitoring_minutes < MINIMUM_MONITORING_MINUTES:
+    if not left and monitoring_minutes is not None and monitoring_minutes < MINIMUM_MONITORING_MINUTES:
         missing.append("Monitoring of at least 120 minutes")
     return content, missing
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from patients.models import ConsentMethod, Diagnosis, Patient, Sex
+from patients.models import ConsentMethod, Diagnosis, MedicineAnswer, Patient, Sex
 
 FIRST = ["Avery", "Jordan", "Morgan", "Riley", "Casey", "Quinn", "Harper", "Rowan", "Elliot", "Sage",
          "Maya", "Noah", "Lena", "Omar", "Priya", "Diego", "Hana", "Tomas", "Ines", "Kofi"]
 LAST = ["Alvarez", "Brennan", "Chen", "Delgado", "Eriksen", "Fontaine", "Garcia", "Hughes", "Ibarra", "Jansen",
         "Kowalski", "Larsen", "Moreau", "Nakamura", "Okafor", "Petrov", "Quintero", "Rahman", "Silva", "Tanaka"]
 AREA_CODES = ["415", "212", "312", "617", "206"]
+# The share of demo patients taking each concomitant medicine the REMS form asks about.
+MEDICINE_SHARES = (("takes_benzodiazepines", 0.2), ("takes_sedative_hypnotics", 0.05), ("takes_psychostimulants", 0.1),
+                   ("takes_maois", 0.01), ("takes_opioids", 0.05))
 
 
 def create_demo_patients(count: int = 40, *, seed: int = 7) -> list[Patient]:
@@ -38,9 +41,10 @@ def create_demo_patients(count: int = 40, *, seed: int = 7) -> list[Patient]:
             "diagnosis": diagnosis,
             "rems_enrolled_on": date(2026, 1, 5) + timedelta(days=index * 3) if enrolled else None,
             "rems_patient_id": f"REMS-{700000 + index}" if enrolled else "",
-            "takes_benzodiazepines": rng.random() < 0.2,
-            "takes_psychostimulants": rng.random() < 0.1,
-            "takes_opioids": rng.random() < 0.05,
+            # Asked at intake (yes or no), except every tenth patient, whose REMS forms wait for the answers.
+            **{name: MedicineAnswer.NOT_ASKED if index % 10 == 9 else
+               (MedicineAnswer.YES if rng.random() < share else MedicineAnswer.NO)
+               for name, share in MEDICINE_SHARES},
             "uncontrolled_hypertension": rng.random() < 0.05,
             "pregnant": index == 13,
             "arteriovenous_malformation": index == 29,

@@ -1,6 +1,15 @@
 """Scheduling models, one module per concept; imported here so Django finds them."""
 
-from scheduling.models.charting import VITAL_LIMITS, Assessment, Dose, Respiratory, Severity, VitalSigns, VitalsKind
+from scheduling.models.charting import (
+    VITAL_LIMITS,
+    Assessment,
+    DeviceGiven,
+    Dose,
+    Respiratory,
+    Severity,
+    VitalSigns,
+    VitalsKind,
+)
 from scheduling.models.messaging import (
     FORBIDDEN_WORDS,
     KIND_PRIORITY,
@@ -24,6 +33,7 @@ from scheduling.models.sessions import (
     STANDING,
     UPCOMING_STATUSES,
     CalendarFeed,
+    LeftBeforeDischarge,
     Session,
     SessionQuerySet,
     SessionStatus,
@@ -36,7 +46,8 @@ __all__ = [
     "FORBIDDEN_WORDS", "KIND_PRIORITY", "OPEN_REMINDER_STATES", "OUTREACH_PRIORITY", "Direction", "MessagePurpose",
     "Outreach", "Reminder", "ReminderKind", "ReminderPolicy", "ReminderState", "TextMessage", "forbidden_words_in",
     "validate_template", "COMPUTED_KINDS", "URGENCY", "WorkItem", "WorkItemQuerySet", "WorkKind",
-    "VITAL_LIMITS", "Assessment", "Dose", "Respiratory", "Severity", "VitalSigns", "VitalsKind",
+    "VITAL_LIMITS", "Assessment", "DeviceGiven", "Dose", "LeftBeforeDischarge", "Respiratory", "Severity",
+    "VitalSigns", "VitalsKind",
     "RemsForm", "RemsFormQuerySet", "RemsFormStatus", "SessionMeasure",
     "RELEASED_STATUSES", "STANDING", "UPCOMING_STATUSES", "CalendarFeed", "Chair", "Closure", "Location",
     "LocationQuerySet", "OpeningHours", "Session", "SessionQuerySet", "SessionStatus", "TsTzRange",

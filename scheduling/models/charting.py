@@ -36,7 +36,9 @@ class VitalSigns(models.Model):
     spo2 = models.PositiveSmallIntegerField("SpO2 (%)")
     taken_at = models.DateTimeField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=timezone.now, help_text="When it was entered.")
+    late_reason = models.TextField(blank=True, help_text="Why it was charted more than 15 minutes after the fact.")
+    timing_reason = models.TextField(blank=True, help_text="Why a 40-minute reading was taken outside 35-50 minutes.")
 
     class Meta:
         ordering = ["taken_at", "id"]
@@ -72,11 +74,17 @@ class Dose(models.Model):
     # First device given (esketamine) or infusion started (IV): observation counts from here.
     started_at = models.DateTimeField()
     infusion_ended_at = models.DateTimeField(null=True, blank=True)
+    infusion_end_entered_at = models.DateTimeField(null=True, blank=True)
+    infusion_end_late_reason = models.TextField(blank=True)
+    # REMS (31 Dec 2024): an outpatient esketamine dose is given with a prescriber on site.
+    prescriber_on_site = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                           null=True, blank=True)
+    late_reason = models.TextField(blank=True, help_text="Why the start was charted more than 15 minutes late.")
     override_reason = models.TextField(blank=True, help_text="Why a dose outside the protocol's rules was given.")
     override_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
                                     blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=timezone.now, help_text="When the start was entered.")
 
     class Meta:
         constraints = [
@@ -89,6 +97,29 @@ class Dose(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dose_mg} mg at {self.started_at:%H:%M}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class DeviceGiven(models.Model):
+    """One esketamine nasal device: when it was given, and when that was entered."""
+
+    dose = models.ForeignKey(Dose, on_delete=models.PROTECT, related_name="devices_given")
+    number = models.PositiveSmallIntegerField()
+    given_at = models.DateTimeField()
+    entered_at = models.DateTimeField(default=timezone.now)
+    late_reason = models.TextField(blank=True)
+    rest_reason = models.TextField(blank=True, help_text="Why less than 5 minutes' rest after the previous device.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["dose", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dose", "number"], name="one_row_per_device"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="device_number_from_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Device {self.number} at {self.given_at:%H:%M}"
 
 
 class Severity(models.TextChoices):
@@ -117,6 +148,7 @@ class Assessment(models.Model):
     adverse_event_description = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    late_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["assessed_at", "id"]

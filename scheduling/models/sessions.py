@@ -33,6 +33,11 @@ class SessionStatus(models.TextChoices):
     NO_SHOW = "no_show", "No-show"  # did not come; frees the chair; does not count
 
 
+class LeftBeforeDischarge(models.TextChoices):
+    AGAINST_ADVICE = "against_advice", "Left against medical advice"  # chose to go before observation ended
+    EMERGENCY_TRANSFER = "emergency_transfer", "Transferred to emergency care"  # sent on for urgent care
+
+
 # Sessions in these states no longer hold a chair, a patient or a day.
 RELEASED_STATUSES = (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
 STANDING = ~Q(status__in=RELEASED_STATUSES)
@@ -107,6 +112,15 @@ class Session(models.Model):
         "nasal steroid or decongestant at least 1 hour before, or none", null=True, blank=True
     )
     ride_home_arranged = models.BooleanField(null=True, blank=True)
+    # Every charted time is kept beside the moment it was entered (docs/DOMAIN.md, "Charting after the fact").
+    checked_in_entered_at = models.DateTimeField(null=True, blank=True)
+    checked_in_late_reason = models.TextField(blank=True)
+    # A finding that appeared mid-course, overridden at check-in by a clinician (also added to the course).
+    eligibility_override_findings = models.JSONField(default=list, blank=True)
+    eligibility_override_reason = models.TextField(blank=True)
+    eligibility_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
 
     # A clinician's acknowledgement that dosing may go ahead despite a high pre-dose BP.
     high_bp_acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -127,6 +141,19 @@ class Session(models.Model):
     could_have_left_after_minutes = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="REMS: if there were no two-hour rule, after how many minutes?"
     )
+    discharge_entered_at = models.DateTimeField(null=True, blank=True)
+    discharge_late_reason = models.TextField(blank=True)
+
+    # Leaving before discharge: the session ends ``discharged`` (the dose counts) with no ``discharged_at``.
+    left_at = models.DateTimeField(null=True, blank=True)
+    left_entered_at = models.DateTimeField(null=True, blank=True)
+    left_kind = models.CharField(max_length=20, choices=LeftBeforeDischarge.choices, blank=True)
+    left_reason = models.TextField("why the patient left", blank=True)
+    left_with = models.TextField("how the patient left, and with whom", blank=True)
+    left_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    left_late_reason = models.TextField(blank=True)
 
     objects = SessionQuerySet.as_manager()
 
@@ -168,6 +195,8 @@ class Session(models.Model):
             models.CheckConstraint(
                 condition=Q(recorded_history=True) | Q(chair__isnull=False), name="booked_session_has_chair"
             ),
+            models.CheckConstraint(condition=Q(left_at__isnull=True) | Q(discharged_at__isnull=True),
+                                   name="left_or_discharged_not_both"),
         ]
 
     def __str__(self) -> str:
@@ -180,6 +209,16 @@ class Session(models.Model):
     @property
     def local_start(self) -> datetime:
         return self.location.local(self.start) if self.location else self.start
+
+    @property
+    def left_before_discharge(self) -> bool:
+        """True when the patient left (against advice, or to emergency care) before a discharge."""
+        return self.left_at is not None
+
+    @property
+    def ended_at(self):
+        """When monitoring ended: the discharge, or the moment the patient left; None while under way."""
+        return self.discharged_at or self.left_at
 
     def cancel(self, *, by, reason: str, now: datetime | None = None) -> None:
         """Cancel; a cancel less than 24 hours before the start is flagged as late."""

@@ -10,15 +10,15 @@ dose outside the protocol. An early discharge shows the minutes left and no
 override, because there is none.
 
 Times may be entered after the fact: every step has an optional "time"
-input read as wall-clock time at the session's location.
+input read as wall-clock time at the session's location, and a reason for a
+late entry (more than 15 minutes after the fact). The form handlers are in
+``chart_steps``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,16 +26,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.errors import ClinicError, Invalid
-from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, has_role, role_required
+from clinic.roles import CLINICIAN, PRESCRIBER, has_role, is_prescriber, role_required
 from patients import measures
 from patients.models import OutcomeMeasure, PatientAccess
 from patients.services import record_access
 from protocols.models import Modality
-from scheduling.charting import outcomes
+from scheduling.charting import outcomes, rems
 from scheduling.charting import services as charting
 from scheduling.charting.observation import observation_states
-from scheduling.models import Dose, Respiratory, Session, SessionStatus, Severity, VitalsKind
-from scheduling.pages import local_instant
+from scheduling.models import Dose, LeftBeforeDischarge, Respiratory, Session, SessionStatus, Severity, VitalsKind
+from scheduling.pages.chart_steps import CHECKLIST, LATER_DEVICES, STEPS, section_of
 from scheduling.pages.clinician import ALERT_WORDS, CHECKPOINT_WORDS, STAGE_WORDS
 
 PHQ9 = measures.INSTRUMENTS[measures.PHQ9]
@@ -52,186 +52,6 @@ PHQ9_QUESTIONS = (
     "Thoughts that you would be better off dead, or of hurting yourself in some way",
 )
 PHQ9_ANSWERS = ((0, "Not at all"), (1, "Several days"), (2, "More than half the days"), (3, "Nearly every day"))
-CHECKLIST = (
-    ("fasted_food_2h", "No food for 2 hours before"),
-    ("fasted_drink_30m", "No drink for 30 minutes before"),
-    ("nasal_medicines_ok", "Nasal steroid or decongestant at least 1 hour before (or none taken)"),
-    ("ride_home_arranged", "Ride home arranged (the patient may not drive)"),
-)
-TRUE_WORDS = ("on", "true", "1", "yes")
-
-
-class _Reader:
-    """Reads a posted form, gathering every field problem so one refusal names them all."""
-
-    def __init__(self, data, session: Session):
-        self.data, self.session = data, session
-        self.errors: dict[str, list[str]] = {}
-
-    def text(self, name: str) -> str:
-        return (self.data.get(name) or "").strip()
-
-    def flag(self, name: str) -> bool:
-        return self.text(name).lower() in TRUE_WORDS
-
-    def integer(self, name: str, *, required: bool = True) -> int | None:
-        return self._number(name, int, "Enter a whole number.", required=required)
-
-    def decimal(self, name: str, *, required: bool = True) -> Decimal | None:
-        return self._number(name, Decimal, "Enter a number.", required=required)
-
-    def _number(self, name: str, parse, message: str, *, required: bool):
-        """``parse`` the field, noting "Required." or ``message`` against it when it cannot be read."""
-        value = self.text(name)
-        if not value:
-            if required:
-                self.errors[name] = ["Required."]
-            return None
-        try:
-            return parse(value)
-        except (ValueError, InvalidOperation):
-            self.errors[name] = [message]
-            return None
-
-    def moment(self, name: str) -> datetime | None:
-        """An optional time: ``HH:MM`` on the session's day, or ``YYYY-MM-DDTHH:MM``, at the session's location."""
-        value = self.text(name)
-        if not value:
-            return None
-        location = self.session.location
-        try:
-            if "T" in value or "-" in value:
-                return local_instant(value, location, name)
-            return location.at(self.session.local_date, time.fromisoformat(value))
-        except ValueError:
-            self.errors[name] = ["Use the format HH:MM."]
-        except Invalid as error:
-            self.errors.update(error.fields)
-        return None
-
-    def check(self) -> None:
-        if self.errors:
-            raise Invalid("Some answers need another look.", fields=self.errors)
-
-
-# --- the steps: each reads its fields and calls one service -------------------------------------------
-
-
-def _check_in(request, session: Session) -> str:
-    read = _Reader(request.POST, session)
-    arrived = read.moment("checked_in_at")
-    read.check()
-    charting.check_in(by=request.user, session=session, checked_in_at=arrived,
-                      **{name: read.flag(name) for name, _ in CHECKLIST})
-    return "Checked in."
-
-
-def _vitals(request, session: Session) -> str:
-    read = _Reader(request.POST, session)
-    values = {name: read.integer(name) for name in ("systolic", "diastolic", "heart_rate", "spo2")}
-    taken_at = read.moment("taken_at")
-    read.check()
-    kind = read.text("kind")
-    reading = charting.record_vitals(by=request.user, session=session, kind=kind, taken_at=taken_at, **values)
-    return f"Recorded {reading.get_kind_display().lower()} vital signs: BP {reading.systolic}/{reading.diastolic}."
-
-
-def _acknowledge_bp(request, session: Session) -> str:
-    charting.acknowledge_high_bp(by=request.user, session=session, reason=request.POST.get("reason", ""))
-    return "High blood pressure acknowledged: dosing may go ahead."
-
-
-def _measure(request, session: Session) -> str:
-    read = _Reader(request.POST, session)
-    items = [read.integer(f"item{number}", required=False) for number in range(1, PHQ9.item_count + 1)]
-    taken_at = read.moment("taken_at")
-    read.check()
-    if any(item is None for item in items):
-        unanswered = ", ".join(str(number) for number, item in enumerate(items, start=1) if item is None)
-        raise Invalid(f"Answer every item: {unanswered} left.", fields={"items": [f"Unanswered: {unanswered}."]})
-    measure = outcomes.record_measure(by=request.user, patient=session.patient, instrument=measures.PHQ9,
-                                      items=items, taken_at=taken_at, session=session)
-    words = f"PHQ-9 recorded: {measure.total} ({measures.BAND_LABELS[measure.band].lower()})."
-    if measure.item9_positive:
-        words += " Item 9 is above 0: a clinician must assess suicide risk before dosing."
-    return words
-
-
-def _acknowledge_item9(request, session: Session) -> str:
-    measure = get_object_or_404(OutcomeMeasure, pk=request.POST.get("measure") or 0, patient=session.patient)
-    outcomes.acknowledge_item9_alert(by=request.user, measure=measure, note=request.POST.get("note", ""))
-    return "Item-9 alert acknowledged."
-
-
-def _dose(request, session: Session) -> str:
-    read = _Reader(request.POST, session)
-    started_at = read.moment("started_at")
-    if session.course.modality == Modality.ESKETAMINE_NASAL:
-        fields = {"dose_mg": read.decimal("dose_mg"), "lot_number": read.text("lot_number")}
-    else:
-        fields = {"weight_kg": read.decimal("weight_kg"), "mg_per_kg": read.decimal("mg_per_kg"),
-                  "infusion_ended_at": read.moment("infusion_ended_at")}
-    read.check()
-    dose = charting.record_dose(by=request.user, session=session, started_at=started_at,
-                                override_reason=read.text("override_reason"), **fields)
-    return f"Dose recorded: {dose.dose_mg:g} mg. Observation has started."
-
-
-def _infusion_end(request, session: Session) -> str:
-    read = _Reader(request.POST, session)
-    ended_at = read.moment("ended_at")
-    read.check()
-    charting.end_infusion(by=request.user, session=session, ended_at=ended_at)
-    return "Infusion end recorded: recovery is counted from it."
-
-
-def _assessment(request, session: Session) -> str:
-    read = _Reader(request.POST, session)
-    assessed_at = read.moment("assessed_at")
-    choices = {"sedation": Severity.values, "dissociation": Severity.values, "respiratory": Respiratory.values}
-    answers = {}
-    for name, allowed in choices.items():
-        answers[name] = read.text(name)
-        if answers[name] not in allowed:
-            read.errors[name] = ["Choose one."]
-    read.check()
-    charting.record_assessment(by=request.user, session=session, assessed_at=assessed_at,
-                               adverse_event=read.flag("adverse_event"),
-                               adverse_event_serious=read.flag("adverse_event_serious"),
-                               adverse_event_description=read.text("adverse_event_description"), **answers)
-    return "Assessment recorded."
-
-
-def _discharge(request, session: Session) -> str:
-    read = _Reader(request.POST, session)
-    discharged_at = read.moment("discharged_at")
-    could_have_left = read.integer("could_have_left_after_minutes", required=False)
-    read.check()
-    charting.discharge(by=request.user, session=session, resolution_attested=read.flag("resolution_attested"),
-                       driver=read.text("driver"), could_have_left_after_minutes=could_have_left,
-                       discharged_at=discharged_at)
-    return "Discharged."
-
-
-# step -> (roles that may post it, handler, the section its result and refusals belong to)
-STEPS = {
-    "check-in": (ALL_ROLES, _check_in, "check-in"),
-    "vitals": ((CLINICIAN,), _vitals, None),  # the section follows the kind of reading
-    "acknowledge-bp": ((CLINICIAN,), _acknowledge_bp, "pre-dose"),
-    "measure": ((CLINICIAN, FRONT_DESK), _measure, "measure"),
-    "acknowledge-item9": ((CLINICIAN,), _acknowledge_item9, "measure"),
-    "dose": ((CLINICIAN,), _dose, "dose"),
-    "infusion-end": ((CLINICIAN,), _infusion_end, "dose"),
-    "assessment": ((CLINICIAN,), _assessment, "assessment"),
-    "discharge": ((CLINICIAN,), _discharge, "discharge"),
-}
-
-
-def _section_of(step: str, data) -> str:
-    section = STEPS[step][2]
-    if section is not None:
-        return section
-    return {VitalsKind.PRE_DOSE: "pre-dose", VitalsKind.DISCHARGE: "discharge"}.get(data.get("kind"), "observation")
 
 
 # --- the page -----------------------------------------------------------------------------------------
@@ -256,6 +76,7 @@ def chart_context(request, session: Session, *, error: ClinicError | None = None
     esketamine = session.course.modality == Modality.ESKETAMINE_NASAL
     vitals = list(session.vitals.order_by("taken_at", "id"))
     dose = Dose.objects.filter(session=session).first()
+    devices = list(dose.devices_given.order_by("number")) if dose else []
     assessments = list(session.assessments.order_by("assessed_at", "id"))
     state = observation_states([session])[session.pk]
     taken = list(OutcomeMeasure.objects.filter(session_link__session=session).order_by("taken_at", "id"))
@@ -321,7 +142,24 @@ def chart_context(request, session: Session, *, error: ClinicError | None = None
         "errors_for": {error_section: error.fields} if error else {},
         "values_for": {error_section: values} if values is not None else {},
         "statuses": SessionStatus,
+        "prescribers": _prescribers(session) if esketamine else [],
+        "default_prescriber": request.user.pk if is_prescriber(request.user) else None,
+        "devices_given": devices,
+        "later_devices": [number for number in LATER_DEVICES if number <= max(dose_choices) // 28],
+        "next_device": (len(devices) + 1 if dose and dose.devices and len(devices) < dose.devices
+                        and status == SessionStatus.IN_TREATMENT else None),
+        "late_entries": rems.late_entries(session, dose, vitals, assessments, devices),
+        "leave_kinds": LeftBeforeDischarge.choices,
+        # An ended chart still takes late vital signs and assessments (for a draft REMS form).
+        "late_charting": status == SessionStatus.DISCHARGED and dose is not None,
     }
+
+
+def _prescribers(session: Session) -> list:
+    """Clinicians marked as prescribers, the session's site's staff first."""
+    users = (get_user_model().objects.filter(groups__name=PRESCRIBER, is_active=True)
+             .filter(groups__name=CLINICIAN).distinct().order_by("last_name", "first_name"))
+    return [(user.pk, user.get_full_name() or user.get_username()) for user in users]
 
 
 def _access(request, session: Session) -> None:
@@ -348,7 +186,7 @@ def chart_step(request, session_id: int, step: str):
         raise PermissionDenied("Your role does not allow this step.")
     session = _session(session_id)
     _access(request, session)
-    section = _section_of(step, request.POST)
+    section = section_of(step, request.POST)
     try:
         done = handler(request, session)
     except ClinicError as error:

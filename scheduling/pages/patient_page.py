@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinic.roles import role_required
-from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, Patient, PatientAccess
+from patients.models import Patient, PatientAccess
 from patients.services import record_access
 from protocols import due, eligibility
 from protocols.models import CourseStatus, Modality, TreatmentCourse
@@ -122,8 +122,7 @@ def patient_page(request, patient_id: int):
     # Open courses first (active before paused), then ended ones, newest first within each.
     order = {CourseStatus.ACTIVE: 0, CourseStatus.PAUSED: 1}
     courses.sort(key=lambda course: (order.get(course.status, 2), -course.start_date.toordinal(), -course.pk))
-    findings = [Patient._meta.get_field(name).verbose_name.capitalize()
-                for name in SCREENING_FIELDS + MEDICINE_FIELDS if getattr(patient, name)]
+    findings = patient.findings_in_words()
     return render(request, "scheduling/pages/patient.html", {
         "patient": patient,
         "findings": findings,

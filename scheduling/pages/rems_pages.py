@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.errors import ClinicError
 from clinic.roles import CLINICIAN, MANAGER, role_required
-from patients.models import MEDICINE_FIELDS, Patient, PatientAccess
+from patients.models import MEDICINE_FIELDS, MedicineAnswer, Patient, PatientAccess
 from patients.services import record_access
 from scheduling.charting import rems
 from scheduling.models import RemsForm, RemsFormStatus
@@ -62,7 +62,11 @@ def _form_context(form: RemsForm, *, error: ClinicError | None = None, typed: st
         content, missing = form.submitted_content, []
     else:
         content, missing = rems.form_content(form.session)
-    medicines = [(MEDICINE_LABELS.get(name, name), taken) for name, taken in content["concomitant_medicines"].items()]
+    answers = dict(MedicineAnswer.choices)
+    # Forms submitted before yes / no / not asked hold true or false: true was "yes", false could not tell.
+    answers.update({True: "Yes", False: "No (recorded before “not asked” existed)"})
+    medicines = [(MEDICINE_LABELS.get(name, name), answers.get(answer, answer))
+                 for name, answer in content["concomitant_medicines"].items()]
     return {
         "form": form,
         "session": form.session,

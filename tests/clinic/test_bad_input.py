@@ -17,9 +17,10 @@ from datetime import UTC, date, datetime, time
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.utils.html import escape
 
-from clinic.roles import CLINICIAN, FRONT_DESK, MANAGER
+from clinic.roles import CLINICIAN, FRONT_DESK, MANAGER, PRESCRIBER
 from patients.models import Patient
 from protocols.models import Protocol
 from scheduling.booking import services as booking
@@ -450,6 +451,7 @@ def hostile_clinic(desk_api, clinician_api, manager_api, site, chair, staff, hos
                                format="json")
     assert booked.status_code == 201, booked.json()
     session_id = booked.json()["id"]
+    staff[CLINICIAN].groups.add(Group.objects.get(name=PRESCRIBER))  # the esketamine dose names a prescriber
     steps = [
         (desk_api, "check-in", CHECKLIST),
         (clinician_api, "vitals", {"kind": "pre_dose", "systolic": 120, "diastolic": 80, "heart_rate": 70,

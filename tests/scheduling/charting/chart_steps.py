@@ -35,10 +35,15 @@ def dosed(api, session, clock, *, dose=None):
 
 
 def observe(api, session):
-    """The 40-minute vitals, the assessment and the discharge vitals, all normal."""
+    """The 40-minute vitals and the assessment, all normal."""
     post(api, session, "vitals", {"kind": "post_dose_40", **NORMAL})
     post(api, session, "assessment", {"sedation": "mild", "dissociation": "moderate", "respiratory": "normal"})
+
+
+def discharge(api, session, body=None):
+    """Normal discharge vitals now (they belong to the 15 minutes before discharge), then the discharge."""
     post(api, session, "vitals", {"kind": "discharge", **NORMAL})
+    return post(api, session, "discharge", DISCHARGE if body is None else body)
 
 
 def full_session(api, session, clock):
@@ -47,7 +52,7 @@ def full_session(api, session, clock):
     clock.move_to(BOOKED_AT + timedelta(minutes=50))
     observe(api, session)
     clock.move_to(BOOKED_AT + timedelta(minutes=135))
-    assert post(api, session, "discharge", DISCHARGE).status_code == 200
+    assert discharge(api, session).status_code == 200
 
 
 # --- outcome measures at past sessions ---------------------------------------------------------------

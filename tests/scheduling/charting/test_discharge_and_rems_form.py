@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from patients.models import MEDICINE_FIELDS
 from scheduling.models import RemsForm, SessionStatus
 from tests.factories import SessionRowFactory, TreatmentCourseFactory, standard_protocol
 from tests.scheduling.charting.chart_steps import (
@@ -17,6 +18,7 @@ from tests.scheduling.charting.chart_steps import (
     CHECKLIST,
     DISCHARGE,
     NORMAL,
+    discharge,
     dosed,
     full_session,
     observe,
@@ -37,14 +39,14 @@ def test_esketamine_discharge_at_119_minutes_is_refused_and_at_120_allowed(clini
     observe(clinician_api, esk_session)
     # when at 119 minutes
     clock.move_to(BOOKED_AT + timedelta(minutes=10 + 119))
-    early = post(clinician_api, esk_session, "discharge", DISCHARGE)
+    early = discharge(clinician_api, esk_session)
     # then
     assert early.status_code == 409
     assert early.json()["code"] == "observation_not_complete"
     assert early.json()["minutes_left"] == 1
     # and at 120 minutes
     clock.move_to(BOOKED_AT + timedelta(minutes=10 + 120))
-    on_time = post(clinician_api, esk_session, "discharge", DISCHARGE)
+    on_time = discharge(clinician_api, esk_session)
     assert on_time.status_code == 200, on_time.json()
     assert on_time.json()["status"] == "discharged"
 
@@ -59,11 +61,11 @@ def test_iv_discharge_counts_recovery_from_the_end_of_the_infusion(clinician_api
     observe(clinician_api, iv_session)
     # when 29 minutes later
     clock.move_to(BOOKED_AT + timedelta(minutes=50 + 29))
-    early = post(clinician_api, iv_session, "discharge", {"resolution_attested": True, "driver": "Partner"})
+    early = discharge(clinician_api, iv_session, {"resolution_attested": True, "driver": "Partner"})
     # then refused; at 30 allowed
     assert early.json()["code"] == "observation_not_complete"
     clock.move_to(BOOKED_AT + timedelta(minutes=50 + 30))
-    assert post(clinician_api, iv_session, "discharge", {"resolution_attested": True, "driver": "Partner"}
+    assert discharge(clinician_api, iv_session, {"resolution_attested": True, "driver": "Partner"}
                 ).status_code == 200
 
 
@@ -74,7 +76,8 @@ def test_a_discharge_time_entered_after_the_fact_must_still_be_after_observation
     observe(clinician_api, esk_session)
     clock.move_to(BOOKED_AT + timedelta(hours=4))
     backdated = (BOOKED_AT + timedelta(minutes=100)).isoformat()
-    response = post(clinician_api, esk_session, "discharge", {**DISCHARGE, "discharged_at": backdated})
+    response = discharge(clinician_api, esk_session, {**DISCHARGE, "discharged_at": backdated,
+                                                      "late_reason": "Charted at the end of the shift"})
     assert response.json()["code"] == "observation_not_complete"
 
 
@@ -140,9 +143,11 @@ def test_the_board_carries_observation_state(desk_api, clinician_api, esk_sessio
 
 
 def test_a_full_session_fills_a_complete_rems_form(clinician_api, esk_session, clock):
-    # given the patient's sex recorded
+    # given the patient's sex and concomitant medicines recorded
     patient = esk_session.patient
     patient.sex = "female"
+    for name in MEDICINE_FIELDS:
+        setattr(patient, name, "no")
     patient.save()
     # when
     full_session(clinician_api, esk_session, clock)
@@ -167,13 +172,15 @@ def test_a_partial_record_lists_what_the_form_lacks(clinician_api, esk_session, 
     clock.move_to(BOOKED_AT + timedelta(minutes=60))
     post(clinician_api, esk_session, "assessment", {"sedation": "none", "dissociation": "mild",
                                                    "respiratory": "normal"})
-    post(clinician_api, esk_session, "vitals", {"kind": "discharge", **NORMAL})
     clock.move_to(BOOKED_AT + timedelta(minutes=135))
-    post(clinician_api, esk_session, "discharge", DISCHARGE)
+    discharge(clinician_api, esk_session)
     # then
     form = RemsForm.objects.get(session=esk_session)
     assert form.status == "draft"
-    assert form.missing == ["Patient's sex", "Blood pressure at about 40 minutes"]
+    assert form.missing == ["Patient's sex",
+                            "Concomitant medicines not asked: benzodiazepines, non-benzodiazepine sedative hypnotics, "
+                            "psychostimulants, MAOIs, opioids",
+                            "Blood pressure at about 40 minutes"]
     refused = clinician_api.post(f"/api/rems-forms/{form.pk}/submit/", {"confirmation_number": "R-1"}, format="json")
     assert refused.status_code == 409
     assert refused.json()["code"] == "rems_form_incomplete"
@@ -182,6 +189,8 @@ def test_a_partial_record_lists_what_the_form_lacks(clinician_api, esk_session, 
 def test_a_complete_form_is_submitted_with_its_confirmation_number(clinician_api, clinician, esk_session, clock):
     patient = esk_session.patient
     patient.sex = "male"
+    for name in MEDICINE_FIELDS:
+        setattr(patient, name, "no")
     patient.save()
     full_session(clinician_api, esk_session, clock)
     form = RemsForm.objects.get(session=esk_session)
@@ -231,7 +240,7 @@ def test_a_finite_course_completes_after_its_last_discharge(clinician_api, site,
     clock.move_to(BOOKED_AT + timedelta(minutes=50))
     observe(clinician_api, session)
     clock.move_to(BOOKED_AT + timedelta(minutes=135))
-    assert post(clinician_api, session, "discharge", DISCHARGE).status_code == 200
+    assert discharge(clinician_api, session).status_code == 200
     # then
     course.refresh_from_db()
     assert course.status == "completed"

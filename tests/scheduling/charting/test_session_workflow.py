@@ -91,7 +91,8 @@ def test_an_arrival_may_be_charted_after_the_fact_the_same_day_but_not_in_the_fu
     assert esk_session.status == SessionStatus.BOOKED  # a refused arrival time changes nothing
 
     arrived = BOOKED_AT - timedelta(minutes=10)  # early, before the booked start
-    response = post(desk_api, esk_session, "check-in", {**CHECKLIST, "checked_in_at": arrived.isoformat()})
+    response = post(desk_api, esk_session, "check-in", {**CHECKLIST, "checked_in_at": arrived.isoformat(),
+                                                        "late_reason": "Charted once the rush was over"})
     assert response.status_code == 200, response.json()
     esk_session.refresh_from_db()
     assert esk_session.checked_in_at == arrived
@@ -130,8 +131,8 @@ def test_vitals_may_be_recorded_after_the_fact_but_not_in_the_future_or_before_c
     post(clinician_api, esk_session, "check-in", CHECKLIST)
     clock.move_to(BOOKED_AT + timedelta(minutes=30))
     earlier = (BOOKED_AT + timedelta(minutes=5)).isoformat()
-    assert post(clinician_api, esk_session, "vitals", {"kind": "pre_dose", **NORMAL, "taken_at": earlier}
-                ).status_code == 201
+    assert post(clinician_api, esk_session, "vitals", {"kind": "pre_dose", **NORMAL, "taken_at": earlier,
+                                                       "late_reason": "Taken on paper"}).status_code == 201
     future = (BOOKED_AT + timedelta(hours=1)).isoformat()
     assert post(clinician_api, esk_session, "vitals", {"kind": "other", **NORMAL, "taken_at": future}
                 ).json()["fields"] == {"taken_at": ["Cannot be in the future."]}

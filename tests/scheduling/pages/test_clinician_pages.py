@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from patients.models import OutcomeMeasure
+from patients.models import MEDICINE_FIELDS, OutcomeMeasure
 from scheduling.models import RemsForm, RemsFormStatus, SessionStatus
 from tests.scheduling.pages.chart_page_steps import (
     CHECKLIST,
@@ -89,6 +89,8 @@ def test_a_clinician_charts_a_full_esketamine_session_through_the_page(nurse, es
     page = nurse.get(f"/sessions/{esk_session.pk}/chart/")
     assert page.status_code == 200
     assert 'data-testid="check-in-form"' in page.content.decode()
+    esk_session.patient.__class__.objects.filter(pk=esk_session.patient_id).update(
+        **{name: "no" for name in MEDICINE_FIELDS})  # asked at intake: the REMS form can be complete
     # when the clinician walks every step: check-in, vitals, PHQ-9, dose, 40-minute vitals, assessment, discharge
     checked_in_with_vitals(nurse, esk_session)
     assert step(nurse, esk_session, "measure", phq9([2, 2, 2, 1, 1, 1, 1, 1, 0])).status_code == 302
@@ -120,7 +122,8 @@ def test_times_may_be_entered_after_the_fact_in_local_time(nurse, esk_session, c
     assert step(nurse, esk_session, "check-in", CHECKLIST).status_code == 302
     later(nurse, clock, 30)
     # when the pre-dose vitals are entered as taken at 09:05 local
-    assert step(nurse, esk_session, "vitals", {"kind": "pre_dose", **NORMAL, "taken_at": "09:05"}).status_code == 302
+    assert step(nurse, esk_session, "vitals", {"kind": "pre_dose", **NORMAL, "taken_at": "09:05",
+                                               "late_reason": "Taken on paper"}).status_code == 302
     # then they are stored as 14:05 UTC
     assert esk_session.vitals.get().taken_at == NINE + timedelta(minutes=5)
 

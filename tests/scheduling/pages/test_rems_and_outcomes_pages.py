@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from patients import measures
+from patients.models import MEDICINE_FIELDS
 from scheduling.charting import outcomes
 from scheduling.models import RemsForm, RemsFormStatus, Session, SessionStatus
 from scheduling.pages.outcomes_chart import outcome_chart
@@ -74,7 +75,9 @@ def test_marking_an_incomplete_form_submitted_is_refused_with_the_reason(nurse, 
 
 
 def test_marking_a_complete_form_submitted_records_the_confirmation_number(nurse, esk_session, clock):
-    # given a fully charted session
+    # given a fully charted session, the patient asked about concomitant medicines
+    esk_session.patient.__class__.objects.filter(pk=esk_session.patient_id).update(
+        **{name: "no" for name in MEDICINE_FIELDS})
     discharged(nurse, esk_session, clock)
     form = RemsForm.objects.get(session=esk_session)
     # when
