@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from clinic.roles import CLINICIAN, FRONT_DESK
+from clinic.roles import CLINICIAN, FRONT_DESK, PRESCRIBER
 from scheduling.models import Location
 from tests import sms_standin
 from tests.conftest import NOW
@@ -65,8 +65,8 @@ def closure(site):
 
 @pytest.fixture
 def staff_clinician(site):
-    """Dr Ana Ortiz, the clinician who works at ``site``."""
-    user = UserFactory(username="dr_ortiz", first_name="Ana", last_name="Ortiz", roles=[CLINICIAN])
+    """Dr Ana Ortiz, the clinician (and prescriber) who works at ``site``."""
+    user = UserFactory(username="dr_ortiz", first_name="Ana", last_name="Ortiz", roles=[CLINICIAN, PRESCRIBER])
     site.staff.add(user)
     return user
 
