@@ -94,6 +94,7 @@ def chart_recent_sessions(clinician) -> int:
         charting.discharge(by=clinician, session=session, resolution_attested=True, driver="Family member",
                            could_have_left_after_minutes=rng.choice([60, 75, 90, 105]),
                            now=first_device + timedelta(minutes=125))
+        session.refresh_from_db()  # the services charted a locked copy of the row
         form = rems.refresh_form(session)
         if form.status == RemsFormStatus.READY and session.start < timezone.now() - timedelta(days=8):
             form.status, form.submitted_at, form.submitted_by = RemsFormStatus.SUBMITTED, timezone.now(), clinician
