@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Sequence
+from datetime import date, time
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
@@ -15,6 +15,9 @@ from protocols import due
 from protocols.models import TreatmentCourse
 from scheduling.booking.rules import SiteCalendar
 from scheduling.models import Chair, Closure, Location, OpeningHours, Session, SessionStatus
+
+# A course's session dates as the due engine takes them: (completed, booked), each in start order.
+CourseDates = tuple[tuple[date, ...], tuple[date, ...]]
 
 
 def with_calendar(locations: QuerySet[Location]) -> QuerySet[Location]:
@@ -38,17 +41,23 @@ def site_calendar(location: Location) -> SiteCalendar:
     Uses the arrays of ``with_calendar`` when present, else prefetched ``hours``/``closures``
     (else two queries).
     """
-    if hasattr(location, "calendar_weekdays"):
-        return SiteCalendar(
-            zone=location.zone,
-            hours={weekday: (opens, closes) for weekday, opens, closes in zip(
-                location.calendar_weekdays, location.calendar_opens, location.calendar_closes, strict=True)},
-            closures=frozenset(location.calendar_closures),
-        )
+    if hasattr(location, "calendar_weekdays"):  # annotated by with_calendar
+        return calendar_of(location, weekdays=location.calendar_weekdays, opens=location.calendar_opens,
+                           closes=location.calendar_closes, closures=location.calendar_closures)
     return SiteCalendar(
         zone=location.zone,
         hours={row.weekday: (row.opens, row.closes) for row in location.hours.all()},
         closures=frozenset(row.date for row in location.closures.all()),
+    )
+
+
+def calendar_of(location: Location, *, weekdays: Sequence[int], opens: Sequence[time], closes: Sequence[time],
+                closures: Iterable[date]) -> SiteCalendar:
+    """``location``'s calendar from its opening hours as parallel columns (weekday, opens, closes) and its closures."""
+    return SiteCalendar(
+        zone=location.zone,
+        hours={weekday: (start, end) for weekday, start, end in zip(weekdays, opens, closes, strict=True)},
+        closures=frozenset(closures),
     )
 
 
@@ -59,14 +68,14 @@ def clinicians_at(location: Location) -> list:
     )
 
 
-def course_dates(course_id: int, *, exclude_session_id: int | None = None) -> tuple[tuple[date, ...], tuple[date, ...]]:
+def course_dates(course_id: int, *, exclude_session_id: int | None = None) -> CourseDates:
     """(completed dates, booked dates) of one course, optionally leaving one session out (a move)."""
     return session_dates_by_course([course_id], exclude_session_id=exclude_session_id)[course_id]
 
 
 def session_dates_by_course(
     course_ids: Iterable[int], *, exclude_session_id: int | None = None
-) -> dict[int, tuple[tuple[date, ...], tuple[date, ...]]]:
+) -> dict[int, CourseDates]:
     """``{course id: (completed dates, booked dates)}`` for many courses in one query.
 
     Completed = discharged. Booked = booked, confirmed, or under way today
@@ -123,36 +132,38 @@ def staff_user_queryset():
 class SessionSourceForCourses:
     """The protocols app's view of sessions (see ``protocols.selectors.register_session_source``)."""
 
-    def dates(self, course_ids: Iterable[int]) -> dict[int, tuple[tuple[date, ...], tuple[date, ...]]]:
+    def dates(self, course_ids: Iterable[int]) -> dict[int, CourseDates]:
         return session_dates_by_course(course_ids)
 
     def booked_ids(self, course_ids: Iterable[int]) -> dict[int, dict[date, int]]:
         return booked_session_ids_by_course(course_ids)
 
 
-def due_window_for_booking(course: TreatmentCourse) -> due.DueWindow | None:
+def due_window_for_booking(course: TreatmentCourse, *, dates: CourseDates | None = None) -> due.DueWindow | None:
     """The window of the session a new booking would be: the first one not yet booked.
 
-    Booked sessions are treated as if given on their dates, so the window
-    chains from the last booking exactly as the plan projects it.
+    ``dates`` are the course's (completed, booked) dates where the caller has read them with the course
+    (``fast_reads.course_for_booking``); without them they are read here (``course_dates``). Booked
+    sessions are treated as if given on their dates, so the window chains from the last booking exactly
+    as the plan projects it.
     """
-    if hasattr(course, "completed_dates"):  # loaded with the course (booking_reads.course_for_booking)
-        completed, booked = course.completed_dates, course.booked_dates
-    else:
-        completed, booked = course_dates(course.pk)
+    completed, booked = dates if dates is not None else course_dates(course.pk)
     facts = course.facts(completed=tuple(completed) + tuple(booked), booked=())
     return due.next_due(course.protocol.rule(), facts)
 
 
-def due_window_for_move(session: Session) -> tuple[due.DueWindow | None, date | None]:
+def due_window_for_move(session: Session, *,
+                        dates: CourseDates | None = None) -> tuple[due.DueWindow | None, date | None]:
     """The window of a session being moved, and the date of the next session booked after it.
 
-    The window chains from the sessions before it (given or booked), exactly
-    as the plan projects that session, so moving session 2 of a booked series
-    is judged by session 2's window, not by the next unbooked session's.
+    ``dates`` are the course's (completed, booked) dates without the session being moved, where the caller
+    has read them (``fast_reads.course_for_booking(..., exclude_session_id=session.pk)``); without them they
+    are read here. The window chains from the sessions before it (given or booked), exactly as the plan
+    projects that session, so moving session 2 of a booked series is judged by session 2's window, not by
+    the next unbooked session's.
     """
     course = session.course
-    completed, booked = course_dates(course.pk, exclude_session_id=session.pk)
+    completed, booked = dates if dates is not None else course_dates(course.pk, exclude_session_id=session.pk)
     before = sorted(day for day in (*completed, *booked) if day < session.local_date)
     after = sorted(day for day in (*completed, *booked) if day > session.local_date)
     window = due.next_due(course.protocol.rule(), course.facts(completed=tuple(before)))

@@ -17,7 +17,8 @@ from clinic.roles import CLINICIAN, has_role
 from protocols import due
 from protocols.models import CourseStatus, Modality, TreatmentCourse
 from scheduling.booking import fast_reads, rules
-from scheduling.booking.selectors import due_window_for_booking, due_window_for_move, site_calendar
+from scheduling.booking.fast_reads import CourseForBooking
+from scheduling.booking.selectors import CourseDates, due_window_for_booking, due_window_for_move
 from scheduling.messaging import reminders
 from scheduling.models import Chair, Location, Session, SessionStatus
 from scheduling.tasks import refresh_course_worklist_on_commit
@@ -39,7 +40,6 @@ def _conflict_from_integrity_error(error: IntegrityError) -> Conflict:
     raise error
 
 
-
 def check_course_bookable(course: TreatmentCourse) -> None:
     """Only an active course of a current patient can be booked (409 ``course_not_active`` / ``patient_archived``)."""
     if course.status != CourseStatus.ACTIVE:
@@ -51,12 +51,14 @@ def check_course_bookable(course: TreatmentCourse) -> None:
         raise Conflict("The patient's record is archived.", code="patient_archived")
 
 
-def _check_window(*, course: TreatmentCourse, local_day: date, by, override_reason: str,
+def _check_window(*, course: TreatmentCourse, dates: CourseDates, local_day: date, by, override_reason: str,
                   moving: Session | None = None) -> due.DueWindow:
+    """Refuse a day outside the session's due window unless a clinician gives a reason; ``dates`` are the
+    course's (completed, booked) dates, without ``moving`` when a session is moved."""
     if moving is None:
-        window, next_booked = due_window_for_booking(course), None
+        window, next_booked = due_window_for_booking(course, dates=dates), None
     else:
-        window, next_booked = due_window_for_move(moving)
+        window, next_booked = due_window_for_move(moving, dates=dates)
     if window is None:
         raise Conflict("Every session of this course's protocol is already booked or given.", code="course_complete")
     if next_booked is not None and local_day >= next_booked:
@@ -78,8 +80,8 @@ def _check_window(*, course: TreatmentCourse, local_day: date, by, override_reas
 
 def _check_slot(*, course: TreatmentCourse, chair: Chair, start: datetime, end: datetime, occupied_until: datetime,
                 exclude_session_id: int | None, now: datetime) -> Location:
-    """Refuse a slot booking may not take; returns the chair's location as ``fast_reads.slot_facts``
-    loads it (with its calendar, reminder policy and whether the chair, patient or day is taken)."""
+    """Refuse a slot booking may not take; returns the chair's location with its reminder policy
+    (``fast_reads.slot_facts``), so planning the reminders reads no more."""
     location = chair.location
     if start < now:
         raise Conflict("That time has already passed.", code="in_the_past")
@@ -92,7 +94,7 @@ def _check_slot(*, course: TreatmentCourse, chair: Chair, start: datetime, end: 
         raise Conflict(f"{location.name} is not REMS-certified for esketamine.", code="not_rems_certified")
     facts = fast_reads.slot_facts(course=course, chair=chair, start=start, occupied_until=occupied_until,
                                      local_day=location.local_date(start), exclude_session_id=exclude_session_id)
-    if not site_calendar(facts).is_open_for(start, end):
+    if not facts.calendar.is_open_for(start, end):
         raise Conflict(f"{location.name} is closed for part of that time.", code="outside_hours")
     if facts.chair_taken:
         raise Conflict("That chair is already booked at that time.", code="chair_conflict")
@@ -100,7 +102,7 @@ def _check_slot(*, course: TreatmentCourse, chair: Chair, start: datetime, end: 
         raise Conflict("The patient already has a session at that time.", code="patient_conflict")
     if facts.day_taken:
         raise Conflict("The course already has a session on that day.", code="same_day")
-    return facts
+    return facts.location
 
 
 def _assign_clinician(*, location: Location, start: datetime, end: datetime, clinician,
@@ -112,19 +114,19 @@ def _assign_clinician(*, location: Location, start: datetime, end: datetime, cli
     includes the other's booking, and capacity can never be exceeded.
     """
     limit = location.max_in_treatment_per_clinician
-    locked, intervals = fast_reads.lock_clinicians(location=location, start=start, end=end, clinician=clinician,
-                                                      exclude_session_id=exclude_session_id)
-    if not locked:
+    locked = fast_reads.lock_clinicians(location=location, start=start, end=end, clinician=clinician,
+                                        exclude_session_id=exclude_session_id)
+    if not locked.users:
         return None
-    loads = {pk: rules.peak_concurrency(spans, start, end) for pk, spans in intervals.items()}
-    with_room = [pk for pk in intervals if loads[pk] < limit]
+    loads = {pk: rules.peak_concurrency(spans, start, end) for pk, spans in locked.busy.items()}
+    with_room = [pk for pk in locked.busy if loads[pk] < limit]
     if not with_room:
-        who = locked[clinician.pk].get_full_name() if clinician is not None else "Every clinician"
+        who = locked.users[clinician.pk].get_full_name() if clinician is not None else "Every clinician"
         raise Conflict(
             f"{who or 'The clinician'} already has {limit} patients in treatment at that time.",
             code="clinician_capacity",
         )
-    return locked[min(with_room, key=lambda pk: (loads[pk], pk))]
+    return locked.users[min(with_room, key=lambda pk: (loads[pk], pk))]
 
 
 def check_slot_for(*, course: TreatmentCourse, chair: Chair, start: datetime, now: datetime,
@@ -143,7 +145,7 @@ def check_slot_for(*, course: TreatmentCourse, chair: Chair, start: datetime, no
 
 
 @transaction.atomic
-def book_session(*, by, course: TreatmentCourse, chair: Chair, start: datetime, clinician=None,
+def book_session(*, by, course: TreatmentCourse | CourseForBooking, chair: Chair, start: datetime, clinician=None,
                  override_reason: str = "", now: datetime | None = None) -> Session:
     """Book the course's next session on ``chair`` at ``start``.
 
@@ -151,19 +153,21 @@ def book_session(*, by, course: TreatmentCourse, chair: Chair, start: datetime, 
     ``not_rems_certified``, ``outside_hours``, ``outside_due_window`` (a
     clinician may override with a reason), ``same_day``, ``chair_conflict``,
     ``patient_conflict``, ``clinician_capacity``, ``course_not_active``.
-    A ``course`` as ``fast_reads.course_for_booking`` loads it is used as it is; any other is read so.
+    ``course`` may be the ``CourseForBooking`` the API read with the request (``BookableCourseField``): it
+    is used as it is. A course is read again with ``fast_reads.course_for_booking``, as a move reads it.
     """
     now = now or timezone.now()
-    if not hasattr(course, "completed_dates"):  # else read by the API with the request (BookableCourseField)
-        course = fast_reads.course_for_booking(course.pk)
+    facts = course if isinstance(course, CourseForBooking) else fast_reads.course_for_booking(course.pk)
+    course = facts.course
     check_course_bookable(course)
     location = chair.location
     end = start + timedelta(minutes=course.protocol.chair_minutes)
     occupied_until = end + timedelta(minutes=location.turnover_minutes)
-    # The same site, loaded with its calendar and reminder policy (so planning the reminders reads no more).
+    # The same site, loaded with its reminder policy (so planning the reminders reads no more).
     location = _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
                            exclude_session_id=None, now=now)
-    _check_window(course=course, local_day=location.local_date(start), by=by, override_reason=override_reason)
+    _check_window(course=course, dates=facts.dates, local_day=location.local_date(start), by=by,
+                  override_reason=override_reason)
     assigned = _assign_clinician(location=location, start=start, end=end, clinician=clinician,
                                  exclude_session_id=None)
     session = Session(
@@ -189,15 +193,16 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
 
     The old slot is released only by the same UPDATE that takes the new one,
     so a refused move leaves the session exactly where it was. Same checks and
-    codes as ``book_session``; a moved session is booked again (unconfirmed).
+    codes as ``book_session``; a moved session is booked again (unconfirmed). The course is read as a
+    booking reads it (``fast_reads.course_for_booking``), without the session being moved.
     """
     now = now or timezone.now()
-    locked = Session.objects.select_for_update(of=("self",)).select_related("course__protocol", "course__patient",
-                                                                "chair__location").get(pk=session.pk)
+    locked = Session.objects.select_for_update(of=("self",)).select_related("chair__location").get(pk=session.pk)
     if locked.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
         raise Conflict(f"A {locked.get_status_display().lower()} session cannot be moved.", code="invalid_state",
                        extra={"status": locked.status})
-    course = locked.course
+    facts = fast_reads.course_for_booking(locked.course_id, exclude_session_id=locked.pk)
+    course = locked.course = facts.course
     check_course_bookable(course)
     chair = chair or locked.chair
     location = chair.location
@@ -205,8 +210,8 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
     occupied_until = end + timedelta(minutes=location.turnover_minutes)
     location = _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
                            exclude_session_id=locked.pk, now=now)
-    _check_window(course=course, local_day=location.local_date(start), by=by, override_reason=override_reason,
-                  moving=locked)
+    _check_window(course=course, dates=facts.dates, local_day=location.local_date(start), by=by,
+                  override_reason=override_reason, moving=locked)
     assigned = _assign_clinician(location=location, start=start, end=end,
                                  clinician=clinician or locked.clinician, exclude_session_id=locked.pk)
     locked.rescheduled_from = locked.start

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from clinic.rows import builder, columns, literals
+from clinic.rows import attach_related, builder, columns, literals
 from patients.models import Patient
 from protocols import due
 from protocols.models import CourseStatus, Protocol, TreatmentCourse
@@ -179,7 +179,7 @@ def swept_courses(ids: list[int] | None, now: datetime) -> list[tuple]:
     swept = []
     for row in rows:
         course = course_of(row[:width])
-        course._state.fields_cache["patient"] = patient_of(row[width:width + patient_width])
+        attach_related(course, "patient", patient_of(row[width:width + patient_width]))
         done, booked, last, coming = row[width + patient_width:]
         swept.append((course, (tuple(done or ()), tuple(booked or ())), _latest(last, status=True),
                       _latest(coming, status=False)))
