@@ -37,9 +37,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from protocols.models import Modality
-from scheduling.benchmark.cases import new_courses
+from scheduling.benchmark.inputs import new_courses
+from scheduling.benchmark.layout import BOOKING_HORIZON_DAYS, LANE_STARTS
 from scheduling.benchmark.scales import THREADS, Scale
-from scheduling.benchmark.synthetic import BOOKING_HORIZON_DAYS, LANE_STARTS, Network
+from scheduling.benchmark.synthetic import Network
 from scheduling.models import Chair, Closure, Location
 
 

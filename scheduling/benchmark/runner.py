@@ -23,7 +23,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from scheduling.benchmark import concurrency, synthetic
-from scheduling.benchmark.cases import CASES, Case
+from scheduling.benchmark.cases import CASES
+from scheduling.benchmark.hot_path import Case
 from scheduling.benchmark.scales import (
     CROSS_SCALE_RATIO,
     INTERACTIVE_CASES,
