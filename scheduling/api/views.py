@@ -209,9 +209,9 @@ class SessionViewSet(SessionWorkflowActions, LogsPatientHistoryReads, mixins.Lis
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RecordHistorySerializer, responses={201: SessionSerializer})
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], permission_classes=[roles_may(write=(CLINICIAN, MANAGER))])
     def history(self, request):
-        """Record a session given before the clinic adopted the system (completed, no chair)."""
+        """Record a session given before the course was entered (completed, no chair). Clinicians and managers."""
         payload = RecordHistorySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data

@@ -8,14 +8,16 @@ violation that a race lets through is turned into the same 409 code.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.errors import Conflict, Invalid, NotAllowed
-from clinic.roles import CLINICIAN, has_role
-from protocols import due
+from clinic.roles import CLINICIAN, MANAGER, has_role
+from protocols import dose_rules, due
 from protocols.models import CourseStatus, Modality, TreatmentCourse
+from protocols.services import complete_course_if_finished
 from scheduling.booking import fast_reads, rules
 from scheduling.booking.fast_reads import CourseForBooking
 from scheduling.booking.selectors import CourseDates, due_window_for_booking, due_window_for_move
@@ -266,12 +268,27 @@ def mark_no_show(*, by, session: Session, now: datetime | None = None) -> Sessio
 @transaction.atomic
 def record_past_session(*, by, course: TreatmentCourse, day: date, location: Location | None = None,
                         dose_mg=None, notes: str = "") -> Session:
-    """Record a session given before the clinic adopted the system, as completed history.
+    """Record a session given before the course was entered into the system, as completed history.
 
-    It has no chair; it counts toward the protocol so the due engine continues
-    from where the patient really is. Only past days after the course start.
+    It has no chair and needs no REMS form; it counts toward the protocol so the
+    due engine continues from where the patient really is. Rules (docs/DOMAIN.md
+    "Rules that have no way around them"):
+
+    - clinicians and managers only (403 ``history_needs_clinician``): it moves a course on;
+    - a past day, on or after the course's start, and before the course's first
+      session booked in the system (400 naming ``date``): history is what came before;
+    - never on a day that already has a session of the course, in any status,
+      a no-show or a cancelled visit included (409 ``same_day``);
+    - a dose is checked as any dose: an esketamine dose must be a protocol dose, the
+      first one the protocol's first dose and 84 mg only after 56 mg, each counted
+      in date order with the course's other doses (400 naming ``dose_mg``).
+
+    A finished course is completed, and the course's worklist follows on commit.
     """
-    course = TreatmentCourse.objects.select_related("protocol").get(pk=course.pk)
+    if not has_role(by, CLINICIAN, MANAGER):
+        raise NotAllowed("Only a clinician or a manager may record a course's earlier sessions.",
+                         code="history_needs_clinician")
+    course = TreatmentCourse.objects.select_for_update(of=("self",)).select_related("protocol").get(pk=course.pk)
     if not course.is_open and course.status != CourseStatus.COMPLETED:
         raise Conflict("History can only be added to an open or completed course.", code="course_not_active")
     today = timezone.localdate()
@@ -280,6 +297,17 @@ def record_past_session(*, by, course: TreatmentCourse, day: date, location: Loc
     if day < course.start_date:
         raise Invalid("Recorded history cannot be before the course started.",
                       fields={"date": ["Must be on or after the course's start date."]})
+    sessions = list(Session.objects.filter(course=course).values("local_date", "recorded_history",
+                                                                 "recorded_dose_mg", "status"))
+    booked_days = [row["local_date"] for row in sessions if not row["recorded_history"]]
+    if booked_days and day >= min(booked_days):
+        first = min(booked_days)
+        raise Invalid(f"Recorded history must be before the course's first session booked here ({first:%d %b %Y}).",
+                      fields={"date": [f"Must be before {first.isoformat()}."]})
+    if any(row["local_date"] == day for row in sessions):
+        raise Conflict("The course already has a session on that day.", code="same_day")
+    if dose_mg is not None:
+        _check_recorded_dose(course=course, day=day, dose_mg=Decimal(dose_mg), sessions=sessions)
     zone = location.zone if location else timezone.get_default_timezone()
     start = datetime.combine(day, time(12), tzinfo=zone)
     end = start + timedelta(minutes=course.protocol.chair_minutes)
@@ -293,7 +321,25 @@ def record_past_session(*, by, course: TreatmentCourse, day: date, location: Loc
             session.save()
     except IntegrityError as error:
         raise _conflict_from_integrity_error(error) from None
+    complete_course_if_finished(course=course)
+    refresh_course_worklist_on_commit(course.pk)
     return session
+
+
+def _check_recorded_dose(*, course: TreatmentCourse, day: date, dose_mg: Decimal, sessions: list[dict]) -> None:
+    """A recorded dose follows the protocol's dose rules as a dose charted in the chair would."""
+    if dose_mg <= 0:
+        raise Invalid("A dose is more than 0 mg.", fields={"dose_mg": ["Must be more than 0 mg."]})
+    protocol = course.protocol
+    if protocol.modality != Modality.ESKETAMINE_NASAL:
+        return
+    earlier = [row["recorded_dose_mg"] for row in sorted(sessions, key=lambda row: row["local_date"])
+               if row["local_date"] < day and row["recorded_dose_mg"] is not None]
+    problems = dose_rules.esketamine_dose_problems(
+        dose_mg=dose_mg, first_dose_mg=protocol.first_dose_mg, allowed_doses_mg=protocol.allowed_doses_mg,
+        requires_prior_56_for_84=protocol.requires_prior_56_for_84, previous_doses_mg=earlier)
+    if problems:
+        raise Invalid(" ".join(problems), fields={"dose_mg": list(problems)})
 
 
 def _after_booking_change(session: Session, change: str) -> None:

@@ -60,11 +60,11 @@ def test_reminders_for_both_treatments_reveal_nothing(named_patient, site, chair
     assert all("Riverside Wellness Clinic" in body for body in bodies)
 
 
-def test_the_due_visit_text_reveals_nothing(named_patient, site, desk_user, now):
+def test_the_due_visit_text_reveals_nothing(named_patient, site, clinician, now):
     # given session 1 given last Friday: session 2 is due and nothing is booked
     course = TreatmentCourseFactory(patient=named_patient, protocol=standard_protocol("esketamine-trd"),
                                     start_date=date(2026, 2, 20))
-    booking.record_past_session(by=desk_user, course=course, day=date(2026, 2, 27), location=site)
+    booking.record_past_session(by=clinician, course=course, day=date(2026, 2, 27), location=site)
     refresh_worklist()
     # when
     for outreach_id in outreach.claim_due_outreach():

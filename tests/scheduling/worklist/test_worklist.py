@@ -240,10 +240,10 @@ def test_an_enrolled_patient_or_an_iv_course_has_no_rems_enrolment_item(site, iv
     assert open_items(WorkKind.REMS_ENROLMENT_MISSING) == []
 
 
-def test_a_rems_form_not_submitted_six_days_after_the_session_opens_rems_form_due(site, desk_user, now):
+def test_a_rems_form_not_submitted_six_days_after_the_session_opens_rems_form_due(site, clinician, now):
     # given a session discharged six days ago (Tuesday 24 February) whose form is a draft
     course = course_starting(date(2026, 2, 20))
-    session = booking.record_past_session(by=desk_user, course=course, day=date(2026, 2, 24), location=site)
+    session = booking.record_past_session(by=clinician, course=course, day=date(2026, 2, 24), location=site)
     form = RemsFormFactory(session=session)
     # when
     refresh_worklist()
@@ -260,9 +260,9 @@ def test_a_rems_form_not_submitted_six_days_after_the_session_opens_rems_form_du
     assert WorkItem.objects.get(kind=WorkKind.REMS_FORM_DUE).resolution == "resolved itself: the form was submitted"
 
 
-def test_a_rems_form_four_days_after_the_session_is_not_due_yet(site, desk_user, now):
+def test_a_rems_form_four_days_after_the_session_is_not_due_yet(site, clinician, now):
     course = course_starting(date(2026, 2, 20))
-    RemsFormFactory(session=booking.record_past_session(by=desk_user, course=course, day=date(2026, 2, 26),
+    RemsFormFactory(session=booking.record_past_session(by=clinician, course=course, day=date(2026, 2, 26),
                                                          location=site))
     refresh_worklist()
     assert open_items(WorkKind.REMS_FORM_DUE) == []
