@@ -1,10 +1,14 @@
-"""The messaging wing's shared visit: a patient booked for Tuesday, whose reminders are still to come."""
+"""The messaging wing's patients: one booked for Tuesday whose reminders are to come, one due and not booked."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from scheduling.booking import services as booking
 from scheduling.models import ReminderState
+from tests.factories import TreatmentCourseFactory, standard_protocol
 from tests.scheduling.conftest import TUESDAY, local
 
 
@@ -14,3 +18,11 @@ def booked(book, esk_course, chair, now):
     session = book(chair, local(chair.location, TUESDAY, 10), course=esk_course)
     assert set(session.reminders.values_list("state", flat=True)) == {ReminderState.PENDING}
     return session
+
+
+@pytest.fixture
+def due_course(site, clinician, now):
+    """Session 1 given Friday 27 February at Midtown: session 2 is due 1-4 March and nothing is booked."""
+    course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 2, 20))
+    booking.record_past_session(by=clinician, course=course, day=date(2026, 2, 27), location=site)
+    return course

@@ -13,11 +13,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import time_machine
 
-from protocols.models import Protocol
-from scheduling.booking import services as booking
-from scheduling.messaging import jobs, outreach, reminders
+from scheduling.messaging import jobs
 from scheduling.models import (
     Location,
     Outreach,
@@ -27,10 +24,9 @@ from scheduling.models import (
     ReminderState,
     TextMessage,
 )
-from scheduling.tasks import send_reminder_task
 from scheduling.worklist.sweep import refresh_worklist
-from tests.factories import PatientFactory, TreatmentCourseFactory
 from tests.scheduling.conftest import local
+from tests.scheduling.messaging.sending import due_and_send, reminder, send_due_outreach
 
 pytestmark = pytest.mark.django_db
 
@@ -40,37 +36,9 @@ WITH_LOCATION = "{clinic} at {location}: see you {day} at {time}. Reply C to con
 
 
 @pytest.fixture
-def locmem_texts(sent_texts):
-    return sent_texts
-
-
-@pytest.fixture
 def session(book, chair, esk_course):
     """The course's session on Thursday 5 March at 13:00: its day-before reminder is Wednesday 17:00."""
     return book(chair, local(chair.location, THURSDAY, 13), course=esk_course)
-
-
-@pytest.fixture
-def due_course(site, desk_user, clock):
-    """Session 1 given Friday 27 February at Midtown: session 2 is due 1-4 March and nothing is booked."""
-    course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="esketamine-trd"),
-                                    start_date=date(2026, 2, 20))
-    booking.record_past_session(by=desk_user, course=course, day=date(2026, 2, 27), location=site)
-    return course
-
-
-def due_and_send(at) -> list[str]:
-    """Move the clock to ``at``, sweep, and run each send task as a worker would."""
-    with time_machine.travel(at, tick=False):
-        return [send_reminder_task(reminder_id) for reminder_id in reminders.claim_due_reminders()]
-
-
-def send_due_outreach() -> list[str | None]:
-    return [outreach.send_claimed(outreach_id) for outreach_id in outreach.claim_due_outreach()]
-
-
-def reminder(session, kind) -> Reminder:
-    return Reminder.objects.get(session=session, kind=kind, revision=session.revision)
 
 
 @pytest.fixture
@@ -92,7 +60,7 @@ def name_site_in_the_database(site: Location, name: str) -> None:
 # --- reminders ----------------------------------------------------------------------------------------
 
 
-def test_a_reminder_naming_a_location_with_a_drug_word_is_not_sent(site, session, locmem_texts, jobs_log):
+def test_a_reminder_naming_a_location_with_a_drug_word_is_not_sent(site, session, sent_texts, jobs_log):
     # given a template that names the site, and a site named before names were checked
     ReminderPolicy.objects.create(location=site, day_before_template=WITH_LOCATION)
     name_site_in_the_database(site, "Ketamine Care Midtown")
@@ -100,7 +68,7 @@ def test_a_reminder_naming_a_location_with_a_drug_word_is_not_sent(site, session
     states = due_and_send(local(site, date(2026, 3, 4), 17))
     # then it is not sent, and the row says why
     assert states == [ReminderState.FAILED]
-    assert locmem_texts == []
+    assert sent_texts == []
     row = reminder(session, ReminderKind.DAY_BEFORE)
     assert "would name a treatment or diagnosis (ketamine)" in row.reason
     assert row.provider_called_at is None  # nothing left the building: no one needs to check the provider
@@ -112,19 +80,19 @@ def test_a_reminder_naming_a_location_with_a_drug_word_is_not_sent(site, session
     assert session.patient.phone[-4:] not in message and "Ketamine" not in message
 
 
-def test_a_reminder_is_not_sent_when_the_clinic_name_names_a_treatment(site, settings, session, locmem_texts):
+def test_a_reminder_is_not_sent_when_the_clinic_name_names_a_treatment(site, settings, session, sent_texts):
     # given
     settings.CLINIC_NAME = "SPRAVATO Center"
     # when
     states = due_and_send(local(site, date(2026, 3, 4), 17))
     # then
     assert states == [ReminderState.FAILED]
-    assert locmem_texts == []
+    assert sent_texts == []
     assert "(spravato)" in reminder(session, ReminderKind.DAY_BEFORE).reason
 
 
 def test_a_reminder_template_written_straight_to_the_database_is_checked_when_sent(site, session,
-                                                                                   locmem_texts):
+                                                                                   sent_texts):
     # given
     ReminderPolicy.objects.create(location=site)
     ReminderPolicy.objects.filter(location=site).update(same_day_template="Your infusion is at {time}.")
@@ -133,22 +101,22 @@ def test_a_reminder_template_written_straight_to_the_database_is_checked_when_se
     states = due_and_send(local(site, THURSDAY, 11))
     # then
     assert states == [ReminderState.FAILED]
-    assert len(locmem_texts) == 1
+    assert len(sent_texts) == 1
     assert "(infusion)" in reminder(session, ReminderKind.SAME_DAY).reason
 
 
-def test_a_clean_reminder_is_sent_as_before(site, book, chair, esk_course, locmem_texts):
+def test_a_clean_reminder_is_sent_as_before(site, book, chair, esk_course, sent_texts):
     ReminderPolicy.objects.create(location=site, day_before_template=WITH_LOCATION)
     book(chair, local(site, THURSDAY, 13), course=esk_course)
     assert due_and_send(local(site, date(2026, 3, 4), 17)) == [ReminderState.SENT]
-    assert "Midtown" in locmem_texts[0]["body"]
+    assert "Midtown" in sent_texts[0]["body"]
 
 
 # --- outreach -----------------------------------------------------------------------------------------
 
 
 def test_an_outreach_text_naming_a_location_with_a_drug_word_is_not_sent(due_course, site,
-                                                                         locmem_texts):
+                                                                         sent_texts):
     # given
     ReminderPolicy.objects.create(location=site, outreach_template="Time to book at {location}: call {phone}.")
     name_site_in_the_database(site, "Esketamine Midtown")
@@ -156,7 +124,7 @@ def test_an_outreach_text_naming_a_location_with_a_drug_word_is_not_sent(due_cou
     # when
     assert send_due_outreach() == [ReminderState.FAILED]
     # then
-    assert locmem_texts == []
+    assert sent_texts == []
     row = Outreach.objects.get()
     assert "would name a treatment or diagnosis (ketamine, esketamine)" in row.reason
     assert row.provider_called_at is None
@@ -176,10 +144,10 @@ def test_the_check_passes_a_clean_text_unchanged():
     assert jobs.checked_text(text) is text
 
 
-def test_send_text_never_hands_a_forbidden_word_to_the_provider(locmem_texts):
+def test_send_text_never_hands_a_forbidden_word_to_the_provider(sent_texts):
     with pytest.raises(jobs.UnsafeText):
         jobs.send_text(phone="+14155550100", text="Your infusion is at 9", status_callback=None)
-    assert locmem_texts == []
+    assert sent_texts == []
 
 
 def test_only_the_send_machinery_calls_the_provider():

@@ -1,13 +1,12 @@
 """Opting out by any reasonable means, and HELP at any time (docs/DOMAIN.md "Reminder texts").
 
 Now is Monday 2 March 2026, 09:00 in New York (``clock``), and the patient's visit on Tuesday 3 March at
-10:00 has its two reminders pending. Replies go straight to ``inbound.handle_inbound`` (the webhook's
-signature is tested in test_inbound).
+10:00 has its two reminders pending (``booked``, messaging/conftest.py). Replies go straight to
+``inbound.handle_inbound`` (the webhook's signature is tested in test_inbound).
 """
 
 from __future__ import annotations
 
-from datetime import date
 from itertools import count
 
 import pytest
@@ -22,20 +21,11 @@ from scheduling.models import (
     WorkItem,
     WorkKind,
 )
-from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
 
 CLINIC_NUMBER = "+12125550100"
 _sids = count()
-
-
-@pytest.fixture
-def booked(book, chair, clock):
-    """Session 1 of a new patient's course, Tuesday 3 March at 10:00, with its two reminders pending."""
-    session = book(chair, local(chair.location, date(2026, 3, 3), 10))
-    assert set(session.reminders.values_list("state", flat=True)) == {ReminderState.PENDING}
-    return session
 
 
 def text_in(patient, body: str, *, sid: str | None = None) -> inbound.InboundResult:

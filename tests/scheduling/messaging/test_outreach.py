@@ -32,22 +32,10 @@ from tests.factories import (
     standard_protocol,
 )
 from tests.scheduling.conftest import local
+from tests.scheduling.messaging.sending import send_due_outreach
 
 # Every test here sends through the in-memory SMS backend, starting with nothing sent.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sent_texts")]
-
-
-@pytest.fixture
-def due_course(site, desk_user, now):
-    """Session 1 given Friday 27 February at Midtown: session 2 is due 1-4 March and nothing is booked."""
-    course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 2, 20))
-    booking.record_past_session(by=desk_user, course=course, day=date(2026, 2, 27), location=site)
-    return course
-
-
-def send_due() -> list[str | None]:
-    """What the beat sweep and the workers do: claim what is due, then run each send task."""
-    return [outreach.send_claimed(outreach_id) for outreach_id in outreach.claim_due_outreach()]
 
 
 def test_a_patient_due_and_unbooked_gets_a_text_with_the_clinic_name_and_phone(due_course, sent_texts, settings,
@@ -55,7 +43,7 @@ def test_a_patient_due_and_unbooked_gets_a_text_with_the_clinic_name_and_phone(d
     # given
     refresh_worklist()
     # when
-    assert send_due() == [ReminderState.SENT]
+    assert send_due_outreach() == [ReminderState.SENT]
     # then
     [text] = sent_texts
     assert text["to"] == due_course.patient.phone
@@ -74,7 +62,7 @@ def test_the_sites_own_outreach_template_is_used(due_course, site, sent_texts, s
     ReminderPolicyFactory(location=site, outreach_template="{clinic} here: call {phone} to book your visit.")
     refresh_worklist()
     # when
-    send_due()
+    send_due_outreach()
     # then
     assert sent_texts[0]["body"] == f"{settings.CLINIC_NAME} here: call {settings.CLINIC_PHONE} to book your visit."
 
@@ -82,32 +70,32 @@ def test_the_sites_own_outreach_template_is_used(due_course, site, sent_texts, s
 def test_a_patient_is_texted_at_most_once_a_week(due_course, sent_texts, now):
     # given a text sent on Monday
     refresh_worklist()
-    send_due()
+    send_due_outreach()
     # when the sweep runs again the same day, and six days later (the course is overdue by then)
     refresh_worklist()
     with time_machine.travel(now + timedelta(days=6), tick=False):
         refresh_worklist()
-        send_due()
+        send_due_outreach()
     # then nothing more was planned or sent
     assert Outreach.objects.count() == 1
     assert len(sent_texts) == 1
     # when a week has passed
     with time_machine.travel(now + timedelta(days=7, hours=1), tick=False):
         refresh_worklist()
-        assert send_due() == [ReminderState.SENT]
+        assert send_due_outreach() == [ReminderState.SENT]
     # then
     assert Outreach.objects.count() == 2
     assert len(sent_texts) == 2
 
 
-def test_a_patient_with_two_due_courses_gets_one_text(due_course, site, desk_user, sent_texts, now):
+def test_a_patient_with_two_due_courses_gets_one_text(due_course, site, clinician, sent_texts, now):
     # given the same patient also due for an IV booster course seen at Midtown
     iv = TreatmentCourseFactory(patient=due_course.patient, protocol=standard_protocol("ketamine-iv-series"),
                                 start_date=date(2026, 2, 20))
-    booking.record_past_session(by=desk_user, course=iv, day=date(2026, 2, 26), location=site)
+    booking.record_past_session(by=clinician, course=iv, day=date(2026, 2, 26), location=site)
     # when
     refresh_worklist()
-    send_due()
+    send_due_outreach()
     # then
     assert Outreach.objects.count() == 1
     assert len(sent_texts) == 1
@@ -136,7 +124,7 @@ def test_a_patient_who_opts_out_after_the_text_was_planned_is_not_texted(due_cou
     due_course.patient.sms_opted_out_at = now
     due_course.patient.save()
     # when
-    assert send_due() == [ReminderState.FAILED]
+    assert send_due_outreach() == [ReminderState.FAILED]
     # then
     assert sent_texts == []
     assert Outreach.objects.get().reason == "the patient opted out of texts"
@@ -152,7 +140,7 @@ def test_a_text_due_in_quiet_hours_waits_for_the_morning(due_course, sent_texts,
         assert outreach.claim_due_outreach() == []
     # when the morning comes
     with time_machine.travel(local(site, date(2026, 3, 3), 8, 1), tick=False):
-        assert send_due() == [ReminderState.SENT]
+        assert send_due_outreach() == [ReminderState.SENT]
 
 
 def test_a_late_send_that_falls_in_quiet_hours_moves_to_the_morning(due_course, sent_texts, now, site):
@@ -174,7 +162,7 @@ def test_the_daily_cap_skips_the_outreach_and_records_why(due_course, sent_texts
                        counts_toward_caps=True, body="reminder", at=now - timedelta(hours=1))
     refresh_worklist()
     # when
-    assert send_due() == [ReminderState.SKIPPED]
+    assert send_due_outreach() == [ReminderState.SKIPPED]
     # then
     assert sent_texts == []
     assert Outreach.objects.get().reason == "daily cap of 1 text(s) reached"
@@ -187,7 +175,7 @@ def test_the_weekly_cap_skips_the_outreach(due_course, sent_texts, now):
                            counts_toward_caps=True, body="reminder", at=now - timedelta(days=days))
     refresh_worklist()
     # when
-    assert send_due() == [ReminderState.SKIPPED]
+    assert send_due_outreach() == [ReminderState.SKIPPED]
     # then
     assert Outreach.objects.get().reason == "weekly cap of 3 texts reached"
     assert sent_texts == []
@@ -226,7 +214,7 @@ def test_a_visit_booked_before_the_send_voids_the_text(due_course, site, chair, 
     refresh_worklist()
     book(chair, local(site, date(2026, 3, 3), 9), course=due_course, by=desk_user)
     # when
-    assert send_due() == [ReminderState.VOID]
+    assert send_due_outreach() == [ReminderState.VOID]
     # then
     assert sent_texts == []
     assert Outreach.objects.get().reason == "a session is booked"
@@ -237,12 +225,12 @@ def test_a_provider_timeout_leaves_the_text_unknown(due_course, monkeypatch, sen
     monkeypatch.setattr(sms.LocmemBackend, "fail_with", [sms.SmsTimeout("no answer from the provider")])
     refresh_worklist()
     # when
-    assert send_due() == [ReminderState.UNKNOWN]
+    assert send_due_outreach() == [ReminderState.UNKNOWN]
     # then it is never sent again by itself
     row = Outreach.objects.get()
     assert row.provider_called_at == now
     assert "check the provider" in row.reason
-    assert send_due() == []
+    assert send_due_outreach() == []
 
 
 def test_a_transient_error_retries_later_and_gives_up_after_five_tries(due_course, monkeypatch, now):
@@ -250,14 +238,14 @@ def test_a_transient_error_retries_later_and_gives_up_after_five_tries(due_cours
     monkeypatch.setattr(sms.LocmemBackend, "fail_with", [sms.TransientSmsError("busy")] * 5)
     refresh_worklist()
     # when
-    assert send_due() == [ReminderState.PENDING]
+    assert send_due_outreach() == [ReminderState.PENDING]
     # then
     row = Outreach.objects.get()
     assert (row.send_at, row.attempts, row.provider_called_at) == (now + timedelta(minutes=1), 1, None)
     # when it keeps failing
     for minutes in (1, 3, 7, 15):
         with time_machine.travel(now + timedelta(minutes=minutes), tick=False):
-            outcome = send_due()
+            outcome = send_due_outreach()
     # then
     assert outcome == [ReminderState.FAILED]
     assert Outreach.objects.get().reason.startswith("gave up after 5 tries")
@@ -266,7 +254,7 @@ def test_a_transient_error_retries_later_and_gives_up_after_five_tries(due_cours
 def test_a_permanent_error_fails_the_text(due_course, monkeypatch, now):
     monkeypatch.setattr(sms.LocmemBackend, "fail_with", [sms.PermanentSmsError("invalid number")])
     refresh_worklist()
-    assert send_due() == [ReminderState.FAILED]
+    assert send_due_outreach() == [ReminderState.FAILED]
     assert Outreach.objects.get().reason == "invalid number"
 
 
@@ -294,7 +282,7 @@ def test_a_template_that_names_a_treatment_is_never_sent(due_course, site, sent_
     ReminderPolicy.objects.filter(location=site).update(outreach_template="Time for your ketamine: call {phone}.")
     refresh_worklist()
     # when
-    assert send_due() == [ReminderState.FAILED]
+    assert send_due_outreach() == [ReminderState.FAILED]
     # then
     assert sent_texts == []
     assert "would name a treatment or diagnosis (ketamine)" in Outreach.objects.get().reason

@@ -34,20 +34,10 @@ from tests.factories import (
     standard_protocol,
 )
 from tests.scheduling.conftest import local
+from tests.scheduling.messaging.sending import due_and_send, reminder
 
 # Every test here sends through the in-memory SMS backend, starting with nothing sent.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sent_texts")]
-
-
-def reminder(session, kind):
-    return Reminder.objects.get(session=session, kind=kind, revision=session.revision)
-
-
-def due_and_send(at: datetime) -> list[str]:
-    """Move the clock to ``at``, sweep, and run each send task as a worker would."""
-    with time_machine.travel(at, tick=False):
-        ids = reminders.claim_due_reminders()
-        return [send_reminder_task(reminder_id) for reminder_id in ids]
 
 
 # --- planning ---------------------------------------------------------------------------------------
