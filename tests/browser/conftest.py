@@ -20,8 +20,7 @@ from django.utils import timezone
 
 from clinic.roles import FRONT_DESK
 from protocols.models import Protocol, TreatmentCourse
-from scheduling.models import Chair, Location, OpeningHours
-from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory, opening_hours
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -156,18 +155,9 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def site(db):
-    """A REMS-certified site in New York open every day 00:00-23:45, so any real time of day has free slots."""
-    location = Location.objects.create(name="Midtown", time_zone="America/New_York", rems_certified=True,
-                                       turnover_minutes=15, max_in_treatment_per_clinician=4)
-    for weekday in range(7):
-        OpeningHours.objects.create(location=location, weekday=weekday, opens=time(0), closes=time(23, 45))
-    return location
-
-
-@pytest.fixture
-def chair(site):
-    return Chair.objects.create(location=site, name="Chair 1", serves_esketamine=True)
+def site_hours():
+    """``site`` (tests/conftest.py) opens every day 00:00-23:45, so any real time of day has free slots."""
+    return opening_hours(range(7), time(0), time(23, 45))
 
 
 @pytest.fixture

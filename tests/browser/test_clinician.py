@@ -30,7 +30,6 @@ from scheduling.charting import services as charting
 from scheduling.models import (
     Dose,
     Location,
-    OpeningHours,
     RemsForm,
     RemsFormStatus,
     Session,
@@ -58,15 +57,12 @@ BOARD_REFRESH_MS = 15_000
 
 
 @pytest.fixture
-def site(db):
-    """The conftest's site (REMS-certified, open 00:00-23:45 every day) in a zone where it is daytime now."""
+def site(site):
+    """The shared site (REMS-certified, open 00:00-23:45 every day here), moved to a zone where it is daytime now."""
     now = timezone.now()
-    zone = next(name for name in DAYTIME_ZONES if now.astimezone(ZoneInfo(name)).hour in DAYTIME_HOURS)
-    location = Location.objects.create(name="Midtown", time_zone=zone, rems_certified=True, turnover_minutes=15,
-                                       max_in_treatment_per_clinician=4)
-    for weekday in range(7):
-        OpeningHours.objects.create(location=location, weekday=weekday, opens=time(0), closes=time(23, 45))
-    return location
+    site.time_zone = next(name for name in DAYTIME_ZONES if now.astimezone(ZoneInfo(name)).hour in DAYTIME_HOURS)
+    site.save()
+    return site
 
 
 @pytest.fixture
@@ -111,7 +107,7 @@ def at(session: Session, minutes: int) -> datetime:
     return session.start + timedelta(minutes=minutes)
 
 
-def clock(site: Location, instant: datetime) -> str:
+def time_field(site: Location, instant: datetime) -> str:
     """``instant`` as a time input takes it and the chart shows it: ``HH:MM`` local time at the site."""
     return site.local(instant).strftime("%H:%M")
 
@@ -176,7 +172,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
                   "Ride home arranged (the patient may not drive)"):
         check_in.get_by_label(label).check()
     # the patient arrived two minutes after the start; the arrival is charted after the fact
-    check_in.get_by_label(re.compile(r"^Arrived at")).fill(clock(site, at(session, 2)))
+    check_in.get_by_label(re.compile(r"^Arrived at")).fill(time_field(site, at(session, 2)))
     late(check_in, LATE)
     check_in.get_by_role("button", name="Check in").click()
     expect(nurse.get_by_test_id("messages")).to_contain_text("Checked in.")
@@ -186,7 +182,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
 
     # 2. pre-dose vitals, taken at +5
     record_vitals(nurse.get_by_test_id("pre-vitals-form"), {**NORMAL, "systolic": 128, "diastolic": 82},
-                  taken_at=clock(site, at(session, 5)), late_reason=LATE)
+                  taken_at=time_field(site, at(session, 5)), late_reason=LATE)
     expect(nurse.get_by_test_id("messages")).to_contain_text("Recorded before dosing vital signs: BP 128/82.")
     expect(nurse.get_by_test_id("vitals-pre_dose").get_by_test_id("vitals-row")).to_have_count(1)
 
@@ -204,7 +200,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
     expect(score).to_have_attribute("data-total", "11")
     expect(score).to_contain_text("Total 11 · Moderate")
     phq9 = nurse.get_by_test_id("phq9-form")
-    phq9.get_by_label(re.compile(r"^Time taken")).fill(clock(site, at(session, 8)))
+    phq9.get_by_label(re.compile(r"^Time taken")).fill(time_field(site, at(session, 8)))
     phq9.get_by_role("button", name="Record PHQ-9").click()
     expect(nurse.get_by_test_id("messages")).to_contain_text("PHQ-9 recorded: 11 (moderate).")
     expect(nurse.get_by_test_id("measure-taken")).to_contain_text("PHQ-9 11 · Moderate")
@@ -214,7 +210,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
     dose.get_by_label("Dose", exact=True).select_option("56")
     expect(dose.get_by_test_id("dose-devices")).to_have_text("2")
     dose.get_by_label("Lot number").fill("LOT-7781")
-    dose.get_by_label(re.compile(r"^First device at")).fill(clock(site, at(session, 10)))
+    dose.get_by_label(re.compile(r"^First device at")).fill(time_field(site, at(session, 10)))
     expect(dose.get_by_label("Prescriber on site")).to_have_value(str(clinician_user.pk))
     late(dose, LATE)
     dose.get_by_role("button", name="Record dose").click()
@@ -223,7 +219,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
 
     # 5. the 40-minute vitals, taken at +50
     record_vitals(nurse.get_by_test_id("obs-vitals-form"), {**NORMAL, "systolic": 138, "diastolic": 86},
-                  taken_at=clock(site, at(session, 50)), kind="About 40 minutes after dosing", late_reason=LATE)
+                  taken_at=time_field(site, at(session, 50)), kind="About 40 minutes after dosing", late_reason=LATE)
     expect(nurse.get_by_test_id("messages")).to_contain_text("Recorded about 40 minutes after dosing vital signs")
     expect(nurse.get_by_test_id("chart-checkpoint")).to_have_text("Done")
 
@@ -232,7 +228,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
     assessment.get_by_label("Sedation").select_option(label="Mild")
     assessment.get_by_label("Dissociation", exact=True).select_option(label="Moderate")
     assessment.get_by_label("Breathing").select_option(label="Normal")
-    assessment.get_by_label(re.compile(r"^Time")).fill(clock(site, at(session, 70)))
+    assessment.get_by_label(re.compile(r"^Time")).fill(time_field(site, at(session, 70)))
     late(assessment, LATE)
     assessment.get_by_role("button", name="Record assessment").click()
     expect(nurse.get_by_test_id("messages")).to_contain_text("Assessment recorded.")
@@ -241,7 +237,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
     # 7. discharge vitals at +135 and a discharge at +140: 120 minutes after the charted first device, but the
     # dose was entered only now, so observation ends 120 real minutes from now
     expect(nurse.get_by_test_id("observation-not-over")).to_be_visible()
-    record_vitals(nurse.get_by_test_id("obs-vitals-form"), NORMAL, taken_at=clock(site, at(session, 135)),
+    record_vitals(nurse.get_by_test_id("obs-vitals-form"), NORMAL, taken_at=time_field(site, at(session, 135)),
                   kind="Before discharge", late_reason=LATE)
     expect(nurse.get_by_test_id("messages")).to_contain_text("Recorded before discharge vital signs: BP 122/78.")
     discharge = nurse.get_by_test_id("discharge-form")
@@ -249,7 +245,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
     discharge.get_by_label("Who drives the patient home").fill("Her sister, Ama")
     discharge.get_by_label("If there were no two-hour rule, after how many minutes could the patient have left?"
                            ).fill("90")
-    discharge.get_by_label(re.compile(r"^Discharged at")).fill(clock(site, at(session, 140)))
+    discharge.get_by_label(re.compile(r"^Discharged at")).fill(time_field(site, at(session, 140)))
     late(discharge, LATE)
     discharge.get_by_role("button", name="Discharge").click()
 
@@ -280,7 +276,7 @@ def test_an_early_discharge_is_refused_in_plain_words_at_the_discharge_and_nothi
     session = book_started(course_today, chair, desk_user, minutes_ago=40)
     chart_before(session, clinician_user, dose_at=10)
     charting.record_vitals(by=clinician_user, session=session, kind=VitalsKind.DISCHARGE, **NORMAL)
-    ends = clock(site, at(session, 130))
+    ends = time_field(site, at(session, 130))
     nurse.goto(f"/sessions/{session.pk}/chart/")
     expect(nurse.get_by_test_id("observation-not-over")).to_contain_text(f"Observation ends at {ends}")
 

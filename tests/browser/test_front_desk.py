@@ -15,7 +15,6 @@ import pytest
 from playwright.sync_api import expect
 
 from protocols.models import TreatmentCourse
-from scheduling.booking import services as booking
 from scheduling.models import Location, Session, SessionStatus, WorkItem, WorkKind
 from scheduling.worklist.sweep import refresh_worklist
 from tests.browser.conftest import ESKETAMINE_TRD
@@ -34,11 +33,6 @@ def board_path(site: Location, day) -> str:
 def wall_clock(site: Location, instant: datetime) -> str:
     """``instant`` as the pages write it in ``data-start``: local time at the site, to the minute."""
     return site.local(instant).strftime("%Y-%m-%dT%H:%M")
-
-
-def book_first_session(course: TreatmentCourse, chair, by, clock: time = time(10)) -> Session:
-    """Book session 1 on the course's start date, as another desk would through the service."""
-    return booking.book_session(by=by, course=course, chair=chair, start=chair.location.at(course.start_date, clock))
 
 
 def test_front_desk_signs_in_and_lands_on_todays_board(new_browser, desk_user, site, chair, site_today):
@@ -142,9 +136,9 @@ def test_the_induction_phase_is_previewed_and_booked_all_at_once(page, course, c
     assert booked.values("local_date").distinct().count() == 8
 
 
-def test_a_session_is_moved_from_the_board_panel(page, course, chair, site, desk_user):
+def test_a_session_is_moved_from_the_board_panel(page, course, chair, site, desk_user, book):
     # given
-    session = book_first_session(course, chair, desk_user, clock=time(10))
+    session = book(chair, chair.location.at(course.start_date, time(10)), course=course, by=desk_user)
     page.goto(board_path(site, session.local_date))
     block = page.locator(f'[data-testid=board-session][data-session-id="{session.pk}"]')
     block.click()
@@ -165,9 +159,9 @@ def test_a_session_is_moved_from_the_board_panel(page, course, chair, site, desk
 
 
 
-def test_a_session_is_moved_to_a_suggested_slot_from_the_patient_page(page, course, chair, site, desk_user):
+def test_a_session_is_moved_to_a_suggested_slot_from_the_patient_page(page, course, chair, site, desk_user, book):
     # given
-    session = book_first_session(course, chair, desk_user, clock=time(10))
+    session = book(chair, chair.location.at(course.start_date, time(10)), course=course, by=desk_user)
     page.goto(f"/patients/{course.patient_id}/")
     page.get_by_test_id("session-change").click()
     slot = page.get_by_test_id("reschedule-slot").first
@@ -184,9 +178,9 @@ def test_a_session_is_moved_to_a_suggested_slot_from_the_patient_page(page, cour
     assert wall_clock(site, session.start) == new_start
     assert Session.objects.filter(course=course).count() == 1
 
-def test_a_cancelled_session_leaves_the_board_with_its_reason(page, course, chair, site, desk_user):
+def test_a_cancelled_session_leaves_the_board_with_its_reason(page, course, chair, site, desk_user, book):
     # given
-    session = book_first_session(course, chair, desk_user)
+    session = book(chair, chair.location.at(course.start_date, time(10)), course=course, by=desk_user)
     page.goto(board_path(site, session.local_date))
     page.locator(f'[data-testid=board-session][data-session-id="{session.pk}"]').click()
     panel = page.get_by_test_id("session-panel")
@@ -257,7 +251,7 @@ def test_the_second_desk_to_click_a_slot_sees_why_and_fresh_slots(new_desk, desk
     assert Session.objects.filter(chair=chair).count() == 1
 
 
-def test_the_board_shows_another_desks_booking_without_a_reload(page, course, chair, site, desk_user):
+def test_the_board_shows_another_desks_booking_without_a_reload(page, course, chair, site, desk_user, book):
     # given
     page.goto(board_path(site, course.start_date))
     assert page.evaluate("typeof window.htmx") == "object", "htmx did not load: the board cannot poll"
@@ -266,7 +260,7 @@ def test_the_board_shows_another_desks_booking_without_a_reload(page, course, ch
     page.on("framenavigated", lambda frame: navigations.append(frame.url) if frame == page.main_frame else None)
 
     # when
-    session = book_first_session(course, chair, desk_user, clock=time(11))
+    session = book(chair, chair.location.at(course.start_date, time(11)), course=course, by=desk_user)
 
     # then
     block = page.locator(f'[data-testid=board-session][data-session-id="{session.pk}"]')

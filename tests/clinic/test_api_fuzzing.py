@@ -58,9 +58,16 @@ from protocols.models import Protocol, TreatmentCourse
 from scheduling.booking import services as booking
 from scheduling.charting import outcomes, rems
 from scheduling.charting import services as charting
-from scheduling.models import Chair, Location, OpeningHours, Reminder, RemsForm, Session, TextMessage, WorkItem
+from scheduling.models import Chair, Location, Reminder, RemsForm, Session, TextMessage, WorkItem
 from scheduling.worklist import sweep
-from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+from tests.factories import (
+    ChairFactory,
+    LocationFactory,
+    PatientFactory,
+    TreatmentCourseFactory,
+    UserFactory,
+    opening_hours,
+)
 
 # The live server answers from another thread, so the fuzz's rows must be committed; serialized_rollback puts
 # back the data migrations' rows (protocols, role groups) after each item's flush.
@@ -97,7 +104,8 @@ def _clear_sign_in_throttle() -> None:
 
 
 @pytest.fixture
-def clock():
+def ticking_from_tuesday_morning():
+    """Time runs on from ``NOW`` (Tuesday 10 March 2026, 10:00 in New York), as it does for a live server."""
     with time_machine.travel(NOW, tick=True):
         yield
 
@@ -126,16 +134,13 @@ def server(live_server):
 
 
 @pytest.fixture
-def seed(transactional_db, clock):
+def seed(transactional_db, ticking_from_tuesday_morning, book):
     """A New York clinic: chairs, staff, patients, courses, sessions, a form, a measure, reminders, work items."""
-    site = Location.objects.create(name="Midtown", time_zone="America/New_York", rems_certified=True,
-                                   address="1 Main St", phone="+12125550100")
-    for weekday in range(7):
-        OpeningHours.objects.create(location=site, weekday=weekday, opens=time(7), closes=time(20))
-    chair = Chair.objects.create(location=site, name="Chair 1", serves_esketamine=True)
-    chair2 = Chair.objects.create(location=site, name="Chair 2", serves_esketamine=True, has_infusion_pump=True)
-    iv_chair = Chair.objects.create(location=site, name="Infusion 1", serves_esketamine=False,
-                                    has_infusion_pump=True)
+    site = LocationFactory(name="Midtown", address="1 Main St", phone="+12125550100",
+                           hours=opening_hours(range(7), time(7), time(20)))
+    chair = ChairFactory(location=site, name="Chair 1", serves_esketamine=True)
+    chair2 = ChairFactory(location=site, name="Chair 2", serves_esketamine=True, has_infusion_pump=True)
+    iv_chair = ChairFactory(location=site, name="Infusion 1", serves_esketamine=False, has_infusion_pump=True)
     for name, roles in SIGN_INS.items():
         user = UserFactory(username=f"fuzz_{name}", roles=roles)
         user.set_password(PASSWORD)
@@ -148,7 +153,7 @@ def seed(transactional_db, clock):
     # Today 11:00: checked in, pre-dose vitals taken, a PHQ-9 with item 9 positive, a draft REMS form.
     course = TreatmentCourseFactory(patient=PatientFactory(), protocol=esketamine, start_date=TODAY,
                                     created_by=clinician)
-    today = booking.book_session(by=clinician, course=course, chair=chair, start=site.at(TODAY, time(11)))
+    today = book(chair, site.at(TODAY, time(11)), course=course, by=clinician)
     charting.check_in(by=clinician, session=today, fasted_food_2h=True, fasted_drink_30m=True,
                       nasal_medicines_ok=True, ride_home_arranged=True)
     charting.record_vitals(by=clinician, session=today, kind="pre_dose", systolic=120, diastolic=80,
@@ -159,13 +164,13 @@ def seed(transactional_db, clock):
     # Tomorrow 09:00: booked, with its reminders planned.
     course = TreatmentCourseFactory(patient=PatientFactory(), protocol=esketamine,
                                     start_date=TODAY + timedelta(days=1), created_by=clinician)
-    booking.book_session(by=clinician, course=course, chair=chair2, start=site.at(TODAY + timedelta(days=1), time(9)))
+    book(chair2, site.at(TODAY + timedelta(days=1), time(9)), course=course, by=clinician)
     # An IV series: session 1 recorded from before the system, session 2 booked today.
     course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="ketamine-iv-series"),
                                     start_date=TODAY - timedelta(days=3), created_by=clinician)
     booking.record_past_session(by=clinician, course=course, day=TODAY - timedelta(days=3), location=site,
                                  dose_mg=None, notes="Given before the system")
-    booking.book_session(by=clinician, course=course, chair=iv_chair, start=site.at(TODAY, time(13)))
+    book(iv_chair, site.at(TODAY, time(13)), course=course, by=clinician)
     # A course due and not booked: the worklist has something to show.
     TreatmentCourseFactory(patient=PatientFactory(), protocol=esketamine, start_date=TODAY, created_by=clinician)
     sweep.refresh_worklist()

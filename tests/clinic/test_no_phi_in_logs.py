@@ -11,7 +11,7 @@ any traceback are searched for the patient's name and phone number.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -20,10 +20,9 @@ from django.conf import settings
 from rest_framework.test import APIClient
 from twilio.request_validator import RequestValidator
 
-from clinic import sms
 from clinic.roles import CLINICIAN
 from scheduling.booking.calendar_feed import feed_for
-from scheduling.models import Chair, Location, OpeningHours, Reminder, ReminderKind
+from scheduling.models import Reminder, ReminderKind
 from scheduling.tasks import refresh_worklist_task, send_reminder_task, sweep_reminders_task
 from tests.factories import UserFactory
 
@@ -56,24 +55,15 @@ def every_log(caplog):
         logger.removeHandler(caplog.handler)
 
 
-@pytest.fixture
-def site(db):
-    location = Location.objects.create(name="Midtown", time_zone="America/New_York", rems_certified=True)
-    for weekday in range(6):
-        OpeningHours.objects.create(location=location, weekday=weekday, opens=time(8), closes=time(18))
-    return location
-
-
 def signed(path: str, params: dict) -> dict:
     signature = RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(f"http://testserver{path}", params)
     return {"data": urlencode(params), "content_type": "application/x-www-form-urlencoded",
             "HTTP_X_TWILIO_SIGNATURE": signature}
 
 
-def test_the_workflow_logs_no_patient_name_or_phone(every_log, site, front_desk, django_capture_on_commit_callbacks):
+def test_the_workflow_logs_no_patient_name_or_phone(every_log, site, chair, front_desk, sent_texts,
+                                                    django_capture_on_commit_callbacks):
     # given
-    sms.outbox.clear()
-    chair = Chair.objects.create(location=site, name="Chair 1", serves_esketamine=True)
     clinician = UserFactory(username="dr_logs", roles=[CLINICIAN])
     site.staff.add(clinician)
     desk, nurse, anonymous = APIClient(), APIClient(), APIClient()
@@ -142,7 +132,7 @@ def test_the_workflow_logs_no_patient_name_or_phone(every_log, site, front_desk,
     # the development server's request log (``make run``) sees the same search
     logging.getLogger("django.server").info('"%s" %s %s', f"GET /patients/?q={FIRST}+{LAST} HTTP/1.1", "200", "812")
     # then
-    assert sms.outbox, "the reminder went out"
+    assert sent_texts, "the reminder went out"
     assert len(every_log.records) > 10, "the run logged something to search"
     leaks = []
     formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")

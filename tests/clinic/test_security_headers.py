@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 import runpy
-from datetime import UTC, datetime
+from datetime import date, time
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from clinic.roles import CLINICIAN, FRONT_DESK
-from tests.factories import UserFactory
+from tests.clinic.test_permission_matrix import TABLE
+from tests.factories import RemsFormFactory, TreatmentCourseFactory, UserFactory, standard_protocol
 
 pytestmark = pytest.mark.django_db
 
@@ -131,52 +131,33 @@ def test_the_api_docs_load_only_this_sites_scripts(production, https, settings):
 # --- the pages themselves ---------------------------------------------------------------------------------------
 
 
-NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
-
-
-def test_no_page_has_an_inline_script_or_event_handler(client, settings):
-    """The CSP forbids inline scripts: every page keeps its JavaScript in static files."""
-    from tests.clinic.test_permission_matrix import TABLE
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with time_machine.travel(NOW, tick=False):
-        world = _small_world()
-        client.force_login(world["user"])
-        checked = []
-        for row in TABLE:
-            if row.method != "GET" or row.is_api or row.route.startswith(("admin/", "ical/")) or row.ok != {200}:
-                continue
-            url = "/" + row.route
-            for name, source in row.args.items():
-                url = url.replace(f"<{name}>", source[1:] if source.startswith("=") else str(world[source]))
-            response = client.get(url)
-            assert response.status_code == 200, url
-            html = response.content.decode()
-            assert INLINE_SCRIPT.findall(html) == [], url
-            assert INLINE_HANDLER.findall(html) == [], url
-            checked.append(url)
-    assert len(checked) >= 15
-
-
-def _small_world() -> dict:
-    from datetime import date, time
-
-    from protocols.models import Protocol
-    from scheduling.booking import services as booking
-    from scheduling.models import Chair, Location, OpeningHours, RemsForm
-    from tests.factories import PatientFactory, TreatmentCourseFactory
-
+@pytest.fixture
+def small_world(site, chair, book, now) -> dict:
+    """A user at both desks, two patients with courses, one booked session with its REMS form: ids by name."""
     user = UserFactory(username="both", roles=[FRONT_DESK, CLINICIAN])
-    site = Location.objects.create(name="Midtown", time_zone="America/New_York", rems_certified=True)
-    for weekday in range(6):
-        OpeningHours.objects.create(location=site, weekday=weekday, opens=time(8), closes=time(18))
-    chair = Chair.objects.create(location=site, name="Chair 1", serves_esketamine=True)
-    protocol = Protocol.objects.get(slug="esketamine-trd")
-    patient, patient2 = PatientFactory(), PatientFactory()
-    course = TreatmentCourseFactory(patient=patient, protocol=protocol, start_date=date(2026, 3, 2))
-    course2 = TreatmentCourseFactory(patient=patient2, protocol=protocol, start_date=date(2026, 3, 2))
-    session = booking.book_session(by=user, course=course, chair=chair, start=site.at(date(2026, 3, 2), time(10)),
-                                    clinician=user)
-    form = RemsForm.objects.create(session=session)
-    return {"user": user, "patient": patient.pk, "patient2": patient2.pk, "course": course.pk,
+    course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 3, 2))
+    course2 = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 3, 2))
+    session = book(chair, site.at(date(2026, 3, 2), time(10)), course=course, by=user, clinician=user)
+    form = RemsFormFactory(session=session)
+    return {"user": user, "patient": course.patient_id, "patient2": course2.patient_id, "course": course.pk,
             "course2": course2.pk, "session": session.pk, "location": site.pk, "rems_form": form.pk}
+
+
+def test_no_page_has_an_inline_script_or_event_handler(client, settings, small_world):
+    """The CSP forbids inline scripts: every page keeps its JavaScript in static files."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    client.force_login(small_world["user"])
+    checked = []
+    for row in TABLE:
+        if row.method != "GET" or row.is_api or row.route.startswith(("admin/", "ical/")) or row.ok != {200}:
+            continue
+        url = "/" + row.route
+        for name, source in row.args.items():
+            url = url.replace(f"<{name}>", source[1:] if source.startswith("=") else str(small_world[source]))
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert INLINE_SCRIPT.findall(html) == [], url
+        assert INLINE_HANDLER.findall(html) == [], url
+        checked.append(url)
+    assert len(checked) >= 15

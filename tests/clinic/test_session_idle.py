@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 
 from clinic.idle_sessions import POLL_HEADER
-from scheduling.models import Location, OpeningHours
 
 pytestmark = pytest.mark.django_db
 
-START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # Monday 09:00 in New York
 POLL = {"HTTP_HX_REQUEST": "true", f"HTTP_{POLL_HEADER.upper().replace('-', '_')}": "1",
         "HTTP_HX_CURRENT_URL": "http://testserver/board/"}
-
-
-@pytest.fixture
-def site(db):
-    location = Location.objects.create(name="Midtown", time_zone="America/New_York")
-    for weekday in range(6):
-        OpeningHours.objects.create(location=location, weekday=weekday, opens=time(8), closes=time(18))
-    return location
 
 
 @pytest.fixture
@@ -31,12 +20,11 @@ def board(site):
 
 
 @pytest.fixture
-def signed_in(client, front_desk, board):
-    """The front desk opens the day board at 09:00 and walks away."""
-    with time_machine.travel(START, tick=False) as clock:
-        client.force_login(front_desk)
-        assert client.get(board).status_code == 200
-        yield clock
+def signed_in(client, front_desk, board, clock):
+    """The front desk opens the day board at 09:00 (``clock``, which it returns) and walks away."""
+    client.force_login(front_desk)
+    assert client.get(board).status_code == 200
+    return clock
 
 
 def poll(client, board):

@@ -16,37 +16,20 @@ import time_machine
 
 from clinic.roles import CLINICIAN
 from patients.models import PatientAccess
-from protocols.models import Protocol
-from scheduling.booking import services as booking
 from scheduling.booking.calendar_feed import feed_for
 from scheduling.charting import outcomes
-from scheduling.models import Chair, Location, OpeningHours, RemsForm
 from scheduling.pages.ical import FEED_LOG_PATH
-from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+from tests.conftest import NOW
+from tests.factories import PatientFactory, RemsFormFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # Monday 09:00 in New York
-
 
 @pytest.fixture
-def now():
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
-
-
-@pytest.fixture
-def booked(now, front_desk):
+def booked(book, site, chair, front_desk, now):
     """A patient with an esketamine course and a session booked today at 10:00 New York time."""
-    site = Location.objects.create(name="Midtown", time_zone="America/New_York", rems_certified=True)
-    for weekday in range(6):
-        OpeningHours.objects.create(location=site, weekday=weekday, opens=time(8), closes=time(18))
-    chair = Chair.objects.create(location=site, name="Chair 1", serves_esketamine=True)
     clinician = UserFactory(username="dr_feed", roles=[CLINICIAN])
-    course = TreatmentCourseFactory(patient=PatientFactory(), protocol=Protocol.objects.get(slug="esketamine-trd"),
-                                    start_date=date(2026, 3, 2))
-    return booking.book_session(by=front_desk, course=course, chair=chair, start=site.at(date(2026, 3, 2), time(10)),
-                                 clinician=clinician)
+    return book(chair, site.at(date(2026, 3, 2), time(10)), by=front_desk, clinician=clinician)
 
 
 def reads(patient, user) -> list[str]:
@@ -67,7 +50,7 @@ def reads(patient, user) -> list[str]:
 ])
 def test_an_api_read_of_a_patients_record_is_logged(api_as, manager, booked, address):
     # given a REMS form and an outcome measure to read
-    form = RemsForm.objects.create(session=booked)
+    form = RemsFormFactory(session=booked)
     outcomes.record_measure(by=booked.clinician, patient=booked.patient, instrument="phq9", items=[1] * 8 + [0])
     PatientAccess.objects.all().delete()
     url = address.format(patient=booked.patient_id, course=booked.course_id, session=booked.pk, form=form.pk)
@@ -88,7 +71,7 @@ def test_a_list_that_is_not_asked_for_one_patient_is_not_logged_per_row(api_as, 
 
 def test_the_printable_rems_form_is_logged(client, booked):
     # given
-    form = RemsForm.objects.create(session=booked)
+    form = RemsFormFactory(session=booked)
     client.force_login(booked.clinician)
     # when
     response = client.get(f"/rems/{form.pk}/")
