@@ -47,6 +47,7 @@ STAGE_WORDS = {
     "observing": "Observing",
     "ready_to_discharge": "Ready to discharge",
     "discharged": "Discharged",
+    "left": "Left before discharge",
     "none": "",
 }
 

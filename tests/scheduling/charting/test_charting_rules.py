@@ -213,6 +213,8 @@ def test_a_patient_transferred_to_emergency_care_counts_as_dosed_and_still_needs
     esk_session.refresh_from_db()
     assert esk_session.status == SessionStatus.DISCHARGED and esk_session.discharged_at is None
     assert esk_session.left_at == minutes(40)
+    assert response.json()["observation"]["stage"] == "left"
+    assert response.json()["left_before_discharge"]["kind"] == "emergency_transfer"
     assert course_outlook(esk_session.course, esk_session.local_date).sessions_completed == 1
     form = RemsForm.objects.get(session=esk_session)
     assert form.missing == ["Serious adverse event (the patient was transferred to emergency care)"]
@@ -223,6 +225,32 @@ def test_a_patient_transferred_to_emergency_care_counts_as_dosed_and_still_needs
         "assessed_at": minutes(35).isoformat()}).status_code == 201
     form.refresh_from_db()
     assert form.status == "ready"
+
+
+def test_the_chart_page_records_a_patient_leaving_against_advice(client, staff_clinician, esk_session, clock,
+                                                                 prescriber):
+    # given a patient dosed at 09:10, charted through the page
+    client.force_login(staff_clinician)
+
+    def step(name, body):
+        return client.post(f"/sessions/{esk_session.pk}/chart/{name}/", body)
+
+    step("check-in", {name: "on" for name in CHECKLIST})
+    step("vitals", {"kind": "pre_dose", **NORMAL})
+    clock.move_to(minutes(10))
+    assert step("dose", {"dose_mg": "56", "lot_number": "LOT-1"}).status_code == 302
+    # when at 09:45 the clinician records that she left against advice, first without saying how
+    clock.move_to(minutes(45))
+    client.force_login(staff_clinician)  # the web session idled out while the clock stood still
+    refused = step("leave", {"kind": "against_advice", "reason": "Wanted to go home"})
+    done = step("leave", {"kind": "against_advice", "reason": "Wanted to go home",
+                          "left_with": "Her husband drove her"})
+    # then the refusal names the field in place, and the chart shows how the session ended
+    assert refused.status_code == 400 and 'id="leave-with-error"' in refused.content.decode()
+    assert done.status_code == 302
+    chart = client.get(f"/sessions/{esk_session.pk}/chart/").content.decode()
+    assert 'data-testid="left-before-discharge"' in chart and "Her husband drove her" in chart
+    assert "Left before discharge" in chart
 
 
 def test_leaving_before_dosing_is_not_this_record(clinician_api, esk_session, clock):
