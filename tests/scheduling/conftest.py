@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from clinic.roles import CLINICIAN, FRONT_DESK, PRESCRIBER
-from scheduling.models import Location
+from scheduling.models import Location, Session, SessionStatus
 from tests import sms_standin
 from tests.conftest import NOW
 from tests.factories import (
@@ -22,6 +22,7 @@ from tests.factories import (
     ClosureFactory,
     LocationFactory,
     PatientFactory,
+    SessionRowFactory,
     TreatmentCourseFactory,
     UserFactory,
     opening_hours,
@@ -125,6 +126,21 @@ def iv_session(book, iv_course, iv_chair, staff_clinician, clock):
     session = book(iv_chair, TUESDAY_NINE, course=iv_course)
     clock.move_to(TUESDAY_NINE)
     return session
+
+
+@pytest.fixture
+def session_on(chair):
+    """``session_on(course, day, status)``: a session at 09:00 local time on ``day`` (``hour=`` and ``minute=``
+    another time, ``on=`` another chair than ``chair``, ``clinician=`` a clinician), written straight to the
+    table as a clinic's history leaves it: no booking rule applies, only the database's (``SessionRowFactory``)."""
+
+    def write(course, day: date, status: str = SessionStatus.BOOKED, *, hour: int = 9, minute: int = 0, on=None,
+              clinician=None) -> Session:
+        on = on or chair
+        return SessionRowFactory(course=course, chair=on, start=local(on.location, day, hour, minute), status=status,
+                                 clinician=clinician)
+
+    return write
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import pytest
 
 from patients.models import OutcomeMeasure, PatientAccess
 from scheduling.charting import outcomes
+from scheduling.models import SessionStatus
 from tests.factories import PHQ9_CLEAR, PatientFactory
-from tests.scheduling.charting.chart_steps import PHQ9_ITEM9, phq9_at, session_row
+from tests.scheduling.charting.chart_steps import PHQ9_ITEM9, phq9_at
 from tests.scheduling.conftest import JAN_5
 
 pytestmark = pytest.mark.django_db
@@ -41,9 +42,9 @@ def test_front_desk_records_a_phq9_and_gets_score_band_and_no_alert(desk_api, ja
     assert (body["total"], body["band"], body["alerts"], body["session"]) == (8, "mild", [], None)
 
 
-def test_the_api_reports_the_item9_alert(clinician_api, jan_course, chair):
+def test_the_api_reports_the_item9_alert(clinician_api, jan_course, session_on):
     # given
-    session = session_row(jan_course, chair, JAN_5)
+    session = session_on(jan_course, JAN_5, SessionStatus.DISCHARGED)
     # when
     response = post_measure(clinician_api, patient=jan_course.patient.pk, instrument="phq9", items=PHQ9_ITEM9,
                             session=session.pk, taken_at=session.start.isoformat())
@@ -118,8 +119,8 @@ def test_bad_fields_are_a_400_naming_the_field(desk_api, jan_course, body, field
     assert field in response.json()["fields"]
 
 
-def test_another_patients_session_is_a_400_naming_session(desk_api, jan_course, chair):
-    session = session_row(jan_course, chair, JAN_5)
+def test_another_patients_session_is_a_400_naming_session(desk_api, jan_course, session_on):
+    session = session_on(jan_course, JAN_5, SessionStatus.DISCHARGED)
     response = post_measure(desk_api, patient=PatientFactory().pk, instrument="phq9", items=PHQ9_CLEAR,
                             session=session.pk, taken_at=session.start.isoformat())
     assert response.status_code == 400
@@ -132,9 +133,9 @@ def test_front_desk_cannot_record_a_madrs(desk_api, jan_course):
     assert response.json()["code"] == "clinician_only"
 
 
-def test_acknowledging_over_the_api(clinician_api, desk_api, jan_course, chair, clinician):
+def test_acknowledging_over_the_api(clinician_api, desk_api, jan_course, clinician, session_on):
     # given
-    measure = phq9_at(session_row(jan_course, chair, JAN_5), clinician, items=PHQ9_ITEM9)
+    measure = phq9_at(session_on(jan_course, JAN_5, SessionStatus.DISCHARGED), clinician, items=PHQ9_ITEM9)
     url = f"/api/measures/{measure.pk}/acknowledge/"
     # when front desk tries, a clinician forgets the note, then acknowledges, then tries again
     by_desk = desk_api.post(url, {"note": "ok"}, format="json")
@@ -151,9 +152,9 @@ def test_acknowledging_over_the_api(clinician_api, desk_api, jan_course, chair, 
     assert (again.status_code, again.json()["code"]) == (409, "invalid_state")
 
 
-def test_the_list_filters_by_patient_instrument_and_session(desk_api, jan_course, chair, clinician):
+def test_the_list_filters_by_patient_instrument_and_session(desk_api, jan_course, clinician, session_on):
     # given
-    session = session_row(jan_course, chair, JAN_5)
+    session = session_on(jan_course, JAN_5, SessionStatus.DISCHARGED)
     at_session = phq9_at(session, clinician)
     gad7 = outcomes.record_measure(by=clinician, patient=jan_course.patient, instrument="gad7", items=[0] * 7)
     other = outcomes.record_measure(by=clinician, patient=PatientFactory(), instrument="phq9", items=PHQ9_CLEAR)
@@ -177,10 +178,11 @@ def test_a_bad_list_filter_is_a_400(desk_api, params):
     assert list(response.json()["fields"]) == list(params)
 
 
-def test_the_patients_measures_show_each_course_with_its_outcomes(desk_api, jan_course, chair, clinician, front_desk):
+def test_the_patients_measures_show_each_course_with_its_outcomes(desk_api, jan_course, clinician, front_desk,
+                                                                  session_on):
     # given
-    phq9_at(session_row(jan_course, chair, JAN_5), clinician, items=[2] * 8 + [0])
-    phq9_at(session_row(jan_course, chair, date(2026, 1, 12)), clinician, items=[1] * 8 + [0])
+    phq9_at(session_on(jan_course, JAN_5, SessionStatus.DISCHARGED), clinician, items=[2] * 8 + [0])
+    phq9_at(session_on(jan_course, date(2026, 1, 12), SessionStatus.DISCHARGED), clinician, items=[1] * 8 + [0])
     # when
     response = desk_api.get(f"/api/patients/{jan_course.patient.pk}/measures/")
     # then
@@ -202,13 +204,13 @@ def test_an_unknown_patient_is_a_404(desk_api):
 
 
 def test_the_patients_measures_keep_their_query_count_when_measures_grow_tenfold(
-        desk_api, jan_course, chair, clinician, django_assert_max_num_queries, django_assert_num_queries):
+        desk_api, jan_course, clinician, django_assert_max_num_queries, django_assert_num_queries, session_on):
     # given three measured sessions
     url = f"/api/patients/{jan_course.patient.pk}/measures/"
 
     def measured_sessions(days):
         for day in days:
-            phq9_at(session_row(jan_course, chair, day), clinician)
+            phq9_at(session_on(jan_course, day, SessionStatus.DISCHARGED), clinician)
 
     measured_sessions([JAN_5 + timedelta(days=7 * n) for n in range(3)])
     desk_api.get(url)  # the first request also loads the user's roles

@@ -1,4 +1,4 @@
-"""A session's steps as the API takes them, and measures at past sessions, for the charting tests.
+"""A session's steps as the API takes them, and PHQ-9s at sessions, for the charting tests.
 
 ``esk_session`` and ``iv_session`` (tests/scheduling/conftest.py) start at ``BOOKED_AT``,
 Tuesday 3 March 2026 09:00 in New York, where the clock stands when a test begins.
@@ -6,13 +6,13 @@ Tuesday 3 March 2026 09:00 in New York, where the clock stands when a test begin
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from patients.models import OutcomeMeasure
 from scheduling.charting import outcomes
-from scheduling.models import Session, SessionStatus
-from tests.factories import PHQ9_CLEAR, SessionRowFactory
-from tests.scheduling.conftest import TUESDAY_NINE, local
+from scheduling.models import Session
+from tests.factories import PHQ9_CLEAR
+from tests.scheduling.conftest import TUESDAY_NINE
 
 BOOKED_AT = TUESDAY_NINE
 NORMAL = {"systolic": 122, "diastolic": 78, "heart_rate": 72, "spo2": 98}
@@ -55,15 +55,9 @@ def full_session(api, session, clock):
     assert discharge(api, session).status_code == 200
 
 
-# --- outcome measures at past sessions ---------------------------------------------------------------
+# --- outcome measures at sessions --------------------------------------------------------------------
 
 PHQ9_ITEM9 = [2, 2, 2, 2, 2, 2, 2, 2, 1]  # total 17, item 9 at 1
-
-
-def session_row(course, chair, day: date, status=SessionStatus.DISCHARGED, hour: int = 9) -> Session:
-    """A session of ``course`` at ``hour`` local time on ``day``, discharged unless told, written straight to the
-    table (no booking rules; tests/factories.py ``SessionRowFactory``)."""
-    return SessionRowFactory(course=course, chair=chair, start=local(chair.location, day, hour), status=status)
 
 
 def phq9_at(session: Session, by, items=PHQ9_CLEAR) -> OutcomeMeasure:

@@ -15,7 +15,7 @@ from scheduling.charting import outcomes
 from scheduling.demo.measures import create_demo_measures
 from scheduling.models import SessionMeasure, SessionStatus
 from tests.factories import SessionRowFactory, TreatmentCourseFactory, standard_protocol
-from tests.scheduling.charting.chart_steps import phq9_at, session_row
+from tests.scheduling.charting.chart_steps import phq9_at
 from tests.scheduling.conftest import JAN_5
 
 pytestmark = pytest.mark.django_db
@@ -24,13 +24,13 @@ pytestmark = pytest.mark.django_db
 # -- per-course outcomes -----------------------------------------------------------------------------
 
 
-def test_course_outcomes_give_baseline_latest_change_and_flags(jan_course, chair, clinician):
+def test_course_outcomes_give_baseline_latest_change_and_flags(jan_course, clinician, session_on):
     # given a PHQ-9 before the course (not the baseline), then 20 -> 14 -> 10 at sessions
     outcomes.record_measure(by=clinician, patient=jan_course.patient, instrument="phq9", items=[3] * 8 + [0],
                             taken_at=datetime(2025, 12, 20, 15, tzinfo=UTC))
-    first = session_row(jan_course, chair, JAN_5)
-    middle = session_row(jan_course, chair, date(2026, 1, 12))
-    last = session_row(jan_course, chair, date(2026, 1, 19))
+    first = session_on(jan_course, JAN_5, SessionStatus.DISCHARGED)
+    middle = session_on(jan_course, date(2026, 1, 12), SessionStatus.DISCHARGED)
+    last = session_on(jan_course, date(2026, 1, 19), SessionStatus.DISCHARGED)
     phq9_at(first, clinician, items=[3, 3, 3, 3, 2, 2, 2, 2, 0])
     phq9_at(middle, clinician, items=[2, 2, 2, 2, 2, 2, 1, 1, 0])
     phq9_at(last, clinician, items=[2, 2, 1, 1, 1, 1, 1, 1, 0])
@@ -50,16 +50,17 @@ def test_course_outcomes_give_baseline_latest_change_and_flags(jan_course, chair
     assert list(result) == ["phq9"]
 
 
-def test_remission_at_the_latest_measure(jan_course, chair, clinician):
-    phq9_at(session_row(jan_course, chair, JAN_5), clinician, items=[2] * 8 + [0])
-    phq9_at(session_row(jan_course, chair, date(2026, 1, 12)), clinician, items=[1, 1, 1, 1, 0, 0, 0, 0, 0])
+def test_remission_at_the_latest_measure(jan_course, clinician, session_on):
+    phq9_at(session_on(jan_course, JAN_5, SessionStatus.DISCHARGED), clinician, items=[2] * 8 + [0])
+    phq9_at(session_on(jan_course, date(2026, 1, 12), SessionStatus.DISCHARGED), clinician,
+            items=[1, 1, 1, 1, 0, 0, 0, 0, 0])
     phq9 = outcomes.course_outcomes(jan_course)["phq9"]
     assert (phq9["change"], phq9["response"], phq9["remission"]) == (-12, True, True)
 
 
-def test_a_baseline_alone_earns_neither_flag(jan_course, chair, clinician):
+def test_a_baseline_alone_earns_neither_flag(jan_course, clinician, session_on):
     # given a single low PHQ-9
-    phq9_at(session_row(jan_course, chair, JAN_5), clinician, items=[1, 1, 1, 0, 0, 0, 0, 0, 0])
+    phq9_at(session_on(jan_course, JAN_5, SessionStatus.DISCHARGED), clinician, items=[1, 1, 1, 0, 0, 0, 0, 0, 0])
     # when
     phq9 = outcomes.course_outcomes(jan_course)["phq9"]
     # then
@@ -67,8 +68,8 @@ def test_a_baseline_alone_earns_neither_flag(jan_course, chair, clinician):
     assert (phq9["change"], phq9["response"], phq9["remission"]) == (0, False, False)
 
 
-def test_instruments_are_summarised_separately(jan_course, chair, clinician):
-    session = session_row(jan_course, chair, JAN_5)
+def test_instruments_are_summarised_separately(jan_course, clinician, session_on):
+    session = session_on(jan_course, JAN_5, SessionStatus.DISCHARGED)
     phq9_at(session, clinician)
     outcomes.record_measure(by=clinician, patient=jan_course.patient, instrument="madrs", items=[3] * 10,
                             taken_at=session.start, session=session)
@@ -77,12 +78,12 @@ def test_instruments_are_summarised_separately(jan_course, chair, clinician):
     assert result["madrs"]["baseline"]["total"] == 30
 
 
-def test_a_measure_at_another_courses_session_does_not_count(jan_course, chair, iv_chair, clinician):
+def test_a_measure_at_another_courses_session_does_not_count(jan_course, iv_chair, clinician, session_on):
     # given the same patient on IV ketamine too, with a PHQ-9 at an IV session
     iv = TreatmentCourseFactory(patient=jan_course.patient, protocol=standard_protocol("ketamine-iv-series"),
                                 start_date=JAN_5)
-    phq9_at(session_row(iv, iv_chair, date(2026, 1, 6)), clinician, items=[3] * 8 + [0])
-    phq9_at(session_row(jan_course, chair, date(2026, 1, 7)), clinician)
+    phq9_at(session_on(iv, date(2026, 1, 6), SessionStatus.DISCHARGED, on=iv_chair), clinician, items=[3] * 8 + [0])
+    phq9_at(session_on(jan_course, date(2026, 1, 7), SessionStatus.DISCHARGED), clinician)
     # when
     result = outcomes.course_outcomes(jan_course)
     # then
