@@ -140,12 +140,16 @@ class SessionSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     clinician_name = serializers.SerializerMethodField()
     time_zone = serializers.CharField(source="location.time_zone", read_only=True, default=None,
                                       allow_null=True)
+    left_before_discharge = serializers.BooleanField(
+        read_only=True, help_text="The patient left (against advice, or to emergency care) before discharge; "
+                                  "the status stays discharged so the dose counts for the protocol.")
 
     class Meta:
         model = Session
         fields = ["id", "course", "patient", "patient_name", "patient_mrn", "protocol", "location", "time_zone",
                   "chair", "chair_name", "clinician", "clinician_name", "start", "end", "occupied_until",
-                  "start_local", "end_local", "local_date", "status", "recorded_history", "recorded_dose_mg",
+                  "start_local", "end_local", "local_date", "status", "left_before_discharge", "recorded_history",
+                  "recorded_dose_mg",
                   "notes", "booked_by", "booked_at", "override_reason", "confirmed_at", "cancel_reason",
                   "cancelled_at", "late_cancel", "no_show_at", "rescheduled_from"]
         read_only_fields = fields

@@ -216,6 +216,11 @@ class Session(models.Model):
         return self.left_at is not None
 
     @property
+    def status_words(self) -> str:
+        """The status as pages show it: a patient who left before discharge is not shown as discharged."""
+        return "Left before discharge" if self.left_at is not None else self.get_status_display()
+
+    @property
     def ended_at(self):
         """When monitoring ended: the discharge, or the moment the patient left; None while under way."""
         return self.discharged_at or self.left_at

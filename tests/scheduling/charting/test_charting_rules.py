@@ -263,6 +263,26 @@ def test_leaving_before_dosing_is_not_this_record(clinician_api, esk_session, cl
 # --- 12. concomitant medicines: yes / no / not asked --------------------------------------------------
 
 
+def test_a_patient_who_left_is_shown_as_left_on_the_board_the_patient_page_and_the_api(
+        clinician_api, clinician, client, esk_session, clock, prescriber):
+    # given a patient dosed at 09:10 who left against advice at 09:45
+    answered(esk_session.patient)
+    dosed(clinician_api, esk_session, clock, prescriber)
+    clock.move_to(minutes(45))
+    left = post(clinician_api, esk_session, "leave", {"kind": "against_advice", "reason": "Wanted to go home",
+                                                      "left_with": "Her husband drove her"})
+    assert left.status_code == 200, left.json()
+    # when the desk and the clinician look at the session elsewhere
+    client.force_login(clinician)
+    board = client.get(f"/board/{esk_session.location_id}/{esk_session.local_date.isoformat()}/").content.decode()
+    patient_page = client.get(f"/patients/{esk_session.patient_id}/").content.decode()
+    api = clinician_api.get(f"/api/sessions/{esk_session.pk}/").json()
+    # then none of them calls it a discharge
+    assert "Left before discharge" in board
+    assert "Left before discharge" in patient_page
+    assert (api["status"], api["left_before_discharge"]) == ("discharged", True)
+
+
 def test_medicines_not_asked_leave_the_rems_form_incomplete(clinician_api, desk_api, esk_session, clock,
                                                             prescriber):
     patient = esk_session.patient
