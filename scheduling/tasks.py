@@ -14,7 +14,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from clinic.queueing import publish, publish_on_commit
-from scheduling.messaging import outreach, reminders
+from scheduling.messaging import new_time, outreach, reminders
 from scheduling.worklist import sweep
 
 
@@ -38,6 +38,17 @@ def send_reminder_task(reminder_id: int) -> str | None:
 def send_outreach_task(outreach_id: int) -> str | None:
     """Send one due-visit text if this task wins the claim; otherwise do nothing."""
     return outreach.send_claimed(outreach_id)
+
+
+@shared_task(name="scheduling.send_new_time")
+def send_new_time_task(session_id: int, request_id: int) -> str:
+    """Text the new time of a visit the patient asked to move (at most once per request)."""
+    return new_time.send_new_time(session_id, request_id)
+
+
+def text_new_time_on_commit(session_id: int, request_ids: list[int]) -> None:
+    """Once the move commits, text the patient its new time for each request it answered."""
+    publish_on_commit(send_new_time_task, [(session_id, request_id) for request_id in request_ids])
 
 
 @shared_task(name="scheduling.reap_reminders")

@@ -21,9 +21,9 @@ from protocols.services import complete_course_if_finished
 from scheduling.booking import fast_reads, rules
 from scheduling.booking.fast_reads import CourseForBooking
 from scheduling.booking.selectors import CourseDates, due_window_for_booking, due_window_for_move
-from scheduling.messaging import reminders
+from scheduling.messaging import new_time, reminders
 from scheduling.models import Chair, Location, Session, SessionStatus
-from scheduling.tasks import refresh_course_worklist_on_commit
+from scheduling.tasks import refresh_course_worklist_on_commit, text_new_time_on_commit
 
 # Which constraint a database refusal came from -> the code the client sees.
 _CONSTRAINT_CODES = {
@@ -231,6 +231,8 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
     except IntegrityError as error:
         raise _conflict_from_integrity_error(error) from None
     _after_booking_change(locked, "moved")
+    # The patient who replied R gets one text with the new time; the desk's item is answered by the move.
+    text_new_time_on_commit(locked.pk, new_time.answer_reschedule_requests(locked, by=by, now=now))
     return locked
 
 

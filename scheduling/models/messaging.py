@@ -152,6 +152,7 @@ class MessagePurpose(models.TextChoices):
     HELP = "help", "Answer to HELP"
     CONFIRMATION = "confirmation", "Opt-out / opt-in confirmation"
     REPLY = "reply", "Patient's reply"
+    NEW_TIME = "new_time", "New time after R"  # the desk moved the visit the patient asked to move
 
 
 class TextMessage(models.Model):

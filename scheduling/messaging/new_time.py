@@ -1,0 +1,103 @@
+"""The one text with the new time, when the desk moves a visit the patient asked to move (replied R).
+
+It answers the patient's own message, so it is recorded but not counted
+against the daily and weekly caps, and (like HELP) it is not held back by quiet
+hours: the patient is waiting for it. Every other text rule holds: consent and
+opt-out, the final text checked for forbidden words (``jobs.send_text``), and
+never stale (nothing for a visit that is no longer standing or is under an hour
+away).
+
+At most once per request: the row is recorded (``delivery_status`` "sending")
+and committed before the provider is called, under a lock on the session, so a
+redelivered task finds it and does nothing; a worker that dies mid-call leaves
+a row that says so rather than a second text.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from clinic import sms
+from scheduling.messaging import jobs, reminders
+from scheduling.models import (
+    UPCOMING_STATUSES,
+    Direction,
+    MessagePurpose,
+    Session,
+    TextMessage,
+    WorkItem,
+    WorkKind,
+)
+
+logger = logging.getLogger(__name__)
+
+NEW_TIME_TEXT = ("{clinic}: your visit has moved to {day} at {time}. Reply C to confirm or R for another time. "
+                 "Questions: call {phone}.")
+# The same "never stale" margin as reminders.
+NOT_WITHIN = timedelta(hours=1)
+SUBJECT = "session:{}"
+
+
+def answer_reschedule_requests(session: Session, *, by, now: datetime) -> list[int]:
+    """Close the open "asked for a new time" items of ``session`` as answered by this move; returns their ids.
+
+    Called inside the move's transaction; the task that texts the new time is
+    published for each id once it commits.
+    """
+    items = WorkItem.objects.open().filter(kind=WorkKind.RESCHEDULE_REQUEST, subject=SUBJECT.format(session.pk))
+    ids = list(items.values_list("id", flat=True))
+    if ids:
+        local = session.location.local(session.start)
+        WorkItem.objects.filter(id__in=ids).update(
+            closed_at=now, closed_by=by,
+            resolution=f"Moved to {local:%a %-d %b} at {local:%H:%M}; the new time is texted to the patient.")
+    return ids
+
+
+def new_time_text(session: Session) -> str:
+    local = session.location.local(session.start)
+    return NEW_TIME_TEXT.format(clinic=settings.CLINIC_NAME, phone=settings.CLINIC_PHONE,
+                                day=f"{local:%A %B} {local.day}", time=local.strftime("%-I:%M %p"))
+
+
+def send_new_time(session_id: int, request_id: int) -> str:
+    """Text the patient the new time of ``session_id`` for the answered request ``request_id``; says what happened."""
+    with transaction.atomic():
+        session = (Session.objects.select_for_update(of=("self",)).select_related("patient", "location")
+                   .get(pk=session_id))
+        request = WorkItem.objects.get(pk=request_id)
+        already = TextMessage.objects.filter(session=session, purpose=MessagePurpose.NEW_TIME,
+                                             at__gte=request.closed_at).exists()
+        if already:
+            return "already_sent"
+        if session.status not in UPCOMING_STATUSES or session.start - timezone.now() < NOT_WITHIN:
+            return "stale"
+        state, _reason = jobs.patient_refusal(session.patient)
+        if state:
+            return "not_allowed"
+        body = new_time_text(session)
+        message = TextMessage.objects.create(
+            patient=session.patient, session=session, direction=Direction.OUTBOUND, purpose=MessagePurpose.NEW_TIME,
+            counts_toward_caps=False, phone=session.patient.phone, body=body, delivery_status="sending",
+            at=timezone.now())
+    try:
+        result = jobs.send_text(phone=message.phone, text=body, status_callback=reminders.status_callback_url())
+    except jobs.UnsafeText:
+        logger.error("new-time text for session %s not sent: it would name a treatment or diagnosis", session_id)
+        TextMessage.objects.filter(pk=message.pk).update(delivery_status="not_sent")
+        return "unsafe"
+    except sms.SmsTimeout:
+        TextMessage.objects.filter(pk=message.pk).update(delivery_status="unknown")
+        return "unknown"
+    except sms.SmsError as exc:
+        logger.warning("new-time text for session %s not sent: %s", session_id, type(exc).__name__)
+        TextMessage.objects.filter(pk=message.pk).update(delivery_status="not_sent")
+        return "not_sent"
+    TextMessage.objects.filter(pk=message.pk).update(delivery_status=result.status[:20],
+                                                      provider_id=result.provider_id)
+    return "sent"

@@ -1,0 +1,96 @@
+"""When the desk moves a visit the patient asked to move (R), the patient gets one text with the new time.
+
+It answers the patient's own message: recorded, not counted against the caps,
+sent at most once however often its task is delivered, and never for a visit
+that no longer stands or to a patient who opted out.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.utils import timezone
+
+from clinic import queueing
+from clinic.texts import forbidden_words_in
+from scheduling import tasks
+from scheduling.booking import services as booking
+from scheduling.messaging import inbound
+from scheduling.models import MessagePurpose, TextMessage, WorkItem, WorkKind
+from tests.scheduling.conftest import local
+
+pytestmark = pytest.mark.django_db
+
+CLINIC_NUMBER = "+15550000000"
+THURSDAY = date(2026, 3, 5)
+
+
+@pytest.fixture
+def asked_to_move(booked, sent_texts):
+    """The patient of ``booked`` replied R: the desk has an "asked for a new time" item for the visit."""
+    inbound.handle_inbound(from_phone=booked.patient.phone, to_phone=CLINIC_NUMBER, body="R", provider_id="SMr1")
+    sent_texts.clear()
+    return WorkItem.objects.get(kind=WorkKind.RESCHEDULE_REQUEST, closed_at__isnull=True)
+
+
+def move(session, front_desk, *, published):
+    """The desk moves ``session`` to Thursday at 11:00; the tasks its commit publishes are collected."""
+    start = local(session.location, THURSDAY, 11)
+    with published() as callbacks:
+        booking.reschedule_session(by=front_desk, session=session, start=start)
+    return callbacks
+
+
+def test_moving_a_visit_after_r_texts_the_new_time_once(booked, asked_to_move, front_desk, sent_texts,
+                                                        django_capture_on_commit_callbacks, monkeypatch):
+    # given the publishing of the text task, recorded
+    published = []
+    monkeypatch.setattr(queueing, "publish", lambda task, calls: published.extend((task.name, *c) for c in calls))
+    # when the desk moves the visit and the commit's callbacks run
+    move(booked, front_desk, published=lambda: django_capture_on_commit_callbacks(execute=True))
+    # then the desk's item is answered by the move, and one text task is published for it
+    asked_to_move.refresh_from_db()
+    assert asked_to_move.closed_at is not None and "new time is texted" in asked_to_move.resolution
+    assert ("scheduling.send_new_time", booked.pk, asked_to_move.pk) in published
+    # when the worker runs the task, and the task is delivered a second time
+    first = tasks.send_new_time_task(booked.pk, asked_to_move.pk)
+    second = tasks.send_new_time_task(booked.pk, asked_to_move.pk)
+    # then one text went out, with the new day and time and no treatment named
+    assert (first, second) == ("sent", "already_sent")
+    [text] = sent_texts
+    assert text["to"] == booked.patient.phone
+    assert "Thursday March 5 at 11:00 AM" in text["body"]
+    assert forbidden_words_in(text["body"]) == []
+    message = TextMessage.objects.get(purpose=MessagePurpose.NEW_TIME)
+    assert (message.counts_toward_caps, message.session_id) == (False, booked.pk)
+
+
+def test_moving_a_visit_nobody_asked_to_move_texts_nothing(booked, front_desk, sent_texts,
+                                                           django_capture_on_commit_callbacks, monkeypatch):
+    published = []
+    monkeypatch.setattr(queueing, "publish", lambda task, calls: published.extend((task.name, *c) for c in calls))
+    move(booked, front_desk, published=lambda: django_capture_on_commit_callbacks(execute=True))
+    assert [call for call in published if call[0] == "scheduling.send_new_time"] == []
+    assert sent_texts == []
+
+
+def test_no_new_time_text_to_a_patient_who_opted_out_since(booked, asked_to_move, front_desk, sent_texts,
+                                                           django_capture_on_commit_callbacks):
+    # given the visit moved, then the patient opted out before the text went
+    move(booked, front_desk, published=django_capture_on_commit_callbacks)
+    type(booked.patient).objects.filter(pk=booked.patient_id).update(sms_opted_out_at=timezone.now())
+    # when
+    outcome = tasks.send_new_time_task(booked.pk, asked_to_move.pk)
+    # then
+    assert outcome == "not_allowed"
+    assert sent_texts == []
+
+
+def test_no_new_time_text_for_a_visit_cancelled_since(booked, asked_to_move, front_desk, sent_texts,
+                                                      django_capture_on_commit_callbacks):
+    move(booked, front_desk, published=django_capture_on_commit_callbacks)
+    booked.refresh_from_db()
+    booking.cancel_session(by=front_desk, session=booked, reason="Patient unwell")
+    assert tasks.send_new_time_task(booked.pk, asked_to_move.pk) == "stale"
+    assert sent_texts == []
