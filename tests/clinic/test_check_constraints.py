@@ -54,9 +54,9 @@ def test_constraint_errors_names_the_field_of_an_unsaved_value():
 
 
 @pytest.mark.parametrize("method", ["put", "patch"])
-def test_a_location_with_a_capacity_of_zero_is_a_400_naming_the_field(manager_api, method):
+def test_a_location_with_a_capacity_of_zero_is_a_400_naming_the_field(manager_api, method, site):
     # given
-    location = Location.objects.create(name="North", time_zone="America/New_York")
+    location = site
     body = {"name": "North", "time_zone": "America/New_York", "max_in_treatment_per_clinician": 0}
     # when
     response = getattr(manager_api, method)(f"/api/locations/{location.pk}/", body, format="json")
@@ -67,9 +67,9 @@ def test_a_location_with_a_capacity_of_zero_is_a_400_naming_the_field(manager_ap
     assert location.max_in_treatment_per_clinician == 4
 
 
-def test_a_check_violation_that_reaches_the_api_handler_is_a_400_naming_the_field():
+def test_a_check_violation_that_reaches_the_api_handler_is_a_400_naming_the_field(site):
     # given a write that went around every validation and was refused by the database
-    location = Location.objects.create(name="North", time_zone="America/New_York")
+    location = site
     with pytest.raises(IntegrityError) as refused, transaction.atomic():
         Location.objects.filter(pk=location.pk).update(max_in_treatment_per_clinician=0)
     # when the API's error handler answers for it
