@@ -52,7 +52,9 @@ def xdist_groups(item) -> list[str]:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    if not config.getvalue("loadgroup"):
+    # Only an xdist worker under --dist loadgroup has this option (xdist's remote.py sets it); a run
+    # without workers (-n 0, -p no:xdist) has nothing to group.
+    if not getattr(config.option, "loadgroup", False):
         return
     for item in items:
         groups = xdist_groups(item)
