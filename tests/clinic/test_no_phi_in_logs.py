@@ -20,7 +20,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 from twilio.request_validator import RequestValidator
 
-from clinic.roles import CLINICIAN
+from clinic.roles import CLINICIAN, PRESCRIBER
 from scheduling.booking.calendar_feed import feed_for
 from scheduling.models import Reminder, ReminderKind
 from scheduling.tasks import refresh_worklist_task, send_reminder_task, sweep_reminders_task
@@ -64,7 +64,8 @@ def signed(path: str, params: dict) -> dict:
 def test_the_workflow_logs_no_patient_name_or_phone(every_log, site, chair, front_desk, sent_texts,
                                                     django_capture_on_commit_callbacks):
     # given
-    clinician = UserFactory(username="dr_logs", roles=[CLINICIAN])
+    # a prescriber too: the esketamine dose names a prescriber on site
+    clinician = UserFactory(username="dr_logs", roles=[CLINICIAN, PRESCRIBER])
     site.staff.add(clinician)
     desk, nurse, anonymous = APIClient(), APIClient(), APIClient()
     desk.force_authenticate(front_desk)
