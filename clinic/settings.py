@@ -263,6 +263,7 @@ SPECTACULAR_SETTINGS = {
         "ReminderStateEnum": "scheduling.models.messaging.ReminderState",
         "WorkKindEnum": "scheduling.models.worklist.WorkKind",
         "VitalsKindEnum": "scheduling.models.charting.VitalsKind",
+        "MedicineAnswerEnum": "patients.models.MedicineAnswer",
     },
 }
 

@@ -27,7 +27,8 @@ def _is_transactional(item) -> bool:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     yield
-    if not _is_transactional(item):
+    # With no next item the session's fixtures were torn down in this same phase: the test database is gone.
+    if nextitem is None or not _is_transactional(item):
         return
     with item.config.stash[blocking_manager_key].unblock():
         for alias in connections:
