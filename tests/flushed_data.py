@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connections
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 from pytest_django.plugin import blocking_manager_key
 
 
@@ -34,5 +35,8 @@ def pytest_runtest_teardown(item, nextitem):
         for alias in connections:
             connection = connections[alias]
             serialized = getattr(connection, "_test_serialized_contents", None)
-            if serialized:
+            # Only into a test database: once the session has destroyed it (xdist does not always say which
+            # test is a worker's last), the connection is back on the configured database, which must never
+            # receive these rows.
+            if serialized and connection.settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX):
                 connection.creation.deserialize_db_from_string(serialized)

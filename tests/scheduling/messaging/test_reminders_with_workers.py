@@ -77,9 +77,11 @@ def test_a_booking_becomes_a_sent_text_through_a_real_worker(broker_url, site, t
     with workers(broker_url, tmp_path, count=1) as running:
         # when beat publishes the sweep
         running.send(SWEEP)
-        # then a worker claims it, sends it, and it lands in the outbox
-        assert wait_for(lambda: OutboxMessage.objects.filter(to=session.patient.phone).exists(), 45), \
-            running.log_tail()
+        # then a worker claims it, sends it, and it lands in the outbox (the text is stored before the
+        # reminder is marked sent, so wait for both)
+        assert wait_for(lambda: OutboxMessage.objects.filter(to=session.patient.phone).exists() and not Reminder.objects
+                        .filter(session=session, kind=ReminderKind.SAME_DAY, state=ReminderState.SENDING).exists(),
+                        45), running.log_tail()
     reminder = Reminder.objects.get(session=session, kind=ReminderKind.SAME_DAY)
     assert reminder.state == ReminderState.SENT
     assert OutboxMessage.objects.get(to=session.patient.phone).provider_id == reminder.provider_id
