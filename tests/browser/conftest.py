@@ -156,8 +156,9 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def site_hours():
-    """``site`` (tests/conftest.py) opens every day 00:00-23:45, so any real time of day has free slots."""
-    return opening_hours(range(7), time(0), time(23, 45))
+    """``site`` (tests/conftest.py) opens every day 00:00-23:59, so any real time of day has free slots and
+    falls inside the day board (which draws its "now" line only while the site is open)."""
+    return opening_hours(range(7), time(0), time(23, 59))
 
 
 @pytest.fixture
