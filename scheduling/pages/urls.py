@@ -5,7 +5,19 @@ from datetime import date
 from django.urls import path, register_converter
 
 from clinic import dates
-from scheduling.pages import board, booking, chart, clinician, patient_page, rems_pages, worklist_page
+from scheduling.pages import (
+    board,
+    booking,
+    chart,
+    clinician,
+    day_sheet,
+    patient_page,
+    patient_texts,
+    rems_pages,
+    slot_grid,
+    week,
+    worklist_page,
+)
 
 
 class IsoDateConverter:
@@ -55,4 +67,9 @@ urlpatterns = [
     path("rems/", rems_pages.rems_list, name="rems-list"),
     path("rems/<int:form_id>/", rems_pages.rems_form, name="rems-form"),
     path("rems/<int:form_id>/submit/", rems_pages.rems_submit, name="rems-submit"),
+    # Pages that keep their own addresses beside their views.
+    *day_sheet.urlpatterns,
+    *slot_grid.urlpatterns,
+    *week.urlpatterns,
+    *patient_texts.urlpatterns,
 ]

@@ -1,0 +1,3 @@
+"""The day sheet: one site's or one clinician's day on paper, for the floor and the phone."""
+
+urlpatterns: list = []

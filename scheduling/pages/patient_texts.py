@@ -1,0 +1,3 @@
+"""Texting a patient from their page, under every rule a text obeys."""
+
+urlpatterns: list = []
