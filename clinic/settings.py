@@ -312,6 +312,7 @@ else:
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),  # else kombu makes ./control wherever it runs
         "store_processed": False,
     }
 # An explicit broker URL wins (the test run uses memory://, so unit tests
