@@ -13,13 +13,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from clinic import dates
 from clinic.errors import ClinicError, Invalid
+from patients.models import Patient, PatientAccess
+from patients.services import record_access
 from protocols import due
+from protocols.models import TreatmentCourse
 from scheduling.booking.availability import Slot
-from scheduling.models import Chair, Location
+from scheduling.models import Chair, Location, Session
 
 # ``find_slots`` returns every free chair at every 15-minute start; pages offer a spread of them
 # instead (one chair per start time, a few times a day set apart, a few days), so the search is
@@ -67,6 +72,13 @@ def error_status(error: ClinicError) -> int:
     return error.status
 
 
+def local_today(location: Location | None, now: datetime | None = None) -> date:
+    """Today at ``location`` (the clinic's zone, ``settings.TIME_ZONE``, where no location applies): a desk
+    in New York at 23:30 is still on today's date, though UTC is on tomorrow's."""
+    now = now or timezone.now()
+    return location.local_date(now) if location is not None else timezone.localdate(now)
+
+
 def first_location_for(user) -> Location | None:
     """The user's first active location by name, or the first active location when they are on no staff list."""
     return (user.clinic_locations.filter(active=True).order_by("name").first()
@@ -88,6 +100,29 @@ def chosen_slot(data, *, default_chair: Chair | None) -> tuple[Chair, datetime]:
     if chair is None:
         raise Invalid("Choose a chair.", fields={"chair": ["Choose a chair."]})
     return chair, local_instant(data.get("start", ""), chair.location, "start")
+
+
+def course_or_404(course_id: int) -> TreatmentCourse:
+    """A course with its patient, protocol and phases (one query and a prefetch), or a 404."""
+    return get_object_or_404(TreatmentCourse.objects.for_lists(), pk=course_id)
+
+
+def record_patient_access(request, patient: Patient) -> None:
+    """Log that the signed-in user opened a page about ``patient`` (the access log)."""
+    record_access(patient=patient, user=request.user, channel=PatientAccess.Channel.WEB, path=request.path)
+
+
+def chairs_for(course: TreatmentCourse) -> list[Chair]:
+    """Active chairs at active sites that serve the course's treatment, by site and name."""
+    return list(Chair.objects.filter(Chair.serving(course.modality), active=True, location__active=True)
+                .select_related("location").order_by("location__name", "name"))
+
+
+def home_location(patient: Patient, user) -> Location | None:
+    """Where a patient's dates are read: the site of their latest session, else the user's first site."""
+    last = (Session.objects.filter(patient=patient, location__isnull=False).select_related("location")
+            .order_by("-start").first())
+    return last.location if last else first_location_for(user)
 
 
 def _chair(value, field: str) -> Chair:
