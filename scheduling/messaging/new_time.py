@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clinic import sms
@@ -29,6 +30,7 @@ from scheduling.models import (
     Direction,
     MessagePurpose,
     Session,
+    SessionStatus,
     TextMessage,
     WorkItem,
     WorkKind,
@@ -52,11 +54,57 @@ def answer_reschedule_requests(session: Session, *, by, now: datetime) -> list[i
     items = WorkItem.objects.open().filter(kind=WorkKind.RESCHEDULE_REQUEST, subject=SUBJECT.format(session.pk))
     ids = list(items.values_list("id", flat=True))
     if ids:
-        local = session.location.local(session.start)
-        WorkItem.objects.filter(id__in=ids).update(
-            closed_at=now, closed_by=by,
-            resolution=f"Moved to {local:%a %-d %b} at {local:%H:%M}; the new time is texted to the patient.")
+        WorkItem.objects.filter(id__in=ids).update(closed_at=now, closed_by=by,
+                                                   resolution=_answered(session, "Moved"))
     return ids
+
+
+def _answered(session: Session, how: str) -> str:
+    """The resolution of a request answered by ``session``: when and where it now is, and whether a text tells."""
+    local = session.location.local(session.start)
+    told = ("the new time is texted to the patient" if jobs.patient_refusal(session.patient)[0] == ""
+            else "the patient gets no texts, so tell them by phone")
+    return f"{how} to {local:%a %-d %b} at {local:%H:%M} ({session.location.name}); {told}."
+
+
+def answer_rebooked_requests(*, course_ids: list[int] | None, now: datetime) -> list[tuple[int, int]]:
+    """Close the requests a desk answered by cancelling the visit and booking another; (session, item) pairs.
+
+    A desk that answers an R by cancelling the visit and booking a new one
+    (rather than moving it) has answered it too: an open request whose visit
+    was cancelled (or that named none: the patient had no visit booked) is
+    answered by the patient's first upcoming visit booked since the request,
+    of the same course when the request names one. Run by the worklist sweep
+    after each booking change (``course_ids``) and hourly (None: every open
+    request); the caller texts the new time for each pair once it commits.
+    """
+    requests = (WorkItem.objects.open().filter(kind=WorkKind.RESCHEDULE_REQUEST)
+                .filter(Q(session__isnull=True) | Q(session__status=SessionStatus.CANCELLED)))
+    if course_ids is not None:
+        requests = requests.filter(patient__courses__id__in=course_ids).distinct()
+    answered = []
+    for request in requests.only("id", "patient_id", "course_id", "opened_at"):
+        sessions = Session.objects.filter(patient_id=request.patient_id, status__in=UPCOMING_STATUSES,
+                                          start__gt=now, booked_at__gte=request.opened_at, location__isnull=False)
+        if request.course_id:
+            sessions = sessions.filter(course_id=request.course_id)
+        session = sessions.select_related("location", "patient", "booked_by").order_by("start", "id").first()
+        if session is None:
+            continue
+        closed = WorkItem.objects.filter(pk=request.pk, closed_at__isnull=True).update(
+            closed_at=now, closed_by=session.booked_by, resolution=_answered(session, "Rebooked"))
+        if closed:
+            answered.append((session.pk, request.pk))
+    return answered
+
+
+def send_new_times(answered: list[tuple[int, int]]) -> dict[str, int]:
+    """Text each (session, request) pair its new time, after the transaction that answered them; outcomes counted."""
+    outcomes: dict[str, int] = {}
+    for session_id, request_id in answered:
+        outcome = send_new_time(session_id, request_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 def new_time_text(session: Session) -> str:

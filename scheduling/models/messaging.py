@@ -6,6 +6,7 @@ import re
 from datetime import time
 
 import pghistory
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -153,6 +154,7 @@ class MessagePurpose(models.TextChoices):
     CONFIRMATION = "confirmation", "Opt-out / opt-in confirmation"
     REPLY = "reply", "Patient's reply"
     NEW_TIME = "new_time", "New time after R"  # the desk moved the visit the patient asked to move
+    DESK = "desk", "Written by staff"  # typed on the patient page ("Text the patient")
 
 
 class TextMessage(models.Model):
@@ -186,6 +188,40 @@ class TextMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class DeskText(models.Model):
+    """A text a member of staff wrote on the patient page: a job row for ``messaging.jobs`` (sent once).
+
+    Sent at once, or held until the site's quiet hours end (``send_at``).
+    ``form_key`` is the form's own id, so a form posted twice sends one text.
+    """
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="desk_texts")
+    # Whose quiet hours the text keeps (the patient's site); None: the clinic's zone and the default hours.
+    location = models.ForeignKey(Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    form_key = models.UUIDField(unique=True)
+    body = models.TextField(help_text="The text as the patient reads it, the clinic's name first.")
+    state = models.CharField(max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING)
+    send_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    provider_called_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["send_at"], condition=Q(state="pending"), name="desktext_pending_due"),
+            models.Index(fields=["state", "claimed_at"], name="desktext_state_claimed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Text from staff to patient {self.patient_id} ({self.state})"
 
 
 class Outreach(models.Model):

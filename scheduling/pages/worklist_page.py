@@ -13,8 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.errors import ClinicError, Invalid
+from clinic.phones import for_display
 from clinic.roles import ALL_ROLES, role_required
-from scheduling.models import Location, WorkItem, WorkKind
+from scheduling.models import UPCOMING_STATUSES, Location, WorkItem, WorkKind
 from scheduling.pages import parse_day
 from scheduling.worklist import selectors as worklist_selectors
 from scheduling.worklist import services as worklist_services
@@ -52,7 +53,7 @@ def worklist(request):
         assigned_to_id=request.user.pk if filters["assigned"] == "me" else None,
         unassigned=filters["assigned"] == "none",
     )
-    items = list(items[:ITEMS_SHOWN])
+    items = _shown(list(items[:ITEMS_SHOWN]))
     return render(request, "scheduling/pages/worklist.html", {
         "items": items,
         "limited": len(items) == ITEMS_SHOWN,
@@ -71,11 +72,17 @@ def worklist_count(request):
     return render(request, "scheduling/pages/_worklist_count.html", {"total": total})
 
 
+def _shown(items: list[WorkItem]) -> list[WorkItem]:
+    """The items with what their rows show: the patient's phone as the desk dials it (national format), and
+    whether the visit is still booked (so a request for a new time is answered by moving it)."""
+    for item in items:
+        item.phone_shown = for_display(item.patient.phone)
+        item.visit_movable = item.session is not None and item.session.status in UPCOMING_STATUSES
+    return items
+
+
 def _item(item_id: int) -> WorkItem:
-    return get_object_or_404(
-        WorkItem.objects.select_related("patient", "course__protocol", "session", "location", "assigned_to"),
-        pk=item_id,
-    )
+    return _shown([get_object_or_404(worklist_selectors.with_row_facts(WorkItem.objects.all()), pk=item_id)])[0]
 
 
 def _apply(request, item: WorkItem, action: str) -> tuple[WorkItem, str]:
@@ -92,8 +99,9 @@ def _apply(request, item: WorkItem, action: str) -> tuple[WorkItem, str]:
             if to_user is None:
                 raise Invalid("Choose a member of staff.", fields={"user": ["Choose a member of staff."]})
         updated = worklist_services.assign_item(by=request.user, item=item, to_user=to_user)
-        who = "you" if to_user == request.user else (to_user.get_full_name() or to_user.get_username()) \
-            if to_user else "nobody"
+        if to_user is None:
+            return updated, "Unassigned."
+        who = "you" if to_user == request.user else (to_user.get_full_name() or to_user.get_username())
         return updated, f"Assigned to {who}."
     if action == "snooze":
         until = parse_day(request.POST.get("until"), "until")

@@ -56,8 +56,13 @@ def open_items(*, kind: str | None = None, location_id: int | None = None, assig
         items = items.filter(assigned_to_id=assigned_to_id)
     if unassigned:
         items = items.filter(assigned_to__isnull=True)
-    return (items.select_related("patient", "course__protocol", "session", "location", "assigned_to")
-            .order_by("urgency", "due_on", "opened_at", "id"))
+    return with_row_facts(items).order_by("urgency", "due_on", "opened_at", "id")
+
+
+def with_row_facts(items: QuerySet[WorkItem]) -> QuerySet[WorkItem]:
+    """``items`` with what a row shows loaded: patient, course, the visit and its site, the assignee."""
+    return items.select_related("patient", "course__protocol", "session__location", "session__chair", "location",
+                                "assigned_to")
 
 
 def open_counts(*, now: datetime | None = None) -> dict[str, int]:

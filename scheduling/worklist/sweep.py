@@ -36,6 +36,7 @@ from django.utils import timezone
 from clinic.collector import collector_held
 from protocols import due
 from protocols.models import CourseStatus, Modality
+from scheduling.messaging import new_time
 from scheduling.models import (
     COMPUTED_KINDS,
     URGENCY,
@@ -303,8 +304,10 @@ def refresh_worklist(*, course_ids: list[int] | None = None, now: datetime | Non
     Opens ``due_unbooked``, ``overdue``, ``lapsed``, ``no_show_rebook``,
     ``rems_enrolment_missing``, ``rems_form_due`` and ``unconfirmed_tomorrow``
     items that are missing; closes those no longer true ("resolved itself:
-    <why>"); never deletes. Plans due-visit outreach texts. Returns the counts
-    ``{"opened", "closed", "outreach"}``.
+    <why>"); never deletes. Plans due-visit outreach texts. Closes the
+    patients' requests for a new time answered by a new booking and texts
+    them the new time. Returns the counts ``{"opened", "closed", "outreach",
+    "answered"}``.
     """
     now = now or timezone.now()
     ids = None if course_ids is None else sorted({int(pk) for pk in course_ids})
@@ -318,4 +321,9 @@ def refresh_worklist(*, course_ids: list[int] | None = None, now: datetime | Non
         wanted += _rems_forms_due(ids, now)
         counts = _reconcile(wanted, ids, {view.course.pk: view for view in views}, now)
         counts["outreach"] = _plan_outreach(views, now)
+        # A patient's R answered by cancelling the visit and booking another (a move answers it itself).
+        answered = new_time.answer_rebooked_requests(course_ids=ids, now=now)
+    # Committed: the patient is texted the new time (at most once per request, ``new_time.send_new_time``).
+    new_time.send_new_times(answered)
+    counts["answered"] = len(answered)
     return counts

@@ -1,5 +1,8 @@
 """When the desk moves a visit the patient asked to move (R), the patient gets one text with the new time.
 
+Moved from the board, the patient page or the API, or cancelled and booked
+anew: each answers the desk's "asked for a new time" item.
+
 It answers the patient's own message: recorded, not counted against the caps,
 sent at most once however often its task is delivered, and never for a visit
 that no longer stands or to a patient who opted out.
@@ -18,6 +21,7 @@ from scheduling import tasks
 from scheduling.booking import services as booking
 from scheduling.messaging import inbound
 from scheduling.models import MessagePurpose, TextMessage, WorkItem, WorkKind
+from scheduling.worklist.sweep import refresh_worklist
 from tests.scheduling.conftest import local
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +98,57 @@ def test_no_new_time_text_for_a_visit_cancelled_since(booked, asked_to_move, fro
     booking.cancel_session(by=front_desk, session=booked, reason="Patient unwell")
     assert tasks.send_new_time_task(booked.pk, asked_to_move.pk) == "stale"
     assert sent_texts == []
+
+
+# --- every way a desk answers an R closes the item: the API's move, and cancelling then booking anew -----
+
+
+def test_a_move_through_the_api_answers_the_request_too(booked, asked_to_move, desk_api,
+                                                       django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks():
+        answer = desk_api.post(f"/api/sessions/{booked.pk}/reschedule/", {"start": "2026-03-05T11:00"},
+                               format="json")
+    assert answer.status_code == 200, answer.content
+    asked_to_move.refresh_from_db()
+    assert asked_to_move.closed_at is not None
+    assert asked_to_move.resolution.startswith("Moved to Thu 5 Mar at 11:00 (Midtown)")
+
+
+def test_cancelling_and_booking_anew_answers_the_request_and_texts_the_new_time_once(
+        booked, asked_to_move, front_desk, chair, sent_texts, book):
+    # given the desk cancels the visit: the patient still waits for a new time
+    booking.cancel_session(by=front_desk, session=booked, reason="Patient asked for another day")
+    refresh_worklist(course_ids=[booked.course_id])
+    asked_to_move.refresh_from_db()
+    assert asked_to_move.closed_at is None
+    # when the desk books the course again, and the sweep that follows the booking runs (twice, as a redelivery)
+    again = book(chair, local(chair.location, THURSDAY, 11), course=booked.course, by=front_desk)
+    first = refresh_worklist(course_ids=[booked.course_id])
+    second = refresh_worklist(course_ids=[booked.course_id])
+    # then the request is answered by the new booking and one text tells the new time
+    assert (first["answered"], second["answered"]) == (1, 0)
+    asked_to_move.refresh_from_db()
+    assert asked_to_move.closed_by == front_desk
+    assert asked_to_move.resolution == ("Rebooked to Thu 5 Mar at 11:00 (Midtown); the new time is texted to the "
+                                        "patient.")
+    [text] = sent_texts
+    assert "Thursday March 5 at 11:00 AM" in text["body"]
+    assert TextMessage.objects.get(purpose=MessagePurpose.NEW_TIME).session_id == again.pk
+
+
+def test_a_request_whose_visit_still_stands_is_not_answered_by_another_booking(booked, asked_to_move, chair, book,
+                                                                              front_desk, sent_texts):
+    # given another patient's booking, and a later visit of the same course (the next one, not a new time)
+    book(chair, local(chair.location, THURSDAY, 11), by=front_desk)
+    assert refresh_worklist()["answered"] == 0
+    asked_to_move.refresh_from_db()
+    assert asked_to_move.closed_at is None
+    assert sent_texts == []
+
+
+def test_the_desk_is_told_to_phone_a_patient_who_gets_no_texts(booked, asked_to_move, front_desk,
+                                                               django_capture_on_commit_callbacks):
+    type(booked.patient).objects.filter(pk=booked.patient_id).update(sms_opted_out_at=timezone.now())
+    move(booked, front_desk, published=django_capture_on_commit_callbacks)
+    asked_to_move.refresh_from_db()
+    assert asked_to_move.resolution.endswith("the patient gets no texts, so tell them by phone.")
