@@ -12,42 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
-from clinic.errors import ClinicError, Invalid
-from clinic.roles import CLINICIAN, has_role, role_required
-from patients.models import PatientAccess
-from patients.services import record_access
-from protocols import due
+from clinic.errors import Invalid
+from clinic.roles import role_required
 from scheduling.booking import selectors as booking_selectors
-from scheduling.booking import services as booking
-from scheduling.booking.availability import find_slots
 from scheduling.charting.observation import ObservationState, observation_states
-from scheduling.models import UPCOMING_STATUSES, Chair, Location, Session, SessionStatus
-from scheduling.pages import (
-    SLOTS_SEARCHED,
-    chosen_slot,
-    day_words,
-    first_location_for,
-    parse_day,
-    safe_next,
-    spread_slots,
-)
+from scheduling.models import Location, Session, SessionStatus
+from scheduling.pages import first_location_for, parse_day
+from scheduling.pages import session_panel as panel
 
 ROW_MINUTES = 5  # the grid's resolution: a session starting at 09:10 sits exactly there
 STEP_MINUTES = 15  # labelled rows
 FIRST_ROW = 2  # row 1 holds the chair names
-RESCHEDULE_DAYS = 3
-RESCHEDULE_TIMES_PER_DAY = 3
-
-# The event the board body listens for, so a move or cancel in the panel redraws it at once.
-BOARD_CHANGED = "board-changed"
-
 ALERT_WORDS = {"high_bp": "High BP", "low_spo2": "Low SpO2", "item9": "PHQ-9 item 9 alert"}
 
 
@@ -221,139 +200,8 @@ def board_body(request, location_id: int, day: date):
     return render(request, "scheduling/pages/_board_body.html", board_context(location, day))
 
 
-# --- one session: the panel that opens from a board block or the patient page -----------------------
-
-
-def _session(session_id: int) -> Session:
-    return get_object_or_404(
-        booking_selectors.sessions_for_lists().select_related("chair__location", "course__patient"), pk=session_id
-    )
-
-
-def _panel_context(request, session: Session, *, error: ClinicError | None = None, done: str = "",
-                   values: dict | None = None) -> dict:
-    location = session.location
-    movable = session.status in UPCOMING_STATUSES
-    slots = []
-    chairs = []
-    if movable and location is not None:
-        window = _window_of(session)
-        if window is not None:
-            slots = spread_slots(find_slots(course=session.course, location=location, window=window,
-                                            limit=SLOTS_SEARCHED),
-                                 days=RESCHEDULE_DAYS, per_day=RESCHEDULE_TIMES_PER_DAY)
-        chairs = list(Chair.objects.filter(location=location, active=True).order_by("name"))
-    now = timezone.now()
-    local_start = location.local(session.start) if location else session.start
-    return {
-        "session": session,
-        "location": location,
-        "movable": movable,
-        "can_no_show": movable and now >= session.start,
-        "late_cancel": movable and session.start - now < timedelta(hours=24),
-        "slots": slots,
-        "chairs": chairs,
-        "is_clinician": has_role(request.user, CLINICIAN),
-        "error": error,
-        "field_errors": error.fields if error else {},
-        "done": done,
-        # What was typed wins over the session's own time and chair.
-        "values": {"start": local_start.strftime("%Y-%m-%dT%H:%M"), "chair": str(session.chair_id or ""),
-                   **(values or {})},
-        "next": safe_next(request) or "",
-        "board_day": session.local_date,
-    }
-
-
-def _window_of(session: Session) -> due.DueWindow | None:
-    """The due window of the session's own place in its course: the one a move is judged by."""
-    return booking_selectors.due_window_for_move(session)[0]
-
-
-def _render_panel(request, session: Session, *, status: int = 200, **kwargs) -> HttpResponse:
-    template = "scheduling/pages/_session_panel.html" if request.htmx else "scheduling/pages/session.html"
-    response = render(request, template, _panel_context(request, session, **kwargs), status=status)
-    return response
-
-
-def _after_change(request, session: Session, message: str) -> HttpResponse:
-    """Where to go after a move, cancel or no-show: back to ``next``, or the panel with the news."""
-    target = safe_next(request)
-    if target or not request.htmx:
-        messages.success(request, message)
-        destination = target or reverse("board", kwargs={"location_id": session.location_id,
-                                                           "day": session.local_date})
-        if request.htmx:
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = destination
-            return response
-        return redirect(destination)
-    response = _render_panel(request, _session(session.pk), done=message)
-    response["HX-Trigger"] = BOARD_CHANGED
-    return response
-
-
-def _access(request, session: Session) -> None:
-    record_access(patient=session.patient, user=request.user, channel=PatientAccess.Channel.WEB, path=request.path)
-
-
-@require_GET
-@role_required()
-def session_panel(request, session_id: int):
-    """A session's details and actions (htmx fills the board's side panel; a full page otherwise)."""
-    session = _session(session_id)
-    _access(request, session)
-    return _render_panel(request, session)
-
-
-def _session_words(session: Session) -> str:
-    local = session.location.local(session.start)
-    return f"{day_words(local.date())} at {local:%H:%M} ({session.chair.name}, {session.location.name})"
-
-
-@require_POST
-@role_required()
-def session_reschedule(request, session_id: int):
-    """Move a session to a picked slot, or to a typed start and chair; a refusal re-renders with fresh slots."""
-    session = _session(session_id)
-    _access(request, session)
-    values = {"start": request.POST.get("start", ""), "chair": request.POST.get("chair", ""),
-              "override_reason": request.POST.get("override_reason", "")}
-    try:
-        chair, start = chosen_slot(request.POST, default_chair=session.chair)
-        moved = booking.reschedule_session(by=request.user, session=session, start=start, chair=chair,
-                                            override_reason=values["override_reason"].strip())
-    except ClinicError as error:
-        return _render_panel(request, session, status=error.status, error=error, values=values)
-    return _after_change(request, moved, f"Moved {session.patient.display_name}'s session to "
-                                         f"{_session_words(_session(moved.pk))}.")
-
-
-@require_POST
-@role_required()
-def session_cancel(request, session_id: int):
-    """Cancel with a reason (the service refuses a blank one with the API's words)."""
-    session = _session(session_id)
-    _access(request, session)
-    reason = request.POST.get("reason", "")
-    try:
-        cancelled = booking.cancel_session(by=request.user, session=session, reason=reason)
-    except ClinicError as error:
-        return _render_panel(request, session, status=error.status, error=error, values={"reason": reason})
-    late = " It was a late cancel (under 24 hours' notice)." if cancelled.late_cancel else ""
-    return _after_change(request, cancelled, f"Cancelled {session.patient.display_name}'s session of "
-                                             f"{_session_words(session)}.{late}")
-
-
-@require_POST
-@role_required()
-def session_no_show(request, session_id: int):
-    """Record that the patient did not come (only after the start time)."""
-    session = _session(session_id)
-    _access(request, session)
-    try:
-        missed = booking.mark_no_show(by=request.user, session=session)
-    except ClinicError as error:
-        return _render_panel(request, session, status=error.status, error=error)
-    return _after_change(request, missed, f"Recorded that {session.patient.display_name} did not come on "
-                                          f"{_session_words(session)}.")
+# The session panel's views live in session_panel; the site's addresses name them here.
+session_panel = panel.session_panel
+session_reschedule = panel.session_reschedule
+session_cancel = panel.session_cancel
+session_no_show = panel.session_no_show
