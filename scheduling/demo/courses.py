@@ -1,20 +1,72 @@
-"""Demo treatment courses on all four standard protocols; deterministic and safe to run twice."""
+"""Demo treatment courses: one per patient, each with a story the worklist and the board can tell.
+
+Each course follows one of the standard protocols from a start date some weeks ago and
+has a *story* (``Story``): most are simply on track with their next visit booked; the
+others are there so that every kind of worklist item is present whatever the day:
+a visit due and not booked, one overdue, a lapsed course, a no-show to rebook, a patient
+who asked for a new time, an esketamine booking without REMS enrolment, a course paused,
+one discontinued and one completed. A patient's site follows their MRN (even: Midtown,
+odd: Westside), as their phone's area code does.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
-from django.utils import timezone
-
-from clinic.errors import ClinicError
 from clinic.roles import CLINICIAN, FRONT_DESK
 from patients.models import Diagnosis, Patient
 from protocols import eligibility, services
 from protocols.models import CourseStatus, Modality, Protocol, TreatmentCourse
+from scheduling.models import SessionStatus
 
-# Rotated across patients with an MDD diagnosis and no special need.
-ROTATION = ("esketamine-trd", "ketamine-iv-series", "esketamine-trd", "ketamine-iv-weekly")
+
+class Story:
+    BOOKED = "booked"  # on track: the next visit is booked in its window
+    DUE = "due"  # the next visit's window is open (or opens within 3 days) and nothing is booked
+    OVERDUE = "overdue"  # past the window's latest day, nothing booked
+    LAPSED = "lapsed"  # more than 14 days past the latest day: a clinician must review
+    NO_SHOW = "no_show"  # did not come to the last visit, nothing booked since
+    RESCHEDULE = "reschedule"  # booked, and the patient replied R to ask for a new time
+    NOT_ENROLLED = "not_enrolled"  # esketamine booked to start soon, REMS enrolment not yet recorded
+    NEW = "new"  # starts today: the first visit is the next one
+    PAUSED = "paused"
+    DISCONTINUED = "discontinued"
+    COMPLETED = "completed"  # a finite protocol (esketamine-mdsi) with every session given
+
+    # Stories whose next visit the desk has booked.
+    WITH_BOOKING = (BOOKED, RESCHEDULE, NOT_ENROLLED, NEW)
+
+
+# (story, protocol, days since the start). Enough history for each story to happen by today.
+PLAN = (
+    (Story.BOOKED, "esketamine-trd", 10),
+    (Story.PAUSED, "esketamine-trd", 40),
+    (Story.DISCONTINUED, "ketamine-iv-series", 45),
+    (Story.BOOKED, "ketamine-iv-weekly", 30),
+    (Story.DUE, "esketamine-trd", 12),
+    (Story.OVERDUE, "esketamine-trd", 30),
+    (Story.LAPSED, "ketamine-iv-weekly", 60),
+    (Story.NO_SHOW, "esketamine-trd", 20),
+    (Story.COMPLETED, "esketamine-mdsi", 45),
+    (Story.RESCHEDULE, "esketamine-trd", 60),
+    (Story.BOOKED, "ketamine-iv-series", 8),
+    (Story.BOOKED, "esketamine-trd", 70),
+    (Story.BOOKED, "esketamine-mdsi", 14),
+    (Story.NOT_ENROLLED, "esketamine-trd", -1),
+    (Story.NEW, "ketamine-iv-series", 0),
+    (Story.BOOKED, "esketamine-trd", 3),
+    (Story.BOOKED, "ketamine-iv-weekly", 50),
+    (Story.DUE, "ketamine-iv-series", 5),
+    (Story.BOOKED, "esketamine-trd", 24),
+    (Story.BOOKED, "esketamine-trd", 45),
+    (Story.OVERDUE, "ketamine-iv-series", 18),
+    (Story.BOOKED, "ketamine-iv-series", 35),
+    (Story.NO_SHOW, "ketamine-iv-weekly", 28),
+    (Story.BOOKED, "esketamine-trd", 17),
+    (Story.BOOKED, "esketamine-trd", 31),
+)
 # A clinician's reason per diagnosis (off-label esketamine), else per finding.
 DIAGNOSIS_REASONS = {
     Diagnosis.BIPOLAR: "Bipolar depression, stable on a mood stabiliser; off-label use discussed and consented.",
@@ -25,6 +77,13 @@ FINDING_REASONS = {"pregnant": "Reviewed with obstetrics; benefit judged to outw
 DEFAULT_OVERRIDE_REASON = "Reviewed at intake; risk discussed with the patient and judged acceptable."
 
 
+@dataclass(frozen=True)
+class DemoCourse:
+    course: TreatmentCourse
+    story: str
+    site_index: int  # 0 Midtown, 1 Westside
+
+
 def _override_reason(patient: Patient, findings) -> str:
     if not findings:
         return ""
@@ -33,66 +92,77 @@ def _override_reason(patient: Patient, findings) -> str:
     return FINDING_REASONS.get(findings[0].code, DEFAULT_OVERRIDE_REASON)
 
 
-def _protocol_for(patient: Patient, index: int) -> str:
-    if patient.diagnosis == Diagnosis.MDD_SI:
-        return "esketamine-mdsi"
-    if patient.diagnosis == Diagnosis.BIPOLAR:
-        # The off-label case the demo shows: a clinician's override on file.
-        return "esketamine-trd"
-    return ROTATION[index % len(ROTATION)]
+def _fits(patient: Patient, protocol: Protocol) -> bool:
+    """No hard stop; esketamine-mdsi is for MDD with suicidal ideation only, and only it is."""
+    if (protocol.slug == "esketamine-mdsi") != (patient.diagnosis == Diagnosis.MDD_SI) \
+            and protocol.modality == Modality.ESKETAMINE_NASAL:
+        return False
+    findings = eligibility.check(protocol.modality, patient.diagnosis, patient.screening())
+    return not eligibility.hard_stops(findings)
 
 
-def _eligible_protocol(patient: Patient, slug: str) -> str | None:
-    # A hard stop for esketamine moves the patient to IV ketamine; one for both skips them.
-    for candidate in (slug, "ketamine-iv-series"):
-        modality = Modality.ESKETAMINE_NASAL if candidate.startswith("esketamine") else Modality.KETAMINE_IV
-        findings = eligibility.check(modality, patient.diagnosis, patient.screening())
-        if not eligibility.hard_stops(findings):
-            return candidate
-    return None
+def create_demo_courses(patients: Sequence[Patient], users: Mapping[str, object], *,
+                        today: Mapping[int, date]) -> list[DemoCourse]:
+    """Start one course per line of ``PLAN``, each for the first patient it fits (in MRN order).
 
-
-def create_demo_courses(patients: Sequence[Patient], users: Mapping[str, object], *, count: int = 25):
-    """Start courses for the first ``count`` patients, found by (patient, protocol) on a second run.
-
-    ``users`` maps role to user, as ``scheduling.demo.users.create_demo_users``
-    returns. Courses go through ``start_course`` so eligibility holds: overrides
-    (e.g. bipolar depression on esketamine) carry a clinician's reason. Start
-    dates spread over the last 10 weeks; one course is paused and one
-    discontinued. Returns the courses.
+    ``today`` maps a site index to the local date there. Courses go through
+    ``start_course`` so eligibility holds: overrides (e.g. bipolar depression on
+    esketamine) carry a clinician's reason. Esketamine patients are REMS-enrolled
+    a week before their course starts, except the ``NOT_ENROLLED`` story's.
     """
     protocols = {protocol.slug: protocol for protocol in Protocol.objects.filter(version=1)}
-    today = timezone.localdate()
-    courses = []
-    for index, patient in enumerate(patients[:count]):
-        slug = _eligible_protocol(patient, _protocol_for(patient, index))
-        if slug is None:
-            continue
+    free = list(patients)
+    made = []
+    for story, slug, days_ago in PLAN:
         protocol = protocols[slug]
-        course = TreatmentCourse.objects.filter(patient=patient, protocol=protocol).first()
-        if course is None:
-            findings = eligibility.needs_override(
-                eligibility.check(protocol.modality, patient.diagnosis, patient.screening())
-            )
-            reason = _override_reason(patient, findings)
-            try:
-                course = services.start_course(
-                    by=users[CLINICIAN] if reason else users[FRONT_DESK],
-                    patient=patient,
-                    protocol=protocol,
-                    start_date=today - timedelta(days=(index * 17) % 70),
-                    override_reason=reason,
-                )
-            except ClinicError:
-                # e.g. another open course of the modality from an earlier demo set.
-                continue
-        courses.append(course)
+        patient = next((p for p in free if _fits(p, protocol)), None)
+        if patient is None:
+            continue
+        free.remove(patient)
+        site_index = patients.index(patient) % 2
+        start = today[site_index] - timedelta(days=days_ago)
+        if protocol.modality == Modality.ESKETAMINE_NASAL:
+            enrolled = story != Story.NOT_ENROLLED
+            patient.rems_enrolled_on = start - timedelta(days=7) if enrolled else None
+            patient.rems_patient_id = f"REMS-{700000 + patient.pk}" if enrolled else ""
+            patient.save(update_fields=["rems_enrolled_on", "rems_patient_id", "updated_at"])
+        findings = eligibility.needs_override(eligibility.check(protocol.modality, patient.diagnosis,
+                                                                patient.screening()))
+        reason = _override_reason(patient, findings)
+        course = services.start_course(by=users[CLINICIAN] if reason else users[FRONT_DESK], patient=patient,
+                                       protocol=protocol, start_date=start, override_reason=reason)
+        # Entered at intake, a few days before the first visit.
+        course.created_at = datetime.combine(min(start, today[site_index]) - timedelta(days=3), time(16),
+                                             tzinfo=course.created_at.tzinfo)
+        TreatmentCourse.objects.filter(pk=course.pk).update(created_at=course.created_at)
+        made.append(DemoCourse(course=course, story=story, site_index=site_index))
+    return made
 
-    if len(courses) > 3:
-        paused, discontinued = courses[1], courses[2]
-        if paused.status == CourseStatus.ACTIVE:
-            services.pause_course(by=users[CLINICIAN], course=paused)
-        if discontinued.status in (CourseStatus.ACTIVE, CourseStatus.PAUSED):
-            services.discontinue_course(by=users[CLINICIAN], course=discontinued,
-                                        reason="Moved out of the area; care transferred.")
-    return [TreatmentCourse.objects.get(pk=course.pk) for course in courses]
+
+def end_stories(demos: Sequence[DemoCourse], users: Mapping[str, object], *, now: datetime) -> None:
+    """Pause, discontinue or complete the courses whose story says so, dated after their last visit.
+
+    Through the course services (their checks), then dated where the story puts
+    it: the day after the last visit. A course the charting completed (its last
+    session discharged) is dated at that discharge.
+    """
+    for demo in demos:
+        course = demo.course
+        if demo.story == Story.PAUSED:
+            course = services.pause_course(by=users[CLINICIAN], course=course)
+        elif demo.story == Story.DISCONTINUED:
+            course = services.discontinue_course(by=users[CLINICIAN], course=course,
+                                                 reason="Moved out of the area; care transferred.")
+        else:  # a finite protocol whose last session was given completes, whatever the story
+            services.complete_course_if_finished(course=course)
+        course.refresh_from_db()
+        last = course.sessions.filter(status=SessionStatus.DISCHARGED).order_by("-start").first()
+        if last is None:
+            continue
+        after_last = min(now, last.location.at(last.local_date + timedelta(days=1), time(10)))
+        if course.status == CourseStatus.PAUSED:
+            TreatmentCourse.objects.filter(pk=course.pk).update(paused_at=after_last)
+        elif course.status == CourseStatus.DISCONTINUED:
+            TreatmentCourse.objects.filter(pk=course.pk).update(discontinued_at=after_last)
+        elif course.status == CourseStatus.COMPLETED:
+            TreatmentCourse.objects.filter(pk=course.pk).update(completed_at=last.discharged_at or last.end)

@@ -66,12 +66,14 @@ def create_demo_measures(courses: Iterable[TreatmentCourse], *, by=None) -> int:
             measure = record_measure(
                 by=by, patient=course.patient, instrument=measures.PHQ9,
                 items=_items_for(rng, total, item9=1 if position == alert_at else 0),
-                taken_at=session.start + timedelta(minutes=5), session=session, now=session.start + timedelta(hours=1),
+                # Taken at check-in and entered minutes later: an alert is acknowledged before the dose.
+                taken_at=session.start + timedelta(minutes=5), session=session,
+                now=session.start + timedelta(minutes=8),
             )
             created += 1
             if position == alert_at:
                 acknowledge_item9_alert(by=by, measure=measure, note=ALERT_NOTE,
-                                        now=session.start + timedelta(minutes=20))
+                                        now=session.start + timedelta(minutes=10))
                 alert_shown = True
     return created
 

@@ -1,38 +1,64 @@
-"""Load the demo data set. Safe to run twice: every object is found by a natural key first."""
+"""Load the demo clinic, laid out against the clock: coherent whatever the hour it is loaded.
+
+Run twice, it keeps a demo that still agrees with the clock and replaces one that does
+not (``scheduling.demo.reset``): a database kept from yesterday's `make run` gets today's.
+"""
+
+import time
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from clinic.roles import CLINICIAN, FRONT_DESK
-from scheduling.demo.charting import bring_reminders_forward, chart_recent_sessions, start_live_sessions
-from scheduling.demo.courses import create_demo_courses
+from scheduling.demo.charting import bring_reminders_forward, chart_recent_sessions, settle_rems_forms
+from scheduling.demo.courses import Story, create_demo_courses, end_stories
 from scheduling.demo.measures import create_demo_measures
 from scheduling.demo.patients import create_demo_patients
+from scheduling.demo.reset import demo_is_loaded, demo_is_stale, remove_demo
 from scheduling.demo.sessions import EXTRA_CLINICIANS, create_demo_sessions, create_demo_sites
+from scheduling.demo.texts import write_text_history
 from scheduling.demo.users import DEMO_PASSWORD, DEMO_USERS, create_demo_users
+from scheduling.worklist.sweep import refresh_worklist
 
 
 class Command(BaseCommand):
-    help = "Create demo staff, sites, chairs, patients, courses and sessions; prints the logins."
+    help = "Create demo staff, sites, chairs, patients, courses, sessions, charts and texts; prints the logins."
 
     @transaction.atomic
     def handle(self, *args, **options):
+        began = time.monotonic()
+        now = timezone.now()
         users = create_demo_users()
-        patients = create_demo_patients()
         sites = create_demo_sites(users)
-        courses = create_demo_courses(patients, users)
-        sessions = create_demo_sessions(list(courses), sites, booker=users[FRONT_DESK])
-        charted = chart_recent_sessions(users[CLINICIAN])
-        measures = create_demo_measures(list(courses), by=users[CLINICIAN])
-        live = start_live_sessions(sites[0], users[CLINICIAN])
-        texts_soon = bring_reminders_forward()
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data ready: {len(patients)} patients, {len(sites)} sites, {len(courses)} courses, "
-            f"{sessions} new sessions, {charted} charts, {measures} PHQ-9s, {live} sessions under way now, "
-            f"{texts_soon} reminders due in the next few minutes (see /outbox/)."
-        ))
+        if demo_is_loaded() and not demo_is_stale(now):
+            self.stdout.write(self.style.SUCCESS("Demo data is already loaded and agrees with the clock: kept."))
+        else:
+            replaced = remove_demo() if demo_is_loaded() else 0
+            self._load(users, sites, now, replaced, began)
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for username, _first, _last, role in DEMO_USERS:
             self.stdout.write(f"  {username:<12} {role}")
         for username, _first, _last in EXTRA_CLINICIANS:
             self.stdout.write(f"  {username:<12} clinician")
+
+    def _load(self, users, sites, now, replaced, began):
+        patients = create_demo_patients()
+        demos = create_demo_courses(patients, users, today={index: site.local_date(now)
+                                                            for index, site in enumerate(sites)})
+        sessions = create_demo_sessions(demos, sites, booker=users[FRONT_DESK], now=now)
+        charted = chart_recent_sessions(now=now)
+        end_stories(demos, users, now=now)
+        forms = settle_rems_forms(now)
+        measures = create_demo_measures([demo.course for demo in demos], by=users[CLINICIAN])
+        asking = next((demo.course for demo in demos if demo.story == Story.RESCHEDULE), None)
+        texts = write_text_history(now, asking_for_new_time=asking)
+        items = refresh_worklist(now=now)
+        texts_soon = bring_reminders_forward(now=now)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data ready in {time.monotonic() - began:.1f} s"
+            + (f" (replaced {replaced} patients laid out at an earlier time)" if replaced else "") + ": "
+            f"{len(patients)} patients, {len(sites)} sites, {len(demos)} courses, {sessions} sessions, "
+            f"{charted} charts, {forms} REMS forms submitted, {measures} PHQ-9s, {texts} reminder texts sent, "
+            f"{items['opened']} worklist items, {texts_soon} reminders due in the next few minutes (see /outbox/)."
+        ))
