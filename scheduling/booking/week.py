@@ -144,8 +144,11 @@ class SiteWeek:
 
     @property
     def hours(self) -> list[str]:
-        """The hours the axis labels (``08:00``), one every 12 units."""
-        return [_clock(minute) for minute in range(self.axis[0], self.axis[1], 60)]
+        """The axis's hours, one every 12 units, labelled (``08:00``) every hour up to a 12-hour day and every
+        other hour beyond, so the labels still fit at 1024 pixels beside the side panel (else "")."""
+        every = 1 if self.axis[1] - self.axis[0] <= 12 * 60 else 2
+        return [_clock(minute) if (minute // 60) % every == 0 else ""
+                for minute in range(self.axis[0], self.axis[1], 60)]
 
 
 def _opening_minutes(calendar: SiteCalendar, day: date) -> tuple[int, int] | None:

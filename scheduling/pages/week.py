@@ -25,7 +25,7 @@ from clinic.roles import role_required
 from scheduling.booking import selectors as booking_selectors
 from scheduling.booking import week as week_selectors
 from scheduling.models import Location
-from scheduling.pages import parse_day, week_actions
+from scheduling.pages import first_location_for, parse_day, week_actions
 
 # The event that redraws the week body after a booking or a move in the side panel.
 WEEK_CHANGED = week_actions.WEEK_CHANGED
@@ -62,6 +62,12 @@ def _filter_query(clinician_id: int | None) -> str:
     return f"?clinician={clinician_id}" if clinician_id else ""
 
 
+def _today_for(user, now) -> date:
+    """Today where the user works (their first site), for pages of every site; the clinic's date without one."""
+    home = first_location_for(user)
+    return home.local_date(now) if home else timezone.localdate(now)
+
+
 def _location(location_id: str) -> Location:
     return get_object_or_404(booking_selectors.locations_for_lists(), pk=int(location_id))
 
@@ -83,6 +89,7 @@ def _week_context(location: Location, day: date, clinician_id: int | None) -> di
         "next_week": first + timedelta(days=7),
         "clinician_id": clinician_id,
         "filter_query": _filter_query(clinician_id),
+        "now_local": location.local(now).replace(tzinfo=None),
     }
 
 
@@ -120,7 +127,7 @@ def all_sites_week(request, day: date):
     rows = week_selectors.sites_week(day, now=now, clinician_id=clinician_id)
     days = week_selectors.week_days(day)
     clinicians = week_selectors.clinicians()
-    today = timezone.localdate(now)
+    today = _today_for(request.user, now)
     return render(request, "scheduling/pages/week_all.html", {
         "rows": rows,
         "days": days,
@@ -146,7 +153,7 @@ def week_jump(request):
         day = None
     site = request.GET.get("location", "")
     location = Location.objects.filter(pk=int(site)).first() if site.isdigit() else None
-    day = day or (location.local_date(timezone.now()) if location else timezone.localdate())
+    day = day or (location.local_date(timezone.now()) if location else _today_for(request.user, timezone.now()))
     query = _filter_query(clinician_filter(request))
     if location is None:
         return redirect(reverse("board-week-all", kwargs={"day": day}) + query)

@@ -43,6 +43,7 @@ def test_a_chairs_day_is_sessions_free_time_and_closed_time_on_one_axis(site, ch
 
     assert shown.days[0].day == MONDAY and shown.days[-1].day == SUNDAY
     assert shown.axis == (8 * 60, 18 * 60)
+    assert shown.hours == [f"{hour:02d}:00" for hour in range(8, 18)]
     assert _kinds(_row(shown, TUESDAY, chair)) == [
         ("free", "08:00", "10:00"), ("session", "10:00", "12:45"), ("free", "12:45", "18:00")]
     assert _row(shown, TUESDAY, chair).segments[1].session.course == esk_course
@@ -73,6 +74,7 @@ def test_a_session_booked_outside_the_hours_stretches_the_axis(site, chair, sess
     shown = week.site_week(_site(site), MONDAY, now=NOW)
 
     assert shown.axis == (8 * 60, 22 * 60)
+    assert shown.hours[:4] == ["08:00", "", "10:00", ""]  # past 12 hours, every other hour is labelled
     assert ("session", "18:30", "21:15") in _kinds(_row(shown, TUESDAY, chair))
 
 

@@ -94,8 +94,9 @@ def test_every_sites_week_counts_booked_sessions_and_free_chair_hours(desk, site
     page = response.content.decode()
     assert response.status_code == 200
     assert page.count('data-testid="week-all-site"') == 2
-    assert 'aria-label="Midtown, Tue Mar 3: 1 booked, 7.2 chair hours free"' in page
-    assert 'aria-label="Midtown, Sun Mar 8: 0 booked, closed"' in page
+    assert 'data-day="2026-03-03" data-booked="1" data-free-minutes="435"' in page
+    assert "7.2 h free" in page
+    assert 'data-day="2026-03-08" data-booked="0" data-free-minutes="0"' in page and "Closed" in page
     assert reverse("board", kwargs={"location_id": site.pk, "day": TUESDAY}) in page
     assert _week(site) in page
 
