@@ -1,9 +1,23 @@
-"""The outcomes chart: one instrument's totals over a course as a server-rendered SVG line chart.
+"""The outcomes chart's data: one instrument's totals over a course, ready for Chart.js and for a table.
 
-A pure function (points in, SVG and a summary out, no ORM), so it can be
-tested without a database and drawn the same on any page. The severity bands
-come from ``patients.measures``; response and remission are judged by
-``measures.is_response`` / ``measures.is_remission``, never re-derived here.
+Why Chart.js (vendored under ``scheduling/static/vendor/``) rather than the
+SVG this module used to draw by hand: the hand-drawn chart had a fixed
+720-pixel canvas whose words were placed by arithmetic, so at the patient
+page's narrower column its text shrank, the band labels ran off the right
+edge ("Moderately severe (15" clipped) and the response and remission words
+landed on the last point. Chart.js measures its own axis labels (the bands
+are written on a right-hand axis, which takes the room its words need),
+redraws at the width it is given, and skips x-axis dates that would
+overprint; its annotation plugin draws the bands and the threshold lines.
+What a canvas cannot give, the page gives in HTML beside it: the values in a
+table under each chart (read by screen readers, printed, there without
+JavaScript), the response and remission verdicts as words, and a key.
+
+This module stays pure (points in, plain data out, no ORM), so what the chart
+is given is tested without a browser. Bands come from ``patients.measures``;
+response and remission are judged by ``measures.is_response`` and
+``measures.is_remission``, never re-derived here (docs/DOMAIN.md "Outcome
+measures").
 """
 
 from __future__ import annotations
@@ -12,123 +26,84 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
-
 from patients import measures
 
-WIDTH, HEIGHT = 720, 250
-LEFT, RIGHT, TOP, BOTTOM = 34, 130, 10, 34
-MIN_LABEL_GAP = 44  # px between x-axis date labels, so dates never overprint
-# Light to dark, minimal to severe; bands are shaded, not coloured loudly, so the line reads first.
-BAND_FILLS = ("#e8f5ec", "#f4f8de", "#fdf3d8", "#fde4cf", "#f9d3d3")
+# Shades light to dark (minimal to severe), as ``--band-N`` in outcomes.css; four-band instruments skip
+# the middle shade so "severe" is always the darkest.
+SHADES_OF = {5: (0, 1, 2, 3, 4), 4: (0, 1, 3, 4)}
 
 
-def _fill(index: int, count: int) -> str:
-    # Instruments with four bands skip the middle shade so "severe" is always the darkest.
-    if count == len(BAND_FILLS):
-        return BAND_FILLS[index]
-    return (BAND_FILLS[0], BAND_FILLS[1], BAND_FILLS[3], BAND_FILLS[4])[index] if count == 4 else BAND_FILLS[0]
+def _day_words(day: date) -> str:
+    return f"{day:%a %b} {day.day}, {day.year}"
+
+
+def _short_day(day: date) -> str:
+    return f"{day:%b} {day.day}"
 
 
 def outcome_chart(instrument: str, points: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The chart of ``points`` (each with ``date`` and ``total``, in time order) for ``instrument``.
+    """What the page shows of ``points`` (each with ``date`` and ``total``, in time order) for ``instrument``.
 
-    Returns ``label``, ``baseline`` and ``latest`` totals, ``response`` and
-    ``remission`` (both False until there is a measure after the baseline),
-    and ``svg``: one ``<circle data-testid="outcome-point">`` per point, one
-    shaded rectangle per severity band, the baseline and the response and
-    remission thresholds as dashed lines, dates on the x-axis.
+    Returns ``instrument``, ``label``, ``count``, ``baseline`` and ``latest``
+    totals (None without points), ``change`` (latest minus baseline),
+    ``response`` and ``remission`` (False until there is a measure after the
+    baseline), ``response_at`` (the highest total that is a response: half the
+    baseline; None for a baseline of 0) and ``remission_at`` (the instrument's
+    cut-off), ``bands`` (each with ``label``, ``low``, ``high`` and ``shade``),
+    ``rows`` for the table, and ``data``: the same as plain JSON for the script
+    that draws the chart (``json_script``).
     """
     spec = measures.spec_for(instrument)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top_value = spec.total_max
-
-    def y(total: float) -> float:
-        return round(TOP + plot_h * (1 - total / top_value), 1)
-
-    days = [point["date"] for point in points]
-    first, last = (min(days), max(days)) if days else (date.today(), date.today())
-    span = (last - first).days
-
-    def x(day: date) -> float:
-        if span == 0:
-            return round(LEFT + plot_w / 2, 1)
-        return round(LEFT + plot_w * (day - first).days / span, 1)
-
-    parts: list[str] = []
-    for index, band in enumerate(spec.bands):
-        upper = band.high + 1 if band.high < top_value else top_value
-        parts.append(
-            f'<rect data-testid="outcome-band" data-band="{band.slug}" x="{LEFT}" y="{y(upper)}" width="{plot_w}" '
-            f'height="{round(y(band.low) - y(upper), 1)}" fill="{_fill(index, len(spec.bands))}"/>'
-            f'<text x="{LEFT + plot_w + 6}" y="{round((y(band.low) + y(upper)) / 2 + 4, 1)}" font-size="11" '
-            f'fill="#5b6475">{escape(band.label)} ({band.low}–{band.high})</text>'
-        )
-    for tick in range(0, top_value + 1, 5 if top_value <= 30 else 10):
-        parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 4}" font-size="11" text-anchor="end" fill="#5b6475">'
-                     f'{tick}</text>')
-    parts.append(f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{LEFT + plot_w}" y2="{TOP + plot_h}" stroke="#8a93a5"/>')
-
     baseline = points[0]["total"] if points else None
     latest = points[-1]["total"] if points else None
     followed_up = len(points) > 1
-    response = followed_up and measures.is_response(baseline, latest)
-    remission = followed_up and measures.is_remission(instrument, latest)
-    if baseline is not None:
-        parts.append(_threshold("outcome-remission-line", y(spec.remission_max), plot_w,
-                                f"Remission ≤ {spec.remission_max}", "#1e7b3a"))
-        if baseline > 0:
-            parts.append(_threshold("outcome-response-line", y(baseline / 2), plot_w,
-                                    f"Response ≤ {baseline / 2:g}", "#1f5fbf"))
-        parts.append(_threshold("outcome-baseline", y(baseline), plot_w, f"Baseline {baseline}", "#1d2330"))
-
-    if len(points) > 1:
-        path = " ".join(f"{x(point['date'])},{y(point['total'])}" for point in points)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="#1f5fbf" stroke-width="2"/>')
-    last_label_x = None
+    response_at = baseline / 2 if baseline else None
+    first_day = points[0]["date"] if points else None
+    shades = SHADES_OF.get(len(spec.bands), tuple(range(len(spec.bands))))
+    bands = [{"slug": band.slug, "label": band.label, "low": band.low, "high": band.high, "shade": shade}
+             for band, shade in zip(spec.bands, shades, strict=False)]
+    rows = []
     for index, point in enumerate(points):
-        cx, cy = x(point["date"]), y(point["total"])
-        band = measures.band_for(instrument, point["total"])
-        kind = "baseline" if index == 0 else "follow-up"
-        parts.append(
-            f'<circle data-testid="outcome-point" data-total="{point["total"]}" data-date="{point["date"]:%Y-%m-%d}" '
-            f'data-kind="{kind}" cx="{cx}" cy="{cy}" r="{6 if index == 0 else 4}" '
-            f'fill="{"#fff" if index == 0 else "#1f5fbf"}" stroke="#1f5fbf" stroke-width="2">'
-            f'<title>{point["date"]:%b} {point["date"].day}: {point["total"]} ({escape(band.label)})'
-            f'{" · baseline" if index == 0 else ""}</title></circle>'
-        )
-        if last_label_x is None or cx - last_label_x >= MIN_LABEL_GAP:
-            parts.append(f'<text x="{cx}" y="{TOP + plot_h + 16}" font-size="11" text-anchor="middle" '
-                         f'fill="#1d2330">{point["date"]:%b} {point["date"].day}</text>')
-            last_label_x = cx
-    if points and (response or remission):
-        cx, cy = x(points[-1]["date"]), y(points[-1]["total"])
-        if remission:
-            parts.append(f'<text data-testid="outcome-remission" x="{cx}" y="{cy - 10}" font-size="11" '
-                         f'text-anchor="end" font-weight="700" fill="#1e7b3a">Remission</text>')
-        if response:
-            parts.append(f'<text data-testid="outcome-response" x="{cx}" y="{cy - (22 if remission else 10)}" '
-                         f'font-size="11" text-anchor="end" font-weight="700" fill="#1f5fbf">Response</text>')
-
-    title = f"{spec.label} over the course"
-    summary = ", ".join(f"{point['date']:%b} {point['date'].day}: {point['total']}" for point in points)
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-           f'data-testid="outcome-chart" data-instrument="{spec.slug}" aria-label="{escape(title)}: '
-           f'{escape(summary)}"><title>{escape(title)}</title>{"".join(parts)}</svg>')
+        total = point["total"]
+        is_baseline = index == 0
+        reached = [] if is_baseline else [
+            word for word, met in (("response", measures.is_response(baseline, total)),
+                                   ("remission", measures.is_remission(instrument, total))) if met
+        ]
+        rows.append({
+            "date": point["date"],
+            "date_words": _day_words(point["date"]),
+            "total": total,
+            "band": measures.band_for(instrument, total).label,
+            "kind": "baseline" if is_baseline else "follow-up",
+            "change": None if is_baseline else total - baseline,
+            "reached": reached,
+        })
+    data = {
+        "instrument": spec.slug,
+        "label": spec.label,
+        "max": spec.total_max,
+        "bands": bands,
+        "response_at": response_at,
+        "remission_at": spec.remission_max,
+        "points": [{"day": (row["date"] - first_day).days, "date": row["date"].isoformat(),
+                    "short": _short_day(row["date"]), "total": row["total"], "band": row["band"],
+                    "kind": row["kind"], "reached": row["reached"]} for row in rows],
+    }
+    summary = ", ".join(f"{_short_day(row['date'])}: {row['total']}" for row in rows)
     return {
         "instrument": spec.slug,
         "label": spec.label,
+        "count": len(points),
         "baseline": baseline,
         "latest": latest,
-        "response": response,
-        "remission": remission,
-        "count": len(points),
-        "svg": mark_safe(svg),  # built above from numbers and escaped text only
+        "change": None if baseline is None else latest - baseline,
+        "response": followed_up and measures.is_response(baseline, latest),
+        "remission": followed_up and measures.is_remission(instrument, latest),
+        "response_at": response_at,
+        "remission_at": spec.remission_max,
+        "bands": bands,
+        "rows": rows,
+        "summary": f"{spec.label} over the course: {summary}" if rows else f"No {spec.label} recorded.",
+        "data": data,
     }
-
-
-def _threshold(testid: str, at_y: float, plot_w: int, label: str, colour: str) -> str:
-    return (f'<g data-testid="{testid}"><line x1="{LEFT}" y1="{at_y}" x2="{LEFT + plot_w}" y2="{at_y}" '
-            f'stroke="{colour}" stroke-dasharray="5 4" stroke-width="1"/>'
-            f'<text x="{LEFT + 4}" y="{at_y - 3}" font-size="10" fill="{colour}">{escape(label)}</text></g>')

@@ -15,7 +15,6 @@ from patients import measures
 from patients.models import MEDICINE_FIELDS
 from scheduling.charting import outcomes
 from scheduling.models import RemsForm, RemsFormStatus, Session, SessionStatus
-from scheduling.pages.outcomes_chart import outcome_chart
 from tests.factories import ChairFactory, RemsFormFactory
 from tests.scheduling.conftest import TUESDAY
 from tests.scheduling.pages.chart_page_steps import (
@@ -99,27 +98,7 @@ def test_a_confirmation_number_is_required(nurse, esk_session, clock):
 # --- the outcomes chart --------------------------------------------------------------------------------
 
 
-def _points(totals):
-    return [{"date": TUESDAY + timedelta(days=7 * index), "total": total, "measure": index + 1}
-            for index, total in enumerate(totals)]
-
-
-def test_the_outcomes_svg_has_one_point_per_measure_and_shaded_bands():
-    # given four PHQ-9s falling from 20 to 4
-    chart = outcome_chart(measures.PHQ9, _points([20, 14, 9, 4]))
-    svg = str(chart["svg"])
-    # then
-    assert svg.count('data-testid="outcome-point"') == 4
-    assert svg.count('data-testid="outcome-band"') == 5
-    assert 'data-testid="outcome-baseline"' in svg
-    assert chart["response"] and chart["remission"]
-    assert 'data-testid="outcome-remission"' in svg and 'data-testid="outcome-response"' in svg
-
-
-def test_a_single_measure_is_only_a_baseline():
-    chart = outcome_chart(measures.PHQ9, _points([18]))
-    assert str(chart["svg"]).count('data-testid="outcome-point"') == 1
-    assert not chart["response"] and not chart["remission"]
+# What the chart is given is tested in test_outcomes_chart_data.py; its drawing in the browser tests.
 
 
 def test_the_patient_page_shows_the_outcomes_chart(nurse, esk_session, clock):
