@@ -1,9 +1,16 @@
-"""Phone numbers in one shape: E.164, parsed with ``phonenumbers`` in the clinic's default region."""
+"""Phone numbers in one shape: E.164, parsed with ``phonenumbers`` in the clinic's default region.
+
+Stored and sent as E.164 (``+13125552000``); shown to people as they dial them
+(``(312) 555-2000``), with the country code only for a number from elsewhere.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+
 import phonenumbers
 from django.conf import settings
+from phonenumbers import geocoder
 
 
 class InvalidPhone(ValueError):
@@ -36,3 +43,20 @@ def for_display(e164: str) -> str:
     fmt = (phonenumbers.PhoneNumberFormat.NATIONAL if region == settings.PHONE_DEFAULT_REGION
            else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return phonenumbers.format_number(number, fmt)
+
+
+def typing_hint() -> str:
+    """What a desk may type in a phone field, in plain words, for the clinic's region."""
+    return _typing_hint(settings.PHONE_DEFAULT_REGION)
+
+
+@cache
+def _typing_hint(region: str) -> str:
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        return "Type the number with + and its country code, e.g. +44 20 7183 8750."
+    country = geocoder.country_name_for_number(example, "en") or region
+    country = f"the {country}" if country.startswith("United") else country  # the United States, Canada
+    national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return (f"Type it as you would dial it, e.g. {national}. "
+            f"A number from outside {country} starts with + and its country code.")

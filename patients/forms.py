@@ -1,18 +1,23 @@
 """The patient form of the web pages: it reads and types what was typed, nothing more.
 
-The rules (required names, age, phone format, consent needs a phone, REMS
-needs both date and ID) live in ``Patient.clean()`` and run inside
-``services.create_patient`` / ``update_patient``, exactly as for the API; the
-view puts the service's ``ValidationError`` back on these fields, so both
-doors give the same words.
+The rules (required names, age, phone format, consent needs a phone and a
+method, REMS needs both date and ID) live in ``Patient.clean()`` and run inside
+``services.create_patient`` / ``update_patient``, exactly as for the API. The
+form asks ``services.field_errors`` about every field it could read, so a
+desk sees every error at once (a date it cannot read and a phone the rules
+refuse, together), in the API's words.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.core.exceptions import ValidationError
 
-from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, MedicineAnswer, Patient
+from clinic.phones import for_display, typing_hint
+from patients import services
+from patients.models import CONSENT_NOT_RECORDED, MEDICINE_FIELDS, SCREENING_FIELDS, MedicineAnswer, Patient
 
 IDENTITY_FIELDS = ("first_name", "last_name", "preferred_name", "date_of_birth", "sex")
 CONTACT_FIELDS = ("phone", "email", "sms_consent", "sms_consent_method")
@@ -28,6 +33,9 @@ LABELS = {
     "sms_consent_method": "How consent was given",
     "preferred_name": "Preferred name (optional)",
 }
+
+PHONE_FIELDS = ("phone", "emergency_contact_phone")
+DATE_FIELDS = ("date_of_birth", "rems_enrolled_on")  # neither can be later than today at the patient's home
 
 # Fields the model may leave blank in the form: their "required" message comes
 # from Patient.clean(), the API's wording, not from the form.
@@ -47,7 +55,9 @@ class PatientForm(forms.Form):
         ("Notes", ("notes",)),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, patient: Patient | None = None, by=None, today: date | None = None, **kwargs):
+        """``patient`` is the record being edited (None for a new one), ``by`` who edits, ``today`` the home date."""
+        self.patient, self.by = patient, by
         super().__init__(*args, **kwargs)
         self.fields.update(forms.fields_for_model(
             Patient, fields=FORM_FIELDS,
@@ -67,6 +77,17 @@ class PatientForm(forms.Form):
             self.fields[name].required = False
         for name, field in self.fields.items():
             field.label = (field.label or name)[:1].upper() + (field.label or name)[1:]
+        for name in PHONE_FIELDS:
+            self.fields[name].help_text = typing_hint()
+            if self.initial.get(name):  # shown as the desk would type it, stored as E.164 again on save
+                self.initial[name] = for_display(self.initial[name])
+        if today is not None:
+            for name in DATE_FIELDS:
+                self.fields[name].widget.attrs["max"] = today.isoformat()
+        method = self.fields["sms_consent_method"]
+        method.help_text = "Required when the patient consents."
+        if patient is None or patient.sms_consent_method != CONSENT_NOT_RECORDED:
+            method.choices = [choice for choice in method.choices if choice[0] != CONSENT_NOT_RECORDED]
 
     def clean(self):
         cleaned = super().clean()
@@ -74,6 +95,14 @@ class PatientForm(forms.Form):
             if not cleaned.get(name):
                 cleaned[name] = MedicineAnswer.NOT_ASKED
         return cleaned
+
+    def _post_clean(self):
+        # The service's rules for every field that could be read, beside the fields that could not:
+        # one answer with every error, not one pass for the form and another for the rules.
+        found = services.field_errors(values=self.cleaned_data, patient=self.patient, by=self.by,
+                                      unreadable=set(self.errors))
+        for name, messages in found.items():
+            self.add_error(name if name in self.fields else None, messages)
 
     def groups(self):
         """The fieldsets as (legend, bound fields) for the template."""

@@ -12,7 +12,7 @@ from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
 from clinic.errors import Conflict, Invalid
-from clinic.phones import InvalidPhone, to_e164
+from clinic.phones import InvalidPhone, for_display, to_e164
 from patients import measures
 
 
@@ -36,6 +36,13 @@ class ConsentMethod(models.TextChoices):
     WRITTEN = "written", "Signed form"
     ELECTRONIC = "electronic", "Electronic form"
     TEXT_REPLY = "text_reply", "Replied START by text"
+
+
+# Only for consents recorded before a method was required (migration 0007), never chosen anew; kept out of
+# ConsentMethod so that nothing offering "a method" (forms, demo data) offers this one.
+CONSENT_NOT_RECORDED = "not_recorded"
+CONSENT_METHOD_CHOICES = [*ConsentMethod.choices,
+                          (CONSENT_NOT_RECORDED, "Not recorded (consent given before the method was asked)")]
 
 
 # Screening items of docs/DOMAIN.md "Eligibility". The eligibility rules read them by
@@ -70,6 +77,9 @@ class MedicineAnswer(models.TextChoices):
     NOT_ASKED = "not_asked", "Not asked"  # the REMS form is incomplete until someone asks
 
 
+CONSENT_METHOD_NEEDED = "Record how the patient gave consent to text messages."
+
+
 class PatientQuerySet(models.QuerySet):
     def current(self) -> PatientQuerySet:
         """Patients not archived."""
@@ -93,7 +103,7 @@ class Patient(models.Model):
 
     sms_consent = models.BooleanField(default=False)
     sms_consent_at = models.DateTimeField(null=True, blank=True)
-    sms_consent_method = models.CharField(max_length=20, choices=ConsentMethod.choices, blank=True)
+    sms_consent_method = models.CharField(max_length=20, choices=CONSENT_METHOD_CHOICES, blank=True)
     # Set by a STOP reply and cleared by START; never edited by staff, because an
     # opt-out is the patient's own instruction and the law says it holds.
     sms_opted_out_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -141,6 +151,7 @@ class Patient(models.Model):
     )
 
     objects = PatientQuerySet.as_manager()
+    constraint_messages = {"patient_consent_has_method": CONSENT_METHOD_NEEDED}
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -160,10 +171,17 @@ class Patient(models.Model):
             GinIndex(OpClass("phone", name="gin_trgm_ops"), name="patient_phone_trgm"),
             models.Index(fields=["phone"], name="patient_phone"),
             models.Index(Lower("last_name"), Lower("first_name"), "date_of_birth", name="patient_identity"),
+            # Search by date of birth alone ("Mar 4, 1985" or "1985-03-04").
+            models.Index(fields=["date_of_birth"], name="patient_date_of_birth"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(first_name="") & ~models.Q(last_name=""), name="patient_has_name"
+            ),
+            # Consent to texts is only as good as the record of how it was given.
+            models.CheckConstraint(
+                condition=models.Q(sms_consent=False) | ~models.Q(sms_consent_method=""),
+                name="patient_consent_has_method",
             ),
         ]
 
@@ -174,6 +192,15 @@ class Patient(models.Model):
     def display_name(self) -> str:
         first = self.preferred_name or self.first_name
         return f"{first} {self.last_name}"
+
+    @property
+    def phone_display(self) -> str:
+        """The mobile number as a desk dials it: ``(312) 555-2000`` (the country code only when foreign)."""
+        return for_display(self.phone)
+
+    @property
+    def emergency_contact_phone_display(self) -> str:
+        return for_display(self.emergency_contact_phone)
 
     @property
     def initials(self) -> str:
@@ -217,6 +244,8 @@ class Patient(models.Model):
                 errors.setdefault(field, []).append(str(exc))
         if self.sms_consent and not self.phone and "phone" not in errors:
             errors.setdefault("phone", []).append("A mobile number is needed to record text-message consent.")
+        if self.sms_consent and not self.sms_consent_method:
+            errors.setdefault("sms_consent_method", []).append(CONSENT_METHOD_NEEDED)
         if self.sms_consent and self.sms_consent_at is None:
             self.sms_consent_at = timezone.now()
         if bool(self.rems_enrolled_on) != bool(self.rems_patient_id):
@@ -242,6 +271,11 @@ class Patient(models.Model):
 
     def screening(self) -> dict[str, bool]:
         return {name: getattr(self, name) for name in SCREENING_FIELDS}
+
+    @property
+    def age_today(self) -> int:
+        """Age on today's date in the current time zone (pages draw a patient in their home location's)."""
+        return self.age_on(timezone.localdate())
 
     def age_on(self, day) -> int:
         born = self.date_of_birth

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
@@ -10,14 +11,65 @@ from django.db.models.functions import Lower
 from patients.models import Patient, PatientAccess
 
 _DIGITS = re.compile(r"\D")
+# Words are split at spaces and commas, so the lists' own "Chen, Harper" finds Harper Chen.
+_WORD_SEPARATORS = re.compile(r"[\s,]+")
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december")
+# A date of birth as the pages show it ("Mar 4, 1985", "March 4 1985"), as ISO ("1985-03-04") or as
+# typed in the US ("3/4/1985", month first).
+_SHOWN_DATE = re.compile(r"\b(?P<month>[a-z]{3,9})\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})\b", re.IGNORECASE)
+_ISO_DATE = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b")
+_US_DATE = re.compile(r"\b(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})\b")
+
+
+def _date_in(text: str) -> tuple[date | None, str]:
+    """The first date of birth written in ``text``, and the text without it (``None, text`` when none)."""
+    for pattern in (_ISO_DATE, _US_DATE, _SHOWN_DATE):
+        for found in pattern.finditer(text):
+            month = found["month"]
+            if not month.isdigit():
+                if not _is_month_name(month):  # "Marlow 4 1985" is not a date
+                    continue
+                month = next(number for number, name in enumerate(_MONTH_NAMES, start=1)
+                             if name.startswith(month.lower()))
+            try:
+                day = date(int(found["year"]), int(month), int(found["day"]))
+            except ValueError:  # 1985-02-30: not a date, so the words are searched as they are
+                continue
+            return day, f"{text[:found.start()]} {text[found.end():]}".strip()
+    return None, text
+
+
+def _is_month_name(word: str) -> bool:
+    """A month's name or its start of three letters or more ("Mar", "March", "Sept")."""
+    word = word.lower()
+    return any(name.startswith(word) for name in _MONTH_NAMES)
+
+
+def _words(text: str) -> list[str]:
+    return [word for word in _WORD_SEPARATORS.split(text) if word]
+
+
+def _name_match(words: list[str]) -> Q:
+    """Each word matches the start or inside of the first, last or preferred name."""
+    match = Q()
+    for word in words:
+        match &= (
+            Q(lower_first__contains=word.lower())
+            | Q(lower_last__contains=word.lower())
+            | Q(preferred_name__icontains=word)
+        )
+    return match
 
 
 def search_patients(query: str, *, include_archived: bool = False) -> QuerySet[Patient]:
-    """Patients whose name, MRN or phone matches ``query``.
+    """Patients whose name, MRN, phone or date of birth matches ``query``.
 
-    Each word must match the start or inside of the first, last or preferred
-    name (so "ann sm" finds Anna Smith); a query of digits also matches MRNs
-    and phone numbers by their digits.
+    Each word (split at spaces and commas) must match the start or inside of
+    the first, last or preferred name, so "ann sm" and "Smith, Anna" find Anna
+    Smith; a query of digits also matches MRNs and phone numbers by their
+    digits. A date in the query ("Mar 4, 1985", "1985-03-04", "3/4/1985") is
+    a date of birth, and any words beside it must match the name.
     """
     patients = Patient.objects.all() if include_archived else Patient.objects.current()
     text = (query or "").strip()
@@ -25,21 +77,17 @@ def search_patients(query: str, *, include_archived: bool = False) -> QuerySet[P
         return patients
     if "\x00" in text:  # stored text never holds a NUL (PostgreSQL refuses it), so nothing matches
         return patients.none()
-    condition = Q()
-    words = text.split()
-    name_match = Q()
-    for word in words:
-        name_match &= (
-            Q(lower_first__contains=word.lower())
-            | Q(lower_last__contains=word.lower())
-            | Q(preferred_name__icontains=word)
-        )
-    condition |= name_match
+    patients = patients.annotate(lower_first=Lower("first_name"), lower_last=Lower("last_name"))
+    born, rest = _date_in(text)
+    if born is not None:
+        return patients.filter(Q(date_of_birth=born) & _name_match(_words(rest)))
+    words = _words(text)
+    condition = _name_match(words) if words else Q(pk__in=[])  # "," alone names nobody
     condition |= Q(mrn__iexact=text) | Q(mrn__istartswith=text)
     digits = _DIGITS.sub("", text)
     if len(digits) >= 4:
         condition |= Q(phone__contains=digits)
-    return patients.annotate(lower_first=Lower("first_name"), lower_last=Lower("last_name")).filter(condition)
+    return patients.filter(condition)
 
 
 def patient_history(patient: Patient) -> dict:

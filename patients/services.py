@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import timedelta
+from collections.abc import Callable, Collection, Iterable
+from datetime import timedelta, tzinfo
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from clinic.errors import Conflict
-from patients.models import Patient, PatientAccess
+from patients.models import CONSENT_NOT_RECORDED, Patient, PatientAccess
 
 # Fields staff may set; MRN only at creation, opt-out and archive never directly.
 EDITABLE_FIELDS = tuple(
@@ -40,6 +41,27 @@ def _notify_text_consent(before: tuple, patient: Patient) -> None:
             listener(patient.pk, patient.can_receive_texts)
 
 
+# Where a patient's days are counted ("today" for a birth or enrolment date, the day a consent shows on):
+# the patient's home location, which only scheduling knows. It registers a finder at start-up, called
+# with (patient_id or None for a new patient, the member of staff); the clinic's zone when none answers.
+_home_zone_finders: list[Callable[[int | None, Any], tzinfo | None]] = []
+
+
+def on_home_zone(finder: Callable[[int | None, Any], tzinfo | None]) -> Callable:
+    if finder not in _home_zone_finders:
+        _home_zone_finders.append(finder)
+    return finder
+
+
+def home_zone(*, patient_id: int | None, user) -> tzinfo:
+    """The time zone of ``patient_id``'s home location (or ``user``'s), else the clinic's (``TIME_ZONE``)."""
+    for finder in _home_zone_finders:
+        zone = finder(patient_id, user)
+        if zone is not None:
+            return zone
+    return timezone.get_default_timezone()
+
+
 def _next_mrn() -> str:
     # A database sequence, not max()+1, so two desks creating patients at once never collide.
     with connection.cursor() as cursor:
@@ -57,19 +79,71 @@ def possible_duplicates(*, first_name: str, last_name: str, date_of_birth, exclu
     return matches
 
 
+def _new_record(values: dict[str, Any], *, by) -> Patient:
+    patient = Patient(**{key: value for key, value in values.items() if key in EDITABLE_FIELDS or key == "mrn"})
+    patient.created_by = by
+    return patient
+
+
+def _apply_changes(record: Patient, changes: dict[str, Any]) -> None:
+    for key, value in changes.items():
+        if key in EDITABLE_FIELDS:
+            setattr(record, key, value)
+    if "sms_consent" in changes and not changes["sms_consent"]:
+        record.sms_consent_at = None
+        record.sms_consent_method = ""
+
+
+def _validate(record: Patient, *, by, method_before: str | None, exclude: Collection[str] = ()) -> None:
+    """``full_clean`` at the patient's home date, plus: "not recorded" is kept from the past, never chosen."""
+    errors: dict[str, list[str]] = {}
+    try:
+        with timezone.override(home_zone(patient_id=record.pk, user=by)):
+            record.full_clean(exclude=exclude or None)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if (record.sms_consent_method == CONSENT_NOT_RECORDED and method_before != CONSENT_NOT_RECORDED
+            and "sms_consent_method" not in exclude):
+        errors.setdefault("sms_consent_method", []).append("Choose how the patient gave consent.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def field_errors(*, values: dict[str, Any], patient: Patient | None = None, by=None,
+                 unreadable: Collection[str] = ()) -> dict[str, list[str]]:
+    """The field errors creating (``patient`` None) or changing ``patient`` with ``values`` would give.
+
+    Writes nothing. A form that could not read some fields (``unreadable``)
+    asks for the rest, so the desk sees every error at once, in the words
+    ``create_patient`` / ``update_patient`` use.
+    """
+    values = {key: value for key, value in values.items() if key not in unreadable}
+    if patient is None:
+        record, method_before, exclude = _new_record(values, by=by), None, {*unreadable, "mrn"}
+    else:
+        record = Patient.objects.get(pk=patient.pk)
+        method_before, exclude = record.sms_consent_method, set(unreadable)
+        _apply_changes(record, values)
+    try:
+        _validate(record, by=by, method_before=method_before, exclude=exclude)
+    except ValidationError as error:
+        return error.message_dict
+    return {}
+
+
 @transaction.atomic
 def create_patient(*, by, values: dict[str, Any], confirm_new: bool = False) -> Patient:
     """Create a patient record.
 
     Refuses with 409 ``possible_duplicate`` when a current patient has the same
     name and date of birth, unless ``confirm_new``; generates the MRN when none
-    is given; raises ValidationError (400) for any invalid field.
+    is given; raises ValidationError (400) for any invalid field (every one at
+    once), dates judged at the home location's today (``home_zone``).
     """
-    patient = Patient(**{key: value for key, value in values.items() if key in EDITABLE_FIELDS or key == "mrn"})
-    patient.created_by = by
+    patient = _new_record(values, by=by)
     if not patient.mrn:
         patient.mrn = _next_mrn()
-    patient.full_clean()
+    _validate(patient, by=by, method_before=None)
     if not confirm_new:
         duplicates = list(possible_duplicates(first_name=patient.first_name, last_name=patient.last_name,
                                               date_of_birth=patient.date_of_birth)[:5])
@@ -91,13 +165,9 @@ def update_patient(*, patient: Patient, by, changes: dict[str, Any]) -> Patient:
     if locked.is_archived:
         raise Conflict("This patient's record is archived and cannot be changed.", code="archived")
     texting_before = (locked.sms_consent, locked.sms_opted_out_at, locked.phone)
-    for key, value in changes.items():
-        if key in EDITABLE_FIELDS:
-            setattr(locked, key, value)
-    if "sms_consent" in changes and not changes["sms_consent"]:
-        locked.sms_consent_at = None
-        locked.sms_consent_method = ""
-    locked.full_clean()
+    method_before = locked.sms_consent_method
+    _apply_changes(locked, changes)
+    _validate(locked, by=by, method_before=method_before)
     locked.save()
     _notify_text_consent(texting_before, locked)
     return locked

@@ -3,12 +3,17 @@
 It is served by scheduling because it shows courses and sessions, and the
 patients app may not import either. ``patients:detail`` names the same
 address, so links from the patients app land here.
+
+The page is drawn at the patient's home location (``home_location``): every
+date on it (consent, opt-out, courses, measures, "today") is that location's,
+never UTC's. The same home is the one the patients app's forms count "today"
+in, through ``patients.services.on_home_zone``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, tzinfo
 
 from django.apps import apps
 from django.shortcuts import get_object_or_404, render
@@ -17,11 +22,12 @@ from django.views.decorators.http import require_GET
 
 from clinic.roles import role_required
 from patients.models import Patient, PatientAccess
-from patients.services import record_access
+from patients.services import on_home_zone, record_access
 from protocols import due, eligibility
 from protocols.models import CourseStatus, Modality, TreatmentCourse
 from protocols.selectors import course_flags, course_outlooks, course_plan, shown_next_due, shown_timing
 from scheduling.booking import selectors as booking_selectors
+from scheduling.charting.timing import EARLIEST_ARRIVAL
 from scheduling.models import Location, Session, SessionStatus
 from scheduling.pages import first_location_for, window_words
 
@@ -106,6 +112,36 @@ def _text_messages(patient: Patient):
                 .order_by("-at", "-id")[:MESSAGES_SHOWN])
 
 
+def home_location(patient_id: int | None, user) -> Location | None:
+    """Where the patient is treated: the location of their latest session, else the desk's first location."""
+    if patient_id is not None:
+        latest = (Session.objects.filter(patient_id=patient_id, location__isnull=False)
+                  .select_related("location").order_by("-start", "-id").first())
+        if latest is not None:
+            return latest.location
+    if user is None or not user.is_authenticated:
+        return Location.objects.active().order_by("name").first()
+    return first_location_for(user)
+
+
+def home_zone(patient_id: int | None, user) -> tzinfo | None:
+    location = home_location(patient_id, user)
+    return location.zone if location else None
+
+
+# Registered when the pages load (the address book imports this module before any request is answered),
+# so the patients app's forms and services count "today" at the same home as this page.
+on_home_zone(home_zone)
+
+
+def _can_check_in_now(session: Session, now: datetime) -> bool:
+    """A session the desk can check in now: booked or confirmed, today at its location, arrival not too early
+    (``charting.services.check_in``'s own rules; the check-in form in the session panel gives any refusal)."""
+    return (session.status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED) and session.location is not None
+            and session.location.local_date(now) == session.local_date
+            and now >= session.start - EARLIEST_ARRIVAL)
+
+
 @require_GET
 @role_required()
 def patient_page(request, patient_id: int):
@@ -123,14 +159,18 @@ def patient_page(request, patient_id: int):
     order = {CourseStatus.ACTIVE: 0, CourseStatus.PAUSED: 1}
     courses.sort(key=lambda course: (order.get(course.status, 2), -course.start_date.toordinal(), -course.pk))
     findings = patient.findings_in_words()
-    return render(request, "scheduling/pages/patient.html", {
-        "patient": patient,
-        "findings": findings,
-        "eligibility": _eligibility(patient),
-        "cards": _course_cards(courses, sessions, today),
-        "upcoming": [s for s in sessions if s.status in ONGOING_STATUSES],
-        "past": [s for s in reversed(sessions) if s.status not in ONGOING_STATUSES],
-        "text_messages": _text_messages(patient),
-        "home": home,
-        "today": today,
-    })
+    upcoming = [s for s in sessions if s.status in ONGOING_STATUSES]
+    # Drawn in the home's zone: Django's date filter and the outcomes' measure dates read the current zone.
+    with timezone.override(home.zone if home else timezone.get_default_timezone()):
+        return render(request, "scheduling/pages/patient.html", {
+            "patient": patient,
+            "findings": findings,
+            "eligibility": _eligibility(patient),
+            "cards": _course_cards(courses, sessions, today),
+            "upcoming": upcoming,
+            "check_in_ids": {s.pk for s in upcoming if _can_check_in_now(s, now)},
+            "past": [s for s in reversed(sessions) if s.status not in ONGOING_STATUSES],
+            "text_messages": _text_messages(patient),
+            "home": home,
+            "today": today,
+        })

@@ -5,6 +5,10 @@ Django's ``date`` and ``time`` filters turn an aware datetime into the
 UTC. ``site_time`` hands them a naive wall-clock time at the location instead,
 so ``{{ session.start|site_time:session.location|date:"H:i" }}`` reads as the
 clinic's clock.
+
+Phones are stored as E.164; ``{{ patient.phone|phone }}`` shows them as a
+desk dials them: ``(312) 555-2000``, with the country code only for a number
+from outside the clinic's country.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from datetime import datetime
 from django import template
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+
+from clinic.phones import for_display
 
 register = template.Library()
 
@@ -32,6 +38,12 @@ def in_zone(instant: datetime | None, zone) -> datetime | None:
     if instant is None or zone is None or getattr(instant, "tzinfo", None) is None:
         return instant
     return instant.astimezone(zone).replace(tzinfo=None)
+
+
+@register.filter
+def phone(e164: str | None) -> str:
+    """An E.164 number in the national format (international for another country); "" for none."""
+    return for_display(e164 or "")
 
 
 @register.simple_tag
