@@ -139,18 +139,20 @@ def week_of_free_time(*, course: TreatmentCourse, moving: Session | None = None,
             raise Invalid("That chair is not one of this site's chairs for the treatment.",
                           fields={"chair": ["Choose a chair from the list."]})
     today = location.local_date(now) if location else timezone.localdate(now)
+    chosen = week
     if week is None:
         week = max(window.target, today) if window else today
     week_start = week - timedelta(days=week.weekday())
-    days = [week_start + timedelta(days=offset) for offset in range(7)]
-    grid_days: list[GridDay] = []
-    rows: set[time] = set()
-    if location is not None:
-        grid_days, rows = _free_days(course=course, location=location, chairs=[chair] if chair else chairs,
-                                     days=days, moving=moving, window=window, next_booked=next_booked, now=now)
-    else:
-        grid_days = [GridDay(day=day, state=CLOSED, in_window=_in(window, day), is_target=_target(window, day))
-                     for day in days]
+    shown = [chair] if chair else chairs
+    grid_days, rows = _week(course=course, location=location, chairs=shown, week_start=week_start, moving=moving,
+                            window=window, next_booked=next_booked, now=now)
+    if (chosen is None and window is not None and window.latest >= week_start + timedelta(days=7)
+            and not any(day.cells for day in grid_days if day.in_window)):
+        # Nothing left in the window this week (late in the evening on its last open day, say): the grid
+        # opens on the next week rather than on a week of empty cells.
+        week_start += timedelta(days=7)
+        grid_days, rows = _week(course=course, location=location, chairs=shown, week_start=week_start,
+                                moving=moving, window=window, next_booked=next_booked, now=now)
     if part:
         since, until = PARTS[part]
         rows = {row for row in rows if since <= row < until}
@@ -160,6 +162,17 @@ def week_of_free_time(*, course: TreatmentCourse, moving: Session | None = None,
     return FreeTimeWeek(course=course, moving=moving, window=window, location=location, locations=locations,
                         chair=chair, chairs=chairs, part=part, week_start=week_start, today=today, days=grid_days,
                         times=sorted(rows))
+
+
+def _week(*, course: TreatmentCourse, location: Location | None, chairs: list[Chair], week_start: date,
+          moving: Session | None, window: due.DueWindow | None, next_booked: date | None,
+          now: datetime) -> tuple[list[GridDay], set[time]]:
+    days = [week_start + timedelta(days=offset) for offset in range(7)]
+    if location is None:
+        return [GridDay(day=day, state=CLOSED, in_window=_in(window, day), is_target=_target(window, day))
+                for day in days], set()
+    return _free_days(course=course, location=location, chairs=chairs, days=days, moving=moving, window=window,
+                      next_booked=next_booked, now=now)
 
 
 def _chosen_location(course: TreatmentCourse, locations: list[Location], *, location_id: int | None,

@@ -4,7 +4,8 @@
 its own whose free cells book the course's next session). With ``session`` the
 grid is for moving that session: it is left out of every conflict and its own
 due window is shown. ``week`` (any date in the week), ``location``, ``chair`` and
-``part`` (morning, afternoon, evening) choose what is shown; the grid's own
+``part`` (morning, afternoon, evening) choose what is shown (``compact=1`` keeps
+the table to a scrolling box, for a side panel); the grid's own
 controls send them as ``grid_location``, ``grid_chair`` and ``grid_part`` so that,
 inside another page's POST form, they never collide with that form's fields.
 
@@ -62,7 +63,9 @@ def grid_context(request, *, course: TreatmentCourse, moving: Session | None = N
     except ClinicError as refusal:
         error = refusal
         grid = week_of_free_time(course=course, moving=moving, home=first_location_for(request.user))
-    fixed = {"course": course.pk, **({"session": moving.pk} if moving is not None else {})}
+    compact = data.get("compact") == "1"
+    fixed = {"course": course.pk, **({"session": moving.pk} if moving is not None else {}),
+             **({"compact": "1"} if compact else {})}
     address = reverse("slot-grid")
 
     def week_url(day) -> str:
@@ -71,6 +74,7 @@ def grid_context(request, *, course: TreatmentCourse, moving: Session | None = N
     target = grid.window.target if grid.window else None
     return {
         "grid": grid,
+        "compact": compact,
         "grid_error": error,
         "grid_errors": error.fields if error else {},
         "can_override": has_role(request.user, CLINICIAN),

@@ -180,3 +180,13 @@ def test_the_grid_reads_a_fixed_number_of_queries(esk_course, site, chair, chair
         book(chair, local(site, TUESDAY, hour))
     with django_assert_max_num_queries(GRID_MAX_QUERIES):
         week_of_free_time(course=esk_course)
+
+
+def test_a_week_with_nothing_left_in_the_window_opens_on_the_next_week(esk_course, site, chair, clock):
+    # given 23:30 on Saturday 7 March in New York: the rest of session 1's window (to Tue 10) is next week
+    clock.move_to(local(site, date(2026, 3, 7), 23, 30))
+    # when
+    week = week_of_free_time(course=esk_course)
+    # then
+    assert week.week_start == date(2026, 3, 9)
+    assert free_starts(week, date(2026, 3, 9))[0] == time(8)
