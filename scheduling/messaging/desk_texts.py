@@ -109,12 +109,16 @@ def refusal(patient: Patient) -> Conflict | None:
     return None
 
 
-def site_for(patient: Patient, now: datetime) -> Location | None:
-    """The site whose quiet hours a text to ``patient`` keeps: their next visit's, else their last visit's."""
+def site_for(patient: Patient, now: datetime, *, by=None) -> Location | None:
+    """The site whose quiet hours a text to ``patient`` keeps: their next visit's, else their last visit's,
+    else (a patient not seen yet) the writer's first site, else the clinic's first site."""
     sessions = Session.objects.filter(patient=patient, location__isnull=False).select_related("location")
     upcoming = sessions.filter(status__in=UPCOMING_STATUSES, start__gt=now).order_by("start", "id").first()
     session = upcoming or sessions.order_by("-start", "-id").first()
-    return session.location if session else None
+    if session is not None:
+        return session.location
+    mine = by.clinic_locations.filter(active=True) if by is not None else Location.objects.none()
+    return mine.order_by("name").first() or Location.objects.active().order_by("name").first()
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,7 @@ def text_patient(*, by, patient: Patient, message: str, form_key: str, now: date
         if problem is not None:
             raise problem
         body = checked_message(message)
-        hours = Hours.of(site_for(locked, now))
+        hours = Hours.of(site_for(locked, now, by=by))
         send_at = hours.next_allowed(now)
         goes_now = send_at <= now
         try:

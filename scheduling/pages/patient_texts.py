@@ -30,10 +30,10 @@ SECTION = "scheduling/pages/_patient_text.html"
 PAGE = "scheduling/pages/patient_text.html"
 
 
-def _context(patient: Patient, *, message: str = "", form_key: str = "", error: ClinicError | None = None,
+def _context(request, patient: Patient, *, message: str = "", form_key: str = "", error: ClinicError | None = None,
              written: DeskText | None = None) -> dict:
     now = timezone.now()
-    hours = desk_texts.Hours.of(desk_texts.site_for(patient, now))
+    hours = desk_texts.Hours.of(desk_texts.site_for(patient, now, by=request.user))
     goes_at = hours.next_allowed(now)
     return {
         "patient": patient,
@@ -57,7 +57,7 @@ def _context(patient: Patient, *, message: str = "", form_key: str = "", error: 
 
 
 def _render(request, patient: Patient, *, status: int = 200, **kwargs) -> HttpResponse:
-    return render(request, SECTION if request.htmx else PAGE, _context(patient, **kwargs), status=status)
+    return render(request, SECTION if request.htmx else PAGE, _context(request, patient, **kwargs), status=status)
 
 
 @require_http_methods(["GET", "POST"])
