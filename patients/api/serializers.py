@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from clinic.phones import for_display
 from clinic.serializers import FieldsBuiltOnce
+from patients import services
 from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, Patient
 
 
@@ -43,6 +45,35 @@ class PatientSerializer(serializers.ModelSerializer):
 
     def get_phone_display(self, patient: Patient) -> str:
         return for_display(patient.phone)
+
+    def to_internal_value(self, data):
+        """The fields as sent, then the record's rules (``services.field_errors``) on every field that could be
+        read: one 400 with every error, the same words as the web form's, not one pass and then another."""
+        try:
+            values, unreadable = super().to_internal_value(data), {}
+        except serializers.ValidationError as error:
+            if not isinstance(error.detail, dict) or not isinstance(data, dict):
+                raise
+            values, unreadable = self._readable_values(data, skip=set(error.detail)), error.detail
+        request = self.context.get("request")
+        found = services.field_errors(values=values, patient=self.instance, unreadable=set(unreadable),
+                                      by=getattr(request, "user", None))
+        if unreadable or found:
+            raise serializers.ValidationError({**found, **unreadable})
+        return values
+
+    def _readable_values(self, data, *, skip: set[str]) -> dict:
+        values = {}
+        for field in self._writable_fields:
+            if field.field_name in skip:
+                continue
+            check = getattr(self, f"validate_{field.field_name}", None)
+            try:
+                value = field.run_validation(field.get_value(data))
+                values[field.source] = check(value) if check else value
+            except (SkipField, serializers.ValidationError):
+                continue
+        return values
 
     def validate_mrn(self, value: str) -> str:
         value = value.strip()
