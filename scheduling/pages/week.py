@@ -102,7 +102,8 @@ def site_week(request, location_id: str, day: date):
     clinician_id = clinician_filter(request)
     context = _week_context(location, day, clinician_id)
     context["locations"] = Location.objects.active().order_by("name").only("id", "name")
-    context["clinicians"] = booking_selectors.clinicians_at(location)
+    # Every clinician, not only the site's staff list: a session may be with someone from another site.
+    context["clinicians"] = week_selectors.clinicians()
     context["clinician"] = next((user for user in context["clinicians"] if user.pk == clinician_id), None)
     return render(request, "scheduling/pages/week.html", context)
 

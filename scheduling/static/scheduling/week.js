@@ -6,7 +6,7 @@
 
   var SNAP = 15; // minutes: where a click or a drop lands
   var dragged = null; // {element, grabMinutes}
-  var opener = null; // what opened the panel, to return focus to on Escape: {selector}
+  var opener = null; // a selector for what opened the panel, to return focus to on Escape
 
   function body() { return document.getElementById("week-body"); }
   function panel() { return document.getElementById("week-panel"); }
@@ -34,21 +34,28 @@
     return ((minute - span.start) / (span.end - span.start)) * 100 + "%";
   }
 
-  function rememberOpener(element) {
+  // A selector that finds ``element`` again after the week is redrawn (its node is replaced then).
+  function selectorFor(element) {
     if (element.dataset.sessionId) {
-      opener = {selector: '[data-testid="week-session"][data-session-id="' + element.dataset.sessionId + '"]'};
-    } else if (element.closest(".week-track")) {
-      var track = element.closest(".week-track");
-      opener = {selector: '.week-track[data-chair-id="' + track.dataset.chairId + '"][data-day="' + track.dataset.day
-        + '"] [data-start-minute="' + element.dataset.startMinute + '"]', track: track.dataset};
+      return '[data-testid="week-session"][data-session-id="' + element.dataset.sessionId + '"]';
     }
+    var track = element.closest(".week-track");
+    if (track && element.dataset.startMinute) {
+      return '.week-track[data-chair-id="' + track.dataset.chairId + '"][data-day="' + track.dataset.day
+        + '"] [data-start-minute="' + element.dataset.startMinute + '"]';
+    }
+    return element.id ? "#" + element.id : null;
+  }
+
+  function rememberOpener(element) {
+    opener = selectorFor(element);
   }
 
   function closePanel() {
     var box = panel();
     if (!box || !box.firstChild) return false;
     box.innerHTML = "";
-    var target = opener && document.querySelector(opener.selector);
+    var target = opener && document.querySelector(opener);
     if (target) target.focus();
     return true;
   }
@@ -78,6 +85,21 @@
     var element = event.detail.elt;
     if (element && element.id === "week-poller" && dragged) { event.preventDefault(); return; } // not under a drag
     if (element && element.dataset && element.dataset.testid === "week-session") rememberOpener(element);
+  });
+
+  // A redraw of the week (the poll, or after a change) keeps the keyboard where it was.
+  var refocus = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var focused = document.activeElement;
+    refocus = null;
+    if (event.detail.target && event.detail.target.id === "week-body" && focused && body().contains(focused)) {
+      refocus = selectorFor(focused);
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var target = refocus && document.querySelector(refocus);
+    if (target) target.focus();
+    refocus = null;
   });
 
   document.addEventListener("keydown", function (event) {
