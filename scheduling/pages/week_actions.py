@@ -113,7 +113,8 @@ def week_book(request, location_id: int):
     data = request.POST if request.method == "POST" else request.GET
     values = {key: data.get(key, "") for key in ("chair", "start", "course", "clinician", "override_reason")}
     if request.method == "GET":
-        return _render(request, BOOK_TEMPLATE, _book_context(location, values))
+        context = _book_context(location, values)
+        return _render(request, BOOK_TEMPLATE, context, status=context["error"].status if context["error"] else 200)
     try:
         course = _chosen_course(request.POST)
         _access(request, course.patient)
@@ -134,7 +135,9 @@ MOVE_TEMPLATE = "scheduling/pages/_week_move.html"
 
 
 def _session(session_id: int) -> Session:
-    return get_object_or_404(booking_selectors.sessions_for_lists().select_related("chair__location"), pk=session_id)
+    """A session on a chair (history recorded on adoption has none, and no place on the week)."""
+    return get_object_or_404(booking_selectors.sessions_for_lists().select_related("chair__location"), pk=session_id,
+                             chair__isnull=False)
 
 
 def _move_context(session: Session, values: dict | None = None, *, error: ClinicError | None = None) -> dict:

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from clinic.roles import CLINICIAN
 from scheduling.models import Session
-from tests.factories import TreatmentCourseFactory, UserFactory
+from tests.factories import SessionRowFactory, TreatmentCourseFactory, UserFactory
 from tests.scheduling.conftest import TUESDAY, local
 
 MONDAY = date(2026, 3, 2)
@@ -111,6 +111,18 @@ def test_a_click_on_free_time_lists_the_patients_due_that_day(desk, site, chair,
     assert "Session 1 due Tue Mar 3 – Tue Mar 10, target Tue Mar 3" in page
     assert "No patient is due on Mon Mar 2" in desk.get(_book(site), {"chair": chair.pk,
                                                                        "start": "2026-03-02T13:00"}).content.decode()
+
+
+def test_a_booking_form_for_a_time_that_cannot_be_read_says_so(desk, site, chair, now):
+    response = desk.get(_book(site), {"chair": chair.pk, "start": "tomorrow"}, **HTMX)
+
+    assert response.status_code == 400
+    assert 'id="week-book-start-error"' in response.content.decode()
+
+
+def test_a_session_with_no_chair_has_no_move_form(desk, site, esk_course, now):
+    history = SessionRowFactory(course=esk_course, chair=None, location=site, start=local(site, date(2026, 2, 20), 9))
+    assert desk.get(_move(history)).status_code == 404
 
 
 def test_booking_from_the_week_goes_through_the_booking_service(desk, site, chair, esk_course, now):
