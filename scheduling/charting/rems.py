@@ -21,6 +21,12 @@ from scheduling.models import DeviceGiven, LeftBeforeDischarge, RemsForm, RemsFo
 from scheduling.tasks import refresh_course_worklist_on_commit
 
 MINIMUM_MONITORING_MINUTES = 120
+# The form's concomitant medicines in the form's own order (``patients.models.MEDICINE_FIELDS``), keyed as
+# ``concomitant_medicines`` holds them, with their labels. Read the answers through ``medicine_answers``:
+# a submitted form's content is stored as JSON that keeps no key order (PostgreSQL's jsonb sorts keys by
+# length), so walking its keys would list MAOIs first on a submitted form and benzodiazepines on a draft.
+FORM_MEDICINES = tuple((name.removeprefix("takes_"), Patient._meta.get_field(name).verbose_name)
+                       for name in MEDICINE_FIELDS)
 
 
 def _bp(vitals) -> str | None:
@@ -109,7 +115,7 @@ def form_content(session: Session) -> tuple[dict, list[str]]:
             "sex": patient.get_sex_display() if patient.sex != "unknown" else None,
             "rems_patient_id": patient.rems_patient_id or None,
         },
-        "concomitant_medicines": {name.removeprefix("takes_"): getattr(patient, name) for name in MEDICINE_FIELDS},
+        "concomitant_medicines": {key: getattr(patient, f"takes_{key}") for key, _label in FORM_MEDICINES},
         "prescriber_on_site": (prescriber.get_full_name() or prescriber.get_username()) if prescriber else None,
         "monitoring": {
             "clinician": (clinician.get_full_name() or clinician.get_username()) if clinician else None,
@@ -142,8 +148,8 @@ def form_content(session: Session) -> tuple[dict, list[str]]:
                     for d in devices],
         "late_entries": [{**entry} for entry in late_entries(session, dose, all_vitals, assessments, devices)],
     }
-    not_asked = [Patient._meta.get_field(name).verbose_name.removeprefix("takes ") for name in MEDICINE_FIELDS
-                 if getattr(patient, name) == MedicineAnswer.NOT_ASKED]
+    not_asked = [label.removeprefix("takes ") for label, answer in medicine_answers(content)
+                 if answer == MedicineAnswer.NOT_ASKED]
     checks = [
         (content["patient"]["sex"], "Patient's sex"),
         (not not_asked, "Concomitant medicines not asked: " + ", ".join(not_asked)),
@@ -169,6 +175,12 @@ def form_content(session: Session) -> tuple[dict, list[str]]:
     if not left and monitoring_minutes is not None and monitoring_minutes < MINIMUM_MONITORING_MINUTES:
         missing.append("Monitoring of at least 120 minutes")
     return content, missing
+
+
+def medicine_answers(content: dict) -> list[tuple[str, str | bool]]:
+    """``(label, answer)`` per concomitant medicine of ``content`` (a draft or a submitted form), in form order."""
+    answers = content["concomitant_medicines"]
+    return [(label, answers[key]) for key, label in FORM_MEDICINES if key in answers]
 
 
 def refresh_form(session: Session) -> RemsForm:

@@ -3,9 +3,14 @@
 The form's content and what it lacks come from ``rems.form_content`` (a
 submitted form shows what the REMS received); submission goes through
 ``rems.submit_form``, which refuses an incomplete form in its own words.
+The content keeps ISO dates (it is what the API and the REMS get); the page
+shows them in the clinic's words ("Tue Mar 3, 2026"). Each patient is shown
+with date of birth and MRN, so two patients of one name are told apart.
 """
 
 from __future__ import annotations
+
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.errors import ClinicError
 from clinic.roles import CLINICIAN, MANAGER, role_required
-from patients.models import MEDICINE_FIELDS, MedicineAnswer, Patient, PatientAccess
+from patients.models import MedicineAnswer, PatientAccess
 from patients.services import record_access
 from scheduling.charting import rems
 from scheduling.models import RemsForm, RemsFormStatus
@@ -24,7 +29,6 @@ SUBMITTED_SHOWN = 50
 # Most urgent first: past day 7, days 5-7, not yet due; submitted ones last.
 URGENCY_ORDER = {"overdue": 0, "due": 1, "pending": 2, "submitted": 3}
 URGENCY_WORDS = {"overdue": "Overdue", "due": "Due", "pending": "Not yet due", "submitted": "Submitted"}
-MEDICINE_LABELS = {name.removeprefix("takes_"): Patient._meta.get_field(name).verbose_name for name in MEDICINE_FIELDS}
 
 
 def _forms():
@@ -65,12 +69,20 @@ def _form_context(form: RemsForm, *, error: ClinicError | None = None, typed: st
     answers = dict(MedicineAnswer.choices)
     # Forms submitted before yes / no / not asked hold true or false: true was "yes", false could not tell.
     answers.update({True: "Yes", False: "No (recorded before “not asked” existed)"})
-    medicines = [(MEDICINE_LABELS.get(name, name), answers.get(answer, answer))
-                 for name, answer in content["concomitant_medicines"].items()]
+    # One order for every form, draft or submitted: the form's own (``rems.FORM_MEDICINES``).
+    medicines = [(label, answers.get(answer, answer)) for label, answer in rems.medicine_answers(content)]
+    session_day = date.fromisoformat(content["session_date"])
     return {
         "form": form,
         "session": form.session,
         "content": content,
+        "date_of_birth": date.fromisoformat(content["patient"]["date_of_birth"]),
+        "session_day": session_day,
+        "late_entries": [{**entry, "at": _moment(entry["at"], session_day),
+                          "entered_at": _moment(entry["entered_at"], session_day)}
+                         for entry in content.get("late_entries") or []],
+        "left_at": (_moment(content["left_before_discharge"]["at"], session_day)
+                    if content.get("left_before_discharge") else None),
         "missing": missing,
         "medicines": medicines,
         "urgency": form.urgency(_today(form)),
@@ -78,6 +90,17 @@ def _form_context(form: RemsForm, *, error: ClinicError | None = None, typed: st
         "field_errors": error.fields if error else {},
         "typed": typed,
     }
+
+
+def _moment(stored: str, session_day: date) -> str:
+    """A time the form holds as ``YYYY-MM-DD HH:MM`` (local), in words: the time alone on the session's day."""
+    try:
+        moment = datetime.fromisoformat(stored)
+    except (TypeError, ValueError):
+        return stored  # not one of ours: shown as stored rather than not at all
+    if moment.date() == session_day:
+        return f"{moment:%H:%M}"
+    return f"{moment:%a %b} {moment.day}, {moment.year} {moment:%H:%M}"
 
 
 @require_GET
