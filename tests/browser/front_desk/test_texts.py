@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 from clinic import queueing
 from scheduling.messaging import inbound
 from scheduling.models import Session, SessionStatus, WorkItem, WorkKind
+from tests.browser.accessibility import blocking_violations
 from tests.browser.conftest import DESK_PASSWORD, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -81,6 +82,7 @@ def test_an_r_answered_by_moving_the_visit_closes_itself_and_texts_the_new_time(
         f"{session.local_date:%a %b} {session.local_date.day} at 10:00, Midtown")
     expect(row.get_by_test_id("worklist-phone")).to_have_text(re.compile(r"^\(\d{3}\) \d{3}-\d{4}$"))
     desk.screenshot(path=f"/tmp/h5-worklist-r-{width}.png", full_page=True)
+    assert blocking_violations(desk) == []
 
     # when: the desk moves the visit to 14:00 the same day
     row.get_by_test_id("worklist-move").click()
@@ -115,6 +117,7 @@ def test_an_r_answered_by_cancelling_and_booking_anew_closes_itself_and_texts_th
     desk.goto("/worklist/")
     expect(row.get_by_test_id("worklist-visit")).to_contain_text("(cancelled)")
     desk.screenshot(path=f"/tmp/h5-worklist-cancelled-{width}.png", full_page=True)
+    assert blocking_violations(desk) == []
 
     # when: the desk books the course again from the row
     row.get_by_test_id("worklist-book").click()
@@ -157,6 +160,7 @@ def test_the_desk_texts_a_patient_and_a_treatment_word_is_refused_beside_the_mes
     expect(message).to_have_attribute("aria-invalid", "true")
     expect(message).to_have_value("Your ketamine visit is confirmed")
     desk.screenshot(path=f"/tmp/h5-text-refused-{width}.png", full_page=True)
+    assert blocking_violations(desk) == []
 
     # when: it is written as a text may be, long enough for two parts
     message.fill("Please call us back about your visit on Thursday. " * 4)
@@ -168,6 +172,7 @@ def test_the_desk_texts_a_patient_and_a_treatment_word_is_refused_beside_the_mes
     expect(section.get_by_test_id("desk-text")).to_have_count(1)
     expect(section.get_by_test_id("desk-text")).to_contain_text("Maria Desk")
     desk.screenshot(path=f"/tmp/h5-text-sent-{width}.png", full_page=True)
+    assert blocking_violations(desk) == []
     desk.goto("/outbox/")
     expect(desk.get_by_role("cell", name=re.compile(r"^Riverside Wellness Clinic: Please call us back"))) \
         .to_have_count(1)
@@ -199,6 +204,7 @@ def test_in_quiet_hours_the_text_is_held_for_the_morning_and_can_be_withdrawn(de
     expect(section.get_by_test_id("text-result")).to_have_attribute("data-state", "pending")
     expect(section.get_by_test_id("text-result")).to_contain_text("goes")
     desk.screenshot(path=f"/tmp/h5-text-quiet-{width}.png", full_page=True)
+    assert blocking_violations(desk) == []
     # when the desk thinks better of it
     section.get_by_test_id("text-withdraw").click()
     # then

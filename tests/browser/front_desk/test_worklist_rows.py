@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from scheduling.models import WorkItem, WorkKind
 from scheduling.worklist.sweep import refresh_worklist
+from tests.browser.accessibility import blocking_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -33,6 +34,7 @@ def test_assign_to_me_becomes_unassign_and_back_in_place(desk, width, due_item, 
     expect(row.get_by_test_id("worklist-assign-me")).to_have_count(0)
     expect(row.get_by_test_id("worklist-unassign")).to_be_visible()
     desk.screenshot(path=f"/tmp/h5-worklist-assigned-{width}.png", full_page=True)
+    assert blocking_violations(desk) == []
     due_item.refresh_from_db()
     assert due_item.assigned_to == desk_user
     # and a reload shows the same
