@@ -5,8 +5,8 @@ has a *story* (``Story``): most are simply on track with their next visit booked
 others are there so that every kind of worklist item is present whatever the day:
 a visit due and not booked, one overdue, a lapsed course, a no-show to rebook, a patient
 who asked for a new time, an esketamine booking without REMS enrolment, a course paused,
-one discontinued and one completed. A patient's site follows their MRN (even: Midtown,
-odd: Westside), as their phone's area code does.
+one discontinued and one completed. A patient's site follows their MRN (odd: Midtown,
+even: Westside), as their phone's area code does.
 """
 
 from __future__ import annotations
@@ -66,6 +66,12 @@ PLAN = (
     (Story.NO_SHOW, "ketamine-iv-weekly", 28),
     (Story.BOOKED, "esketamine-trd", 17),
     (Story.BOOKED, "esketamine-trd", 31),
+    (Story.BOOKED, "esketamine-trd", 6),
+    (Story.BOOKED, "ketamine-iv-series", 4),
+    (Story.BOOKED, "esketamine-trd", 13),
+    (Story.BOOKED, "ketamine-iv-series", 10),
+    (Story.BOOKED, "esketamine-trd", 20),
+    (Story.BOOKED, "ketamine-iv-weekly", 15),
 )
 # A clinician's reason per diagnosis (off-label esketamine), else per finding.
 DIAGNOSIS_REASONS = {

@@ -1,12 +1,12 @@
 """Fictitious patients for the demo: varied diagnoses, screening and consent; deterministic.
 
 Every patient has a name of their own, except one deliberate pair: DEMO0040 is a second
-"Rowan Eriksen" (born in another year, another MRN, at the other site), so the lists and
+"Rowan Chen" (DEMO0007; born in another year, another MRN, a Los Angeles number), so the lists and
 the search show how two patients of the same name are told apart by date of birth and MRN.
 
 Phones are in the range the North American plan keeps for fiction (555-0100 to 555-0199),
-with area codes of the patient's site: New York for even MRNs' patients (Midtown), Los
-Angeles for odd ones (Westside). Every consent to texts says how it was given and when.
+with area codes of the patient's site: New York for Midtown's patients (odd MRNs: DEMO0001,
+DEMO0003...), Los Angeles for Westside's (even MRNs). Every consent to texts says how it was given and when.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ LAST = ["Alvarez", "Brennan", "Chen", "Delgado", "Eriksen", "Fontaine", "Garcia"
         "Keller", "Lindqvist", "Mbeki", "Novak", "Oyelaran", "Park", "Reyes", "Sato", "Ulrich", "Vargas"]
 # The deliberate namesakes: (index of the second patient, index of the first).
 NAMESAKE = (39, 6)
-# Area codes near each site: Midtown (New York) for even indexes, Westside (Los Angeles) for odd ones.
+# Area codes near each site: Midtown (New York) for even indexes (odd MRNs), Westside (Los Angeles) for odd ones.
 AREA_CODES = (("212", "646", "718", "917"), ("310", "213", "323", "818"))
 # The share of demo patients taking each concomitant medicine the REMS form asks about.
 MEDICINE_SHARES = (("takes_benzodiazepines", 0.2), ("takes_sedative_hypnotics", 0.05), ("takes_psychostimulants", 0.1),
@@ -80,7 +80,7 @@ def create_demo_patients(count: int = 40, *, seed: int = 7) -> list[Patient]:
             "email": f"{first.lower()}.{last.lower()}{index + 1}@example.org",
             "sms_consent": consent,
             "sms_consent_method": CONSENT_METHODS[index % len(CONSENT_METHODS)] if consent else "",
-            "sms_consent_at": (datetime.combine(registered, time(15, 0), tzinfo=timezone.get_current_timezone())
+            "sms_consent_at": (datetime.combine(registered, time(15, 5), tzinfo=timezone.get_current_timezone())
                                if consent else None),
             "diagnosis": diagnosis,
             "rems_enrolled_on": registered + timedelta(days=7) if enrolled else None,
@@ -101,5 +101,8 @@ def create_demo_patients(count: int = 40, *, seed: int = 7) -> list[Patient]:
         if created:
             patient.full_clean()
             patient.save()
+            # Registered at intake, before the consent and the course.
+            Patient.objects.filter(pk=patient.pk).update(created_at=datetime.combine(
+                registered, time(15, 0), tzinfo=timezone.get_current_timezone()))
         patients.append(patient)
     return patients

@@ -159,8 +159,8 @@ def _days_near(window: due.DueWindow, not_before: date):
 class Layouter:
     """Lays out every course's sessions on one calendar, so no two share chair time."""
 
-    def __init__(self, sites: list[Location], now: datetime, seed: int = 11):
-        self.sites, self.now = sites, now
+    def __init__(self, sites: list[Location], now: datetime, booker, seed: int = 11):
+        self.sites, self.now, self.booker = sites, now, booker
         self.calendar = Calendar.of(sites, now)
         self.lanes = {site.pk: _lanes(site) for site in sites}
         self.used: dict[tuple[int, str], int] = {}
@@ -173,9 +173,8 @@ class Layouter:
         index = self.used.get(key, 0)
         self.used[key] = index + 1
         lanes = self.lanes[site.pk][modality]
-        if index >= len(lanes):
-            raise RuntimeError(f"the demo has more {modality} courses at {site} than lanes")
-        return lanes[index]
+        # More courses than lanes share one: the calendar moves the later one to another day of its window.
+        return lanes[index % len(lanes)]
 
     def _place(self, site, chair, day, clock, minutes) -> datetime | None:
         start = site.at(day, clock)
@@ -207,7 +206,7 @@ class Layouter:
         self.calendar.take(chair, start, until)
         row = Session(course=course, patient_id=course.patient_id, location=site, chair=chair, clinician=clinician,
                       start=start, end=end, occupied_until=until, local_date=site.local_date(start), status=status,
-                      booked_at=min(start, max(start - timedelta(days=3), course.created_at)))
+                      booked_by=self.booker, booked_at=min(start, max(start - timedelta(days=3), course.created_at)))
         if status == SessionStatus.CANCELLED:
             row.cancel_reason, row.cancelled_at = "Patient unwell", start - timedelta(days=1)
             self.calendar.taken[chair.pk].pop()  # a cancelled visit frees its chair
@@ -277,7 +276,7 @@ def create_demo_sessions(demos: list[DemoCourse], sites: list[Location], booker,
     the next visits go through ``booking.book_session`` (all its checks), as
     if booked by the desk when the previous visit ended.
     """
-    layouter = Layouter(sites, now)
+    layouter = Layouter(sites, now, booker)
     created = 0
     for demo in demos:
         site = sites[demo.site_index]
