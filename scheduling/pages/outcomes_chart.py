@@ -51,7 +51,7 @@ def outcome_chart(instrument: str, points: Sequence[dict[str, Any]]) -> dict[str
     baseline; None for a baseline of 0) and ``remission_at`` (the instrument's
     cut-off), ``bands`` (each with ``label``, ``low``, ``high`` and ``shade``),
     ``rows`` for the table, and ``data``: the same as plain JSON for the script
-    that draws the chart (``json_script``).
+    that draws the chart.
     """
     spec = measures.spec_for(instrument)
     baseline = points[0]["total"] if points else None

@@ -1,6 +1,6 @@
 // The outcomes charts on the patient page, drawn with Chart.js and its annotation plugin (vendored under
-// static/vendor/). Each <canvas data-outcome-data="ID"> names the json_script block holding its data
-// (scheduling/pages/outcomes_chart.py); the table under it holds the same values for readers and print.
+// static/vendor/). Each <canvas data-outcome="{...}"> carries its data as JSON (scheduling/pages/
+// outcomes_chart.py); the table under it holds the same values for readers and print.
 // Colours come from outcomes.css's custom properties, so the key's swatches and the chart agree.
 (function () {
   "use strict";
@@ -44,9 +44,7 @@
   }
 
   function draw(canvas) {
-    var source = document.getElementById(canvas.getAttribute("data-outcome-data"));
-    if (!source) { return; }
-    var data = JSON.parse(source.textContent);
+    var data = JSON.parse(canvas.getAttribute("data-outcome"));
     var figure = canvas.closest(".outcome-chart");
     var ink = cssVar(figure, "--outcome-ink"), line = cssVar(figure, "--outcome-line");
     var responseColour = cssVar(figure, "--outcome-response"), remissionColour = cssVar(figure, "--outcome-remission");
@@ -160,5 +158,5 @@
     canvas.setAttribute("data-drawn", "true");
   }
 
-  document.querySelectorAll("canvas[data-outcome-data]").forEach(draw);
+  document.querySelectorAll("canvas[data-outcome]").forEach(draw);
 })();

@@ -111,6 +111,11 @@ def test_the_patient_page_shows_the_outcomes_chart(nurse, esk_session, clock):
     # then
     assert content.count('data-testid="outcome-point"') == 2
     assert 'data-testid="outcome-band"' in content
+    assert "Not recorded in this course: GAD-7, MADRS." in content
+    # and the chart's data rides on its canvas, in no inline <script> the CSP would refuse
+    assert re.search(r'<canvas data-testid="outcome-chart" data-outcome="\{&quot;instrument&quot;:&quot;phq9&quot;',
+                     content)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", content)
 
 
 def test_an_iv_infusion_is_charted_by_weight_and_its_end_starts_recovery(nurse, iv_course, iv_chair, staff_clinician,
