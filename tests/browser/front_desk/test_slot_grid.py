@@ -94,3 +94,22 @@ def test_the_grid_filters_by_time_of_day_and_chair_and_goes_week_to_week(desk, c
     expect(grid.locator("[data-testid=grid-day][data-target=true]")).to_have_attribute("data-day", day)
     expect(grid.get_by_label("Chair", exact=True)).to_have_value(str(chair.pk))
     expect(grid.get_by_role("rowheader").first).to_have_text("12:00")
+
+
+def test_the_grid_for_a_move_moves_the_session_where_the_cell_says(desk, course, chair, site, book, desk_user,
+                                                                   width):
+    # given session 1 on its target day at 09:00
+    session = book(chair, site.at(course.start_date, time(9)), course=course, by=desk_user)
+    desk.goto(f"/slot-grid/?course={course.pk}&session={session.pk}&compact=1")
+    grid = desk.get_by_test_id("slot-grid")
+    expect(grid.get_by_test_id("grid-window")).to_contain_text("Moving session 1")
+    assert blocking_violations(desk) == []
+    desk.screenshot(path=f"/tmp/h2-grid-move-{width}.png", full_page=True)
+
+    # when: the same day, in the afternoon
+    grid.get_by_role("button", name=f"Move to {day_words(course.start_date)} at 15:00, Chair 1", exact=True).click()
+
+    # then: moved through the move's own service, and the board shows it
+    expect(desk.get_by_test_id("messages")).to_contain_text("Moved")
+    session.refresh_from_db()
+    assert site.local(session.start).time() == time(15)

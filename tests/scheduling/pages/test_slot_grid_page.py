@@ -96,6 +96,7 @@ def test_the_grid_for_a_move_offers_the_sessions_own_time_and_posts_to_the_move(
     # then
     assert f'action="/sessions/{session.pk}/reschedule/"' in html
     assert f'value="{chair.pk}|2026-03-03T09:00"' in html
+    assert 'aria-label="Move to Tue Mar 3 at 09:00, Chair 1"' in html
 
 
 def test_book_next_shows_the_grid_and_books_a_grid_slot(desk, now, site, chair, esk_course):
