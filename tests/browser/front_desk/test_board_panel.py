@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from scheduling.models import Session, SessionStatus
+from tests.browser.accessibility import blocking_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -211,3 +212,16 @@ def test_no_check_in_is_offered_for_a_session_of_another_day(desk, booked):
     panel = open_panel(desk, booked)
     expect(panel.get_by_test_id("reschedule-form")).to_be_visible()
     expect(panel.locator("#check-in")).to_have_count(0)
+
+
+def test_the_board_with_the_panel_open_the_confirmation_and_the_check_in_pass_axe(booked_today, desk):
+    # given the board with today's session open in the panel, the cancel's confirmation showing
+    panel = open_panel(desk, booked_today)
+    panel.get_by_label("Reason for cancelling").fill("Unwell")
+    panel.get_by_role("button", name="Cancel session").click()
+    expect(panel.get_by_test_id("cancel-confirm")).to_be_visible()
+
+    # then
+    assert blocking_violations(desk) == []
+    desk.goto(f"/sessions/{booked_today.pk}/#check-in")
+    assert blocking_violations(desk) == []

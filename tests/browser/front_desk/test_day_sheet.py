@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from clinic.roles import CLINICIAN
 from protocols.models import Protocol
 from scheduling.charting import services as charting
+from tests.browser.accessibility import blocking_violations
 from tests.factories import ChairFactory, PatientFactory, TreatmentCourseFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -61,6 +62,8 @@ def test_the_site_day_sheet_prints_the_whole_day_without_navigation(day_of_sessi
     expect(rows.nth(1).get_by_test_id("day-sheet-ride")).to_have_text("Ask at check-in")
     expect(rows.nth(1)).to_contain_text("Kim Park")
 
+    assert blocking_violations(desk) == []
+
     # when printed
     desk.emulate_media(media="print")
     desk.screenshot(path=f"/tmp/h1-day-sheet-print-{width}.png", full_page=True)
@@ -88,3 +91,4 @@ def test_a_clinicians_day_sheet_lists_only_their_sessions(day_of_sessions, desk,
     expect(rows.nth(0)).to_contain_text("Ada Quinn")
     expect(rows.nth(1)).to_contain_text("Cy Moss")
     desk.screenshot(path=f"/tmp/h1-day-sheet-clinician-{width}.png", full_page=True)
+    assert blocking_violations(desk) == []
