@@ -102,6 +102,25 @@ def test_an_r_answered_by_moving_the_visit_closes_itself_and_texts_the_new_time(
     expect(new_time).to_have_count(1)
 
 
+def test_an_r_answered_by_a_move_in_the_board_panel_texts_the_new_time(desk, asked_to_move, site):
+    # given: the visit on its day's board, opened in the side panel
+    session = asked_to_move.session
+    desk.goto(f"/board/{site.pk}/{session.local_date.isoformat()}/")
+    desk.locator(f'[data-testid=board-session][data-session-id="{session.pk}"]').click()
+    panel = desk.get_by_test_id("session-panel")
+
+    # when
+    panel.get_by_label(re.compile(r"^New start")).fill(f"{session.local_date.isoformat()}T15:30")
+    panel.get_by_role("button", name="Move session").click()
+
+    # then
+    expect(panel.get_by_test_id("panel-done")).to_be_visible()
+    asked_to_move.refresh_from_db()
+    assert asked_to_move.closed_at is not None
+    desk.goto("/outbox/")
+    expect(desk.get_by_role("cell", name=re.compile(r"your visit has moved to .* at 3:30 PM"))).to_have_count(1)
+
+
 def test_an_r_answered_by_cancelling_and_booking_anew_closes_itself_and_texts_the_new_time(
         desk, width, asked_to_move, course, site):
     # given: the desk cancels the visit from its page; the patient still waits for a new time

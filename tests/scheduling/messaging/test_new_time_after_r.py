@@ -152,3 +152,19 @@ def test_the_desk_is_told_to_phone_a_patient_who_gets_no_texts(booked, asked_to_
     move(booked, front_desk, published=django_capture_on_commit_callbacks)
     asked_to_move.refresh_from_db()
     assert asked_to_move.resolution.endswith("the patient gets no texts, so tell them by phone.")
+
+
+def test_an_r_from_a_patient_with_no_visit_is_answered_by_the_next_booking(esk_course, chair, front_desk, book,
+                                                                           sent_texts, now):
+    # given: the patient replies R with nothing booked: the item names no visit
+    inbound.handle_inbound(from_phone=esk_course.patient.phone, to_phone=CLINIC_NUMBER, body="R",
+                           provider_id="SMr-none")
+    item = WorkItem.objects.get(kind=WorkKind.RESCHEDULE_REQUEST, closed_at__isnull=True)
+    assert item.session_id is None
+    # when the desk books the course, and the sweep that follows runs
+    book(chair, local(chair.location, THURSDAY, 11), course=esk_course, by=front_desk)
+    assert refresh_worklist(course_ids=[esk_course.pk])["answered"] == 1
+    # then
+    item.refresh_from_db()
+    assert item.resolution.startswith("Rebooked to Thu 5 Mar at 11:00 (Midtown)")
+    assert ["Thursday March 5 at 11:00 AM" in text["body"] for text in sent_texts] == [True]
