@@ -10,6 +10,7 @@ from scheduling.pages import (
     booking,
     chart,
     clinician,
+    course_page,
     day_sheet,
     patient_page,
     patient_texts,
@@ -72,4 +73,5 @@ urlpatterns = [
     *slot_grid.urlpatterns,
     *week.urlpatterns,
     *patient_texts.urlpatterns,
+    *course_page.urlpatterns,
 ]
