@@ -176,6 +176,17 @@ TABLE: list[Row] = [
     Row("patients/<patient_id>/start-course/", "GET", ALL, "courses: read, start", args={"patient_id": "patient2"}),
     Row("patients/<patient_id>/start-course/", "POST", ALL, "courses: read, start", args={"patient_id": "patient2"},
         body={"protocol": "ketamine-iv-series", "start_date": "2026-03-02"}),
+    # The course's page: its actions let in the roles its API action does.
+    Row("courses/<course_id>/", "GET", ALL, "the course's page: read (`/courses/{id}/`)", args={"course_id": "course"}),
+    *[Row(f"courses/<course_id>/{action}/", "POST", CLINICIAN_AND_MANAGER,
+          "the course's page: pause, resume, discontinue, with a reason", args={"course_id": "course"},
+          body={"reason": "Moved away"}) for action in ("pause", "resume", "discontinue")],
+    Row("courses/<course_id>/maintenance-frequency/", "POST", CLINICIAN_ONLY,
+        "the course's page: switch maintenance frequency, restart a phase after a lapse",
+        args={"course_id": "course"}, body={"frequency": "weekly", "reason": "Relapse risk"}),
+    Row("courses/<course_id>/restart-phase/", "POST", CLINICIAN_ONLY,
+        "the course's page: switch maintenance frequency, restart a phase after a lapse",
+        args={"course_id": "course"}, body={"reason": "Reviewed after the lapse"}),
     # --- locations and chairs --------------------------------------------------------------------------------
     Row("api/locations/", "GET", ALL, "locations and chairs: read"),
     Row("api/locations/", "POST", MANAGER_ONLY, "locations and chairs: configure",
