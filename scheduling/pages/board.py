@@ -1,10 +1,11 @@
-"""The day board (the front desk's landing page) and the actions on one session: move, cancel, no-show.
+"""The day board: the front desk's landing page (the session panel beside it is ``session_panel``).
 
 The board is a CSS grid: chairs are columns, the day runs down in 5-minute
 rows labelled every 15 minutes, and each session is a block spanning its
 chair time plus the location's turnover (shaded). Everything is computed here
 from ``booking_selectors.day_board`` in a fixed number of queries; the body polls
-itself with htmx so desks see each other's bookings within half a minute.
+itself with htmx so desks see each other's bookings within half a minute, and
+board.js opens today's board at "now" and keeps the desk's place as it redraws.
 """
 
 from __future__ import annotations
