@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from clinic.errors import Invalid
 from clinic.roles import CLINICIAN, MANAGER, role_required
 from patients.models import OutcomeMeasure
 from protocols import due
@@ -28,7 +29,7 @@ from scheduling.booking.calendar_feed import feed_for, feed_url
 from scheduling.charting.observation import ObservationState, observation_states
 from scheduling.charting.services import bp_is_high
 from scheduling.models import Location, Session, SessionStatus, VitalSigns
-from scheduling.pages import first_location_for
+from scheduling.pages import error_status, first_location_for, parse_day
 
 CLINICAL_ROLES = (CLINICIAN, MANAGER)
 # Patients on the observation board: in the building and not yet sent home.
@@ -39,6 +40,8 @@ ALERT_WORDS = {
     "low_spo2": "Low SpO2",
     "rems_enrolment_missing": "Not REMS-enrolled",
 }
+# My schedule shows the chosen day and this many days after it.
+LOOK_AHEAD_DAYS = 6
 CHECKPOINT_WORDS = {"upcoming": "Upcoming", "due": "Due now", "done": "Done", "missed": "Missed"}
 STAGE_WORDS = {
     "waiting": "Checked in, not dosed",
@@ -122,21 +125,25 @@ def _my_locations(user) -> list[Location]:
     return [fallback] if fallback else []
 
 
-def schedule_context(user, now: datetime | None = None) -> dict:
-    """Today's and the rest of this week's sessions for ``user`` and their locations, with numbers and alerts.
+def schedule_context(user, now: datetime | None = None, day: date | None = None) -> dict:
+    """The sessions of ``day`` (today by default) and the six days after it, for ``user`` and their locations.
 
-    Queries: the user's locations, the sessions (with patient, course,
-    protocol and its phases, chair, location, clinician), completed sessions
-    of their courses, latest readings, open item-9 alerts.
+    Seven days from the chosen one rather than "through Sunday": on a Saturday
+    evening the next working days are what a clinician looks for. Dates are the
+    local date of the user's first location. Queries: the user's locations, the
+    sessions (with patient, course, protocol and its phases, chair, location,
+    clinician), completed sessions of their courses, latest readings, open
+    item-9 alerts.
     """
     now = now or timezone.now()
     locations = _my_locations(user)
     zone_site = locations[0] if locations else None
     today = zone_site.local_date(now) if zone_site else timezone.localdate(now)
-    week_end = today + timedelta(days=6 - today.weekday())  # through Sunday
+    day = day or today
+    last_day = day + timedelta(days=LOOK_AHEAD_DAYS)
     sessions = list(
         booking_selectors.sessions_for_lists(Session.objects.filter(
-            Q(clinician=user) | Q(location__in=locations), local_date__gte=today, local_date__lte=week_end,
+            Q(clinician=user) | Q(location__in=locations), local_date__gte=day, local_date__lte=last_day,
         ).exclude(status__in=(SessionStatus.CANCELLED, SessionStatus.NO_SHOW)))
         .prefetch_related("course__protocol__phases").order_by("start", "id")
     )
@@ -146,25 +153,43 @@ def schedule_context(user, now: datetime | None = None) -> dict:
                         alerts=[ALERT_WORDS[a] for a in alerts[s.pk]]) for s in sessions]
     days: dict[date, list[ScheduleRow]] = defaultdict(list)
     for row in rows:
-        if row.session.local_date > today:
+        if row.session.local_date > day:
             days[row.session.local_date].append(row)
     return {
+        "day": day,
         "today": today,
-        "week_end": week_end,
+        "is_today": day == today,
+        "last_day": last_day,
+        "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1),
+        "previous_week": day - timedelta(days=7),
+        "next_week": day + timedelta(days=7),
+        "home": zone_site,
         "locations": locations,
-        "today_rows": [row for row in rows if row.session.local_date == today],
+        "day_rows": [row for row in rows if row.session.local_date == day],
         "later_days": sorted(days.items()),
-        "mine_today": sum(1 for row in rows if row.mine and row.session.local_date == today),
+        "mine_on_day": sum(1 for row in rows if row.mine and row.session.local_date == day),
     }
 
 
 @require_GET
 @role_required(*CLINICAL_ROLES)
 def my_schedule(request):
-    """The clinician's landing page: today and this week, theirs and their locations', with the calendar link."""
-    context = schedule_context(request.user)
+    """The clinician's landing page: a day (``?day=YYYY-MM-DD``, today by default) and the week after it.
+
+    A malformed or out-of-range day is a 400 showing today, with the reason beside the date picker.
+    """
+    status, error = 200, None
+    try:
+        day = parse_day(request.GET.get("day"), "day")
+    except Invalid as refused:
+        status, day, error = error_status(refused), None, refused
+    context = schedule_context(request.user, day=day)
     context["feed_url"] = feed_url(request, feed_for(request.user))
-    return render(request, "scheduling/clinician/schedule.html", context)
+    if error is not None:
+        context["day_error"] = error.detail
+        context["typed_day"] = request.GET.get("day", "")
+    return render(request, "scheduling/clinician/schedule.html", context, status=status)
 
 
 # --- observation board -------------------------------------------------------------------------------
