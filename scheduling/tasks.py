@@ -14,18 +14,20 @@ from __future__ import annotations
 from celery import shared_task
 
 from clinic.queueing import publish, publish_on_commit
-from scheduling.messaging import new_time, outreach, reminders
+from scheduling.messaging import desk_texts, new_time, outreach, reminders
 from scheduling.worklist import sweep
 
 
 @shared_task(name="scheduling.sweep_reminders")
 def sweep_reminders_task() -> dict:
-    """Claim due reminders and outreach texts, then publish one send task per claimed row."""
+    """Claim due reminders, outreach texts and staff texts held for quiet hours; publish one send per claimed row."""
     reminder_ids = reminders.claim_due_reminders()
     publish(send_reminder_task, [(reminder_id,) for reminder_id in reminder_ids])
     outreach_ids = outreach.claim_due_outreach()
     publish(send_outreach_task, [(outreach_id,) for outreach_id in outreach_ids])
-    return {"reminders": len(reminder_ids), "outreach": len(outreach_ids)}
+    desk_text_ids = desk_texts.claim_due_desk_texts()
+    publish(send_desk_text_task, [(text_id,) for text_id in desk_text_ids])
+    return {"reminders": len(reminder_ids), "outreach": len(outreach_ids), "desk_texts": len(desk_text_ids)}
 
 
 @shared_task(name="scheduling.send_reminder")
@@ -38,6 +40,12 @@ def send_reminder_task(reminder_id: int) -> str | None:
 def send_outreach_task(outreach_id: int) -> str | None:
     """Send one due-visit text if this task wins the claim; otherwise do nothing."""
     return outreach.send_claimed(outreach_id)
+
+
+@shared_task(name="scheduling.send_desk_text")
+def send_desk_text_task(text_id: int) -> str | None:
+    """Send one text a member of staff wrote, once its quiet hours are over, if this task wins the claim."""
+    return desk_texts.send_claimed(text_id)
 
 
 @shared_task(name="scheduling.send_new_time")
@@ -58,7 +66,10 @@ def reap_reminders_task() -> dict:
     publish(send_reminder_task, [(reminder_id,) for reminder_id in reaped_reminders.to_send])
     reaped_outreach = outreach.reap_stuck_outreach()
     publish(send_outreach_task, [(outreach_id,) for outreach_id in reaped_outreach.to_send])
-    return {"reminders": reaped_reminders.counts(), "outreach": reaped_outreach.counts()}
+    reaped_desk_texts = desk_texts.reap_stuck_desk_texts()
+    publish(send_desk_text_task, [(text_id,) for text_id in reaped_desk_texts.to_send])
+    return {"reminders": reaped_reminders.counts(), "outreach": reaped_outreach.counts(),
+            "desk_texts": reaped_desk_texts.counts()}
 
 
 @shared_task(name="scheduling.refresh_worklist")

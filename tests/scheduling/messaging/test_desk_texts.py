@@ -8,12 +8,13 @@ site and then sent by the sweep; a form posted twice sends one text.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
 
 from clinic.errors import Conflict, Invalid, NotAllowed
+from scheduling import tasks
 from scheduling.messaging import desk_texts
 from scheduling.models import MessagePurpose, ReminderState, TextMessage
 from scheduling.models.messaging import DeskText
@@ -122,6 +123,29 @@ def test_in_quiet_hours_it_waits_for_the_morning_at_the_patients_site(write, boo
     assert outcomes == [ReminderState.SENT]
     assert [sent["body"] for sent in sent_texts] == [text.body]
     assert desk_texts.claim_due_desk_texts() == []
+
+
+def test_beats_sweep_publishes_a_held_text_once_when_quiet_hours_end_and_the_reaper_recovers_it(
+        write, booked_at_midtown, sent_texts, clock, chair, monkeypatch):
+    # given a text held overnight, and the tasks' publishing recorded instead of sent to a broker
+    clock.move_to(datetime.combine(MONDAY, time(23), tzinfo=chair.location.zone))
+    text = write("Call us in the morning")
+    published = []  # the staff texts' sends (the visit's own reminders are published beside them)
+    monkeypatch.setattr(tasks, "publish", lambda task, calls: published.extend(
+        (task.name, *args) for args in calls if task.name == "scheduling.send_desk_text"))
+    # when beat's sweep runs at 08:00 twice in a row
+    clock.move_to(text.send_at)
+    first, second = tasks.sweep_reminders_task(), tasks.sweep_reminders_task()
+    # then it was claimed and published once
+    assert (first["desk_texts"], second["desk_texts"]) == (1, 0)
+    assert published == [("scheduling.send_desk_text", text.pk)]
+    # when the worker that got it died before sending, the reaper publishes it again, and it goes once
+    published.clear()
+    clock.shift(timedelta(hours=1))
+    assert tasks.reap_reminders_task()["desk_texts"]
+    assert published == [("scheduling.send_desk_text", text.pk)]
+    assert [tasks.send_desk_text_task(text.pk), tasks.send_desk_text_task(text.pk)] == [ReminderState.SENT, None]
+    assert [sent["body"] for sent in sent_texts] == [text.body]
 
 
 def test_a_held_text_is_not_sent_to_a_patient_who_opted_out_meanwhile(write, booked_at_midtown, patient, sent_texts,
