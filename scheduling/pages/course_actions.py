@@ -156,7 +156,9 @@ def course_history(course: TreatmentCourse) -> list[HistoryRow]:
             continue  # a bookkeeping write (updated_at alone) is no change a person made
         reason = context.get("reason") or next(
             (diff[field][1] for field in _REASON_FIELDS if field in diff and diff[field][1]), "")
-        rows.append((event["pgh_created_at"], "; ".join(what), context.get("user"), reason))
+        # A course started outside a request (the demo, a script) still names the user it was started by.
+        user = context.get("user") or (course.created_by_id if event["pgh_label"] == "insert" else None)
+        rows.append((event["pgh_created_at"], "; ".join(what), user, reason))
     names = {user.pk: user.get_full_name() or user.get_username()
              for user in get_user_model().objects.filter(pk__in={row[2] for row in rows if row[2]})}
     return [HistoryRow(at=at, what=what, who=names.get(user, "the system"), reason=reason)

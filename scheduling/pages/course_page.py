@@ -9,7 +9,6 @@ to the page with what changed said at the top. Dates are the patient's home site
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -29,7 +28,8 @@ from scheduling.pages.patient_page import FLAG_WORDS, PLAN_STATUS_WORDS, TIMING_
 PAGE = "scheduling/pages/course.html"
 
 
-def _context(request, course: TreatmentCourse, *, error: ClinicError | None = None, acted: str = "") -> dict:
+def _context(request, course: TreatmentCourse, *, error: ClinicError | None = None, acted: str = "",
+             done: str = "") -> dict:
     home = home_location(course.patient_id, request.user)
     today = home.local_date(timezone.now()) if home else timezone.localdate()
     outlook = course_outlook(course, today)
@@ -63,6 +63,7 @@ def _context(request, course: TreatmentCourse, *, error: ClinicError | None = No
         # The other frequency first: it is the one a clinician comes to switch to.
         "frequencies": sorted(frequencies, key=lambda choice: choice[0] == course.maintenance_frequency),
         "acted": acted,
+        "done": done,
         "values": {"reason": data.get("reason", ""), "frequency": data.get("frequency", "")},
         "error": error,
         "field_errors": error.fields if error else {},
@@ -82,7 +83,9 @@ def course_page(request, course_id: int):
     """The course: protocol, phase, status, plan, sessions so far, history, and the actions the user may take."""
     course = course_or_404(course_id)
     record_patient_access(request, course.patient)
-    return _render(request, course)
+    done = ACTIONS.get(request.GET.get("done", ""))
+    return _render(request, course, done=done.done.format(
+        frequency=course.get_maintenance_frequency_display().lower()) if done else "")
 
 
 @require_POST
@@ -91,12 +94,12 @@ def course_action(request, course_id: int, action: str):
     """Take one action; a refusal re-draws the page with it beside the form that was sent."""
     course = course_or_404(course_id)
     try:
-        changed = take(action, by=request.user, course=course, data=request.POST)
+        take(action, by=request.user, course=course, data=request.POST)
     except ClinicError as error:
         return _render(request, course_or_404(course_id), status=error.status, error=error, acted=action)
-    messages.success(request, ACTIONS[action].done.format(
-        frequency=changed.get_maintenance_frequency_display().lower()))
-    return redirect("course-page", course_id=course.pk)
+    # What changed is said by the page itself (``done``), not the messages list: base.html's list carries
+    # role="status", which axe reads as a list item outside a list.
+    return redirect(f"{reverse('course-page', args=[course.pk])}?done={action}")
 
 
 urlpatterns = [
