@@ -8,7 +8,7 @@ so it is lapsed. ``desk``/``nurse`` are the front desk's and a clinician's brows
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -57,6 +57,27 @@ def test_the_page_shows_protocol_status_phase_plan_and_next_due(desk, desk_api, 
     assert "Session 1 due Mon Mar 2" in html
     assert html.count('data-testid="plan-step"') == len(plan)  # the rows the API's plan gives
     assert f'data-number="{plan[-1]["number"]}"' in html
+
+
+def test_sessions_so_far_read_on_the_sites_clock_and_an_override_is_on_file(desk, site, chair, book, course,
+                                                                            clinician):
+    # given session 1 booked for Tuesday 10:00 in New York, and session 2 booked outside its window by a clinician
+    book(chair, site.at(date(2026, 3, 3), time(10)), course=course)
+    book(chair, site.at(date(2026, 3, 20), time(10)), course=course, by=clinician,
+         override_reason="The patient travels until then")
+    # when
+    html = page(desk, course)
+    # then
+    assert html.count('data-testid="course-session" data-status="booked"') == 2
+    assert "Tue Mar 3, 2026 10:00" in html
+    assert "Booked outside the due window</strong> (Fri Mar 20): The patient travels until then" in html
+
+
+def test_a_change_made_through_the_api_shows_in_the_pages_history(clinician_api, clinician, desk, site, course):
+    clinician_api.post(f"/api/courses/{course.id}/pause/")
+    html = page(desk, course)
+    assert 'data-testid="history-what">Paused<' in html
+    assert (clinician.get_full_name() or clinician.username) in html
 
 
 def test_opening_the_page_is_logged_as_a_read_of_the_patients_record(desk, site, course, front_desk):
