@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.shortcuts import get_object_or_404
+from django.urls import register_converter
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -161,3 +162,21 @@ def spread_slots(slots: list[Slot], *, days: int, per_day: int, spacing: timedel
             last_by_site[slot.chair.location_id] = local
         groups.append(SlotDay(day=day, slots=picked[:per_day]))
     return groups
+
+
+class IsoDateConverter:
+    """``YYYY-MM-DD`` in the path, a ``date`` in the view; an impossible or out-of-range date is a 404."""
+
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value: str) -> date:
+        day = date.fromisoformat(value)
+        if not dates.in_range(day):  # a board at 9999-12-31 would have no next day to link to
+            raise ValueError(dates.OUT_OF_RANGE)
+        return day
+
+    def to_url(self, value: date | str) -> str:
+        return value.isoformat() if isinstance(value, date) else value
+
+
+register_converter(IsoDateConverter, "isodate")

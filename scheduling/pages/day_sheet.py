@@ -26,7 +26,6 @@ from clinic.phones import for_display
 from clinic.roles import role_required
 from scheduling.booking import selectors as booking_selectors
 from scheduling.models import Location, Session
-from scheduling.pages import session_panel
 from scheduling.pages.clinician import _session_numbers
 
 # The day in the address, as the board's ``isodate`` converter reads it (this module is imported before
@@ -108,6 +107,4 @@ def clinician_day_sheet(request, clinician_id: str, day: str):
 urlpatterns = [
     re_path(rf"^board/(?P<location_id>\d+)/{DAY}/sheet/$", site_day_sheet, name="day-sheet"),
     re_path(rf"^day-sheet/clinician/(?P<clinician_id>\d+)/{DAY}/$", clinician_day_sheet, name="clinician-day-sheet"),
-    # The session panel's check-in and undo: their addresses ride here until urls.py lists them itself.
-    *session_panel.urlpatterns,
 ]

@@ -223,7 +223,6 @@ def session_check_in(request, session_id: int):
     return _after_change(request, session, f"{session.patient.display_name} is checked in.", stay=True)
 
 
-# Wired into the site through day_sheet.urlpatterns (scheduling/pages/urls.py includes that list).
 urlpatterns = [
     path("sessions/<int:session_id>/check-in/", session_check_in, name="session-check-in"),
     path("sessions/<int:session_id>/undo-cancel/", session_undo_cancel, name="session-undo-cancel"),

@@ -1,10 +1,11 @@
-"""Addresses of the front desk's pages (included at the site root by ``clinic/urls.py``)."""
+"""Addresses of the front desk's pages (included at the site root by ``clinic/urls.py``).
 
-from datetime import date
+The ``isodate`` path converter is registered by ``scheduling.pages`` itself, so every page
+module may use it in its own ``urlpatterns``.
+"""
 
-from django.urls import path, register_converter
+from django.urls import path
 
-from clinic import dates
 from scheduling.pages import (
     board,
     booking,
@@ -15,28 +16,11 @@ from scheduling.pages import (
     patient_page,
     patient_texts,
     rems_pages,
+    session_panel,
     slot_grid,
     week,
     worklist_page,
 )
-
-
-class IsoDateConverter:
-    """``YYYY-MM-DD`` in the path, a ``date`` in the view; an impossible or out-of-range date is a 404."""
-
-    regex = r"\d{4}-\d{2}-\d{2}"
-
-    def to_python(self, value: str) -> date:
-        day = date.fromisoformat(value)
-        if not dates.in_range(day):  # a board at 9999-12-31 would have no next day to link to
-            raise ValueError(dates.OUT_OF_RANGE)
-        return day
-
-    def to_url(self, value: date | str) -> str:
-        return value.isoformat() if isinstance(value, date) else value
-
-
-register_converter(IsoDateConverter, "isodate")
 
 urlpatterns = [
     path("board/", board.board_start, name="board-start"),
@@ -69,6 +53,7 @@ urlpatterns = [
     path("rems/<int:form_id>/", rems_pages.rems_form, name="rems-form"),
     path("rems/<int:form_id>/submit/", rems_pages.rems_submit, name="rems-submit"),
     # Pages that keep their own addresses beside their views.
+    *session_panel.urlpatterns,
     *day_sheet.urlpatterns,
     *slot_grid.urlpatterns,
     *week.urlpatterns,
