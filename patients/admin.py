@@ -8,7 +8,8 @@ from patients.services import record_access
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
     list_display = (
-        "mrn", "last_name", "first_name", "date_of_birth", "diagnosis", "phone", "sms_consent", "archived_at",
+        "mrn", "last_name", "first_name", "date_of_birth", "diagnosis", "phone_as_dialled", "sms_consent",
+        "archived_at",
     )
     list_filter = ("diagnosis", "sms_consent", ("archived_at", admin.EmptyFieldListFilter))
     search_fields = ("mrn", "last_name", "first_name", "phone")
@@ -28,6 +29,10 @@ class PatientAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         # Records are archived, never deleted.
         return False
+
+    @admin.display(description="Phone", ordering="phone")
+    def phone_as_dialled(self, patient: Patient) -> str:
+        return patient.phone_display
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The record in the admin is a read like any other: logged when it is shown."""

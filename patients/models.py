@@ -42,7 +42,7 @@ class ConsentMethod(models.TextChoices):
 # ConsentMethod so that nothing offering "a method" (forms, demo data) offers this one.
 CONSENT_NOT_RECORDED = "not_recorded"
 CONSENT_METHOD_CHOICES = [*ConsentMethod.choices,
-                          (CONSENT_NOT_RECORDED, "Not recorded (consent given before the method was asked)")]
+                          (CONSENT_NOT_RECORDED, "Not recorded: consent given before the method was asked")]
 
 
 # Screening items of docs/DOMAIN.md "Eligibility". The eligibility rules read them by

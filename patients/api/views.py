@@ -53,7 +53,9 @@ class PatientViewSet(viewsets.ModelViewSet):
                                              include_archived=include_archived)
         return Patient.objects.all()
 
-    @extend_schema(parameters=[OpenApiParameter("q", str, description="Search by name, MRN or phone")])
+    @extend_schema(parameters=[OpenApiParameter(
+        "q", str, description="Search by name (\"Chen, Harper\" works too), MRN, phone, or date of birth "
+                              "(\"Mar 4, 1985\", \"1985-03-04\" or \"3/4/1985\"), alone or beside a name")])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

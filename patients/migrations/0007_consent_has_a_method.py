@@ -12,7 +12,7 @@ CHOICES = [
     ("written", "Signed form"),
     ("electronic", "Electronic form"),
     ("text_reply", "Replied START by text"),
-    ("not_recorded", "Not recorded (consent given before the method was asked)"),
+    ("not_recorded", "Not recorded: consent given before the method was asked"),
 ]
 
 

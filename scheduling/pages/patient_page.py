@@ -129,8 +129,9 @@ def home_zone(patient_id: int | None, user) -> tzinfo | None:
     return location.zone if location else None
 
 
-# Registered when the pages load (the address book imports this module before any request is answered),
-# so the patients app's forms and services count "today" at the same home as this page.
+# Registered when the URLconf imports this module, before any request is answered, so the patients app's
+# forms and API count "today" at the same home as this page. (SchedulingConfig.ready() is the better place,
+# beside the other hooks; registering twice is harmless.)
 on_home_zone(home_zone)
 
 
