@@ -123,6 +123,9 @@ class HistoryRow:
 
 
 _REASON_FIELDS = ("discontinued_reason", "frequency_reason", "restart_reason", "override_reason")
+# A changed field -> the field that records who changed it ("": the course's insert, which has no diff).
+_RECORDED_BY = (("discontinued_reason", "discontinued_by_id"), ("frequency_reason", "frequency_changed_by_id"),
+                ("restart_on", "restart_by_id"), ("override_reason", "override_by_id"), ("", "created_by_id"))
 
 
 def _what(label: str, diff: dict) -> list[str]:
@@ -150,14 +153,16 @@ def course_history(course: TreatmentCourse) -> list[HistoryRow]:
               .values("pgh_label", "pgh_created_at", "pgh_diff", "pgh_context", "pgh_data"))
     rows = []
     for event in events:
-        diff, context = event["pgh_diff"] or {}, event["pgh_context"] or {}
+        diff, context, data = event["pgh_diff"] or {}, event["pgh_context"] or {}, event["pgh_data"] or {}
         what = _what(event["pgh_label"], diff)
         if not what:
             continue  # a bookkeeping write (updated_at alone) is no change a person made
         reason = context.get("reason") or next(
             (diff[field][1] for field in _REASON_FIELDS if field in diff and diff[field][1]), "")
-        # A course started outside a request (the demo, a script) still names the user it was started by.
-        user = context.get("user") or (course.created_by_id if event["pgh_label"] == "insert" else None)
+        # A change made outside a request (the demo, a script) has no user in its context: the course's own
+        # record of who did it (created_by, discontinued_by, ...) as the row stood after the change names them.
+        user = context.get("user") or next(
+            (data.get(by) for field, by in _RECORDED_BY if field in diff or (field == "" and not diff)), None)
         rows.append((event["pgh_created_at"], "; ".join(what), user, reason))
     names = {user.pk: user.get_full_name() or user.get_username()
              for user in get_user_model().objects.filter(pk__in={row[2] for row in rows if row[2]})}
