@@ -22,7 +22,7 @@ from protocols.selectors import course_flags, course_outlook, course_plan, shown
 from scheduling.booking import selectors as booking_selectors
 from scheduling.models import Session, SessionStatus
 from scheduling.pages import course_or_404, record_patient_access, window_words
-from scheduling.pages.course_actions import ACTIONS, available, course_history, take
+from scheduling.pages.course_actions import ACTIONS, available, course_history, may, take
 from scheduling.pages.patient_page import FLAG_WORDS, PLAN_STATUS_WORDS, TIMING_WORDS, home_location
 
 PAGE = "scheduling/pages/course.html"
@@ -41,8 +41,12 @@ def _context(request, course: TreatmentCourse, *, error: ClinicError | None = No
         row["status_words"] = PLAN_STATUS_WORDS.get(row["status"], row["status"])
     data = request.POST if acted else {}
     frequencies = MaintenanceFrequency.choices
+    names = available(request.user, course, lapsed=timing == due.Timing.LAPSED)
+    if acted in ACTIONS and may(request.user, acted) and acted not in names:
+        # Refused by the course's state (a stale page): the refusal stays in the form that was sent.
+        names.insert(0, acted)
     actions = [{"name": name, "label": ACTIONS[name].label, "url": reverse(f"course-{name}", args=[course.pk])}
-               for name in available(request.user, course, lapsed=timing == due.Timing.LAPSED)]
+               for name in names]
     return {
         "course": course,
         "patient": course.patient,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from protocols import services
 from tests.browser.accessibility import blocking_violations
 from tests.browser.front_desk.conftest import WIDTHS
 
@@ -67,3 +68,23 @@ def test_the_front_desk_sees_the_course_but_no_clinicians_action(page, width, co
         expect(page.get_by_test_id(f"action-{action}")).to_have_count(0)
     assert blocking_violations(page) == []
     page.screenshot(path=f"/tmp/h9-course-desk-{width}.png", full_page=True)
+
+
+@pytest.mark.parametrize("width", WIDTHS, ids=lambda width: f"{width}px")
+def test_a_pause_from_a_stale_page_is_refused_in_its_form_in_the_apis_words(nurse, width, course, desk_user):
+    # given the clinician's page, opened before a colleague paused the course
+    nurse.set_viewport_size({"width": width, "height": 900})
+    nurse.goto(f"/courses/{course.id}/")
+    services.pause_course(by=desk_user, course=course)
+    # when she pauses it too, with a reason
+    nurse.get_by_test_id("pause-reason").fill("Unwell this week")
+    nurse.get_by_role("button", name="Pause the course").click()
+    # then the refusal stands in the pause form, her reason kept, and the page shows the course as it is now
+    form = nurse.get_by_test_id("action-pause")
+    expect(form.get_by_test_id("error")).to_have_text("This course is paused, so it cannot be paused.")
+    expect(form.get_by_test_id("error")).to_be_focused()
+    expect(form.get_by_test_id("pause-reason")).to_have_value("Unwell this week")
+    expect(nurse.get_by_test_id("course-status")).to_contain_text("Paused since")
+    expect(nurse.get_by_test_id("action-resume")).to_be_visible()
+    assert blocking_violations(nurse) == []
+    nurse.screenshot(path=f"/tmp/h9-course-refused-{width}.png", full_page=True)

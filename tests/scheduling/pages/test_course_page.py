@@ -226,6 +226,7 @@ def test_resuming_an_active_course_is_a_409_in_the_services_words(nurse, site, c
     html = response.content.decode()
     assert 'data-code="invalid_state"' in html
     assert "This course is active, so it cannot be resumed." in html
+    assert 'data-testid="action-resume"' in html  # the refusal stands in the form that was sent
 
 
 def test_restarting_a_course_that_has_not_lapsed_is_a_409(nurse, site, course):
