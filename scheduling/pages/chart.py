@@ -1,7 +1,9 @@
 """The session chart: one page that walks a session in the order of docs/DOMAIN.md "A session, step by step".
 
-Each step is a plain form posting to ``chart_step``, which reads the fields,
-calls the one workflow service for that step and redirects back to the chart
+Each step is a form posting to ``chart_step``, which reads the fields and
+calls the one workflow service for that step. Posted with htmx, the answer is
+the chart's body (``_chart_body.html``), swapped in place with what the step
+did said in its section; without script it redirects back to the chart
 (post/redirect/get, so a reload never doses twice). A refusal re-renders the
 chart with the service's own words beside the step and, where the rules
 allow one, the way through: an "Acknowledge and continue" form for a high
@@ -34,7 +36,16 @@ from protocols.models import Modality
 from scheduling.charting import outcomes, rems
 from scheduling.charting import services as charting
 from scheduling.charting.observation import observation_states
-from scheduling.models import Dose, LeftBeforeDischarge, Respiratory, Session, SessionStatus, Severity, VitalsKind
+from scheduling.models import (
+    Dose,
+    LeftBeforeDischarge,
+    RemsFormStatus,
+    Respiratory,
+    Session,
+    SessionStatus,
+    Severity,
+    VitalsKind,
+)
 from scheduling.pages.chart_steps import CHECKLIST, LATER_DEVICES, STEPS, section_of
 from scheduling.pages.clinician import ALERT_WORDS, CHECKPOINT_WORDS, STAGE_WORDS
 
@@ -65,13 +76,23 @@ def _session(session_id: int) -> Session:
     )
 
 
+# A step's state in words, read out after its name: the stepper says it, not only its colour or a tick.
+STEP_STATE_WORDS = {"done": "done", "current": "next", "open": "open", "todo": "to do"}
+
+
 def _step(key: str, title: str, done: bool, active: bool) -> dict:
-    return {"key": key, "title": title, "state": "done" if done else ("current" if active else "todo")}
+    state = "done" if done else ("current" if active else "todo")
+    return {"key": key, "title": title, "state": state, "state_words": STEP_STATE_WORDS[state]}
 
 
 def chart_context(request, session: Session, *, error: ClinicError | None = None, error_section: str = "",
-                  values=None) -> dict:
-    """Everything recorded for the session, its live observation state, and which step comes next."""
+                  values=None, done: str = "", done_section: str = "") -> dict:
+    """Everything recorded for the session, its live observation state, and which step comes next.
+
+    ``?reading=<kind>`` (from a REMS form's missing item) starts the late vital-signs form on that reading.
+    """
+    reading = request.GET.get("reading", "")
+    reading = reading if reading in VitalsKind.values and reading != VitalsKind.PRE_DOSE else ""
     protocol = session.course.protocol
     esketamine = session.course.modality == Modality.ESKETAMINE_NASAL
     vitals = list(session.vitals.order_by("taken_at", "id"))
@@ -88,18 +109,25 @@ def chart_context(request, session: Session, *, error: ClinicError | None = None
     high_bp_pending = bool(latest_pre and charting.bp_is_high(latest_pre, protocol) and not acknowledged)
     status = session.status
     arrived = status in (SessionStatus.CHECKED_IN, SessionStatus.IN_TREATMENT, SessionStatus.DISCHARGED)
-    measure_due = session.is_standing and outcomes.measure_due(session)
+    # Due by the cadence and not yet taken at this session: once one is recorded, it is no longer due.
+    cadence_due = session.is_standing and outcomes.measure_due(session)
+    measure_due = cadence_due and not taken
     steps = [
         _step("check-in", "Check-in", arrived, status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED)),
         _step("pre-dose", "Pre-dose vitals", bool(pre_dose), status == SessionStatus.CHECKED_IN and not pre_dose),
         _step("measure", "PHQ-9" + (" (due)" if measure_due else ""), bool(taken) and open_alert is None,
-              status == SessionStatus.CHECKED_IN and measure_due and (not taken or open_alert is not None)),
+              status == SessionStatus.CHECKED_IN and cadence_due and (not taken or open_alert is not None)),
         _step("dose", "Dose", dose is not None, status == SessionStatus.CHECKED_IN and bool(pre_dose)),
         _step("observation", "40-minute vitals", any(v.kind == VitalsKind.POST_DOSE_40 for v in vitals),
               state.bp_checkpoint in ("upcoming", "due")),
         _step("assessment", "Assessment", bool(assessments), status == SessionStatus.IN_TREATMENT and not assessments),
         _step("discharge", "Discharge", status == SessionStatus.DISCHARGED, state.ready_to_discharge),
     ]
+    # Several steps may be open at once (pre-dose vitals and the PHQ-9): the first is the current step, the
+    # one the stepper marks; the others read "open".
+    open_steps = [step for step in steps if step["state"] == "current"]
+    for step in open_steps[1:]:
+        step.update(state="open", state_words=STEP_STATE_WORDS["open"])
     dose_choices = [int(mg) for mg in (protocol.allowed_doses_mg or [56, 84])]
     location = session.location
     typed = values or {}
@@ -132,10 +160,15 @@ def chart_context(request, session: Session, *, error: ClinicError | None = None
         "severities": Severity.choices,
         "respiratory_choices": Respiratory.choices,
         "observation_kinds": [(k, label) for k, label in VitalsKind.choices if k != VitalsKind.PRE_DOSE],
-        "default_observation_kind": (VitalsKind.POST_DOSE_40 if state.bp_checkpoint in ("upcoming", "due")
-                                     else VitalsKind.DISCHARGE),
+        "default_observation_kind": reading or (VitalsKind.POST_DOSE_40 if state.bp_checkpoint in ("upcoming", "due")
+                                                else VitalsKind.DISCHARGE),
+        "rems_missing": missing_from_rems_form(session) if status == SessionStatus.DISCHARGED or session.left_at
+        else [],
         "error": error,
         "error_section": error_section,
+        # What a step posted in place did, said in its own section (the full page uses the messages instead).
+        "done": done,
+        "done_section": done_section,
         # A refused step comes back as the whole chart: focus its refusal, or it sits below the fold, unseen.
         "focus_error": error is not None,
         # Field errors and typed values belong to the step that was refused, not to same-named fields elsewhere.
@@ -153,6 +186,39 @@ def chart_context(request, session: Session, *, error: ClinicError | None = None
         # An ended chart still takes late vital signs and assessments (for a draft REMS form).
         "late_charting": status == SessionStatus.DISCHARGED and dose is not None,
     }
+
+
+# The REMS form's missing items (scheduling/charting/rems.py) and where on the chart each is recorded: the section,
+# and for vital signs the reading the late-entry form starts on. Items not charted here go to the patient's details.
+MISSING_RECORDED_AT = {
+    "Blood pressure at about 40 minutes": ("observation", VitalsKind.POST_DOSE_40),
+    "Blood pressure before discharge": ("observation", VitalsKind.DISCHARGE),
+    "Blood pressure before dosing": ("pre-dose", ""),
+    "Sedation assessment": ("assessment", ""),
+    "Dissociation assessment": ("assessment", ""),
+    "Dose": ("dose", ""),
+    "Lot number": ("dose", ""),
+    "“Could have left after” minutes": ("discharge", ""),
+    "Time from first device to end of monitoring": ("discharge", ""),
+    "Monitoring of at least 120 minutes": ("discharge", ""),
+}
+
+
+def missing_from_rems_form(session: Session) -> list[dict]:
+    """What the session's draft REMS form still lacks, each with the chart address of the form that records it."""
+    form = getattr(session, "rems_form", None) if session.course.modality == Modality.ESKETAMINE_NASAL else None
+    if form is None or form.status != RemsFormStatus.DRAFT:
+        return []
+    chart = reverse("session-chart", args=[session.pk])
+    found = []
+    for label in form.missing:
+        section, reading = MISSING_RECORDED_AT.get(label, ("", ""))
+        if section:
+            href = chart + (f"?reading={reading}" if reading else "") + f"#step-{section}"
+        else:  # the patient's sex, the concomitant medicines: the patient's details
+            href = reverse("patients:edit", args=[session.patient_id])
+        found.append({"label": label, "href": href, "section": section})
+    return found
 
 
 def _prescribers(session: Session) -> list:
@@ -187,12 +253,20 @@ def chart_step(request, session_id: int, step: str):
     session = _session(session_id)
     _access(request, session)
     section = section_of(step, request.POST)
+    # Posted with htmx, the answer is the chart's body alone, swapped in place (base.html swaps 4xx too).
+    template = "scheduling/clinician/_chart_body.html" if request.htmx else "scheduling/clinician/chart.html"
     try:
         done = handler(request, session)
     except ClinicError as error:
         context = chart_context(request, _session(session_id), error=error, error_section=section,
                                 values=request.POST)
-        return render(request, "scheduling/clinician/chart.html", context, status=error.status)
+        return render(request, template, context, status=error.status)
+    if request.htmx:
+        context = chart_context(request, _session(session_id), done=done, done_section=section)
+        if step == "acknowledge-bp" and "lot_number" in request.POST:
+            # Acknowledged from the dose's refusal, which sent the dose form along: the dose stays as typed.
+            context["values_for"]["dose"] = request.POST
+        return render(request, template, context)
     messages.success(request, done)
     return redirect(reverse("session-chart", args=[session.pk]) + f"#step-{section}")
 

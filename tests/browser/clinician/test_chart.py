@@ -62,7 +62,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
     check_in.get_by_label(re.compile(r"^Arrived at")).fill(time_field(site, at(session, 2)))
     late(check_in, LATE)
     check_in.get_by_role("button", name="Check in").click()
-    expect(nurse.get_by_test_id("messages")).to_contain_text("Checked in.")
+    expect(nurse.get_by_test_id("step-done")).to_contain_text("Checked in.")
     expect(nurse.get_by_test_id("chart-status")).to_have_attribute("data-status", "checked_in")
     session.refresh_from_db()
     assert session.checked_in_at == at(session, 2).replace(second=0, microsecond=0)
@@ -70,7 +70,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
     # 2. pre-dose vitals, taken at +5
     record_vitals(nurse.get_by_test_id("pre-vitals-form"), {**NORMAL, "systolic": 128, "diastolic": 82},
                   taken_at=time_field(site, at(session, 5)), late_reason=LATE)
-    expect(nurse.get_by_test_id("messages")).to_contain_text("Recorded before dosing vital signs: BP 128/82.")
+    expect(nurse.get_by_test_id("step-done")).to_contain_text("Recorded before dosing vital signs: BP 128/82.")
     expect(nurse.get_by_test_id("vitals-pre_dose").get_by_test_id("vitals-row")).to_have_count(1)
 
     # 3. the PHQ-9 is due at session 1 (baseline); the score follows the ticks
@@ -89,7 +89,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
     phq9 = nurse.get_by_test_id("phq9-form")
     phq9.get_by_label(re.compile(r"^Time taken")).fill(time_field(site, at(session, 8)))
     phq9.get_by_role("button", name="Record PHQ-9").click()
-    expect(nurse.get_by_test_id("messages")).to_contain_text("PHQ-9 recorded: 11 (moderate).")
+    expect(nurse.get_by_test_id("step-done")).to_contain_text("PHQ-9 recorded: 11 (moderate).")
     expect(nurse.get_by_test_id("measure-taken")).to_contain_text("PHQ-9 11 · Moderate")
 
     # 4. the dose: 56 mg is two devices, first device at +10
@@ -101,13 +101,13 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
     expect(dose.get_by_label("Prescriber on site")).to_have_value(str(clinician_user.pk))
     late(dose, LATE)
     dose.get_by_role("button", name="Record dose").click()
-    expect(nurse.get_by_test_id("messages")).to_contain_text("Dose recorded: 56 mg. Observation has started.")
+    expect(nurse.get_by_test_id("step-done")).to_contain_text("Dose recorded: 56 mg. Observation has started.")
     expect(nurse.get_by_test_id("dose-recorded")).to_contain_text("56 mg (2 devices)")
 
     # 5. the 40-minute vitals, taken at +50
     record_vitals(nurse.get_by_test_id("obs-vitals-form"), {**NORMAL, "systolic": 138, "diastolic": 86},
                   taken_at=time_field(site, at(session, 50)), kind="About 40 minutes after dosing", late_reason=LATE)
-    expect(nurse.get_by_test_id("messages")).to_contain_text("Recorded about 40 minutes after dosing vital signs")
+    expect(nurse.get_by_test_id("step-done")).to_contain_text("Recorded about 40 minutes after dosing vital signs")
     expect(nurse.get_by_test_id("chart-checkpoint")).to_have_text("Done")
 
     # 6. sedation, dissociation and breathing at +70
@@ -118,7 +118,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
     assessment.get_by_label(re.compile(r"^Time")).fill(time_field(site, at(session, 70)))
     late(assessment, LATE)
     assessment.get_by_role("button", name="Record assessment").click()
-    expect(nurse.get_by_test_id("messages")).to_contain_text("Assessment recorded.")
+    expect(nurse.get_by_test_id("step-done")).to_contain_text("Assessment recorded.")
     expect(nurse.get_by_test_id("assessments")).to_contain_text("Moderate")
 
     # 7. discharge vitals at +135 and a discharge at +140: 120 minutes after the charted first device, but the
@@ -126,7 +126,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
     expect(nurse.get_by_test_id("observation-not-over")).to_be_visible()
     record_vitals(nurse.get_by_test_id("obs-vitals-form"), NORMAL, taken_at=time_field(site, at(session, 135)),
                   kind="Before discharge", late_reason=LATE)
-    expect(nurse.get_by_test_id("messages")).to_contain_text("Recorded before discharge vital signs: BP 122/78.")
+    expect(nurse.get_by_test_id("step-done")).to_contain_text("Recorded before discharge vital signs: BP 122/78.")
     discharge = nurse.get_by_test_id("discharge-form")
     discharge.get_by_label("Sedation, dissociation and breathing have resolved").check()
     discharge.get_by_label("Who drives the patient home").fill("Her sister, Ama")
@@ -229,13 +229,13 @@ def test_a_high_blood_pressure_is_refused_until_acknowledged_with_a_reason(
         "Repeat 138/88 after rest; anxious on arrival")
     acknowledge.get_by_role("button", name="Acknowledge and continue").click()
     # then the chart says so, and the dose goes through
-    expect(nurse.get_by_test_id("messages")).to_contain_text("High blood pressure acknowledged: dosing may go ahead.")
+    expect(nurse.get_by_test_id("step-done")).to_contain_text("High blood pressure acknowledged: dosing may go ahead.")
     expect(nurse.get_by_test_id("high-bp-acknowledged")).to_contain_text("Repeat 138/88 after rest; anxious on arrival")
     expect(nurse.get_by_test_id("high-bp-warning")).to_have_count(0)
     dose = nurse.get_by_test_id("dose-form")
     dose.get_by_label("Lot number").fill("LOT-1207")
     dose.get_by_role("button", name="Record dose").click()
-    expect(nurse.get_by_test_id("messages")).to_contain_text("Dose recorded: 56 mg.")
+    expect(nurse.get_by_test_id("step-done")).to_contain_text("Dose recorded: 56 mg.")
     expect(nurse.get_by_test_id("chart-status")).to_have_attribute("data-status", "in_treatment")
     session.refresh_from_db()
     assert session.status == SessionStatus.IN_TREATMENT
