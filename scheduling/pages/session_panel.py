@@ -24,17 +24,13 @@ from clinic.errors import ClinicError
 from clinic.roles import CLINICIAN, has_role, role_required
 from patients.models import PatientAccess
 from patients.services import record_access
-from protocols import due
 from scheduling.booking import selectors as booking_selectors
 from scheduling.booking import services as booking
 from scheduling.booking import undo
-from scheduling.booking.availability import find_slots
 from scheduling.models import UPCOMING_STATUSES, Chair, Session, SessionStatus
-from scheduling.pages import SLOTS_SEARCHED, chosen_slot, day_words, safe_next, spread_slots
+from scheduling.pages import chosen_slot, day_words, safe_next
 from scheduling.pages.chart_steps import CHECKLIST, STEPS
 
-RESCHEDULE_DAYS = 3
-RESCHEDULE_TIMES_PER_DAY = 3
 # The event the board body listens for, so a change in the panel redraws it at once.
 BOARD_CHANGED = "board-changed"
 CHECK_IN_ROLES, check_in_step, _ = STEPS["check-in"]  # the chart's own check-in: same fields, service and roles
@@ -46,23 +42,13 @@ def _session(session_id: int) -> Session:
     )
 
 
-def _window_of(session: Session) -> due.DueWindow | None:
-    """The due window of the session's own place in its course: the one a move is judged by."""
-    return booking_selectors.due_window_for_move(session)[0]
-
-
 def panel_context(request, session: Session, *, error: ClinicError | None = None, error_form: str = "",
                   done: str = "", values: dict | None = None) -> dict:
     location = session.location
     movable = session.status in UPCOMING_STATUSES
     now = timezone.now()
-    slots, chairs = [], []
+    chairs = []
     if movable and location is not None:
-        window = _window_of(session)
-        if window is not None:
-            slots = spread_slots(find_slots(course=session.course, location=location, window=window,
-                                            limit=SLOTS_SEARCHED),
-                                 days=RESCHEDULE_DAYS, per_day=RESCHEDULE_TIMES_PER_DAY)
         chairs = list(Chair.objects.filter(location=location, active=True).order_by("name"))
     local_start = location.local(session.start) if location else session.start
     typed = values or {}
@@ -84,7 +70,6 @@ def panel_context(request, session: Session, *, error: ClinicError | None = None
         "checklist": [(name, label, typed.get(name) in ("on", "true", "1")) for name, label in CHECKLIST],
         # A cancelled session still ahead may be put back (the service re-checks the slot).
         "can_undo_cancel": can_undo_cancel,
-        "slots": slots,
         "chairs": chairs,
         "is_clinician": has_role(request.user, CLINICIAN),
         "error": error,

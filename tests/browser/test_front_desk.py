@@ -164,7 +164,7 @@ def test_a_session_is_moved_to_a_suggested_slot_from_the_patient_page(page, cour
     session = book(chair, chair.location.at(course.start_date, time(10)), course=course, by=desk_user)
     page.goto(f"/patients/{course.patient_id}/")
     page.get_by_test_id("session-change").click()
-    slot = page.get_by_test_id("reschedule-slot").first
+    slot = page.get_by_test_id("grid-slot").first
     new_start = slot.get_attribute("data-start")
     assert new_start != wall_clock(site, session.start)
 
@@ -188,6 +188,7 @@ def test_a_cancelled_session_leaves_the_board_with_its_reason(page, course, chai
     # when
     panel.get_by_label("Reason for cancelling").fill("Patient has the flu")
     panel.get_by_role("button", name="Cancel session").click()
+    panel.get_by_test_id("cancel-confirm-yes").click()  # the panel asks first
 
     # then
     expect(panel.get_by_test_id("panel-status")).to_contain_text("Cancelled")

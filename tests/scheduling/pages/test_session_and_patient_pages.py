@@ -41,7 +41,7 @@ def test_the_session_panel_offers_to_move_and_cancel(desk, now, site, chair, fro
     assert 'id="reschedule-start"' in html and 'value="2026-03-03T09:00"' in html
     assert 'id="cancel-reason"' in html
     assert f'href="/patients/{session.patient_id}/"' in html
-    assert 'data-testid="reschedule-slot"' in html
+    assert 'data-testid="reschedule-grid"' in html and "/slot-grid/?course=" in html
 
 
 def test_moving_a_session_from_the_panel_redraws_the_board(desk, now, site, chair, front_desk, book):
