@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import copy
 import re
+import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -44,7 +45,8 @@ from protocols.models import Protocol
 from scheduling.booking import services as booking
 from scheduling.booking.calendar_feed import feed_for
 from scheduling.charting import outcomes
-from scheduling.models import Chair, Location, OpeningHours, Reminder, RemsForm, WorkItem, WorkKind
+from scheduling.models import Chair, Location, OpeningHours, Reminder, ReminderState, RemsForm, WorkItem, WorkKind
+from scheduling.models.messaging import DeskText
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -254,12 +256,45 @@ TABLE: list[Row] = [
     Row("courses/<course_id>/book-phase/preview/", "POST", ALL,
         "sessions: book, move, cancel, no-show, series", args={"course_id": "course2"},
         body=lambda w, c: {"chair": w["chair"], "first_start": "2026-03-03T10:00", "weekdays": ["1", "4"]}),
+    Row("sessions/<session_id>/undo-cancel/", "POST", ALL, "sessions: book, move, cancel, no-show, series",
+        args=PAGE_S),
+    Row("slot-grid/", "GET", ALL, "sessions: list, board, availability", query="course={course2}"),
+    # --- the week and the day sheets ---------------------------------------------------------------------------
+    Row("week/<location_id>/<day>/", "GET", ALL, "sessions: list, board, availability",
+        args={"location_id": "location", "day": "=2026-03-02"}),
+    Row("week/<location_id>/<day>/body/", "GET", ALL, "sessions: list, board, availability",
+        args={"location_id": "location", "day": "=2026-03-02"}),
+    Row("week/all/<day>/", "GET", ALL, "sessions: list, board, availability", args={"day": "=2026-03-02"}),
+    Row("week/go/", "GET", ALL, "sessions: list, board, availability", query="date=2026-03-02",
+        ok=frozenset({302})),
+    Row("week/<location_id>/book/", "GET", ALL, "sessions: list, board, availability",
+        args={"location_id": "location"}, query="chair={chair}&start=2026-03-03T10:00"),
+    Row("week/<location_id>/book/", "POST", ALL, "sessions: book, move, cancel, no-show, series",
+        args={"location_id": "location"},
+        body=lambda w, c: {"course": w["course2"], "chair": w["chair"], "start": "2026-03-03T10:00"}),
+    Row("week/sessions/<session_id>/move/", "GET", ALL, "sessions: list, board, availability", args=PAGE_S),
+    Row("week/sessions/<session_id>/move/", "POST", ALL, "sessions: book, move, cancel, no-show, series",
+        args=PAGE_S, body={"start": "2026-03-03T11:00"}),
+    Row("board/<location_id>/<day>/sheet/", "GET", ALL, "sessions: list, board, availability",
+        args={"location_id": "location", "day": "=2026-03-02"}),
+    Row("day-sheet/clinician/<clinician_id>/<day>/", "GET", ALL, "sessions: list, board, availability",
+        args={"clinician_id": "clinician", "day": "=2026-03-02"}),
+    # --- texts written on the patient's page --------------------------------------------------------------------
+    Row("patients/<patient_id>/text/", "GET", ALL,
+        "texts: write to a patient from their page, withdraw one held for quiet hours", args={"patient_id": "patient"}),
+    Row("patients/<patient_id>/text/", "POST", ALL,
+        "texts: write to a patient from their page, withdraw one held for quiet hours", args={"patient_id": "patient"},
+        body=lambda w, c: {"message": "Please call us", "form_key": str(uuid.uuid4())}),
+    Row("patients/<patient_id>/text/<text_id>/withdraw/", "POST", ALL,
+        "texts: write to a patient from their page, withdraw one held for quiet hours",
+        args={"patient_id": "patient", "text_id": "desk_text"}),
     # --- the session, step by step -----------------------------------------------------------------------------
     Row("api/sessions/<pk>/chart/", "GET", ALL, "sessions: list, board, availability", args=S),
     Row("sessions/<session_id>/chart/", "GET", ALL, "sessions: list, board, availability", args=PAGE_S),
     Row("api/sessions/<pk>/check-in/", "POST", ALL, "sessions: check in", args=S, body=CHECK_IN),
     Row("sessions/<session_id>/chart/<step>/", "POST", ALL, "sessions: check in",
         args={**PAGE_S, "step": "=check-in"}, body=FORM_CHECK_IN),
+    Row("sessions/<session_id>/check-in/", "POST", ALL, "sessions: check in", args=PAGE_S, body=FORM_CHECK_IN),
     *[Row("api/sessions/<pk>/" + step + "/", "POST", CLINICIAN_ONLY,
           "sessions: vitals, BP acknowledgement, dose, infusion end, assessment, discharge", args=S, body=body)
       for step, body in (
@@ -402,6 +437,9 @@ def world(django_db_setup, django_db_blocker):
         item = WorkItem.objects.create(kind=WorkKind.RESCHEDULE_REQUEST, subject=f"matrix-{session.pk}",
                                        patient=patient, course=course, session=session, location=site)
         OutboxMessage.objects.create(to=patient.phone, body="Reminder", provider_id="OBmatrix")
+        desk_text = DeskText.objects.create(patient=patient, location=site, written_by=users[FRONT_DESK],
+                                            form_key=uuid.uuid4(), body="Riverside: call us", created_at=NOW,
+                                            send_at=NOW + timedelta(hours=12), state=ReminderState.PENDING)
         # Signed in once: the sessions live in the module's transaction, the requests in savepoints.
         clients = {"anonymous": APIClient()}
         for caller, user in users.items():
@@ -414,7 +452,8 @@ def world(django_db_setup, django_db_blocker):
             "patient": patient.pk, "patient2": patient2.pk, "course": course.pk, "course2": course2.pk,
             "session": session.pk, "location": site.pk, "chair": chair.pk, "rems_form": form.pk,
             "measure": measure.pk, "work_item": item.pk, "reminder": Reminder.objects.filter(session=session)
-            .first().pk, "feed_token": feed_for(users[CLINICIAN]).token,
+            .first().pk, "feed_token": feed_for(users[CLINICIAN]).token, "clinician": users[CLINICIAN].pk,
+            "desk_text": desk_text.pk,
         }
         transaction.set_rollback(True)
 
