@@ -16,3 +16,9 @@ class SchedulingConfig(AppConfig):
         from scheduling.messaging.reminders import text_consent_changed
 
         on_text_consent_change(text_consent_changed)
+
+        # The patients app's forms and API count "today" at the patient's home site, which only scheduling knows.
+        from patients.services import on_home_zone
+        from scheduling.pages.patient_page import home_zone
+
+        on_home_zone(home_zone)

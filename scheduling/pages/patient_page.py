@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 
 from clinic.roles import role_required
 from patients.models import Patient, PatientAccess
-from patients.services import on_home_zone, record_access
+from patients.services import record_access
 from protocols import due, eligibility
 from protocols.models import CourseStatus, Modality, TreatmentCourse
 from protocols.selectors import course_flags, course_outlooks, course_plan, shown_next_due, shown_timing
@@ -128,11 +128,6 @@ def home_zone(patient_id: int | None, user) -> tzinfo | None:
     location = home_location(patient_id, user)
     return location.zone if location else None
 
-
-# Registered when the URLconf imports this module, before any request is answered, so the patients app's
-# forms and API count "today" at the same home as this page. (SchedulingConfig.ready() is the better place,
-# beside the other hooks; registering twice is harmless.)
-on_home_zone(home_zone)
 
 
 def _can_check_in_now(session: Session, now: datetime) -> bool:
