@@ -209,16 +209,17 @@ def missing_from_rems_form(session: Session) -> list[dict]:
     form = getattr(session, "rems_form", None) if session.course.modality == Modality.ESKETAMINE_NASAL else None
     if form is None or form.status != RemsFormStatus.DRAFT:
         return []
-    chart = reverse("session-chart", args=[session.pk])
-    found = []
-    for label in form.missing:
-        section, reading = MISSING_RECORDED_AT.get(label, ("", ""))
-        if section:
-            href = chart + (f"?reading={reading}" if reading else "") + f"#step-{section}"
-        else:  # the patient's sex, the concomitant medicines: the patient's details
-            href = reverse("patients:edit", args=[session.patient_id])
-        found.append({"label": label, "href": href, "section": section})
-    return found
+    return [{"label": label, "href": where_recorded(session, label),
+             "section": MISSING_RECORDED_AT.get(label, ("", ""))[0]} for label in form.missing]
+
+
+def where_recorded(session: Session, label: str) -> str:
+    """The address of the form that records a REMS form's missing ``label`` (the chart's step, or the patient)."""
+    section, reading = MISSING_RECORDED_AT.get(label, ("", ""))
+    if section:
+        chart = reverse("session-chart", args=[session.pk])
+        return chart + (f"?reading={reading}" if reading else "") + f"#step-{section}"
+    return reverse("patients:edit", args=[session.patient_id])  # the patient's sex, the concomitant medicines
 
 
 def _prescribers(session: Session) -> list:

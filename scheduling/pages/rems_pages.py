@@ -23,6 +23,7 @@ from patients.models import MedicineAnswer, PatientAccess
 from patients.services import record_access
 from scheduling.charting import rems
 from scheduling.models import RemsForm, RemsFormStatus
+from scheduling.pages.chart import where_recorded
 
 REMS_ROLES = (CLINICIAN, MANAGER)
 SUBMITTED_SHOWN = 50
@@ -83,7 +84,8 @@ def _form_context(form: RemsForm, *, error: ClinicError | None = None, typed: st
                          for entry in content.get("late_entries") or []],
         "left_at": (_moment(content["left_before_discharge"]["at"], session_day)
                     if content.get("left_before_discharge") else None),
-        "missing": missing,
+        # Each missing item links straight to the form that records it (a late entry on the chart, or the patient).
+        "missing": [(label, where_recorded(form.session, label)) for label in missing],
         "medicines": medicines,
         "urgency": form.urgency(_today(form)),
         "error": error,

@@ -62,6 +62,11 @@ def test_the_printable_form_shows_what_is_missing(nurse, esk_session, clock):
     assert 'data-testid="rems-print"' in content and "scheduling/rems_form.js" in content
     assert 'data-testid="rems-missing-item">Lot number<' in content
     assert "Blood pressure at about 40 minutes" in content
+    # each missing item links to the form that records it: the chart's step, or the patient's details
+    chart = f"/sessions/{esk_session.pk}/chart/"
+    assert f'<a href="{chart}#step-dose" data-testid="rems-missing-item">Lot number</a>' in content
+    assert (f'<a href="{chart}?reading=post_dose_40#step-observation" data-testid="rems-missing-item">'
+            "Blood pressure at about 40 minutes</a>") in content
 
 
 def test_marking_an_incomplete_form_submitted_is_refused_with_the_reason(nurse, esk_session, clock):
