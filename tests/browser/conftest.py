@@ -38,13 +38,27 @@ LANDS_ON_SCHEDULE = re.compile(r"/schedule/$")
 # --- the browser ------------------------------------------------------------------------------------
 
 
+# Browser tests run in this many lanes, each on one xdist worker: a test module stays in its lane (its
+# fixtures and pages are alike), lanes are balanced by test count. Two lanes, two Chromiums, on two cores:
+# more would miss the pages' timeouts; one lane made the browser tests alone last longer than the rest.
+BROWSER_LANES = 2
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
-    """Browser tests take turns on one xdist worker: two Chromiums on two cores miss their timeouts."""
+    """Put each browser test module in a lane (an ``xdist_group``), the same on every worker."""
     here = Path(__file__).parent
+    by_module: dict[Path, list] = {}
     for item in items:
         if item.path.is_relative_to(here):
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            by_module.setdefault(item.path, []).append(item)
+    lanes = [0] * BROWSER_LANES
+    # Largest modules first, each to the emptiest lane; ties by path, so every worker computes the same lanes.
+    for _path, module_items in sorted(by_module.items(), key=lambda entry: (-len(entry[1]), str(entry[0]))):
+        lane = lanes.index(min(lanes))
+        lanes[lane] += len(module_items)
+        for item in module_items:
+            item.add_marker(pytest.mark.xdist_group(f"browser-{lane}"))
 
 
 @pytest.fixture

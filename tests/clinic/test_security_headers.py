@@ -140,7 +140,8 @@ def small_world(site, chair, book, now) -> dict:
     session = book(chair, site.at(date(2026, 3, 2), time(10)), course=course, by=user, clinician=user)
     form = RemsFormFactory(session=session)
     return {"user": user, "patient": course.patient_id, "patient2": course2.patient_id, "course": course.pk,
-            "course2": course2.pk, "session": session.pk, "location": site.pk, "rems_form": form.pk}
+            "course2": course2.pk, "session": session.pk, "location": site.pk, "rems_form": form.pk,
+            "chair": chair.pk, "clinician": user.pk}
 
 
 def test_no_page_has_an_inline_script_or_event_handler(client, settings, small_world):
@@ -154,6 +155,8 @@ def test_no_page_has_an_inline_script_or_event_handler(client, settings, small_w
         url = "/" + row.route
         for name, source in row.args.items():
             url = url.replace(f"<{name}>", source[1:] if source.startswith("=") else str(small_world[source]))
+        if row.query:
+            url += "?" + row.query.format(**small_world)
         response = client.get(url)
         assert response.status_code == 200, url
         html = response.content.decode()

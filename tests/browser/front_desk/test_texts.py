@@ -56,14 +56,19 @@ def asked_to_move(course, chair, desk_user, book, outbox, worker):
 
 
 @pytest.fixture
-def desk_at(desk, desk_user, local_clock):
-    """``desk_at(time(23, 30))``: the server's clock at that wall-clock time at the site, the desk signed in
-    again (a clock moved on by hours has ended the sign-in, as a real evening would)."""
+def desk_at(new_browser, width, desk_user, local_clock):
+    """``desk_at(time(23, 30))``: the server's clock at that wall-clock time at the site, then the desk signs in.
+
+    The clock moves before the browser opens a page: a page already signed in would be polling, and a
+    clock moved on by hours ends its sign-in mid-poll, racing the next navigation.
+    """
 
     def move(wall_clock: time):
         local_clock(wall_clock)
-        sign_in(desk, desk_user.username, DESK_PASSWORD)
-        return desk
+        page = new_browser()
+        page.set_viewport_size({"width": width, "height": 900})
+        sign_in(page, desk_user.username, DESK_PASSWORD)
+        return page
 
     return move
 
