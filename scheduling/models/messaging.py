@@ -190,7 +190,27 @@ class TextMessage(models.Model):
         return f"{self.get_direction_display()} {self.at:%Y-%m-%d %H:%M}"
 
 
-class DeskText(models.Model):
+class TextJob(models.Model):
+    """The columns ``messaging.jobs`` claims, sends and reaps by: one row per text, sent once.
+
+    (``Reminder`` carries the same columns among its own, declared there for its history.)
+    """
+
+    state = models.CharField(max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING)
+    send_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    provider_called_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class DeskText(TextJob):
     """A text a member of staff wrote on the patient page: a job row for ``messaging.jobs`` (sent once).
 
     Sent at once, or held until the site's quiet hours end (``send_at``).
@@ -203,15 +223,6 @@ class DeskText(models.Model):
     written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     form_key = models.UUIDField(unique=True)
     body = models.TextField(help_text="The text as the patient reads it, the clinic's name first.")
-    state = models.CharField(max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING)
-    send_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    provider_called_at = models.DateTimeField(null=True, blank=True)
-    provider_id = models.CharField(max_length=64, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    reason = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -224,20 +235,11 @@ class DeskText(models.Model):
         return f"Text from staff to patient {self.patient_id} ({self.state})"
 
 
-class Outreach(models.Model):
+class Outreach(TextJob):
     """A due-visit text planned for a patient whose next visit is due and not booked."""
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="outreach")
     course = models.ForeignKey("protocols.TreatmentCourse", on_delete=models.CASCADE, related_name="outreach")
-    state = models.CharField(max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING)
-    send_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    provider_called_at = models.DateTimeField(null=True, blank=True)
-    provider_id = models.CharField(max_length=64, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    reason = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["send_at", "id"]
