@@ -13,11 +13,16 @@ from scheduling.pages import (
     clinician,
     course_page,
     day_sheet,
+    manager_home,
     patient_page,
     patient_texts,
+    protocol_pages,
+    reminder_policies,
     rems_pages,
     session_panel,
+    site_settings,
     slot_grid,
+    staff_pages,
     week,
     worklist_page,
 )
@@ -59,4 +64,10 @@ urlpatterns = [
     *week.urlpatterns,
     *patient_texts.urlpatterns,
     *course_page.urlpatterns,
+    # The manager's pages: home, sites (chairs, hours, closures), staff, protocols, reminder policies.
+    *manager_home.urlpatterns,
+    *site_settings.urlpatterns,
+    *staff_pages.urlpatterns,
+    *protocol_pages.urlpatterns,
+    *reminder_policies.urlpatterns,
 ]

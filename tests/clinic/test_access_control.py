@@ -74,11 +74,16 @@ def test_the_login_page_renders(client):
     assert b"Sign in" in response.content
 
 
-def test_navigation_shows_configuration_to_managers_only(client, front_desk, manager):
+def test_navigation_shows_manage_to_managers_only(client, front_desk, manager):
     client.force_login(front_desk)
-    assert b"Configuration" not in client.get("/patients/").content
+    assert b'data-testid="nav-manage"' not in client.get("/patients/").content
     client.force_login(manager)
-    assert b"Configuration" in client.get("/patients/").content
+    assert b'data-testid="nav-manage"' in client.get("/patients/").content
+
+
+def test_a_manager_lands_on_the_manager_home(client, manager):
+    client.force_login(manager)
+    assert client.get("/").url == "/manage/"
 
 
 def test_an_unknown_api_path_is_a_json_404(api_as, front_desk):

@@ -116,6 +116,8 @@ FORM_VITALS = {"kind": "pre_dose", "systolic": "120", "diastolic": "80", "heart_
 INBOUND = {"From": "+14155550999", "To": "+15555550100", "Body": "HELP", "MessageSid": "SMmatrix0001"}
 STATUS = {"MessageSid": "SMnobody", "MessageStatus": "delivered"}
 
+MANAGE = ("the manager's home and pages (`/manage/`): sites, chairs, hours, closures, staff, protocols, "
+          "reminder policies")
 P = {"pk": "patient"}
 C = {"pk": "course"}
 S = {"pk": "session"}
@@ -189,6 +191,8 @@ TABLE: list[Row] = [
     Row("courses/<course_id>/restart-phase/", "POST", CLINICIAN_ONLY,
         "the course's page: switch maintenance frequency, restart a phase after a lapse",
         args={"course_id": "course"}, body={"reason": "Reviewed after the lapse"}),
+    # --- the manager's pages --------------------------------------------------------------------------------
+    Row("manage/", "GET", MANAGER_ONLY, MANAGE),
     # --- locations and chairs --------------------------------------------------------------------------------
     Row("api/locations/", "GET", ALL, "locations and chairs: read"),
     Row("api/locations/", "POST", MANAGER_ONLY, "locations and chairs: configure",

@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from clinic.roles import CLINICIAN, FRONT_DESK
+from clinic.roles import CLINICIAN, FRONT_DESK, MANAGER
 from tests.clinic.test_permission_matrix import TABLE
 from tests.factories import RemsFormFactory, TreatmentCourseFactory, UserFactory, standard_protocol
 
@@ -133,8 +133,8 @@ def test_the_api_docs_load_only_this_sites_scripts(production, https, settings):
 
 @pytest.fixture
 def small_world(site, chair, book, now) -> dict:
-    """A user at both desks, two patients with courses, one booked session with its REMS form: ids by name."""
-    user = UserFactory(username="both", roles=[FRONT_DESK, CLINICIAN])
+    """A user in every role, two patients with courses, one booked session with its REMS form: ids by name."""
+    user = UserFactory(username="every-role", roles=[FRONT_DESK, CLINICIAN, MANAGER])
     course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 3, 2))
     course2 = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 3, 2))
     session = book(chair, site.at(date(2026, 3, 2), time(10)), course=course, by=user, clinician=user)
