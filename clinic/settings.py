@@ -76,6 +76,10 @@ SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 15, minimum=1) * 60
 # every request a person makes, but not on the board's background polling, so
 # a screen left open does not stay signed in forever.
 SESSION_SAVE_EVERY_REQUEST = False
+# A user who opens more than this many different patients' records within the window is shown to managers
+# (the access log and the manager's home): a chart is read for care, not browsed.
+UNUSUAL_ACCESS_RECORDS = env_int("UNUSUAL_ACCESS_RECORDS", 30, minimum=1)
+UNUSUAL_ACCESS_MINUTES = env_int("UNUSUAL_ACCESS_MINUTES", 60, minimum=1)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
