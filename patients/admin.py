@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from clinic.admin import ReadOnlyAdmin
+from patients.access_filters import manager_zone
 from patients.models import MEDICINE_FIELDS, SCREENING_FIELDS, OutcomeMeasure, Patient, PatientAccess
 from patients.services import record_access
 
@@ -46,10 +48,28 @@ class PatientAdmin(admin.ModelAdmin):
 
 @admin.register(PatientAccess)
 class PatientAccessAdmin(ReadOnlyAdmin):
-    list_display = ("at", "user", "patient", "channel", "path")
+    """The access log for superusers; managers read it on their own page (``patients:access-log``)."""
+
+    list_display = ("when", "user", "patient", "channel", "path")
     list_filter = ("channel",)
+    list_select_related = ("user", "patient")
+    search_fields = ("patient__mrn", "patient__last_name", "patient__first_name", "user__username",
+                     "user__last_name")
     date_hierarchy = "at"
     raw_id_fields = ("patient", "user")
+
+    def changelist_view(self, request, extra_context=None):
+        # On the reader's site's clock, as on the managers' page: the days of the date hierarchy too.
+        with timezone.override(manager_zone(request.user)):
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+            return response
+
+    @admin.display(description="When", ordering="at")
+    def when(self, access: PatientAccess) -> str:
+        local = timezone.localtime(access.at)
+        return f"{local:%a %b} {local.day}, {local:%Y %H:%M %Z}"
 
 
 @admin.register(OutcomeMeasure)

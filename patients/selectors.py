@@ -1,12 +1,18 @@
-"""Reads of patient records that need some thought: search and history."""
+"""Reads of patient records that need some thought: search, history, the access log and unusual access."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from patients.models import Patient, PatientAccess
 
@@ -113,8 +119,6 @@ def patient_history(patient: Patient) -> dict:
         }
         for event in events
     ]
-    from django.contrib.auth import get_user_model
-
     user_ids = {change["user"] for change in changes if change["user"]}
     names = dict(get_user_model().objects.filter(id__in=user_ids).values_list("id", "username"))
     for change in changes:
@@ -127,16 +131,95 @@ def patient_history(patient: Patient) -> dict:
     return {"changes": changes, "reads": accesses}
 
 
-def access_log(*, patient_id: int | None = None, user_id: int | None = None, since=None, before=None
-               ) -> QuerySet[PatientAccess]:
-    """Openings of patients' records, newest first, narrowed by patient, user and ``since <= at < before``."""
+def access_log(*, patient_id: int | None = None, patient_search: str | None = None, user_id: int | None = None,
+               channel: str | None = None, since=None, before=None) -> QuerySet[PatientAccess]:
+    """Openings of patients' records, newest first, narrowed by patient (by id, or by name or MRN as
+    ``search_patients`` finds them, archived records included), user, channel and ``since <= at < before``."""
     rows = PatientAccess.objects.select_related("user", "patient").order_by("-at", "-id")
     if patient_id is not None:
         rows = rows.filter(patient_id=patient_id)
+    if patient_search:
+        rows = rows.filter(patient__in=search_patients(patient_search, include_archived=True).values("pk"))
     if user_id is not None:
         rows = rows.filter(user_id=user_id)
+    if channel:
+        rows = rows.filter(channel=channel)
     if since is not None:
         rows = rows.filter(at__gte=since)
     if before is not None:
         rows = rows.filter(at__lt=before)
     return rows
+
+
+# How far back the access log page (and the manager's home) look for unusual access.
+UNUSUAL_ACCESS_LOOKBACK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class UnusualAccess:
+    """A user who opened more different patients' records in a short time than a chart is read for care."""
+
+    user: Any  # the settings' user model
+    records: int  # different patients' records opened within the window
+    first_at: datetime  # the window's first opening
+    last_at: datetime  # ... and its last, at most the window's length later
+
+
+# A sweep in window functions, one pass over the openings however busy a user is (no join per opening).
+# The different records in the window that ends at instant e are the openings in [e - window, e] whose record
+# is not opened again by then: each opening "covers" the ends from its own time until its record's next
+# opening or the window's length later (inclusive: to the microsecond after), whichever comes first. Covers
+# begin (+1) and end (-1) as events; the running sum at an opening is the count of the window ending there,
+# and the largest is the user's busiest window (the latest of equals). Its first opening comes from the
+# (user, at) index.
+_UNUSUAL_ACCESS_SQL = """
+WITH openings AS (
+    SELECT user_id, at, least(lead(at) OVER (PARTITION BY user_id, patient_id ORDER BY at),
+                              at + %(window)s + interval '1 microsecond') AS covered_until
+    FROM {table} WHERE at >= %(since)s AND at <= %(now)s
+), events AS (
+    SELECT user_id, event.moment, event.change
+    FROM openings, LATERAL (VALUES (at, 1), (covered_until, -1)) AS event (moment, change)
+), running AS (
+    SELECT user_id, moment, change,
+           sum(change) OVER (PARTITION BY user_id ORDER BY moment, change ROWS UNBOUNDED PRECEDING) AS records
+    FROM events
+), busiest AS (
+    SELECT DISTINCT ON (user_id) user_id, records, moment AS last_at
+    FROM running WHERE change = 1 AND records > %(records)s
+    ORDER BY user_id, records DESC, moment DESC
+)
+SELECT user_id, records,
+       (SELECT min(first.at) FROM {table} first WHERE first.user_id = busiest.user_id
+            AND first.at >= greatest(busiest.last_at - %(window)s, %(since)s) AND first.at <= busiest.last_at),
+       last_at
+FROM busiest
+"""
+
+
+def unusual_access(*, since: datetime | None = None, now: datetime | None = None, records: int | None = None,
+                   minutes: int | None = None) -> list[UnusualAccess]:
+    """Users who opened more than ``records`` different patients' records within ``minutes``, most first.
+
+    Defaults: ``settings.UNUSUAL_ACCESS_RECORDS`` within
+    ``settings.UNUSUAL_ACCESS_MINUTES``, over windows that start from ``since``
+    (``now - UNUSUAL_ACCESS_LOOKBACK``, 7 days) up to ``now``. "Within" is
+    inclusive: the first and last openings at most ``minutes`` apart. Opening
+    one record again does not count twice. Each user is named once, with the
+    window that held the most records (the latest of equals). Two queries;
+    the first sorts the openings since ``since`` a few times, with no join per
+    opening, so a user who opens a record a minute costs no more than one who
+    opens ten a day.
+    """
+    now = now or timezone.now()
+    since = since if since is not None else now - UNUSUAL_ACCESS_LOOKBACK
+    records = settings.UNUSUAL_ACCESS_RECORDS if records is None else records
+    window = timedelta(minutes=settings.UNUSUAL_ACCESS_MINUTES if minutes is None else minutes)
+    with connection.cursor() as cursor:
+        cursor.execute(_UNUSUAL_ACCESS_SQL.format(table=PatientAccess._meta.db_table),
+                       {"since": since, "now": now, "records": records, "window": window})
+        found = cursor.fetchall()
+    users = get_user_model().objects.in_bulk([user_id for user_id, *_ in found])
+    flags = [UnusualAccess(user=users[user_id], records=count, first_at=first_at, last_at=last_at)
+             for user_id, count, first_at, last_at in found if user_id in users]
+    return sorted(flags, key=lambda flag: (-flag.records, -flag.last_at.timestamp(), flag.user.pk))

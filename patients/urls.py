@@ -1,6 +1,6 @@
 from django.urls import path
 
-from patients import views
+from patients import access_log, views
 
 app_name = "patients"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     # URLs come first); the name stays so links from this app reach it.
     path("<int:patient_id>/", views.patient_detail, name="detail"),
     path("<int:patient_id>/edit/", views.patient_edit, name="edit"),
+    path("access-log/", access_log.access_log_page, name="access-log"),
 ]

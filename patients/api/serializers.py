@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
@@ -127,39 +125,3 @@ class AccessLogEntrySerializer(serializers.Serializer):
     patient_mrn = serializers.CharField(source="patient.mrn")
     channel = serializers.CharField(help_text="api, web (a page) or export (e.g. a calendar feed)")
     path = serializers.CharField(help_text="The address that was opened (a calendar token is never shown)")
-
-
-class AccessLogQuerySerializer(serializers.Serializer):
-    """``?patient=&user=&from=&to=``: ``from``/``to`` are dates (whole days, UTC) or instants."""
-
-    patient = serializers.IntegerField(min_value=1, required=False)
-    user = serializers.IntegerField(min_value=1, required=False)
-    to = serializers.CharField(required=False)
-
-    def get_fields(self):
-        # "from" is a Python keyword, so it cannot be a class attribute; errors still name "from".
-        fields = super().get_fields()
-        fields["from"] = serializers.CharField(required=False, source="date_from")
-        return fields
-
-    def validate(self, attrs):
-        since = _instant(attrs.pop("date_from", None), "from", end_of_day=False)
-        before = _instant(attrs.pop("to", None), "to", end_of_day=True)
-        if since and before and since >= before:
-            raise serializers.ValidationError({"to": ["Must be after “from”."]})
-        return {**attrs, "since": since, "before": before}
-
-
-def _instant(value: str | None, field: str, *, end_of_day: bool):
-    """A date (the start of the day, or the start of the next for an inclusive end) or an ISO instant, in UTC."""
-    if not value:
-        return None
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value) + timedelta(days=1 if end_of_day else 0)
-            return datetime.combine(day, time(0), tzinfo=UTC)
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        raise serializers.ValidationError({field: ["Use a date (YYYY-MM-DD) or a date and time with an offset."]}) \
-            from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)

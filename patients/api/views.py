@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from clinic.pagination import CountedWithThePage
 from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may
 from patients import selectors, services
+from patients.access_filters import manager_zone, read_access_query
 from patients.api.serializers import (
     AccessLogEntrySerializer,
-    AccessLogQuerySerializer,
     PatientHistorySerializer,
     PatientListSerializer,
     PatientSerializer,
@@ -103,14 +103,24 @@ class PatientViewSet(viewsets.ModelViewSet):
 
 @extend_schema(parameters=[
     OpenApiParameter("patient", int, description="Only openings of this patient's record"),
+    OpenApiParameter("q", str, description="Only openings of the records of patients whose name or MRN matches "
+                                           "(as the patients' search finds them, archived records included)"),
     OpenApiParameter("user", int, description="Only openings by this member of staff"),
+    OpenApiParameter("channel", str, enum=PatientAccess.Channel.values,
+                     description="Only openings through this door: api, web (a page) or export"),
     OpenApiParameter("from", OpenApiTypes.STR,
-                     description="From this date (YYYY-MM-DD, UTC) or instant (ISO 8601), inclusive"),
+                     description="From this day (YYYY-MM-DD, the whole day on the manager's site's clock) or "
+                                 "instant (ISO 8601; without an offset, on that clock), inclusive"),
     OpenApiParameter("to", OpenApiTypes.STR,
-                     description="To this date (YYYY-MM-DD, UTC, the whole day included) or before this instant"),
+                     description="To this day (YYYY-MM-DD, the whole day included, on the manager's site's "
+                                 "clock) or before this instant"),
 ])
 class AccessLogView(generics.ListAPIView):
-    """The access log: who opened which patient's record, when and how, newest first. Managers only."""
+    """The access log: who opened which patient's record, when and how, newest first. Managers only.
+
+    The filters read as on the access log page (``patients.access_filters``): days on the clock of the
+    manager's site.
+    """
 
     serializer_class = AccessLogEntrySerializer
     permission_classes = [roles_may(read=(MANAGER,))]
@@ -119,8 +129,5 @@ class AccessLogView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator: no query parameters
             return PatientAccess.objects.none()
-        query = AccessLogQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
-        return selectors.access_log(patient_id=data.get("patient"), user_id=data.get("user"),
-                                    since=data["since"], before=data["before"])
+        query = read_access_query(self.request.query_params, zone=manager_zone(self.request.user), instants=True)
+        return selectors.access_log(**query.selector_arguments())
