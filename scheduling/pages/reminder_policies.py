@@ -16,22 +16,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.roles import MANAGER, role_required
-from scheduling.models import Location, ReminderPolicy
+from scheduling.models import OPEN_REMINDER_STATES, Location, Reminder, ReminderPolicy
+from scheduling.pages.reminder_policy_changes import policy_history, restore_defaults, save_policy
 from scheduling.pages.reminder_policy_form import (
     TEXT_KINDS,
     TEXTS,
     ReminderPolicyForm,
     changed_fields,
     preview,
-    restore_defaults,
     sample_words,
-    save_policy,
 )
 
 PAGE_SIZE = 25
 DONE = {
-    "saved": "Saved: texts at this site follow the policy below from now on (reminders already planned keep "
-             "their times; their words are read when they are sent).",
+    "saved": "Saved: visits booked from now on are reminded by this policy.",
     "restored": "Restored: this site texts on the clinic's defaults again.",
 }
 
@@ -93,6 +91,10 @@ def _render_form(request, location: Location, form: ReminderPolicyForm, *, statu
         "texts": [{"kind": kind, "field": form[kind.field],
                    "preview": preview(kind, values.get(kind.field, ""), location, now)} for kind in TEXTS],
         "sample_words": sample_words(location, now),
+        # Reminders are planned at booking: those waiting keep their send times (and their kind, if turned off),
+        # but take the words, quiet hours and caps in force when they go.
+        "planned": Reminder.objects.filter(session__location=location, state__in=OPEN_REMINDER_STATES).count(),
+        "history": policy_history(location),
         "done": done,
     }
     return render(request, "scheduling/pages/reminder_policy.html", context, status=status)
@@ -110,7 +112,7 @@ def reminder_policy(request, location_id: int):
     form = ReminderPolicyForm(request.POST, instance=ReminderPolicy(location=location))
     if not form.is_valid():
         return _render_form(request, location, form, status=400)
-    save_policy(location, form.cleaned_data)
+    save_policy(by=request.user, location=location, values=form.cleaned_data)
     return redirect(f"{reverse('reminder-policy', args=[location.pk])}?done=saved")
 
 
@@ -133,7 +135,7 @@ def reminder_policy_preview(request, location_id: int):
 def reminder_policy_restore(request, location_id: int):
     """Put the site's policy back to the clinic's defaults."""
     location = get_object_or_404(Location, pk=location_id)
-    restore_defaults(location)
+    restore_defaults(by=request.user, location=location)
     return redirect(f"{reverse('reminder-policy', args=[location.pk])}?done=restored")
 
 

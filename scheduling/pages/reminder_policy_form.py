@@ -15,7 +15,6 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from scheduling.messaging.desk_texts import GSM_BASIC, GSM_EXTENDED, Parts, sms_parts
 from scheduling.messaging.outreach import render_outreach
@@ -154,18 +153,18 @@ def defaults() -> dict:
     return {name: ReminderPolicy._meta.get_field(name).get_default() for name in FIELDS}
 
 
-# How the status line names a change (times and numbers with their value beside the default's).
-CHANGE_NAMES = {
-    "day_before_enabled": "day-before reminder {value}", "day_before_at": "day-before time {value}",
-    "same_day_enabled": "same-day reminder {value}", "same_day_hours_before": "same-day reminder {value} h before",
-    "quiet_from": "quiet from {value}", "quiet_until": "quiet until {value}", "daily_cap": "{value} a day",
-    "weekly_cap": "{value} in 7 days", "min_lead_minutes": "none under {value} minutes before the visit",
-    "day_before_template": "day-before text", "same_day_template": "same-day text",
-    "outreach_template": "outreach text",
+# The short names a change is said by, in the status line and in the policy's history.
+FIELD_WORDS = {
+    "day_before_enabled": "day-before reminder", "day_before_at": "day-before time",
+    "same_day_enabled": "same-day reminder", "same_day_hours_before": "same-day hours before",
+    "quiet_from": "quiet from", "quiet_until": "quiet until", "daily_cap": "daily cap", "weekly_cap": "weekly cap",
+    "min_lead_minutes": "last-minute limit (minutes)", "day_before_template": "day-before text",
+    "same_day_template": "same-day text", "outreach_template": "outreach text",
 }
 
 
-def _shown(value) -> str:
+def shown(value) -> str:
+    """A setting's value as the page says it: on/off, 17:00, 3."""
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, time):
@@ -176,41 +175,9 @@ def _shown(value) -> str:
 def changed_fields(policy: ReminderPolicy) -> list[str]:
     """What ``policy`` changed from the clinic's defaults, in words ([] for the defaults)."""
     base = defaults()
-    said = []
-    for name in FIELDS:
-        value = getattr(policy, name)
-        if value == base[name]:
-            continue
-        words = CHANGE_NAMES[name].format(value=_shown(value))
-        said.append(words if name.endswith("_template") else f"{words} (default {_shown(base[name])})")
-    return said
-
-
-@transaction.atomic
-def save_policy(location: Location, values: dict) -> ReminderPolicy:
-    """Store the form's cleaned ``values`` as ``location``'s policy, creating its row the first time.
-
-    Two managers saving a site's first policy at once both end on one row
-    (``get_or_create`` settles the insert race); the row lock orders their writes.
-    """
-    ReminderPolicy.objects.get_or_create(location=location)
-    policy = ReminderPolicy.objects.select_for_update().get(location=location)
-    for name in FIELDS:
-        setattr(policy, name, values[name])
-    policy.save()
-    return policy
-
-
-@transaction.atomic
-def restore_defaults(location: Location) -> ReminderPolicy:
-    """Put ``location``'s policy back to the clinic's defaults (an update of its row, if it has one)."""
-    policy = ReminderPolicy.objects.select_for_update().filter(location=location).first()
-    if policy is None:
-        return ReminderPolicy(location=location)
-    for name, value in defaults().items():
-        setattr(policy, name, value)
-    policy.save()
-    return policy
+    return [FIELD_WORDS[name] if name.endswith("_template")
+            else f"{FIELD_WORDS[name]} {shown(getattr(policy, name))} (default {shown(base[name])})"
+            for name in FIELDS if getattr(policy, name) != base[name]]
 
 
 # --- previews -----------------------------------------------------------------------------------------

@@ -71,7 +71,12 @@ def test_the_manager_sees_each_site_and_changes_a_text_with_its_preview(boss, si
     # then the page says it is saved and changed, and the site sends the new text
     expect(boss.get_by_test_id("policy-done")).to_contain_text("Saved")
     expect(boss.get_by_test_id("policy-status")).to_have_text("Changed from the clinic defaults: same-day text.")
+    expect(boss.get_by_test_id("history-row")).to_have_count(1)
+    expect(boss.get_by_test_id("history-who")).to_have_text("Mia Moreno")
+    expect(boss.get_by_test_id("history-what")).to_have_text("same-day text")
     assert ReminderPolicy.objects.get(location=site).same_day_template == SHORT
+    assert blocking_violations(boss) == []
+    boss.screenshot(path=f"/tmp/h1-policy-saved-{width}.png", full_page=True)
     boss.goto("/manage/texts/")
     expect(midtown.get_by_test_id("policy-status")).to_contain_text("Changed")
 

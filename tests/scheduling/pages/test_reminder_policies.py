@@ -7,17 +7,23 @@ rendered for is tomorrow, Tuesday March 3 at 10:30 AM at the site. ``site`` is M
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, time
 
 import pytest
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.db import connection
+from django.test import Client
 
+from clinic.roles import MANAGER
 from scheduling.messaging.desk_texts import sms_parts
-from scheduling.messaging.reminders import render
-from scheduling.models import Location, ReminderPolicy, Session
+from scheduling.messaging.reminders import body_for, render
+from scheduling.models import Location, Reminder, ReminderKind, ReminderPolicy, Session
 from scheduling.models.messaging import DEFAULT_DAY_BEFORE, DEFAULT_OUTREACH, DEFAULT_SAME_DAY
 from scheduling.pages.reminder_policy_form import FIELDS, defaults
-from tests.factories import LocationFactory, ReminderPolicyFactory
+from tests.factories import LocationFactory, ReminderPolicyFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
@@ -123,6 +129,77 @@ def test_saving_stores_the_policy_and_the_page_then_says_changed(boss, site):
     assert 'data-status="changed"' in html and 'data-testid="policy-done"' in html
     assert "Restore the clinic defaults" in html
     assert f"{settings.CLINIC_NAME}: see you at 10:30 AM at Midtown." in html
+
+
+def test_a_saved_text_is_the_one_the_preview_showed_when_the_reminder_goes(boss, site, chair, book):
+    # given a visit booked at the preview's sample time, tomorrow at 10:30, and its reminders planned
+    session = book(chair, site.at(date(2026, 3, 3), time(10, 30)))
+    text = "{clinic}: see you at {time} ({location}, {date}). Reply C to confirm, R for a new time. {phone}"
+    shown = preview(boss, site, "same_day", text).content.decode()
+    # when the manager saves the text
+    save(boss, site, same_day_template=text)
+    # then the reminder, when it goes, says what the preview said
+    reminder = Reminder.objects.get(session=session, kind=ReminderKind.SAME_DAY)
+    body = body_for(reminder, ReminderPolicy.for_location(site))
+    assert body == f"{settings.CLINIC_NAME}: see you at 10:30 AM (Midtown, Mar 3). Reply C to confirm, R for a new " \
+                   "time. +15555550100"
+    assert f'data-testid="preview-text">{body}</p>' in shown
+
+
+def test_the_form_says_how_many_reminders_already_planned_keep_their_times(boss, site, chair, book):
+    book(chair, site.at(date(2026, 3, 4), time(10)))
+    html = boss.get(f"/manage/texts/{site.id}/").content.decode()
+    assert "Already planned at Midtown: 2 reminders. They keep their send time" in html
+
+
+def test_a_change_is_recorded_with_who_made_it_and_shown_in_the_policys_history(boss, manager, site):
+    # given
+    manager.first_name, manager.last_name = "Mia", "Moreno"
+    manager.save()
+    # when she saves twice, the second time without a change
+    save(boss, site, daily_cap=1, weekly_cap=2, same_day_template="{clinic}: today at {time}. {phone}")
+    save(boss, site, daily_cap=1, weekly_cap=2, same_day_template="{clinic}: today at {time}. {phone}")
+    # then one change is recorded, in the admin's log of the policy, by her, and the page lists it
+    entry = LogEntry.objects.get()
+    assert (entry.user, entry.object_id) == (manager, str(ReminderPolicy.objects.get(location=site).pk))
+    assert entry.change_message == "weekly cap 3 → 2; same-day text"
+    html = boss.get(f"/manage/texts/{site.id}/").content.decode()
+    assert 'data-testid="history-who">Mia Moreno<' in html
+    assert 'data-testid="history-what">weekly cap 3 → 2; same-day text<' in html
+    assert "Mon Mar 2, 2026 09:00" in html  # the site's time (14:00 UTC)
+
+
+def test_restoring_is_recorded_with_what_it_put_back(boss, manager, site):
+    ReminderPolicyFactory(location=site, quiet_from=time(20))
+    boss.post(f"/manage/texts/{site.id}/restore/")
+    assert LogEntry.objects.get().change_message == "Restored the clinic defaults: quiet from 20:00 → 21:00"
+    boss.post(f"/manage/texts/{site.id}/restore/")  # already the defaults: nothing to record
+    assert LogEntry.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_managers_saving_a_sites_first_policy_at_once_both_succeed_on_one_row(manager, site):
+    # given two managers, each with the form of a site still on the defaults
+    other = UserFactory(username="boss2", roles=[MANAGER])
+    barrier = threading.Barrier(2)
+
+    def submit(user, weekly_cap):
+        client = Client()
+        client.force_login(user)
+        try:
+            barrier.wait(timeout=30)
+            return client.post(f"/manage/texts/{site.id}/", form_data(weekly_cap=weekly_cap)).status_code
+        finally:
+            connection.close()
+
+    # when both save at the same moment
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = list(pool.map(submit, (manager, other), (2, 1)))
+    # then both saves went through, one after the other, on the site's one policy
+    assert statuses == [302, 302]
+    assert ReminderPolicy.objects.filter(location=site).count() == 1
+    assert ReminderPolicy.objects.get(location=site).weekly_cap in (1, 2)
+    assert LogEntry.objects.count() == 2
 
 
 def test_saving_twice_keeps_one_policy_row_for_the_site(boss, site):
