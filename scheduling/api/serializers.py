@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from clinic import dates
 from clinic.errors import Invalid
+from clinic.phones import InvalidPhone, to_e164
 from clinic.serializers import ConstraintsChecked, FieldsBuiltOnce
 from clinic.texts import refusal
 from protocols.models import TreatmentCourse
@@ -101,6 +102,13 @@ class LocationSerializer(ConstraintsChecked, serializers.ModelSerializer):
         if value not in zoneinfo.available_timezones():
             raise serializers.ValidationError(f"“{value}” is not an IANA time zone (e.g. America/Chicago).")
         return value
+
+    def validate_phone(self, value: str) -> str:
+        # Stored as E.164 like every phone in the system, shown as dialled (``clinic.phones``).
+        try:
+            return to_e164(value)
+        except InvalidPhone as error:
+            raise serializers.ValidationError(str(error)) from None
 
 
 class ChairSerializer(ConstraintsChecked, serializers.ModelSerializer):

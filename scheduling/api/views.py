@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import date
 
 import django_filters
-from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -14,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic import dates
-from clinic.errors import Invalid
 from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may, roles_of
 from patients.api.access import LogsPatientHistoryReads
 from patients.models import PatientAccess
@@ -34,7 +32,7 @@ from scheduling.api.serializers import (
     localize,
 )
 from scheduling.booking import selectors as booking_selectors
-from scheduling.booking import series
+from scheduling.booking import series, sites
 from scheduling.booking import services as booking
 from scheduling.booking.availability import find_slots
 from scheduling.booking.calendar_feed import feed_for, feed_url
@@ -54,6 +52,10 @@ class LocationViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return booking_selectors.locations_for_lists()
 
+    def perform_update(self, serializer):
+        # The same service as the manager's site page: a change that would strand booked sessions is a 409.
+        sites.change_location(location=serializer.instance, changes=serializer.validated_data)
+
     @extend_schema(methods=["GET"], responses=ChairSerializer(many=True))
     @extend_schema(methods=["POST"], request=ChairSerializer, responses={201: ChairSerializer})
     @action(detail=True, methods=["get", "post"], permission_classes=[roles_may(read=ALL_ROLES, write=(MANAGER,))],
@@ -64,7 +66,7 @@ class LocationViewSet(viewsets.ModelViewSet):
         if request.method == "POST":
             serializer = ChairSerializer(data=request.data, context={"location": location})
             serializer.is_valid(raise_exception=True)
-            chair = _save_chair(serializer, location=location)
+            chair = sites.add_chair(location=location, **serializer.validated_data)
             return Response(ChairSerializer(chair).data, status=status.HTTP_201_CREATED)
         return Response(ChairSerializer(location.chairs.order_by("name"), many=True).data)
 
@@ -101,17 +103,8 @@ class ChairViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.
     permission_classes = [roles_may(read=ALL_ROLES, write=(MANAGER,))]
 
     def perform_update(self, serializer):
-        _save_chair(serializer)
-
-
-def _save_chair(serializer, **extra) -> Chair:
-    """Save, turning the per-location name constraint into a 400 when two managers race."""
-    try:
-        with transaction.atomic():
-            return serializer.save(**extra)
-    except IntegrityError:
-        raise Invalid("That chair name is already taken at this location.",
-                      fields={"name": ["Already taken at this location."]}) from None
+        # The same service as the manager's site page: taking a chair with booked sessions away is a 409.
+        sites.change_chair(chair=serializer.instance, changes=serializer.validated_data)
 
 
 class SessionFilter(django_filters.FilterSet):
