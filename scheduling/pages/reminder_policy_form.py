@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from string import Formatter
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -41,6 +42,9 @@ TEXTS = (
 )
 TEXT_KINDS = {kind.name: kind for kind in TEXTS}
 
+# Quiet hours always cover these hours of the night (00:00 to 05:00), whatever else a site chooses.
+NIGHT_HOURS = tuple(range(0, 5))
+SAME_DAY_MAX_HOURS = 12
 # The sample visit a preview is rendered for: tomorrow at the site, at this local time.
 SAMPLE_AT = time(10, 30)
 # The longest words a date and time render to ("Wednesday September 30", "10:45 AM"): a text that fits in one
@@ -111,25 +115,35 @@ def at_least_one(value) -> None:
 def policy_problems(values: dict) -> dict[str, str]:
     """What stops a policy with these values from working as the sending code reads it, by field.
 
-    - quiet hours from and until the same time would be no quiet hours at all (texts at any hour);
+    - quiet hours from and until the same time would be no quiet hours at all (texts at any hour), and
+      quiet hours that leave the small hours open (08:00 to 21:00, the two times swapped) would move
+      every reminder into the night (docs/DOMAIN.md: never between 21:00 and 08:00 by default);
     - a day-before time inside quiet hours would be moved by the planner to another time than the one set;
-    - a same-day reminder planned closer to the visit than the last-minute limit would always be skipped.
+    - a same-day reminder more than ``SAME_DAY_MAX_HOURS`` before the visit is no longer on the day, and one
+      planned closer to the visit than the last-minute limit would always be skipped.
 
     (A text the sending code cannot render is refused after the model's own checks: ``render_problem``.)
     """
     problems: dict[str, str] = {}
     quiet_from, quiet_until = values.get("quiet_from"), values.get("quiet_until")
     if quiet_from is not None and quiet_until is not None:
+        probe = ReminderPolicy(quiet_from=quiet_from, quiet_until=quiet_until)
         if quiet_from == quiet_until:
             problems["quiet_until"] = "Quiet hours must end at another time than they start (e.g. 21:00 to 08:00)."
+        elif not all(probe.in_quiet_hours(time(hour)) for hour in NIGHT_HOURS):
+            problems["quiet_from"] = (f"Quiet hours must cover the night (at least {NIGHT_HOURS[0]:02}:00 to "
+                                      f"{NIGHT_HOURS[-1] + 1:02}:00); {quiet_from:%H:%M} to {quiet_until:%H:%M} "
+                                      "would text patients at night. Were the two times swapped?")
         else:
             at = values.get("day_before_at")
-            probe = ReminderPolicy(quiet_from=quiet_from, quiet_until=quiet_until)
             if values.get("day_before_enabled") and at is not None and probe.in_quiet_hours(at):
                 problems["day_before_at"] = (f"{at:%H:%M} is inside the quiet hours ({quiet_from:%H:%M} to "
                                              f"{quiet_until:%H:%M}): choose a time outside them.")
     hours, lead = values.get("same_day_hours_before"), values.get("min_lead_minutes")
-    if values.get("same_day_enabled") and hours is not None and lead is not None and hours * 60 < lead:
+    if values.get("same_day_enabled") and hours is not None and hours > SAME_DAY_MAX_HOURS:
+        problems["same_day_hours_before"] = (f"At most {SAME_DAY_MAX_HOURS} hours: it is the reminder on the day; "
+                                             "the day-before reminder covers the evening before.")
+    elif values.get("same_day_enabled") and hours is not None and lead is not None and hours * 60 < lead:
         problems["same_day_hours_before"] = (
             f"{hours} hour{'s' if hours != 1 else ''} before is closer than the {lead} minutes a reminder must "
             "leave: the same-day reminder would never be sent.")
@@ -137,11 +151,21 @@ def policy_problems(values: dict) -> dict[str, str]:
 
 
 def render_problem(template: str) -> str:
-    """Why the sending code could not render ``template`` (a stray ``{`` or ``}``), or ""."""
+    """Why the sending code could not render ``template`` as written, or "".
+
+    The texts are rendered with ``str.format``: a stray ``{`` or ``}`` fails when the
+    text is sent, and a placeholder with more than its name (``{clinic:>900}``,
+    ``{clinic.upper}``) renders something other than the name, or fails.
+    """
+    plain = "Write placeholders as {clinic}, {day}, {time}...; a lone { or } cannot be sent."
     try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in Formatter().parse(template)
+                  if name is not None]
         render_outreach(template, location=Location(name="x"), due_on=date(2026, 1, 1))
     except (ValueError, KeyError, IndexError, AttributeError):
-        return "Write placeholders as {clinic}, {day}, {time}...; a lone { or } cannot be sent."
+        return plain
+    if any(spec or conversion or not name.isidentifier() for name, spec, conversion in fields):
+        return "Write each placeholder as its name alone, e.g. {clinic}: no : . [ ] or ! inside the braces."
     return ""
 
 

@@ -226,12 +226,18 @@ def test_restoring_the_defaults_puts_every_field_back(boss, site):
     ({"same_day_template": "See you at {hour}."}, "same_day_template", "Unknown placeholder(s): hour"),
     ({"outreach_template": "Call us {phone"}, "outreach_template", "a lone { or } cannot be sent"),
     ({"outreach_template": ""}, "outreach_template", "This field is required"),
+    ({"outreach_template": "{clinic:>900}: call {phone}"}, "outreach_template", "its name alone"),
+    ({"day_before_template": "{clinic.upper} {day}"}, "day_before_template", "its name alone"),
     ({"daily_cap": 0}, "daily_cap", "At least 1"),
     ({"weekly_cap": 0}, "weekly_cap", "At least 1"),
     ({"quiet_from": time(8), "quiet_until": time(8)}, "quiet_until", "must end at another time"),
     ({"day_before_at": time(22)}, "day_before_at", "22:00 is inside the quiet hours (21:00 to 08:00)"),
     ({"same_day_hours_before": 1, "min_lead_minutes": 90}, "same_day_hours_before", "would never be sent"),
     ({"day_before_at": "25:00"}, "day_before_at", "Enter a valid time"),
+    ({"quiet_from": time(8), "quiet_until": time(21)}, "quiet_from", "would text patients at night"),
+    ({"same_day_hours_before": 13}, "same_day_hours_before", "At most 12 hours"),
+    ({"weekly_cap": "three"}, "weekly_cap", "Enter a whole number"),
+    ({"min_lead_minutes": -5}, "min_lead_minutes", "greater than or equal to 0"),
 ])
 def test_a_refused_policy_is_a_400_with_the_reason_beside_its_field_and_nothing_saved(boss, site, changes, field,
                                                                                     words):
@@ -245,6 +251,18 @@ def test_a_refused_policy_is_a_400_with_the_reason_beside_its_field_and_nothing_
     assert f"id_{field}-error" in tag(html, f"id_{field}")
     assert 'aria-invalid="true"' in tag(html, f"id_{field}")
     assert not ReminderPolicy.objects.filter(location=site).exists()
+
+
+def test_quiet_hours_may_start_at_midnight_or_run_longer_than_the_defaults(boss, site):
+    assert save(boss, site, quiet_from=time(0), quiet_until=time(8)).status_code == 302
+    assert save(boss, site, quiet_from=time(20), quiet_until=time(9), day_before_at=time(17)).status_code == 302
+    assert ReminderPolicy.objects.get(location=site).quiet_from == time(20)
+
+
+def test_a_form_with_no_fields_at_all_is_a_400_not_an_error(boss, site):
+    response = boss.post(f"/manage/texts/{site.id}/", {})
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()
 
 
 def test_a_refused_form_keeps_what_the_manager_typed(boss, site):
