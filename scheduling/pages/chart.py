@@ -46,7 +46,7 @@ from scheduling.models import (
     Severity,
     VitalsKind,
 )
-from scheduling.pages.chart_steps import CHECKLIST, LATER_DEVICES, STEPS, section_of
+from scheduling.pages.chart_steps import CHECKLIST, LATER_DEVICES, STEPS, section_of, session_now
 from scheduling.pages.clinician import ALERT_WORDS, CHECKPOINT_WORDS, STAGE_WORDS
 
 PHQ9 = measures.INSTRUMENTS[measures.PHQ9]
@@ -109,11 +109,16 @@ def chart_context(request, session: Session, *, error: ClinicError | None = None
     high_bp_pending = bool(latest_pre and charting.bp_is_high(latest_pre, protocol) and not acknowledged)
     status = session.status
     arrived = status in (SessionStatus.CHECKED_IN, SessionStatus.IN_TREATMENT, SessionStatus.DISCHARGED)
+    # A patient is checked in only on the session's day at its site (the service refuses ``not_today``): late in
+    # the evening tomorrow's chart, or a past day's booking never checked in, shows when instead of a form.
+    site_today = session.location.local_date(session_now()) if session.location else session.local_date
+    waiting = status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED)
+    check_in_on = session.local_date if waiting and session.local_date != site_today else None
     # Due by the cadence and not yet taken at this session: once one is recorded, it is no longer due.
     cadence_due = session.is_standing and outcomes.measure_due(session)
     measure_due = cadence_due and not taken
     steps = [
-        _step("check-in", "Check-in", arrived, status in (SessionStatus.BOOKED, SessionStatus.CONFIRMED)),
+        _step("check-in", "Check-in", arrived, waiting and check_in_on is None),
         _step("pre-dose", "Pre-dose vitals", bool(pre_dose), status == SessionStatus.CHECKED_IN and not pre_dose),
         _step("measure", "PHQ-9" + (" (due)" if measure_due else ""), bool(taken) and open_alert is None,
               status == SessionStatus.CHECKED_IN and cadence_due and (not taken or open_alert is not None)),
@@ -128,15 +133,23 @@ def chart_context(request, session: Session, *, error: ClinicError | None = None
     open_steps = [step for step in steps if step["state"] == "current"]
     for step in open_steps[1:]:
         step.update(state="open", state_words=STEP_STATE_WORDS["open"])
+    if check_in_on is not None:
+        steps[0]["state_words"] = (f"on {check_in_on:%a %b} {check_in_on.day}" if check_in_on > site_today
+                                   else "not checked in")
     dose_choices = [int(mg) for mg in (protocol.allowed_doses_mg or [56, 84])]
     location = session.location
     typed = values or {}
     return {
         "session": session,
         "location": location,
+        "site_today": site_today,
+        "check_in_on": check_in_on,
         "protocol": protocol,
         "esketamine": esketamine,
         "vitals": vitals,
+        # Each section's table lists its own readings, and says "None yet." when it has none.
+        "pre_dose_vitals": pre_dose,
+        "after_vitals": [v for v in vitals if v.kind != VitalsKind.PRE_DOSE],
         "dose": dose,
         "assessments": assessments,
         "state": state,
