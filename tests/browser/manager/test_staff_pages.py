@@ -1,0 +1,100 @@
+"""The Staff pages in a real browser at 1440 and 1024 pixels: a manager adds a clinician at her site, marks her
+a prescriber, removes a colleague's lost authenticator, and is refused taking away her own manager role.
+axe finds no serious or critical violation on any of them. Rules and refusals without a browser:
+tests/scheduling/pages/test_staff_pages.py."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
+
+from clinic.roles import CLINICIAN, is_prescriber
+from tests.browser.accessibility import blocking_violations
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def test_a_manager_adds_a_clinician_at_her_site_and_makes_her_a_prescriber(boss, width, site):
+    # given the staff list, from the manager's home
+    boss.goto("/manage/staff/")
+    expect(boss.get_by_role("heading", level=1)).to_have_text("Staff")
+    assert blocking_violations(boss) == []
+    boss.get_by_test_id("staff-add").click()
+    assert blocking_violations(boss) == []
+
+    # when she gives a password too short, it is refused beside the field
+    boss.get_by_label("Username").fill("nina.park")
+    boss.get_by_label("First name").fill("Nina")
+    boss.get_by_label("Last name").fill("Park")
+    boss.get_by_label("Initial password", exact=True).fill("short-one")
+    boss.get_by_label("Initial password again").fill("short-one")
+    boss.get_by_label("Clinician: records sessions, doses and REMS forms").check()
+    boss.get_by_label("Midtown").check()
+    boss.get_by_test_id("staff-create").click()
+    expect(boss.get_by_test_id("error-password1")).to_contain_text("at least 12 characters")
+    expect(boss.get_by_test_id("form-errors")).to_be_visible()
+    assert blocking_violations(boss) == []
+    boss.screenshot(path=f"/tmp/h4-staff-new-refused-{width}.png", full_page=True)
+
+    # when she gives a good one
+    boss.get_by_label("Initial password", exact=True).fill("quiet-harbour-lantern-42")
+    boss.get_by_label("Initial password again").fill("quiet-harbour-lantern-42")
+    boss.get_by_test_id("staff-create").click()
+    # then the new clinician's page says so
+    expect(boss.get_by_test_id("staff-done")).to_contain_text("Added.")
+    expect(boss.get_by_test_id("staff-heading")).to_contain_text("Nina Park")
+    expect(boss.get_by_label("Midtown")).to_be_checked()
+
+    # when she marks her as a prescriber
+    boss.get_by_label("Prescriber").check()
+    boss.get_by_test_id("staff-save").click()
+    # then it is saved and recorded
+    expect(boss.get_by_test_id("staff-done")).to_have_text("Saved.")
+    expect(boss.get_by_label("Prescriber")).to_be_checked()
+    expect(boss.get_by_test_id("staff-history-row").first).to_contain_text("Marked as a prescriber.")
+    assert blocking_violations(boss) == []
+    boss.screenshot(path=f"/tmp/h4-staff-detail-{width}.png", full_page=True)
+    assert is_prescriber(get_user_model().objects.get(username="nina.park"))
+
+    # and the list shows her with her role, site and mark
+    boss.get_by_role("link", name="← Staff").click()
+    row = boss.locator('[data-username="nina.park"]')
+    expect(row.get_by_test_id("staff-roles")).to_contain_text("Clinician")
+    expect(row.get_by_test_id("staff-prescriber")).to_be_visible()
+    expect(row.get_by_test_id("staff-sites")).to_have_text("Midtown")
+    boss.screenshot(path=f"/tmp/h4-staff-list-{width}.png", full_page=True)
+
+
+def test_a_manager_removes_a_lost_authenticator(boss, width):
+    # given a clinician with an authenticator
+    nurse = UserFactory(username="dana.lee", first_name="Dana", last_name="Lee", roles=[CLINICIAN])
+    TOTPDevice.objects.create(user=nurse, name="Authenticator app", confirmed=True)
+    boss.goto(f"/manage/staff/{nurse.pk}/")
+    expect(boss.get_by_test_id("staff-two-factor")).to_have_text("Set up")
+    # when
+    boss.get_by_test_id("staff-remove-authenticator").click()
+    # then
+    expect(boss.get_by_test_id("staff-done")).to_contain_text("Authenticator removed")
+    expect(boss.get_by_test_id("staff-two-factor")).to_have_text("Not set up")
+    expect(boss.get_by_test_id("staff-remove-authenticator")).to_have_count(0)
+    assert not TOTPDevice.objects.filter(user=nurse).exists()
+    assert blocking_violations(boss) == []
+
+
+def test_a_manager_taking_away_her_own_manager_role_is_refused_with_the_reason(boss, width, manager_user):
+    # given her own page
+    boss.goto(f"/manage/staff/{manager_user.pk}/")
+    # when she takes away her manager role
+    boss.get_by_label("Clinician: records sessions, doses and REMS forms").check()
+    boss.get_by_label("Manager: runs the clinic: sites, staff, protocols, texts, audit").uncheck()
+    boss.get_by_test_id("staff-save").click()
+    # then the refusal says why, and her choice stays on the form
+    expect(boss.get_by_test_id("error")).to_contain_text("You cannot take away your own manager role")
+    expect(boss.get_by_test_id("error-roles")).to_be_visible()
+    expect(boss.get_by_label("Clinician: records sessions, doses and REMS forms")).to_be_checked()
+    assert blocking_violations(boss) == []
+    boss.screenshot(path=f"/tmp/h4-staff-self-demotion-{width}.png", full_page=True)
+    assert manager_user.groups.filter(name="manager").exists()
