@@ -85,8 +85,10 @@ def run(port: int) -> int:
     children = [
         subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
                          cwd=ROOT, env=env),
+        # One worker for both queues, texts first: it always takes a waiting text before worklist work
+        # (docs/DEPLOYMENT.md "Queues").
         subprocess.Popen([sys.executable, "-m", "celery", "-A", "clinic", "worker", "--beat",
-                          "--loglevel", "INFO", "--concurrency", "2",
+                          "-Q", "texts,background", "--loglevel", "INFO", "--concurrency", "2",
                           "--schedule", str(ROOT / ".broker" / "celerybeat-schedule")],
                          cwd=ROOT, env=env),
     ]

@@ -309,7 +309,7 @@ COURSE_LAPSE_AFTER_DAYS = env_int("COURSE_LAPSE_AFTER_DAYS", 14, minimum=1)
 CELERY_BROKER_DIR = BASE_DIR / ".broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "queue_order_strategy": "priority"}
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -318,6 +318,7 @@ else:
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "control_folder": str(CELERY_BROKER_DIR / "control"),  # else kombu makes ./control wherever it runs
         "store_processed": False,
+        "queue_order_strategy": "priority",
     }
 # An explicit broker URL wins (the test run uses memory://, so unit tests
 # never leave messages in a shared Redis; integration tests start real workers).
@@ -335,16 +336,63 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60, minimum
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90, minimum=1)
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Two queues, so a backlog of background work never delays a text. ``texts``: the reminder sweep,
+# every send and the reaper; ``background``: worklist refreshes and housekeeping. A worker started
+# with ``-Q texts,background`` always takes a waiting text first ("priority": the queues are tried
+# in the order given, not in turn); compose also runs workers that serve texts only
+# (docs/DEPLOYMENT.md "Queues").
+TEXTS_QUEUE, BACKGROUND_QUEUE = "texts", "background"
+CELERY_TASK_DEFAULT_QUEUE = BACKGROUND_QUEUE
+CELERY_TASK_ROUTES = {
+    "scheduling.sweep_reminders": {"queue": TEXTS_QUEUE},
+    "scheduling.send_*": {"queue": TEXTS_QUEUE},
+    "scheduling.reap_reminders": {"queue": TEXTS_QUEUE},
+}
+# How many due texts (of each kind) one sweep claims. A sweep that claims a full batch publishes
+# itself again behind the sends it published, so the sweeps keep pace with however many text
+# workers drain the queue; about 4 per text-worker process keeps them all busy between sweeps.
+TEXT_CLAIM_BATCH = env_int("TEXT_CLAIM_BATCH", 32, minimum=1)
+# Beat's sweep: how often due texts are looked for when nothing else prompts a sweep.
+TEXT_SWEEP_SECONDS = env_int("TEXT_SWEEP_SECONDS", 10, minimum=1)
+# The provider's own limit: texts a second from each sending number (a US long code on 10DLC is
+# often 1-4, toll-free 3, a short code 100), and how many numbers send (a Twilio Messaging
+# Service's pool; 1 with TWILIO_FROM_NUMBER). Every worker takes its turn from one schedule in
+# PostgreSQL, so the sum over all workers stays under SMS_RATE_PER_NUMBER x SMS_SENDING_NUMBERS.
+SMS_RATE_PER_NUMBER = env_int("SMS_RATE_PER_NUMBER", 100, minimum=1)
+SMS_SENDING_NUMBERS = env_int("SMS_SENDING_NUMBERS", 1, minimum=1)
+# A send task's time limit, which bounds its wait for a turn, for the session's lock and the
+# provider's answer (TWILIO_TIMEOUT_SECONDS). A claimed text (queued or sending) whose claim is
+# older than the lease belongs to a worker that died or a publish that was lost: the reaper
+# recovers it. The lease ends shortly after the time limit, so no live send is ever reaped.
+TEXT_SEND_TIME_LIMIT = env_int("TEXT_SEND_TIME_LIMIT", max(30, TWILIO_TIMEOUT_SECONDS + 20), minimum=5)
+if TEXT_SEND_TIME_LIMIT < TWILIO_TIMEOUT_SECONDS + 10:
+    raise ImproperlyConfigured(f"TEXT_SEND_TIME_LIMIT ({TEXT_SEND_TIME_LIMIT}) must be at least "
+                               f"TWILIO_TIMEOUT_SECONDS + 10 ({TWILIO_TIMEOUT_SECONDS + 10}).")
+TEXT_CLAIM_LEASE_SECONDS = TEXT_SEND_TIME_LIMIT + 15
+TEXT_REAP_SECONDS = max(5, TEXT_CLAIM_LEASE_SECONDS // 3)
+CELERY_TASK_ANNOTATIONS = {
+    name: {"soft_time_limit": TEXT_SEND_TIME_LIMIT - 5, "time_limit": TEXT_SEND_TIME_LIMIT}
+    for name in ("scheduling.send_reminder", "scheduling.send_outreach", "scheduling.send_desk_text",
+                 "scheduling.send_new_time")
+}
+# Courses whose worklist items a booking change made stale are marked in PostgreSQL and refreshed
+# together, this many at a time (scheduling/worklist/refresh_queue.py); beat's pass picks up any
+# whose task a broker crash lost.
+WORKLIST_REFRESH_BATCH = env_int("WORKLIST_REFRESH_BATCH", 200, minimum=1)
+WORKLIST_REFRESH_SECONDS = env_int("WORKLIST_REFRESH_SECONDS", 30, minimum=1)
 # The whole beat schedule, in one place. Beat runs once per deployment (a
 # second beat would double every periodic sweep); workers scale freely.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    # Claim reminders (and outreach texts) that are due and enqueue their sends.
-    # Every minute, so a reminder goes out within a minute of its time; no
-    # Celery ETA is ever used for a reminder.
-    "sweep-reminders": {"task": "scheduling.sweep_reminders", "schedule": 60},
-    # Recover reminders whose worker died or whose enqueue was lost.
-    "reap-reminders": {"task": "scheduling.reap_reminders", "schedule": 5 * 60},
-    # Open and close worklist items for every active course (also run after each booking change).
+    # Claim reminders (and outreach texts) that are due and enqueue their sends. No Celery ETA is
+    # ever used for a reminder; a sweep with more due than a batch runs again at once by itself.
+    "sweep-reminders": {"task": "scheduling.sweep_reminders", "schedule": TEXT_SWEEP_SECONDS},
+    # Recover texts whose claim's lease ran out (a worker died, a publish was lost).
+    "reap-reminders": {"task": "scheduling.reap_reminders", "schedule": TEXT_REAP_SECONDS},
+    # Courses marked by booking changes whose refresh task was lost (normally published on commit).
+    "refresh-marked-worklists": {"task": "scheduling.refresh_marked_worklists",
+                                 "schedule": WORKLIST_REFRESH_SECONDS},
+    # Open and close worklist items for every active course (the facts also change with the clock).
     "refresh-worklist": {"task": "scheduling.refresh_worklist", "schedule": 60 * 60},
     # Web sessions expire after SESSION_IDLE_MINUTES; clear the dead rows nightly.
     "clear-expired-sessions": {"task": "clinic.clear_expired_sessions", "schedule": 24 * 60 * 60},

@@ -5,29 +5,46 @@ recovered, and the task publishes the sends (``clinic.queueing``), so no
 service reaches up into this module or is handed a callback to get work queued.
 
 Reminder sends are never scheduled with an ETA or countdown: the beat sweep
-claims what is due each minute, so a worker restart or a broker outage can
-delay a reminder but never lose or duplicate it.
+claims what is due (every TEXT_SWEEP_SECONDS, and again at once while a sweep
+finds a full batch), so a worker restart or a broker outage can delay a
+reminder but never lose or duplicate it.
+
+Texts and background work go to separate queues (``CELERY_TASK_ROUTES``):
+the sweep, the sends and the reaper to ``texts``, the worklist to
+``background``.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
-from clinic.queueing import publish, publish_on_commit
+from clinic.queueing import publish, publish_again_allowed, publish_on_commit, publish_once_on_commit
 from scheduling.messaging import desk_texts, new_time, outreach, reminders
-from scheduling.worklist import sweep
+from scheduling.worklist import refresh_queue, sweep
 
 
 @shared_task(name="scheduling.sweep_reminders")
 def sweep_reminders_task() -> dict:
-    """Claim due reminders, outreach texts and staff texts held for quiet hours; publish one send per claimed row."""
-    reminder_ids = reminders.claim_due_reminders()
+    """Claim due reminders, outreach texts and staff texts held for quiet hours; publish one send per claimed row.
+
+    Each kind is claimed in batches of TEXT_CLAIM_BATCH. When a batch comes
+    back full there is more due: the sweep publishes itself again, behind the
+    sends it just published, so it claims the next batch as soon as the text
+    workers reach it: as fast as they drain the queue, however many they are.
+    """
+    batch = settings.TEXT_CLAIM_BATCH
+    reminder_ids = reminders.claim_due_reminders(limit=batch)
     publish(send_reminder_task, [(reminder_id,) for reminder_id in reminder_ids])
-    outreach_ids = outreach.claim_due_outreach()
+    outreach_ids = outreach.claim_due_outreach(limit=batch)
     publish(send_outreach_task, [(outreach_id,) for outreach_id in outreach_ids])
-    desk_text_ids = desk_texts.claim_due_desk_texts()
+    desk_text_ids = desk_texts.claim_due_desk_texts(limit=batch)
     publish(send_desk_text_task, [(text_id,) for text_id in desk_text_ids])
-    return {"reminders": len(reminder_ids), "outreach": len(outreach_ids), "desk_texts": len(desk_text_ids)}
+    more = batch in (len(reminder_ids), len(outreach_ids), len(desk_text_ids))
+    if more:
+        publish(sweep_reminders_task, [()])
+    return {"reminders": len(reminder_ids), "outreach": len(outreach_ids), "desk_texts": len(desk_text_ids),
+            **({"more": True} if more else {})}
 
 
 @shared_task(name="scheduling.send_reminder")
@@ -80,14 +97,29 @@ def refresh_worklist_task() -> dict:
 
 @shared_task(name="scheduling.refresh_course_worklist")
 def refresh_course_worklist_task(course_id: int) -> dict:
-    """The same for one course, right after a booking change."""
+    """The same for one course (kept for messages published before refreshes were coalesced)."""
     return sweep.refresh_worklist(course_ids=[course_id])
 
 
-def refresh_course_worklist_on_commit(course_id: int) -> None:
-    """Refresh the course's worklist items once the current transaction commits.
+@shared_task(name="scheduling.refresh_marked_worklists")
+def refresh_marked_worklists_task() -> dict:
+    """Refresh the courses that changes marked, a batch at a time; publish itself again while more are marked."""
+    publish_again_allowed(refresh_marked_worklists_task)
+    done = refresh_queue.refresh_marked()
+    if done.more:
+        publish(refresh_marked_worklists_task, [()])
+    return done.as_dict()
 
-    A broker outage must not undo or fail the change that called this: the
-    failure is logged and the hourly sweep catches up.
+
+def refresh_course_worklist_on_commit(course_id: int) -> None:
+    """Mark the course for a worklist refresh in the current transaction; publish one pass once it commits.
+
+    The mark commits with the change, so neither a broker outage nor a lost
+    task loses the refresh (beat's pass finds the mark), and a thousand
+    changes publish one pass, not a thousand tasks
+    (``scheduling.worklist.refresh_queue``).
     """
-    publish_on_commit(refresh_course_worklist_task, [(course_id,)])
+    if course_id is None:
+        return
+    refresh_queue.mark(course_id)
+    publish_once_on_commit(refresh_marked_worklists_task, seconds=settings.WORKLIST_REFRESH_SECONDS)

@@ -113,13 +113,27 @@ class RedisServer:
         assert not self.is_up()
 
     def queue_is_drained(self, *, unacked_before: int = 0) -> bool:
-        """Nothing waits in the default queue and no message is out with a worker (beyond ``unacked_before``)."""
-        with self.client() as client:
-            return client.llen("celery") == 0 and client.hlen("unacked") <= unacked_before
+        """Nothing waits in either queue and no message is out with a worker (beyond ``unacked_before``)."""
+        return queues_drained(self.client(), unacked_before=unacked_before)
 
     def unacked(self) -> int:
         with self.client() as client:
             return client.hlen("unacked")
+
+
+QUEUES = ("texts", "background")
+
+
+def queues_drained(client, *, unacked_before: int = 0) -> bool:
+    """Nothing waits in the texts or background queue of the Redis behind ``client``, and no message is out
+    with a worker beyond ``unacked_before``."""
+    with client:
+        return all(client.llen(queue) == 0 for queue in QUEUES) and client.hlen("unacked") <= unacked_before
+
+
+def queue_length(client, queue: str) -> int:
+    with client:
+        return client.llen(queue)
 
 
 @contextmanager
@@ -205,8 +219,10 @@ class Workers:
 
 @contextmanager
 def workers(broker_url: str, directory: Path, *, count: int = 1, concurrency: int = 2,
-            environment: dict[str, str] | None = None) -> Iterator[Workers]:
+            environment: dict[str, str] | None = None, queues: str = ",".join(QUEUES)) -> Iterator[Workers]:
     """``count`` real workers on ``broker_url`` against the test database; all stopped (or killed) on exit.
+
+    They consume ``queues`` in that order, texts first, as ``make run`` and compose start them.
 
     ``environment`` adds to the workers' settings, e.g. the stand-in Twilio's
     (tests/sms_standin.py). The test process must have CELERY_BROKER_URL set
@@ -224,11 +240,17 @@ def workers(broker_url: str, directory: Path, *, count: int = 1, concurrency: in
         with log.open("wb") as output:
             processes.append(subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool", "prefork",
-                 "--concurrency", str(concurrency), "-n", f"fault{stamp}-{n}@%h", "--without-gossip",
+                 "--concurrency", str(concurrency), "-Q", queues, "-n", f"fault{stamp}-{n}@%h", "--without-gossip",
                  "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
                 cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
             ))
+    from django.conf import settings
+
+    # Routed as the clinic's own app routes (texts or background), so what it publishes by name lands
+    # where beat's or a web process's message would.
     probe = Celery(broker=broker_url, set_as_current=False)
+    probe.conf.task_routes = settings.CELERY_TASK_ROUTES
+    probe.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
     running = Workers(processes, probe, logs)
     try:
         if not running.ready():

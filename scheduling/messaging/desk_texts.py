@@ -49,7 +49,6 @@ from scheduling.models.messaging import DeskText
 logger = logging.getLogger(__name__)
 
 MAX_SEGMENTS = 3
-SWEEP_BATCH = 100
 # The GSM 03.38 alphabet: a text in it is sent 7 bits a character; one character outside it sends the
 # whole text as UCS-2, which fits fewer characters in each part (a typed ’ instead of ' is enough).
 GSM_BASIC = frozenset("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -228,9 +227,11 @@ def withdraw(*, by, text: DeskText) -> DeskText:
 # --- the sweep and the send (the jobs machinery) -----------------------------------------------------
 
 
-def claim_due_desk_texts(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:
-    """Claim queued-for-the-morning texts now due (pending -> queued); the sweep task publishes their sends."""
-    return jobs.claim_due(DeskText, now=now or timezone.now(), limit=limit, order_by="send_at, id")
+def claim_due_desk_texts(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
+    """Claim queued-for-the-morning texts now due (pending -> queued, TEXT_CLAIM_BATCH unless ``limit``); the
+    sweep task publishes their sends."""
+    return jobs.claim_due(DeskText, now=now or timezone.now(), limit=limit or settings.TEXT_CLAIM_BATCH,
+                          order_by="send_at, id")
 
 
 def reap_stuck_desk_texts(*, now: datetime | None = None) -> jobs.Reaped:
@@ -242,6 +243,8 @@ def send_claimed(text_id: int) -> str | None:
     """Claim (queued -> sending) and deliver; None when another worker has it."""
     if not jobs.claim_for_sending(DeskText, text_id, now=timezone.now()):
         return None
+    if not jobs.wait_turn(DeskText, text_id, now=timezone.now()):
+        return ReminderState.PENDING
     return deliver(text_id)
 
 

@@ -11,8 +11,13 @@ and ``provider_called_at``:
 - ``provider_called_at`` is committed just before the provider is called, so
   a worker that dies afterwards leaves the row ``unknown`` for a person,
   never re-sent blindly;
-- the reaper returns rows whose worker died before the call to ``queued``, and
-  the reap task publishes their sends again with those whose enqueue was lost.
+- every claim (queued or sending) carries ``claimed_at``; one older than the
+  lease (``lease()``: shortly after the send task's time limit) belongs to a
+  worker that died or a publish that was lost. The reaper returns such rows
+  whose provider was not called to ``queued`` and the reap task publishes
+  their sends again, with those whose enqueue was lost;
+- a send takes its turn on the provider's rate (``wait_turn``) before it is
+  delivered, so all workers together keep to the sender's rate.
 
 Every text of every kind leaves through ``send_text``, which checks the final
 text with ``checked_text``: one that names a treatment or diagnosis (from a
@@ -24,21 +29,35 @@ provider themselves).
 from __future__ import annotations
 
 import logging
+import time as clock
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, models, transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import F
 
 from clinic import sms
 from clinic.texts import forbidden_words_in
-from scheduling.models import ReminderState
+from scheduling.models import ReminderState, SmsSendSlot
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-# A claim older than this belongs to a worker that died, or to a lost enqueue.
-STUCK_AFTER = timedelta(minutes=10)
+# The advisory-lock key space of "the texts of session N" (``texts_of_session_held``): N in the low 32 bits.
+_SESSION_TEXTS_LOCK = 0x5458 << 32  # "TX"
+
+
+def lease() -> timedelta:
+    """How long a claim (queued or sending) is good for: shortly after the send task's time limit, so a claim
+    older than this belongs to a worker that died or to a lost enqueue (TEXT_CLAIM_LEASE_SECONDS)."""
+    return timedelta(seconds=settings.TEXT_CLAIM_LEASE_SECONDS)
+
+
+# The lease as the settings had it at start-up, for reports (``reminders_status``).
+STUCK_AFTER = lease()
 
 
 class UnsafeText(sms.PermanentSmsError):
@@ -118,8 +137,8 @@ class Reaped:
 
 
 def reap_stuck(model: type[models.Model], *, now: datetime) -> Reaped:
-    """Recover rows whose worker or enqueue was lost (see the module docstring); the caller publishes their sends."""
-    cutoff = now - STUCK_AFTER
+    """Recover rows whose claim's lease ran out (see the module docstring); the caller publishes their sends."""
+    cutoff = now - lease()
     rows = model.objects
     with transaction.atomic():
         unknown = rows.filter(state=ReminderState.SENDING, claimed_at__lt=cutoff,
@@ -139,6 +158,84 @@ def claim_for_sending(model: type[models.Model], job_id: int, *, now: datetime) 
     """queued -> sending; False when another worker has it or it is no longer queued."""
     return bool(model.objects.filter(pk=job_id, state=ReminderState.QUEUED).update(
         state=ReminderState.SENDING, attempts=F("attempts") + 1, claimed_at=now))
+
+
+def _sender() -> str:
+    return settings.TWILIO_FROM_NUMBER or settings.TWILIO_MESSAGING_SERVICE_SID or "default"
+
+
+def take_turn(*, max_wait: float) -> float | None:
+    """Book the next moment the sender may send and return the seconds until it; None when that is more than
+    ``max_wait`` away (nothing booked: the provider's rate is spoken for).
+
+    One row per sender, moved on by one interval (1 / (SMS_RATE_PER_NUMBER x
+    SMS_SENDING_NUMBERS)) per text in a single statement, on the database's
+    clock, so every worker and web process takes its turn from one schedule.
+    Call it outside a transaction: the row is locked only for the statement.
+    """
+    interval = timedelta(seconds=1 / (settings.SMS_RATE_PER_NUMBER * settings.SMS_SENDING_NUMBERS))
+    table = SmsSendSlot._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} AS slot (sender, next_at) VALUES (%(sender)s, clock_timestamp() + %(interval)s)
+            ON CONFLICT (sender) DO UPDATE
+                SET next_at = GREATEST(slot.next_at, clock_timestamp()) + %(interval)s
+                WHERE slot.next_at <= clock_timestamp() + %(max_wait)s
+            RETURNING EXTRACT(EPOCH FROM (slot.next_at - %(interval)s - clock_timestamp()))
+            """,
+            {"sender": _sender(), "interval": interval, "max_wait": timedelta(seconds=max_wait)},
+        )
+        row = cursor.fetchone()
+    return None if row is None else max(0.0, float(row[0]))
+
+
+def wait_turn(model: type[models.Model], job_id: int, *, now: datetime) -> bool:
+    """Wait for this text's turn on the provider's rate (``take_turn``); True when it may be sent now.
+
+    When the rate is spoken for beyond a quarter of the send's time limit,
+    the claimed row goes back to ``pending`` for the next sweep, a moment
+    later, without counting as a try.
+    """
+    max_wait = settings.TEXT_SEND_TIME_LIMIT / 4
+    wait = take_turn(max_wait=max_wait)
+    if wait is None:
+        model.objects.filter(pk=job_id, state=ReminderState.SENDING).update(
+            state=ReminderState.PENDING, send_at=now + timedelta(seconds=max_wait), attempts=F("attempts") - 1,
+            reason="waiting for a turn on the provider's rate")
+        return False
+    if wait:
+        clock.sleep(wait)
+    return True
+
+
+@contextmanager
+def texts_of_session_held(session_id: int | None) -> Iterator[None]:
+    """Hold "the texts of this session" from the last check of the session until the provider has answered.
+
+    A session-level advisory lock on this connection (it outlives the small
+    transactions of the send, and dies with the connection if the worker
+    does). ``hold_texts_of_session`` takes the same lock inside a cancel's or
+    a move's transaction, so a text goes either before that change commits
+    or not at all.
+    """
+    if session_id is None:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_SESSION_TEXTS_LOCK | session_id])
+    try:
+        yield
+    finally:
+        with suppress(DatabaseError), connection.cursor() as cursor:  # a broken connection has let go already
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_SESSION_TEXTS_LOCK | session_id])
+
+
+def hold_texts_of_session(session_id: int) -> None:
+    """Inside a change's transaction: wait for a send of this session that is under way, and keep any other from
+    checking the session until the change commits (``texts_of_session_held``)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SESSION_TEXTS_LOCK | session_id])
 
 
 def set_state(model: type[models.Model], job_id: int, state: str, **fields) -> None:
@@ -163,8 +260,11 @@ def call_provider(model: type[models.Model], job_id: int, *, attempts: int, phon
         set_state(model, job_id, ReminderState.FAILED, reason=str(exc)[:300])
         logger.error("%s %s not sent: its text would name a treatment or diagnosis", model._meta.model_name, job_id)
         return ReminderState.FAILED, None
-    # Committed before the call: from here on a crash means "maybe sent".
-    model.objects.filter(pk=job_id, state=ReminderState.SENDING).update(provider_called_at=now, **before_call)
+    # Committed before the call: from here on a crash means "maybe sent". A row voided meanwhile (a cancel,
+    # an opt-out) is no longer sending: nothing is called.
+    if not model.objects.filter(pk=job_id, state=ReminderState.SENDING).update(provider_called_at=now,
+                                                                               **before_call):
+        return model.objects.values_list("state", flat=True).get(pk=job_id), None
     try:
         result = send_text(phone=phone, text=text, status_callback=status_callback)
     except sms.SmsTimeout as exc:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from protocols import due
 from protocols.models import CourseStatus
 from scheduling.messaging import jobs
-from scheduling.messaging.reminders import SWEEP_BATCH, cap_refusal, status_callback_url
+from scheduling.messaging.reminders import cap_refusal, status_callback_url
 from scheduling.models import (
     OUTREACH_PRIORITY,
     Direction,
@@ -51,9 +51,11 @@ def render_outreach(template: str, *, location, due_on: date | None) -> str:
 # --- the sweep ---------------------------------------------------------------------------------------
 
 
-def claim_due_outreach(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:
-    """Claim due pending outreach (pending -> queued) and return their ids; the sweep task publishes the sends."""
-    return jobs.claim_due(Outreach, now=now or timezone.now(), limit=limit, order_by="send_at, id")
+def claim_due_outreach(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
+    """Claim due pending outreach (pending -> queued, TEXT_CLAIM_BATCH unless ``limit``) and return their ids;
+    the sweep task publishes the sends."""
+    return jobs.claim_due(Outreach, now=now or timezone.now(), limit=limit or settings.TEXT_CLAIM_BATCH,
+                          order_by="send_at, id")
 
 
 def reap_stuck_outreach(*, now: datetime | None = None) -> jobs.Reaped:
@@ -137,4 +139,6 @@ def send_claimed(outreach_id: int) -> str | None:
     """The send task's body: claim (queued -> sending) and deliver; None when the claim fails."""
     if not claim_for_sending(outreach_id):
         return None
+    if not jobs.wait_turn(Outreach, outreach_id, now=timezone.now()):
+        return ReminderState.PENDING
     return deliver_outreach(outreach_id)

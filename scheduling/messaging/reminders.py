@@ -2,11 +2,17 @@
 
 - Booking changes plan or void Reminder rows in the same transaction; one row
   per (session, kind, revision) under a unique constraint.
-- A beat sweep every minute claims due rows set-based (``FOR UPDATE SKIP
-  LOCKED``, pending -> queued) and enqueues a send task per row on commit.
+- The beat sweep claims due rows set-based (``FOR UPDATE SKIP LOCKED``,
+  pending -> queued, TEXT_CLAIM_BATCH at a time) and enqueues a send task per
+  row on commit.
 - The send task claims the row again with a conditional UPDATE (queued ->
   sending) and does nothing when that fails, so a redelivered or duplicated
   task never sends twice.
+- Never stale: the send checks the session and calls the provider holding
+  the session's texts lock (``jobs.texts_of_session_held``); a cancel, move
+  or no-show takes the same lock in its transaction before voiding what has
+  not reached the provider, so a text goes before the change commits or not
+  at all.
 - ``provider_called_at`` is committed just before the provider is called: a
   worker that dies after that point leaves the reminder ``unknown`` for a
   person to check, never re-sent blindly.
@@ -19,6 +25,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,8 +47,12 @@ from scheduling.models import (
 
 logger = logging.getLogger(__name__)
 
-SWEEP_BATCH = 500
+# As the settings had them at start-up, for reports and the benchmark; the sweep reads the settings.
+SWEEP_BATCH = settings.TEXT_CLAIM_BATCH
 STUCK_AFTER = jobs.STUCK_AFTER
+# What a cancel or move voids: whatever has not reached the provider (a send claimed but still checking
+# gives way too: it holds no lock yet, and its call is refused once the row is void).
+NOT_YET_SENT = Q(state__in=OPEN_REMINDER_STATES) | Q(state=ReminderState.SENDING, provider_called_at__isnull=True)
 
 
 # --- planning ---------------------------------------------------------------------------------------
@@ -104,8 +115,15 @@ def plan_reminders(session: Session, *, now: datetime | None = None) -> list[Rem
 
 
 def void_reminders(session: Session, *, reason: str, keep_revision: int | None = None) -> int:
-    """Void the session's reminders that have not gone out (cancel, move, no-show)."""
-    rows = Reminder.objects.filter(session=session, state__in=OPEN_REMINDER_STATES)
+    """Void the session's reminders that have not reached the provider (cancel, move, no-show).
+
+    Inside the change's transaction, after waiting for a send of this session
+    that is under way (``jobs.hold_texts_of_session``): that one has reached
+    the provider and stays; any later send waits for this commit and then
+    finds its row void or the session changed.
+    """
+    jobs.hold_texts_of_session(session.pk)
+    rows = Reminder.objects.filter(NOT_YET_SENT, session=session)
     if keep_revision is not None:
         rows = rows.exclude(revision=keep_revision)
     return rows.update(state=ReminderState.VOID, reason=reason)
@@ -150,9 +168,11 @@ def booking_changed(session: Session, *, change: str) -> None:
 # --- the sweep ---------------------------------------------------------------------------------------
 
 
-def claim_due_reminders(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:
-    """Claim due pending reminders (pending -> queued) and return their ids; the sweep task publishes the sends."""
-    return jobs.claim_due(Reminder, now=now or timezone.now(), limit=limit, order_by="priority DESC, send_at, id")
+def claim_due_reminders(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
+    """Claim due pending reminders (pending -> queued, TEXT_CLAIM_BATCH unless ``limit``) and return their ids;
+    the sweep task publishes the sends."""
+    return jobs.claim_due(Reminder, now=now or timezone.now(), limit=limit or settings.TEXT_CLAIM_BATCH,
+                          order_by="priority DESC, send_at, id")
 
 
 def reap_stuck_reminders(*, now: datetime | None = None) -> jobs.Reaped:
@@ -237,22 +257,36 @@ def status_callback_url() -> str | None:
     return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("sms-status")
 
 
-def deliver_reminder(reminder_id: int, *, now: datetime | None = None) -> str:
-    """Send one claimed (``sending``) reminder and record the outcome; returns the final state."""
-    now = now or timezone.now()
+def _check_and_call(reminder_id: int, now: datetime):
+    """Under the session's texts lock: re-read, check, and call the provider; (state, result, session, body)."""
     reminder = Reminder.objects.select_related("session__patient", "session__location").get(pk=reminder_id)
     if reminder.state != ReminderState.SENDING:
-        return reminder.state
+        return reminder.state, None, None, ""
     session = reminder.session
     policy = ReminderPolicy.for_location(session.location)
     state, reason = _why_not_send(reminder, session, policy, now)
     if state:
         jobs.set_state(Reminder, reminder_id, state, reason=reason)
-        return state
+        return state, None, None, ""
     body = body_for(reminder, policy)
     state, result = jobs.call_provider(Reminder, reminder_id, attempts=reminder.attempts,
-                                            phone=session.patient.phone, text=body, now=now,
-                                            status_callback=status_callback_url(), body=body)
+                                       phone=session.patient.phone, text=body, now=now,
+                                       status_callback=status_callback_url(), body=body)
+    return state, result, session, body
+
+
+def deliver_reminder(reminder_id: int, *, now: datetime | None = None) -> str:
+    """Send one claimed (``sending``) reminder and record the outcome; returns the final state.
+
+    The check that the visit still stands and the provider's call happen
+    holding the session's texts lock; the outcome is recorded after letting
+    go (recording waits on a cancel that holds the session row, and the
+    cancel waits on the lock).
+    """
+    now = now or timezone.now()
+    session_id = Reminder.objects.values_list("session_id", flat=True).get(pk=reminder_id)
+    with jobs.texts_of_session_held(session_id):
+        state, result, session, body = _check_and_call(reminder_id, now)
     if result is None:
         return state
     with transaction.atomic():
@@ -269,6 +303,8 @@ def send_claimed(reminder_id: int) -> str | None:
     """The send task's body: claim (queued -> sending) and deliver; None when the claim fails."""
     if not claim_for_sending(reminder_id):
         return None
+    if not jobs.wait_turn(Reminder, reminder_id, now=timezone.now()):
+        return ReminderState.PENDING
     return deliver_reminder(reminder_id)
 
 

@@ -22,6 +22,7 @@ from scheduling.models.messaging import (
     ReminderKind,
     ReminderPolicy,
     ReminderState,
+    SmsSendSlot,
     TextMessage,
     forbidden_words_in,
     validate_template,
@@ -40,12 +41,20 @@ from scheduling.models.sessions import (
     TsTzRange,
 )
 from scheduling.models.sites import Chair, Closure, Location, LocationQuerySet, OpeningHours
-from scheduling.models.worklist import COMPUTED_KINDS, URGENCY, WorkItem, WorkItemQuerySet, WorkKind
+from scheduling.models.worklist import (
+    COMPUTED_KINDS,
+    URGENCY,
+    WorkItem,
+    WorkItemQuerySet,
+    WorkKind,
+    WorklistRefresh,
+)
 
 __all__ = [
     "FORBIDDEN_WORDS", "KIND_PRIORITY", "OPEN_REMINDER_STATES", "OUTREACH_PRIORITY", "Direction", "MessagePurpose",
-    "Outreach", "Reminder", "ReminderKind", "ReminderPolicy", "ReminderState", "TextMessage", "forbidden_words_in",
-    "validate_template", "COMPUTED_KINDS", "URGENCY", "WorkItem", "WorkItemQuerySet", "WorkKind",
+    "Outreach", "Reminder", "ReminderKind", "ReminderPolicy", "ReminderState", "SmsSendSlot", "TextMessage",
+    "forbidden_words_in", "validate_template", "COMPUTED_KINDS", "URGENCY", "WorkItem", "WorkItemQuerySet",
+    "WorkKind", "WorklistRefresh",
     "VITAL_LIMITS", "Assessment", "DeviceGiven", "Dose", "LeftBeforeDischarge", "Respiratory", "Severity",
     "VitalSigns", "VitalsKind",
     "RemsForm", "RemsFormQuerySet", "RemsFormStatus", "SessionMeasure",

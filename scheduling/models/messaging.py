@@ -251,3 +251,18 @@ class Outreach(TextJob):
 
     def __str__(self) -> str:
         return f"Outreach to patient {self.patient_id} ({self.state})"
+
+
+class SmsSendSlot(models.Model):
+    """The next moment a sender may hand the provider a text: every worker takes its turn from this row.
+
+    One row per sender (``messaging.jobs.take_turn``), moved on by one
+    interval of the provider's rate at each text, so workers together keep
+    to SMS_RATE_PER_NUMBER x SMS_SENDING_NUMBERS texts a second.
+    """
+
+    sender = models.CharField(max_length=64, primary_key=True)
+    next_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Next text from {self.sender} at {self.next_at:%H:%M:%S}"

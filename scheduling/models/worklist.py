@@ -89,3 +89,21 @@ class WorkItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.subject})"
+
+
+class WorklistRefresh(models.Model):
+    """A course whose worklist items a change made stale: one row per course however many changes.
+
+    Marked in the change's own transaction, so a refresh is never lost with a
+    broker; ``claimed_at`` is the lease of the task refreshing it (a task that
+    died leaves a claim that runs out), and a new change clears it so the
+    course is refreshed again after that task (``scheduling.worklist.refresh_queue``).
+    """
+
+    course = models.OneToOneField("protocols.TreatmentCourse", on_delete=models.CASCADE, primary_key=True,
+                                  related_name="+")
+    marked_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Worklist refresh of course {self.course_id}"

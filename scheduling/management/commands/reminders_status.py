@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from scheduling.messaging import reminders
+from scheduling.messaging import jobs
 from scheduling.models import Reminder, ReminderState
 from scheduling.tasks import reap_reminders_task
 
@@ -31,11 +31,11 @@ class Command(BaseCommand):
         if oldest is None:
             self.stdout.write("Oldest pending: none")
         else:
-            late = " (overdue: is beat running?)" if oldest < now - reminders.STUCK_AFTER else ""
+            late = " (overdue: is beat running?)" if oldest < now - jobs.lease() else ""
             self.stdout.write(f"Oldest pending: send at {oldest:%Y-%m-%d %H:%M} UTC{late}")
-        minutes = int(reminders.STUCK_AFTER.total_seconds() // 60)
-        stuck = Reminder.objects.filter(state=ReminderState.SENDING, claimed_at__lt=now - reminders.STUCK_AFTER).count()
-        self.stdout.write(f"Stuck sending (claimed over {minutes} minutes ago): {stuck}")
+        lease = jobs.lease()
+        stuck = Reminder.objects.filter(state=ReminderState.SENDING, claimed_at__lt=now - lease).count()
+        self.stdout.write(f"Stuck sending (claimed over {int(lease.total_seconds())} seconds ago): {stuck}")
         unknown = counts.get(ReminderState.UNKNOWN.value, 0)
         style = self.style.WARNING if unknown else str
         self.stdout.write(style(f"Unknown (check the provider, then settle each): {unknown}"))

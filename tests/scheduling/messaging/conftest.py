@@ -6,8 +6,10 @@ from datetime import date
 
 import pytest
 
+from clinic.queueing import publish_again_allowed
 from scheduling.booking import services as booking
 from scheduling.models import ReminderState
+from scheduling.tasks import refresh_marked_worklists_task
 from tests.factories import TreatmentCourseFactory, standard_protocol
 from tests.scheduling.conftest import TUESDAY, local
 
@@ -26,3 +28,9 @@ def due_course(site, clinician, now):
     course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=date(2026, 2, 20))
     booking.record_past_session(by=clinician, course=course, day=date(2026, 2, 27), location=site)
     return course
+
+
+@pytest.fixture(autouse=True)
+def _no_worklist_pass_pending():
+    """No earlier test's "a worklist pass is already published" flag (in the shared cache) hides this test's."""
+    publish_again_allowed(refresh_marked_worklists_task)

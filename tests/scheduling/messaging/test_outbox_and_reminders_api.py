@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from clinic import sms
@@ -352,7 +353,7 @@ def test_reminders_status_prints_counts_oldest_pending_stuck_and_unknown(booked,
     assert "  unknown  1" in lines
     assert "  sent     0" in lines
     assert f"Oldest pending: send at {same_day.send_at:%Y-%m-%d %H:%M} UTC" in lines
-    assert "Stuck sending (claimed over 10 minutes ago): 1" in lines
+    assert f"Stuck sending (claimed over {settings.TEXT_CLAIM_LEASE_SECONDS} seconds ago): 1" in lines
     assert "Unknown (check the provider, then settle each): 1" in lines
 
 
@@ -367,6 +368,6 @@ def test_reminders_status_reap_returns_a_stuck_send_to_the_queue(booked, now):
     call_command("reminders_status", "--reap", stdout=out)
     # then
     assert "Reaped: 1 back to queued, 0 to unknown, 0 queued again." in out.getvalue()
-    assert "Stuck sending (claimed over 10 minutes ago): 0" in out.getvalue()
+    assert f"Stuck sending (claimed over {settings.TEXT_CLAIM_LEASE_SECONDS} seconds ago): 0" in out.getvalue()
     reminder.refresh_from_db()
     assert reminder.state == ReminderState.QUEUED
