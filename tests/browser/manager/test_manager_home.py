@@ -35,7 +35,7 @@ def test_the_home_gives_each_sites_facts_and_opens_its_page(boss, site, site_tod
     expect(card.get_by_test_id("home-site-closure")).to_contain_text("Staff training")
     expect(card.get_by_test_id("home-site-rems")).to_have_text("Certified")
     expect(boss.get_by_test_id("home-site-texts")).to_have_text("Midtown: the defaults")
-    expect(boss.get_by_test_id("home-staff-count").first).to_contain_text("front desk")
+    expect(boss.get_by_test_id("home-staff-count").first).to_contain_text("Front desk")
     assert blocking_violations(boss) == []
     boss.screenshot(path=f"/tmp/h3-home-{width}.png", full_page=True)
     # when she opens the site

@@ -297,6 +297,20 @@ def test_hours_that_leave_a_booked_session_outside_are_a_409_listing_it(office, 
     assert hours_of(site)[1] == (time(8), time(18))
 
 
+def test_hours_that_close_before_a_booked_session_ends_are_a_409(office, site, esk_session):
+    # when Tuesday closes at 11:00, before the 150-minute session from 09:00 ends
+    response = office.post(reverse("site-hours", args=[site.pk]), {**WEEK_8_TO_6, "closes-1": "11:00"})
+    # then
+    assert response.status_code == 409
+    assert_error_beside(response, "hours-1", "The new hours would leave out 1 booked session")
+
+
+def test_closing_a_weekday_with_a_booked_session_is_a_409(office, site, esk_session):
+    response = office.post(reverse("site-hours", args=[site.pk]), {**WEEK_8_TO_6, "closed-1": "on"})
+    assert response.status_code == 409
+    assert 1 in hours_of(site)
+
+
 def test_hours_changed_on_a_day_without_sessions_are_saved_beside_a_booked_tuesday(office, site, esk_session):
     response = office.post(reverse("site-hours", args=[site.pk]), {**WEEK_8_TO_6, "opens-3": "10:00"})
     assert response.status_code == 302
