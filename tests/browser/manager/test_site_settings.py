@@ -85,3 +85,32 @@ def test_a_refused_change_says_why_beside_its_field_and_lists_the_sessions(boss,
     expect(boss.locator("#closure-date-error")).to_contain_text("1 booked session: move or cancel them first.")
     expect(boss.get_by_test_id("closure-reason")).to_have_value("Flood")
     expect(boss.get_by_test_id("closure")).to_have_count(0)
+
+
+def test_a_manager_adds_a_site_from_her_home_after_a_refused_name(boss, site, width):
+    # given the list of sites, opened from the home
+    boss.get_by_test_id("home-sites-link").click()
+    expect(boss.get_by_test_id("site-row")).to_have_count(1)
+    assert blocking_violations(boss) == []
+    boss.get_by_test_id("site-new").click()
+
+    # when she names the new site with a drug's name
+    boss.get_by_test_id("site-name").fill("Ketamine Lakeview")
+    boss.get_by_test_id("site-time-zone").select_option("America/Chicago")
+    boss.get_by_test_id("site-phone").fill("(312) 555-0100")
+    boss.get_by_test_id("site-create").click()
+    # then the name is refused beside its field, what she typed kept
+    expect(boss.locator("#site-name-error")).to_contain_text("ketamine")
+    expect(boss.get_by_test_id("site-time-zone")).to_have_value("America/Chicago")
+    expect(boss.get_by_test_id("site-phone")).to_have_value("(312) 555-0100")
+    assert blocking_violations(boss) == []
+    boss.screenshot(path=f"/tmp/h3-site-new-refused-{width}.png", full_page=True)
+
+    # when she gives it a plain name
+    boss.get_by_test_id("site-name").fill("Lakeview")
+    boss.get_by_test_id("site-create").click()
+    # then she is on its page, invited to add chairs and hours, its phone as dialled
+    expect(boss.get_by_test_id("site-done")).to_contain_text("Site added")
+    expect(boss.get_by_test_id("site-heading")).to_contain_text("Lakeview")
+    expect(boss.get_by_test_id("site-phone")).to_have_value("(312) 555-0100")
+    expect(boss.get_by_test_id("no-chairs")).to_be_visible()
