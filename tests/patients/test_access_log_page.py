@@ -9,7 +9,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import hypothesis
 import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given
+from hypothesis import strategies as st
 
 from clinic.roles import MANAGER
 from patients import selectors
@@ -268,6 +272,33 @@ def test_each_user_is_named_once_with_their_busiest_window(rule, opened, front_d
     flags = selectors.unusual_access(now=NOW)
     # then
     assert [(flag.records, flag.first_at) for flag in flags] == [(6, later[0].at)]
+
+
+@hypothesis.settings(max_examples=40, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(openings=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 4), st.sampled_from(
+    [0, 60, 120, 300, 570, 600, 601, 630, 900, 1200, 1201, 1800])), max_size=24), records=st.integers(1, 4))
+def test_the_sql_sweep_counts_as_a_window_by_window_count_would(front_desk, clinician, manager, openings, records):
+    # given openings by three users of five records, seconds after START (some exactly 10 minutes apart)
+    users = [front_desk, clinician, manager]
+    with transaction.atomic():
+        patients = PatientFactory.create_batch(5)
+        rows = PatientAccess.objects.bulk_create([
+            PatientAccess(user=users[who], patient=patients[which], at=START + timedelta(seconds=second),
+                          channel=PatientAccess.Channel.WEB) for who, which, second in openings])
+        # when
+        found = {flag.user.pk: flag.records
+                 for flag in selectors.unusual_access(now=NOW, records=records, minutes=10)}
+        transaction.set_rollback(True)
+    # then: each user's largest count of different records among the windows that start at an opening
+    expected = {}
+    for user in users:
+        mine = [row for row in rows if row.user_id == user.pk]
+        most = max((len({row.patient_id for row in mine if start.at <= row.at <= start.at + timedelta(minutes=10)})
+                    for start in mine), default=0)
+        if most > records:
+            expected[user.pk] = most
+    assert found == expected
 
 
 def test_the_page_shows_the_flag_with_a_link_to_the_users_entries(boss, rule, clock, opened, front_desk):
