@@ -169,6 +169,12 @@ def test_a_change_is_recorded_with_who_made_it_and_shown_in_the_policys_history(
     assert "Mon Mar 2, 2026 09:00" in html  # the site's time (14:00 UTC)
 
 
+def test_a_policy_with_no_recorded_change_says_so_without_claiming_the_defaults(boss, site, uptown):
+    assert "Midtown has texted on the clinic's defaults" in boss.get(f"/manage/texts/{site.id}/").content.decode()
+    html = boss.get(f"/manage/texts/{uptown.id}/").content.decode()
+    assert "set outside this page and the admin" in html and "texted on the clinic" not in html
+
+
 def test_restoring_is_recorded_with_what_it_put_back(boss, manager, site):
     ReminderPolicyFactory(location=site, quiet_from=time(20))
     boss.post(f"/manage/texts/{site.id}/restore/")
