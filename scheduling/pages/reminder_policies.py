@@ -126,7 +126,7 @@ def reminder_policy_preview(request, location_id: int):
         return render(request, "scheduling/pages/_reminder_policy_unknown.html",
                       {"kinds": ", ".join(TEXT_KINDS)}, status=400)
     shown = preview(kind, request.POST.get(kind.field, ""), location, timezone.now())
-    return render(request, "scheduling/pages/_reminder_policy_preview.html", {"preview": shown},
+    return render(request, "scheduling/pages/_reminder_policy_preview.html", {"preview": shown, "announce": True},
                   status=400 if shown.problem else 200)
 
 

@@ -54,6 +54,8 @@ def test_the_manager_sees_each_site_and_changes_a_text_with_its_preview(boss, si
     expect(preview.get_by_test_id("preview-text")).to_contain_text("see you today at 10:30 AM. Reply C to confirm.")
     expect(count).to_have_attribute("data-segments", "1")
     expect(count).to_have_attribute("data-unicode", "false")
+    expect(boss.get_by_test_id("preview-status-same_day")).to_have_text(
+        "Same-day reminder: 86 characters, 1 SMS part.")  # what a screen reader hears
 
     # when she adds a sentence with a typographic apostrophe
     boss.get_by_label("Same-day text").fill(LONG_UNICODE)

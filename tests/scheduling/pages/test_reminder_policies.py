@@ -303,6 +303,8 @@ def test_the_preview_renders_the_text_as_sent_with_its_length_and_parts(boss, si
     assert sent.replace("'", "&#x27;") in html
     assert f'data-characters="{parts.characters}" data-segments="{parts.segments}" data-unicode="false"' in html
     assert f"GSM-7: {parts.per_part} characters a part" in html
+    assert (f'id="preview-status-same_day" hx-swap-oob="innerHTML">Same-day reminder: {parts.characters} characters, '
+            f'{parts.segments} SMS parts.<') in html  # the page's status line, said to a screen reader
 
 
 def test_one_character_outside_the_gsm_alphabet_makes_it_unicode_and_counts_more_parts(boss, site):
