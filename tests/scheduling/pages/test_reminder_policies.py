@@ -92,6 +92,14 @@ def test_the_list_counts_each_text_in_sms_parts(boss, site):
     assert html.count('data-testid="policy-text"') == 3
 
 
+def test_the_list_pages_a_network_of_sites_by_25(boss, site):
+    LocationFactory.create_batch(25, hours={})
+    first = boss.get("/manage/texts/").content.decode()
+    second = boss.get("/manage/texts/?page=2").content.decode()
+    assert first.count('data-testid="policy-site"') == 25 and "Page 1 of 2" in first
+    assert second.count('data-testid="policy-site"') == 1
+
+
 def test_the_list_reads_the_sites_and_policies_in_a_fixed_number_of_queries(boss, site, uptown,
                                                                              django_assert_max_num_queries):
     for number in range(5):
