@@ -17,11 +17,13 @@ from django.contrib.auth.models import Group
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clinic.roles import ALL_ROLES, MANAGER, ROLE_LABELS, role_required
+from patients.selectors import UNUSUAL_ACCESS_LOOKBACK, unusual_access
+from patients.services import home_zone
 from protocols.models import Protocol
 from scheduling.booking.selectors import site_calendar, with_calendar
 from scheduling.models import Chair, Closure, Location, ReminderPolicy
@@ -46,14 +48,6 @@ class SiteFacts:
     closed_today_reason: str | None  # a closure today ("" when it gives none); None when not closed by one
     next_closure: Closure | None  # after today
     policy_changes: list[str]  # the policy's settings that differ from the defaults; [] for the defaults
-
-
-def link(name: str, *args) -> str:
-    """The address of a page, or "" while that page is not part of the system."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 def policy_changes(policy: ReminderPolicy | None) -> list[str]:
@@ -107,17 +101,16 @@ def staff_counts() -> list[tuple[str, int]]:
 @require_GET
 @role_required(MANAGER)
 def manager_home(request):
-    """Sites, staff, protocols, texts and the access log, each with its figures and its page."""
+    """Sites, staff, protocols, texts and the access log (with anyone flagged), each with its figures and page."""
     protocols = Protocol.objects.aggregate(active=Count("pk", filter=Q(active=True)), total=Count("pk"))
     return render(request, "scheduling/pages/manager_home.html", {
         "sites": site_facts(timezone.now()),
         "staff": staff_counts(),
         "protocols": protocols,
-        "links": {
-            "sites": link("site-list"), "new_site": link("site-new"), "staff": link("staff-list"),
-            "protocols": link("protocol-list"), "texts": link("reminder-policies"),
-            "access_log": link("patients:access-log"),
-        },
+        # Shown here too: a manager should not have to open the access log to learn someone is browsing charts.
+        "unusual_access": unusual_access(),
+        "lookback_days": UNUSUAL_ACCESS_LOOKBACK.days,
+        "zone": home_zone(patient_id=None, user=request.user),
     })
 
 

@@ -5,13 +5,21 @@ Now is Monday 2 March 2026, 09:00 in New York (tests/conftest.py).
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 from django.urls import reverse
 
 from clinic.roles import CLINICIAN, FRONT_DESK, MANAGER
-from tests.factories import ChairFactory, ClosureFactory, LocationFactory, ReminderPolicyFactory, UserFactory
+from patients.models import PatientAccess
+from tests.factories import (
+    ChairFactory,
+    ClosureFactory,
+    LocationFactory,
+    PatientFactory,
+    ReminderPolicyFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -71,11 +79,11 @@ def test_staff_are_counted_per_role_active_only(office, manager):
 
 def test_the_home_is_a_fixed_number_of_queries_whatever_the_sites(office, site, other_site,
                                                                  django_assert_max_num_queries):
-    # given four sites, each with a chair and a closure to come (two sites make the same 10 queries)
+    # given four sites, each with a chair and a closure to come (two sites make the same 13 queries)
     for location in (site, other_site, LocationFactory(), LocationFactory()):
         ChairFactory(location=location)
         ClosureFactory(location=location, date=date(2026, 3, 20))
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(13):
         response = office.get(reverse("manager-home"))
     assert response.status_code == 200
 
@@ -91,3 +99,24 @@ def test_the_django_admin_is_linked_for_a_superuser_only(client, office, manager
 def test_only_a_manager_opens_the_home(request, client, role):
     client.force_login(request.getfixturevalue(role))
     assert client.get(reverse("manager-home")).status_code == 403
+
+
+def test_a_user_who_opened_many_records_at_once_is_named_on_the_home(office, settings, now, site):
+    # given a clinician who opened four different records within ten minutes, over a limit of three
+    settings.UNUSUAL_ACCESS_RECORDS, settings.UNUSUAL_ACCESS_MINUTES = 3, 60
+    browser = UserFactory(username="browsing", first_name="Bo", last_name="Rowser", roles=[CLINICIAN])
+    for minute in range(4):
+        PatientAccess.objects.create(patient=PatientFactory(), user=browser, channel="web",
+                                     at=now - timedelta(hours=2) + timedelta(minutes=minute * 3))
+    # when
+    page = office.get(reverse("manager-home")).content.decode()
+    # then: she is named with her count, on the site's clock (New York's)
+    flag = page.split('data-testid="home-unusual-flag">', 1)[1].split("</li>", 1)[0]
+    assert flag == "Bo Rowser: 4 different records from Mon Mar 2, 07:00 EST"
+
+
+def test_nobody_is_named_when_no_one_opened_more_than_the_limit(office, settings, now, manager):
+    settings.UNUSUAL_ACCESS_RECORDS = 3
+    for _ in range(3):
+        PatientAccess.objects.create(patient=PatientFactory(), user=manager, channel="web", at=now)
+    assert b'data-testid="home-unusual-access"' not in office.get(reverse("manager-home")).content
