@@ -5,9 +5,9 @@ Django admin kept of the same changes, so a user's history reads the same whiche
 (the staff page shows it too). Users are never deleted: sessions, charts and REMS forms name them.
 
 The clinic always keeps an active manager: a manager may not take away their own manager role
-or deactivate themselves, and no change leaves the clinic without an active manager. Changes to
-managers take a lock on the manager group's row, so two managers demoting each other at the
-same moment cannot both succeed.
+or deactivate themselves, and no change leaves the clinic without an active manager. Changes and
+deactivations take a lock on the manager group's row first, so two managers demoting each other
+at the same moment cannot both succeed.
 """
 
 from __future__ import annotations
@@ -61,7 +61,13 @@ def _check_prescriber(values: StaffValues) -> None:
 
 
 def _lock_managers() -> None:
-    """Serialise every change that could take a manager away (see the module's docstring)."""
+    """Serialise every change that could take a manager away (see the module's docstring).
+
+    Taken first, before the staff member's own row: a change writes a log row that points at the
+    manager making it, so a change that locked its staff member first could wait on a manager
+    another change has locked, while that change waits here (a deadlock, two managers demoting each
+    other at once).
+    """
     Group.objects.select_for_update().get(name=MANAGER)
 
 
@@ -118,6 +124,7 @@ def change_staff(*, by, user, values: StaffValues):
         words = "Choose at least one role (to take every role away, deactivate the account)."
         raise Invalid(words, fields={"roles": [words]})
     _check_prescriber(values)
+    _lock_managers()
     locked = User.objects.select_for_update().get(pk=user.pk)
     before_roles = set(locked.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
     before_prescriber = locked.groups.filter(name=PRESCRIBER).exists()
@@ -126,7 +133,6 @@ def change_staff(*, by, user, values: StaffValues):
         if locked.pk == by.pk:
             raise Conflict("You cannot take away your own manager role: ask another manager to do it.",
                            code="own_manager_role", fields={"roles": ["You cannot take away your own manager role."]})
-        _lock_managers()
         if locked.is_active and not _other_active_managers(locked):
             raise _last_manager()
     said = []
@@ -166,22 +172,21 @@ def deactivate_staff(*, by, user, confirmed: bool = False):
     those visits stay booked and need another clinician, so the manager
     deactivates knowingly.
     """
+    _lock_managers()
     locked = User.objects.select_for_update().get(pk=user.pk)
     if locked.pk == by.pk:
         raise Conflict("You cannot deactivate your own account: ask another manager to do it.", code="own_account")
     if not locked.is_active:
         raise Conflict("This account is already deactivated.", code="already_inactive")
-    if locked.groups.filter(name=MANAGER).exists():
-        _lock_managers()
-        if not _other_active_managers(locked):
-            raise _last_manager()
+    if locked.groups.filter(name=MANAGER).exists() and not _other_active_managers(locked):
+        raise _last_manager()
     count = booked_sessions(locked).count()
     if count and not confirmed:
         name = locked.get_full_name() or locked.username
         raise Conflict(
             f"{name} is the clinician of {count} booked session{'s' if count != 1 else ''} from now on. "
-            f"Those visits stay booked with {name} as their clinician until the desk moves them to another "
-            "clinician. Deactivate anyway?",
+            f"Those visits stay booked with {name} as their clinician until each is given another clinician. "
+            "Deactivate anyway?",
             code="clinician_has_booked_sessions", extra={"sessions": count},
         )
     locked.is_active = False

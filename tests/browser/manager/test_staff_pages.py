@@ -5,14 +5,17 @@ tests/scheduling/pages/test_staff_pages.py."""
 
 from __future__ import annotations
 
+from datetime import time, timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from clinic.roles import CLINICIAN, is_prescriber
 from tests.browser.accessibility import blocking_violations
-from tests.factories import UserFactory
+from tests.factories import ChairFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -98,3 +101,28 @@ def test_a_manager_taking_away_her_own_manager_role_is_refused_with_the_reason(b
     assert blocking_violations(boss) == []
     boss.screenshot(path=f"/tmp/h4-staff-self-demotion-{width}.png", full_page=True)
     assert manager_user.groups.filter(name="manager").exists()
+
+
+def test_deactivating_a_clinician_with_booked_sessions_says_so_and_asks_first(boss, width, site, book):
+    # given a clinician at the site with a session booked next week
+    nurse = UserFactory(username="omar.diaz", first_name="Omar", last_name="Diaz", roles=[CLINICIAN])
+    site.staff.add(nurse)
+    today = site.local_date(timezone.now())
+    monday = today + timedelta(days=7 - today.weekday())
+    book(ChairFactory(location=site), site.at(monday, time(10)), clinician=nurse)
+    boss.goto(f"/manage/staff/{nurse.pk}/")
+    expect(boss.get_by_test_id("staff-booked-session")).to_have_count(1)
+    # when she deactivates the account
+    boss.get_by_test_id("staff-deactivate").click()
+    # then she is told about the booked session and asked to confirm
+    expect(boss.get_by_test_id("error")).to_contain_text("Omar Diaz is the clinician of 1 booked session from now on")
+    assert blocking_violations(boss) == []
+    boss.screenshot(path=f"/tmp/h4-staff-deactivate-confirm-{width}.png", full_page=True)
+    assert get_user_model().objects.get(pk=nurse.pk).is_active
+    # when she confirms
+    boss.get_by_test_id("staff-deactivate-confirm").click()
+    # then the account is deactivated, the session still listed with it
+    expect(boss.get_by_test_id("staff-done")).to_contain_text("Deactivated")
+    expect(boss.get_by_test_id("staff-active")).to_have_text("Deactivated")
+    expect(boss.get_by_test_id("staff-booked-session")).to_have_count(1)
+    expect(boss.get_by_test_id("staff-reactivate")).to_be_visible()

@@ -3,12 +3,16 @@ deactivating, removing an authenticator, clearing a lockout, and the guards that
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic.errors import Conflict
@@ -212,6 +216,29 @@ def test_the_clinic_never_loses_its_last_active_manager(manager):
     assert refused.value.code == "last_manager"
     manager.refresh_from_db()
     assert manager.is_active and manager.groups.filter(name=MANAGER).exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_managers_demoting_each_other_at_once_leave_one_manager():
+    # given two managers, each on the other's page
+    anna, bea = (UserFactory(username=name, roles=[MANAGER]) for name in ("anna", "bea"))
+    barrier = threading.Barrier(2)
+
+    def demote(by, user) -> int:
+        client = Client()
+        client.force_login(by)
+        try:
+            barrier.wait(timeout=30)
+            return client.post(f"/manage/staff/{user.pk}/", _edit(user, roles=[FRONT_DESK])).status_code
+        finally:
+            connection.close()
+
+    # when both save at once
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(demote, (anna, bea), (bea, anna)))
+    # then one wins and the other is told the clinic must keep a manager
+    assert statuses == [302, 409]
+    assert User.objects.filter(is_active=True, groups__name=MANAGER).count() == 1
 
 
 # --- deactivating -----------------------------------------------------------------------------------------
