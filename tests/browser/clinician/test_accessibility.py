@@ -16,25 +16,17 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from patients import measures
-from patients.models import MEDICINE_FIELDS
 from protocols import services as course_services
 from protocols.models import TreatmentCourse
-from scheduling.charting import outcomes
 from scheduling.charting import services as charting
 from scheduling.models import RemsForm, Session, VitalsKind
 from tests.browser.accessibility import blocking_violations
 from tests.browser.clinician.chart_steps import NORMAL, at, book_started, chart_before
+from tests.browser.clinician.clinic_states import check_in_with_vitals, measure_course, new_course
 from tests.browser.front_desk.conftest import WIDTHS
-from tests.factories import ChairFactory, PatientFactory, TreatmentCourseFactory, standard_protocol
+from tests.factories import ChairFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-PHQ9S = {22: [3, 3, 3, 2, 2, 2, 2, 2, 0], 15: [2, 2, 2, 1, 1, 1, 1, 1, 0], 8: [1, 1, 1, 1, 1, 1, 1, 1, 0],
-         1: [1, 1, 1, 1, 0, 0, 0, 0, 0]}
-GAD7S = {22: [2, 2, 2, 2, 2, 1, 1], 8: [2, 2, 1, 1, 1, 1, 1]}
-MADRSES = {22: [3] * 10, 8: [2, 2, 2, 2, 2, 1, 1, 1, 1, 0]}
-
 
 @dataclass
 class Floor:
@@ -49,36 +41,15 @@ class Floor:
     measured: TreatmentCourse
 
 
-def _course(first_name: str, start, by, **patient) -> TreatmentCourse:
-    """An esketamine-trd course for a new patient whose sex and medicines are on file (her REMS form can be whole)."""
-    patient = PatientFactory(first_name=first_name, last_name="Okafor", sex="female",
-                             **{name: "no" for name in MEDICINE_FIELDS}, **patient)
-    return TreatmentCourseFactory(patient=patient, protocol=standard_protocol("esketamine-trd"), start_date=start,
-                                  created_by=by)
-
-
-def _check_in_with_vitals(session: Session, clinician) -> None:
-    charting.check_in(by=clinician, session=session, fasted_food_2h=True, fasted_drink_30m=True,
-                      nasal_medicines_ok=True, ride_home_arranged=True, now=at(session, 2))
-    charting.record_vitals(by=clinician, session=session, kind=VitalsKind.PRE_DOSE, now=at(session, 5), **NORMAL)
-
-
-def _measure(course: TreatmentCourse, by, site, today) -> None:
-    for instrument, answers in ((measures.PHQ9, PHQ9S), (measures.GAD7, GAD7S), (measures.MADRS, MADRSES)):
-        for days_ago, items in answers.items():
-            outcomes.record_measure(by=by, patient=course.patient, instrument=instrument, items=items,
-                                    taken_at=site.at(today - timedelta(days=days_ago), time(12)))
-
-
 @pytest.fixture
 def floor(site, site_today, desk_user, clinician_user, book) -> Floor:
     chairs = [ChairFactory(location=site, name=f"Chair {number}") for number in range(1, 7)]
 
     def started(first_name: str, chair, minutes_ago: int) -> Session:
-        return book_started(_course(first_name, site_today, desk_user), chair, desk_user, minutes_ago=minutes_ago)
+        return book_started(new_course(first_name, site_today, desk_user), chair, desk_user, minutes_ago=minutes_ago)
 
     lacking = started("Grace", chairs[4], 170)
-    _check_in_with_vitals(lacking, clinician_user)
+    check_in_with_vitals(lacking, clinician_user)
     charting.record_dose(by=clinician_user, session=lacking, dose_mg=56, lot_number="LOT-4471", now=at(lacking, 10))
     charting.record_vitals(by=clinician_user, session=lacking, kind=VitalsKind.DISCHARGE, now=at(lacking, 135),
                            **NORMAL)
@@ -89,13 +60,13 @@ def floor(site, site_today, desk_user, clinician_user, book) -> Floor:
     observing = started("Chloe", chairs[2], 30)
     chart_before(observing, clinician_user, dose_at=10)
     vitals = started("Beatrice", chairs[1], 10)
-    _check_in_with_vitals(vitals, clinician_user)
+    check_in_with_vitals(vitals, clinician_user)
     booked = started("Amara", chairs[0], 2)
-    ahead_course = _course("Esther", site_today + timedelta(days=3), desk_user)
+    ahead_course = new_course("Esther", site_today + timedelta(days=3), desk_user)
     ahead = book(chairs[5], datetime.combine(site_today + timedelta(days=3), time(10), tzinfo=site.zone),
                  course=ahead_course, clinician=clinician_user)
-    measured = _course("Farida", site_today - timedelta(days=28), desk_user)
-    _measure(measured, clinician_user, site, site_today)
+    measured = new_course("Farida", site_today - timedelta(days=28), desk_user)
+    measure_course(measured, clinician_user, site, site_today)
     return Floor(booked=booked, vitals=vitals, observing=observing, discharged=discharged, lacking=lacking,
                  ahead=ahead, measured=measured)
 
@@ -162,7 +133,7 @@ def test_the_chart_and_course_refusals_have_no_serious_accessibility_violation(c
     # when a course is paused from a page opened before a colleague paused it
     course = floor.booked.course
     page.goto(reverse("course-page", args=[course.pk]))
-    course_services.pause_course(by=desk_user, course=course)
+    course_services.pausenew_course(by=desk_user, course=course)
     page.get_by_test_id("pause-reason").fill("Unwell this week")
     page.get_by_role("button", name="Pause the course").click()
     expect(page.get_by_test_id("action-pause").get_by_test_id("error")).to_be_visible()

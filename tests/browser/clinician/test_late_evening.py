@@ -17,8 +17,8 @@ from playwright.sync_api import expect
 from scheduling.models import SessionStatus
 from tests.browser.accessibility import blocking_violations
 from tests.browser.clinician.chart_steps import book_started, chart_before
+from tests.browser.clinician.clinic_states import new_course
 from tests.browser.clinician.conftest import CLINICIAN_PASSWORD
-from tests.browser.clinician.test_accessibility import _course
 from tests.browser.conftest import LANDS_ON_SCHEDULE, sign_in
 from tests.browser.front_desk.conftest import WIDTHS, local_clock  # noqa: F401 (the fixture, for this module)
 from tests.factories import ChairFactory, SessionRowFactory
@@ -59,11 +59,11 @@ def evening_clinic(late_evening, site, desk_user, clinician_user, book):
     """Today: Dana discharged, Chloe booked at 21:00 and not yet in; Esther booked tomorrow at 09:00."""
     today, tomorrow = late_evening, late_evening + timedelta(days=1)
     chairs = [ChairFactory(location=site, name=f"Chair {number}") for number in (1, 2, 3)]
-    discharged = book_started(_course("Dana", today, desk_user), chairs[0], desk_user, minutes_ago=200)
+    discharged = book_started(new_course("Dana", today, desk_user), chairs[0], desk_user, minutes_ago=200)
     chart_before(discharged, clinician_user, dose_at=10, discharge_at=140)
-    waiting = book_started(_course("Chloe", today, desk_user), chairs[1], desk_user, minutes_ago=150)
+    waiting = book_started(new_course("Chloe", today, desk_user), chairs[1], desk_user, minutes_ago=150)
     tomorrows = book(chairs[2], datetime.combine(tomorrow, time(9), tzinfo=site.zone),
-                     course=_course("Esther", tomorrow, desk_user), clinician=clinician_user)
+                     course=new_course("Esther", tomorrow, desk_user), clinician=clinician_user)
     return {"discharged": discharged, "waiting": waiting, "tomorrow": tomorrows}
 
 
@@ -119,6 +119,7 @@ def test_tomorrows_chart_says_when_check_in_opens_instead_of_offering_it(late_nu
     expect(page.locator('[data-testid=chart-step][data-step="check-in"]')).to_have_text(
         re.compile(rf"1\. Check-in: on {tomorrow:%a %b} {tomorrow.day}$"))
     expect(page.locator("[aria-current=step]")).to_have_count(0)
+    expect(page.get_by_test_id("phq9-form")).to_be_hidden()  # due at the visit, not the evening before
     assert blocking_violations(page) == []
     page.screenshot(path=f"/tmp/h5-tomorrows-chart-{page.viewport_size['width']}.png", full_page=True)
 
