@@ -1,6 +1,6 @@
 """The "prescriber" group: the clinicians an esketamine dose may name as the prescriber on site.
 
-A manager adds or removes clinicians in the admin (Users, groups). It is not a
+A manager marks or unmarks clinicians on the Staff page (/manage/staff/). It is not a
 role: it grants nothing by itself (clinic.roles.is_prescriber).
 """
 

@@ -159,7 +159,7 @@ TABLE: list[Row] = [
     # --- protocols and courses -------------------------------------------------------------------------------
     Row("api/protocols/", "GET", ALL, "protocols: read"),
     Row("api/protocols/<id_or_slug>/", "GET", ALL, "protocols: read", args={"id_or_slug": "=esketamine-trd"}),
-    Row("admin/", "GET", MANAGER_ONLY, "protocols: configure (admin)", follow=True),
+    Row("admin/", "GET", MANAGER_ONLY, "protocols: configure (the Protocols pages; the admin for superusers)", follow=True),
     Row("api/courses/", "GET", ALL, "courses: read, start", query="patient={patient}"),
     Row("api/courses/", "POST", ALL, "courses: read, start",
         body=lambda w, c: {"patient": w["patient2"], "protocol": "ketamine-iv-series", "start_date": "2026-03-02"}),
@@ -195,6 +195,26 @@ TABLE: list[Row] = [
         args={"course_id": "course"}, body={"reason": "Reviewed after the lapse"}),
     # --- the manager's pages --------------------------------------------------------------------------------
     Row("manage/", "GET", MANAGER_ONLY, MANAGE),
+    Row("manage/staff/", "GET", MANAGER_ONLY, MANAGE),
+    Row("manage/staff/new/", "GET", MANAGER_ONLY, MANAGE),
+    Row("manage/staff/new/", "POST", MANAGER_ONLY, MANAGE,
+        body={"username": "matrix.new", "first_name": "Max", "last_name": "Trix",
+              "password1": "quiet-harbour-lantern-42", "password2": "quiet-harbour-lantern-42",
+              "roles": ["front_desk"]}),
+    Row("manage/staff/<user_id>/", "GET", MANAGER_ONLY, MANAGE, args={"user_id": "clinician"}),
+    Row("manage/staff/<user_id>/", "POST", MANAGER_ONLY, MANAGE, args={"user_id": "clinician"},
+        body={"first_name": "Cal", "last_name": "Nurse", "roles": ["clinician"]}),
+    *[Row(f"manage/staff/<user_id>/{action}/", "POST", MANAGER_ONLY, MANAGE, args={"user_id": "clinician"})
+      for action in ("deactivate", "reactivate", "remove-authenticator", "clear-lockout")],
+    Row("manage/protocols/", "GET", MANAGER_ONLY, MANAGE),
+    Row("manage/protocols/<protocol_id>/", "GET", MANAGER_ONLY, MANAGE, args={"protocol_id": "protocol"}),
+    Row("manage/protocols/<protocol_id>/name/", "POST", MANAGER_ONLY, MANAGE, args={"protocol_id": "protocol"},
+        body={"name": "Esketamine TRD", "active": "on"}),
+    Row("manage/protocols/<protocol_id>/copy/", "POST", MANAGER_ONLY, MANAGE, args={"protocol_id": "protocol"}),
+    Row("manage/protocols/<protocol_id>/settings/", "POST", MANAGER_ONLY, MANAGE, args={"protocol_id": "protocol"},
+        body={"chair_minutes": "150"}),
+    Row("manage/protocols/<protocol_id>/phases/", "POST", MANAGER_ONLY, MANAGE, args={"protocol_id": "protocol"},
+        body={"phases-TOTAL_FORMS": "0", "phases-INITIAL_FORMS": "0"}),
     Row("manage/texts/", "GET", MANAGER_ONLY, MANAGE),
     Row("manage/texts/<location_id>/", "GET", MANAGER_ONLY, MANAGE, args={"location_id": "location"}),
     Row("manage/texts/<location_id>/", "POST", MANAGER_ONLY, MANAGE, args={"location_id": "location"},
@@ -493,7 +513,7 @@ def world(django_db_setup, django_db_blocker):
             "session": session.pk, "location": site.pk, "chair": chair.pk, "rems_form": form.pk,
             "measure": measure.pk, "work_item": item.pk, "reminder": Reminder.objects.filter(session=session)
             .first().pk, "feed_token": feed_for(users[CLINICIAN]).token, "clinician": users[CLINICIAN].pk,
-            "desk_text": desk_text.pk,
+            "desk_text": desk_text.pk, "protocol": esketamine.pk,
         }
         transaction.set_rollback(True)
 
