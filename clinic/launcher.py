@@ -85,11 +85,14 @@ def run(port: int) -> int:
     children = [
         subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
                          cwd=ROOT, env=env),
-        # One worker for both queues, texts first: it always takes a waiting text before worklist work
-        # (docs/DEPLOYMENT.md "Queues").
-        subprocess.Popen([sys.executable, "-m", "celery", "-A", "clinic", "worker", "--beat",
-                          "-Q", "texts,background", "--loglevel", "INFO", "--concurrency", "2",
+        # A worker for texts (with beat) and one for the worklist, so worklist work never delays a
+        # text, whichever broker (docs/DEPLOYMENT.md "Queues and timeliness").
+        subprocess.Popen([sys.executable, "-m", "celery", "-A", "clinic", "worker", "--beat", "-Q", "texts",
+                          "-n", "texts@%h", "--loglevel", "INFO", "--concurrency", "2",
                           "--schedule", str(ROOT / ".broker" / "celerybeat-schedule")],
+                         cwd=ROOT, env=env),
+        subprocess.Popen([sys.executable, "-m", "celery", "-A", "clinic", "worker", "-Q", "background",
+                          "-n", "background@%h", "--loglevel", "INFO", "--concurrency", "1"],
                          cwd=ROOT, env=env),
     ]
     print(f"\n  The clinic system is at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n", flush=True)

@@ -318,7 +318,6 @@ else:
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "control_folder": str(CELERY_BROKER_DIR / "control"),  # else kombu makes ./control wherever it runs
         "store_processed": False,
-        "queue_order_strategy": "priority",
     }
 # An explicit broker URL wins (the test run uses memory://, so unit tests
 # never leave messages in a shared Redis; integration tests start real workers).
@@ -338,10 +337,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Two queues, so a backlog of background work never delays a text. ``texts``: the reminder sweep,
-# every send and the reaper; ``background``: worklist refreshes and housekeeping. A worker started
-# with ``-Q texts,background`` always takes a waiting text first ("priority": the queues are tried
-# in the order given, not in turn); compose also runs workers that serve texts only
-# (docs/DEPLOYMENT.md "Queues").
+# every send and the reaper; ``background``: worklist refreshes and housekeeping. On Redis a worker
+# started with ``-Q texts,background`` always takes a waiting text first ("priority" above: the
+# queues are tried in the order given, not in turn); compose and ``make run`` also run workers that
+# serve texts only (docs/DEPLOYMENT.md "Queues and timeliness").
 TEXTS_QUEUE, BACKGROUND_QUEUE = "texts", "background"
 CELERY_TASK_DEFAULT_QUEUE = BACKGROUND_QUEUE
 CELERY_TASK_ROUTES = {
