@@ -21,10 +21,12 @@ from django.conf import settings
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session as WebSession
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
 
 from clinic.errors import Conflict, Invalid
 from clinic.roles import ALL_ROLES, CLINICIAN, MANAGER, PRESCRIBER, ROLE_LABELS
@@ -241,3 +243,51 @@ def clear_lockout(*, by, user) -> None:
         raise Conflict("This account is not locked out.", code="not_locked_out")
     axes_reset(username=user.username)
     _log(by=by, user=user, flag=CHANGE, message="Sign-in lockout cleared.")
+
+
+def _web_sessions_of(user) -> list[str]:
+    """The keys of ``user``'s live web sessions.
+
+    Sessions are rows of Django's session table (the ``db`` engine) and say whose they are only
+    inside their encoded data, so the live ones are read and decoded: few, since a session ends
+    after ``SESSION_IDLE_MINUTES`` idle and dead rows are cleared nightly.
+    """
+    live = WebSession.objects.filter(expire_date__gt=timezone.now())
+    return [row.session_key for row in live.iterator()
+            if row.get_decoded().get("_auth_user_id") == str(user.pk)]
+
+
+def check_can_set_password(user) -> None:
+    """Refuse 409 ``account_inactive`` for a deactivated account: no password lets it sign in until reactivated."""
+    if not user.is_active:
+        raise Conflict("This account is deactivated: reactivate it first, then set a new password.",
+                       code="account_inactive")
+
+
+@transaction.atomic
+def set_password(*, by, user, password: str, keep_session: str | None = None):
+    """Give a staff member a new password (validated by the form) and sign them out everywhere.
+
+    Every web session of theirs ends, except ``keep_session`` (a manager setting her own password
+    stays signed in where she did it), their API token is revoked (a client signs in again for a
+    new one), and a lockout after failed sign-ins is cleared. The log says what was done, never
+    the password. Refuses 409 ``account_inactive`` for a deactivated account.
+    """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    check_can_set_password(locked)
+    locked.set_password(password)
+    locked.save(update_fields=["password"])
+    ended = [key for key in _web_sessions_of(locked) if key != keep_session]
+    WebSession.objects.filter(session_key__in=ended).delete()
+    tokens, _ = Token.objects.filter(user=locked).delete()
+    was_locked_out = locked.username in locked_out_usernames([locked.username])
+    axes_reset(username=locked.username)
+    said = ["New password set" if locked.pk != by.pk else "Own password changed"]
+    if ended:
+        said.append(f"signed out of {len(ended)} web session{'s' if len(ended) != 1 else ''}")
+    if tokens:
+        said.append("API token revoked")
+    if was_locked_out:
+        said.append("sign-in lockout cleared")
+    _log(by=by, user=locked, flag=CHANGE, message="; ".join(said) + ".")
+    return locked

@@ -1,6 +1,7 @@
-"""The Staff page's forms: a staff member's details, roles, prescriber mark and sites; a new account's password.
+"""The Staff page's forms: a staff member's details, roles, prescriber mark and sites; a new account's password;
+a new password for someone who forgot theirs.
 
-The password is checked by the project's password validators (``AUTH_PASSWORD_VALIDATORS``: at
+Passwords are checked by the project's password validators (``AUTH_PASSWORD_VALIDATORS``: at
 least 12 characters, not common, not all digits, not like the username, names or email), the
 same rules as anywhere else in the system.
 """
@@ -98,6 +99,32 @@ class NewStaffForm(StaffForm):
                 password_validation.validate_password(first, candidate)
             except ValidationError as error:
                 self.add_error("password1", error)
+        return data
+
+
+class NewPasswordForm(forms.Form):
+    """A new password for an existing staff member, checked against that user's username, names and email."""
+
+    new_password1 = forms.CharField(label="New password", strip=False,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                    help_text=" ".join(password_validation.password_validators_help_texts()))
+    new_password2 = forms.CharField(label="New password again", strip=False,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("new_password1"), data.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", "The two passwords differ.")
+        elif first:
+            try:
+                password_validation.validate_password(first, self.user)
+            except ValidationError as error:
+                self.add_error("new_password1", error)
         return data
 
 

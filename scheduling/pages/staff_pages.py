@@ -2,16 +2,17 @@
 
 The list filters by role, site and whether the account is active; a staff member's page changes
 their details, roles, prescriber mark and sites, deactivates or reactivates the account, removes a
-lost authenticator and clears a lockout. Every change goes through ``staff_changes`` (one
-transaction each, recorded in the admin's log) and a refusal re-draws the page with the reason
-beside what was sent: 400 for a field, 409 for a guard (one's own manager role or account, the
-last manager, a clinician's booked sessions). Times read on the manager's first site's clock.
+lost authenticator, clears a lockout and sets a new password for someone who forgot theirs. Every
+change goes through ``staff_changes`` (one transaction each, recorded in the admin's log) and a
+refusal re-draws the page with the reason beside what was sent: 400 for a field, 409 for a guard
+(one's own manager role or account, the last manager, a clinician's booked sessions, a new
+password for a deactivated account). Times read on the manager's first site's clock.
 """
 
 from __future__ import annotations
 
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
@@ -25,7 +26,7 @@ from clinic.errors import ClinicError
 from clinic.roles import ALL_ROLES, MANAGER, PRESCRIBER, ROLE_LABELS, role_required
 from scheduling.pages import first_location_for
 from scheduling.pages import staff_changes as changes
-from scheduling.pages.staff_forms import NewStaffForm, StaffFilter, StaffForm
+from scheduling.pages.staff_forms import NewPasswordForm, NewStaffForm, StaffFilter, StaffForm
 
 User = get_user_model()
 PAGE_SIZE = 25
@@ -40,6 +41,9 @@ DONE = {
     "reactivated": "Reactivated: the account can sign in again.",
     "authenticator-removed": "Authenticator removed: they sign in with the password and set up a new one.",
     "lockout-cleared": "Lockout cleared: they can sign in again.",
+    "password-set": "New password set: they were signed out everywhere and sign in again with it. "
+                    "Give it to them in person.",
+    "password-changed": "Your new password is set: you stay signed in here; any other sign-in of yours was ended.",
 }
 
 
@@ -126,12 +130,14 @@ def _history(user) -> list[LogEntry]:
                 .order_by("-action_time")[:HISTORY_SHOWN])
 
 
-def _detail(request, user, *, form=None, error: ClinicError | None = None, acted: str = "", status: int = 200):
+def _detail(request, user, *, form=None, password_form=None, error: ClinicError | None = None, acted: str = "",
+            status: int = 200):
     _describe([user])
     sessions = changes.booked_sessions(user)
     context = {
         "member": user,
         "form": form or StaffForm(initial=StaffForm.initial_for(user)),
+        "password_form": password_form or NewPasswordForm(user),
         "is_self": user.pk == request.user.pk,
         "booked_count": sessions.count(),
         "booked": list(sessions[:SESSIONS_SHOWN]),
@@ -181,6 +187,28 @@ def _action(name: str, done: str, run):
     return view
 
 
+@require_POST
+@role_required(MANAGER)
+def staff_password(request, user_id: int):
+    """Set a new password for a staff member; they are signed out everywhere (a manager's own: but here)."""
+    user = _member(user_id)
+    form = NewPasswordForm(user, request.POST)
+    is_self = user.pk == request.user.pk
+    try:
+        changes.check_can_set_password(user)
+        if not form.is_valid():
+            return _detail(request, user, password_form=form, acted="password", status=400)
+        changed = changes.set_password(by=request.user, user=user, password=form.cleaned_data["new_password1"],
+                                       keep_session=request.session.session_key if is_self else None)
+    except ClinicError as error:
+        return _detail(request, _member(user_id), error=error, acted="password", status=error.status)
+    if is_self:
+        # Her session was made with the old password's hash: carry it over, or she is signed out too.
+        update_session_auth_hash(request, changed)
+    done = "password-changed" if is_self else "password-set"
+    return redirect(f"{reverse('staff-detail', args=[user.pk])}?done={done}")
+
+
 ACTIONS = {
     "deactivate": _action("deactivate", "deactivated", lambda *, by, user, data: changes.deactivate_staff(
         by=by, user=user, confirmed=data.get("confirm") == "1")),
@@ -197,4 +225,5 @@ urlpatterns = [
     path("manage/staff/new/", staff_new, name="staff-new"),
     path("manage/staff/<int:user_id>/", staff_detail, name="staff-detail"),
     *[path(f"manage/staff/<int:user_id>/{name}/", view, name=f"staff-{name}") for name, view in ACTIONS.items()],
+    path("manage/staff/<int:user_id>/password/", staff_password, name="staff-password"),
 ]

@@ -1,10 +1,12 @@
 """The Staff pages in a real browser at 1440 and 1024 pixels: a manager adds a clinician at her site, marks her
-a prescriber, removes a colleague's lost authenticator, and is refused taking away her own manager role.
+a prescriber, removes a colleague's lost authenticator, sets a new password for a clinician who forgot hers, and
+is refused taking away her own manager role.
 axe finds no serious or critical violation on any of them. Rules and refusals without a browser:
 tests/scheduling/pages/test_staff_pages.py."""
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -15,6 +17,7 @@ from playwright.sync_api import expect
 
 from clinic.roles import CLINICIAN, is_prescriber
 from tests.browser.accessibility import blocking_violations
+from tests.browser.conftest import LANDS_ON_SCHEDULE, sign_in
 from tests.factories import ChairFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -126,3 +129,44 @@ def test_deactivating_a_clinician_with_booked_sessions_says_so_and_asks_first(bo
     expect(boss.get_by_test_id("staff-active")).to_have_text("Deactivated")
     expect(boss.get_by_test_id("staff-booked-session")).to_have_count(1)
     expect(boss.get_by_test_id("staff-reactivate")).to_be_visible()
+
+
+def test_a_manager_sets_a_new_password_and_the_clinician_signs_in_with_it(boss, width, site, new_browser):
+    # given a clinician who forgot her password, still signed in on a treatment-room screen
+    nurse = UserFactory(username="lena.fox", first_name="Lena", last_name="Fox", roles=[CLINICIAN])
+    nurse.set_password("forgotten-lantern-2025")
+    nurse.save()
+    site.staff.add(nurse)
+    old_screen = new_browser()
+    sign_in(old_screen, "lena.fox", "forgotten-lantern-2025", lands_on=LANDS_ON_SCHEDULE)
+    boss.goto(f"/manage/staff/{nurse.pk}/")
+    form = boss.get_by_test_id("staff-password-form")
+    assert blocking_violations(boss) == []
+
+    # when the manager gives a password too like her username, it is refused beside the field
+    form.get_by_label("New password", exact=True).fill("lena.fox.lena")
+    form.get_by_label("New password again").fill("lena.fox.lena")
+    form.get_by_test_id("staff-set-password").click()
+    expect(boss.get_by_test_id("error-new_password1")).to_contain_text("too similar to the username")
+    expect(boss.get_by_test_id("form-errors")).to_be_visible()
+    assert blocking_violations(boss) == []
+    boss.screenshot(path=f"/tmp/h8-staff-password-refused-{width}.png", full_page=True)
+
+    # when she gives a good one
+    form.get_by_label("New password", exact=True).fill("quiet-harbour-lantern-42")
+    form.get_by_label("New password again").fill("quiet-harbour-lantern-42")
+    form.get_by_test_id("staff-set-password").click()
+    # then the page says so and the change is in the account's history, without the password
+    expect(boss.get_by_test_id("staff-done")).to_contain_text("New password set: they were signed out everywhere")
+    expect(boss.get_by_test_id("staff-history-row").first).to_contain_text("New password set; signed out of 1 web")
+    expect(boss.get_by_test_id("staff-history")).not_to_contain_text("quiet-harbour-lantern-42")
+    assert blocking_violations(boss) == []
+    boss.screenshot(path=f"/tmp/h8-staff-password-set-{width}.png", full_page=True)
+
+    # and the screen she was signed in on is sent to sign in again
+    old_screen.reload()
+    expect(old_screen).to_have_url(re.compile(r"/login/"))
+    # and a fresh browser signs in as her with the new password
+    fresh = new_browser()
+    sign_in(fresh, "lena.fox", "quiet-harbour-lantern-42", lands_on=LANDS_ON_SCHEDULE)
+    expect(fresh.get_by_role("heading", level=1)).to_be_visible()
