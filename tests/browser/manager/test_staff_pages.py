@@ -170,3 +170,21 @@ def test_a_manager_sets_a_new_password_and_the_clinician_signs_in_with_it(boss, 
     fresh = new_browser()
     sign_in(fresh, "lena.fox", "quiet-harbour-lantern-42", lands_on=LANDS_ON_SCHEDULE)
     expect(fresh.get_by_role("heading", level=1)).to_be_visible()
+
+
+def test_a_manager_changing_her_own_password_stays_signed_in(boss, width, manager_user):
+    # given her own page
+    boss.goto(f"/manage/staff/{manager_user.pk}/")
+    form = boss.get_by_test_id("staff-password-form")
+    expect(form).to_contain_text("you stay signed in here")
+    # when she sets a new password
+    form.get_by_label("New password", exact=True).fill("quiet-harbour-lantern-42")
+    form.get_by_label("New password again").fill("quiet-harbour-lantern-42")
+    form.get_by_test_id("staff-set-password").click()
+    # then she is still signed in, on her page, and the next page opens too
+    expect(boss.get_by_test_id("staff-done")).to_contain_text("Your new password is set: you stay signed in here")
+    assert blocking_violations(boss) == []
+    boss.screenshot(path=f"/tmp/h8-staff-own-password-{width}.png", full_page=True)
+    boss.get_by_role("link", name="← Staff").click()
+    expect(boss.get_by_role("heading", level=1)).to_have_text("Staff")
+    assert get_user_model().objects.get(pk=manager_user.pk).check_password("quiet-harbour-lantern-42")
