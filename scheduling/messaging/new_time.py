@@ -10,12 +10,16 @@ away).
 At most once per request: the row is recorded (``delivery_status`` "sending")
 and committed before the provider is called, under a lock on the session, so a
 redelivered task finds it and does nothing; a worker that dies mid-call leaves
-a row that says so rather than a second text.
+a row that says so rather than a second text. The session's texts lock
+(``jobs.texts_of_session_held``) is taken under that row lock, as a cancel or
+move takes it, and held until the provider answers: the text goes before a
+cancel or another move commits, or not at all.
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -115,9 +119,16 @@ def new_time_text(session: Session) -> str:
 
 def send_new_time(session_id: int, request_id: int) -> str:
     """Text the patient the new time of ``session_id`` for the answered request ``request_id``; says what happened."""
+    with ExitStack() as held:
+        return _check_and_send(session_id, request_id, held)
+
+
+def _check_and_send(session_id: int, request_id: int, held: ExitStack) -> str:
     with transaction.atomic():
         session = (Session.objects.select_for_update(of=("self",)).select_related("patient", "location")
                    .get(pk=session_id))
+        # The row first, then the texts lock: the order a cancel takes them in, so neither waits on the other.
+        held.enter_context(jobs.texts_of_session_held(session_id))
         request = WorkItem.objects.get(pk=request_id)
         already = TextMessage.objects.filter(session=session, purpose=MessagePurpose.NEW_TIME,
                                              at__gte=request.closed_at).exists()

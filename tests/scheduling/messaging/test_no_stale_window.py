@@ -21,10 +21,19 @@ from django.utils import timezone
 
 from clinic import sms
 from scheduling.booking import services as booking
-from scheduling.messaging import reminders
-from scheduling.models import Direction, Reminder, ReminderKind, ReminderState, Session, SessionStatus, TextMessage
+from scheduling.messaging import new_time, reminders
+from scheduling.models import (
+    Direction,
+    Reminder,
+    ReminderKind,
+    ReminderState,
+    Session,
+    SessionStatus,
+    TextMessage,
+    WorkKind,
+)
 from tests.celery_harness import clinic_for_real_workers, wait_for
-from tests.factories import EVERY_DAY_ALL_DAY, SessionFactory, UserFactory
+from tests.factories import EVERY_DAY_ALL_DAY, SessionFactory, UserFactory, WorkItemFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -165,3 +174,28 @@ def test_a_send_during_a_cancel_or_move_waits_for_it_and_then_sends_nothing(site
     assert (voided.state, voided.provider_called_at) == (ReminderState.VOID, None)
     assert voided.reason == ("session moved" if change == "move" else "session cancelled")
     assert _texts_logged(reminder) == 0
+
+
+def test_a_cancel_during_the_new_time_text_waits_until_the_provider_has_it(site, provider):
+    # given a visit the desk moved after the patient asked (R), its request answered
+    start, [(course, chair)] = clinic_for_real_workers(site, 1)
+    session = SessionFactory(course=course, chair=chair, start=start)
+    request = WorkItemFactory(kind=WorkKind.RESCHEDULE_REQUEST, subject=f"session:{session.pk}",
+                              patient=session.patient, course=course, session=session,
+                              closed_at=timezone.now() - timedelta(seconds=1))
+    desk = UserFactory()
+    # and its new-time text is with the provider
+    send = InThread(lambda: new_time.send_new_time(session.pk, request.pk))
+    assert provider.in_call.wait(30)
+    # when the desk cancels the visit
+    cancel = InThread(lambda: booking.cancel_session(by=desk, session=session, reason="unwell"))
+    # then the cancel waits until the provider has answered, and the text was taken before it committed
+    assert wait_for(lambda: _waiting_on_an_advisory_lock() == 1, 30)
+    assert cancel.finished_at is None
+    provider.released.set()
+    assert send.result() == "sent"
+    assert cancel.result().status == SessionStatus.CANCELLED
+    [(phone, taken_at)] = provider.taken
+    assert phone == session.patient.phone and taken_at < cancel.finished_at
+    # and the task delivered again sends nothing more
+    assert new_time.send_new_time(session.pk, request.pk) == "already_sent"
