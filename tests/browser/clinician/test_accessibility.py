@@ -107,13 +107,14 @@ def test_clinician_pages_have_no_serious_accessibility_violation(clinician_at, s
     pages = clinician_pages(site, site_today, floor)
 
     # when axe reads each
-    found = {}
+    found, statuses = {}, {}
     for name, address in pages.items():
-        clinician_at.goto(address)
+        statuses[name] = clinician_at.goto(address).status
         clinician_at.wait_for_load_state("networkidle")
         found[name] = blocking_violations(clinician_at)
 
-    # then
+    # then each page is the page it should be (the wrong day is refused beside the date picker), and axe is clean
+    assert {name: status for name, status in statuses.items() if status != 200} == {"my schedule, a wrong day": 400}
     assert {name: lines for name, lines in found.items() if lines} == {}
 
 
@@ -133,7 +134,7 @@ def test_the_chart_and_course_refusals_have_no_serious_accessibility_violation(c
     # when a course is paused from a page opened before a colleague paused it
     course = floor.booked.course
     page.goto(reverse("course-page", args=[course.pk]))
-    course_services.pausenew_course(by=desk_user, course=course)
+    course_services.pause_course(by=desk_user, course=course)
     page.get_by_test_id("pause-reason").fill("Unwell this week")
     page.get_by_role("button", name="Pause the course").click()
     expect(page.get_by_test_id("action-pause").get_by_test_id("error")).to_be_visible()
