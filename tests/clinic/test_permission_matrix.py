@@ -206,6 +206,8 @@ TABLE: list[Row] = [
         body={"first_name": "Cal", "last_name": "Nurse", "roles": ["clinician"]}),
     *[Row(f"manage/staff/<user_id>/{action}/", "POST", MANAGER_ONLY, MANAGE, args={"user_id": "clinician"})
       for action in ("deactivate", "reactivate", "remove-authenticator", "clear-lockout")],
+    Row("manage/staff/<user_id>/password/", "POST", MANAGER_ONLY, MANAGE, args={"user_id": "clinician"},
+        body={"new_password1": "quiet-harbour-lantern-42", "new_password2": "quiet-harbour-lantern-42"}),
     Row("manage/protocols/", "GET", MANAGER_ONLY, MANAGE),
     Row("manage/protocols/<protocol_id>/", "GET", MANAGER_ONLY, MANAGE, args={"protocol_id": "protocol"}),
     Row("manage/protocols/<protocol_id>/name/", "POST", MANAGER_ONLY, MANAGE, args={"protocol_id": "protocol"},

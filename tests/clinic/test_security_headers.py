@@ -141,7 +141,7 @@ def small_world(site, chair, book, now) -> dict:
     form = RemsFormFactory(session=session)
     return {"user": user, "patient": course.patient_id, "patient2": course2.patient_id, "course": course.pk,
             "course2": course2.pk, "session": session.pk, "location": site.pk, "rems_form": form.pk,
-            "chair": chair.pk, "clinician": user.pk}
+            "chair": chair.pk, "clinician": user.pk, "protocol": course.protocol_id}
 
 
 def test_no_page_has_an_inline_script_or_event_handler(client, settings, small_world):
