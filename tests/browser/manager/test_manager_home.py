@@ -20,6 +20,17 @@ def test_the_manager_lands_on_her_home_with_manage_in_the_navigation(boss):
     expect(boss.get_by_test_id("home-admin-link")).to_have_count(0)
 
 
+def test_her_name_and_sign_out_stay_whole_in_the_top_bar(boss, width):
+    # A manager has more pages than the desk: at 1024 px the name goes to a second line, not cut to "M…".
+    name = boss.locator(".whoami > span")
+    expect(name).to_have_text("Mia Moreno · Manager")
+    assert name.evaluate("element => element.scrollWidth <= element.clientWidth")
+    brand = boss.locator(".brand")
+    assert brand.evaluate("element => element.scrollWidth <= element.clientWidth")
+    sign_out = boss.get_by_role("button", name="Sign out").bounding_box()
+    assert sign_out["x"] + sign_out["width"] <= width
+
+
 def test_the_home_gives_each_sites_facts_and_opens_its_page(boss, site, site_today, width):
     # given two chairs in service and one out, and a closure next week
     ChairFactory(location=site, name="Chair 1")
