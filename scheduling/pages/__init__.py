@@ -61,11 +61,29 @@ def day_words(day: date, *, weekday: bool = True) -> str:
 
 def window_words(window: due.DueWindow) -> str:
     """A due window in plain words: ``Session 3 due Tue Mar 12 – Fri Mar 15, target Wed Mar 13``."""
+    return f"Session {window.number} due {_due_span(window)}"
+
+
+def _due_span(window: due.DueWindow) -> str:
     if window.earliest == window.latest:
         span = day_words(window.earliest)
     else:
         span = f"{day_words(window.earliest)} – {day_words(window.latest)}"
-    return f"Session {window.number} due {span}, target {day_words(window.target)}"
+    return f"{span}, target {day_words(window.target)}"
+
+
+def next_due_words(window: due.DueWindow | None, plan) -> str:
+    """The next due window in words, saying so when that session is already booked (``plan``: the outlook's rows).
+
+    The due engine's next window is the next session not yet given, so a booked one is still "due" to it;
+    staff reading "Session 1 due" beside session 1's booking took it for a visit left to book.
+    """
+    if window is None:
+        return ""
+    booked = next((row.booked for row in plan if row.number == window.number and row.booked), None)
+    if booked is None:
+        return window_words(window)
+    return f"Session {window.number} booked for {day_words(booked)} (due {_due_span(window)})"
 
 
 def error_status(error: ClinicError) -> int:

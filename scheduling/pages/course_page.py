@@ -21,7 +21,7 @@ from protocols.models import MaintenanceFrequency, TreatmentCourse
 from protocols.selectors import course_flags, course_outlook, course_plan, shown_next_due, shown_timing
 from scheduling.booking import selectors as booking_selectors
 from scheduling.models import Session, SessionStatus
-from scheduling.pages import course_or_404, record_patient_access, window_words
+from scheduling.pages import course_or_404, next_due_words, record_patient_access
 from scheduling.pages.course_actions import ACTIONS, available, course_history, may, take
 from scheduling.pages.patient_page import FLAG_WORDS, PLAN_STATUS_WORDS, TIMING_WORDS, home_location
 
@@ -54,7 +54,7 @@ def _context(request, course: TreatmentCourse, *, error: ClinicError | None = No
         "phase": outlook.phase if course.is_open else None,
         "timing": timing,
         "timing_words": TIMING_WORDS.get(timing, "") if timing else course.get_status_display(),
-        "next_due_words": window_words(window) if window else "",
+        "next_due_words": next_due_words(window, outlook.plan),
         "flags": [FLAG_WORDS.get(flag, flag) for flag in course_flags(course, outlook)],
         "completed_count": sum(1 for s in sessions if s.status == SessionStatus.DISCHARGED),
         "sessions": sessions,

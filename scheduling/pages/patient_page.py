@@ -29,7 +29,7 @@ from protocols.selectors import course_flags, course_outlooks, course_plan, show
 from scheduling.booking import selectors as booking_selectors
 from scheduling.charting.timing import EARLIEST_ARRIVAL
 from scheduling.models import Location, Session, SessionStatus
-from scheduling.pages import first_location_for, window_words
+from scheduling.pages import first_location_for, next_due_words
 
 MESSAGES_SHOWN = 50
 COMPLETED_SHOWN_IN_TIMELINE = 4
@@ -84,7 +84,7 @@ def _course_cards(courses: list[TreatmentCourse], sessions: list[Session], today
             course=course,
             timing=timing,
             timing_words=TIMING_WORDS.get(timing, "") if timing else course.get_status_display(),
-            next_due_words=window_words(window) if window else "",
+            next_due_words=next_due_words(window, outlook.plan),
             flags=[FLAG_WORDS.get(flag, flag) for flag in course_flags(course, outlook)],
             completed=[(index, session) for index, session in enumerate(completed, start=1)
                        ][-COMPLETED_SHOWN_IN_TIMELINE:],

@@ -59,6 +59,17 @@ def test_the_page_shows_protocol_status_phase_plan_and_next_due(desk, desk_api, 
     assert f'data-number="{plan[-1]["number"]}"' in html
 
 
+def test_next_due_says_when_that_session_is_already_booked(desk, site, chair, book, course, patient):
+    # given session 1, due from today, booked for Tuesday
+    book(chair, site.at(date(2026, 3, 3), time(10)), course=course)
+    # then neither the course's page nor the patient's reads as a visit left to book
+    expected = 'Session 1 booked for Tue Mar 3 (due Mon Mar 2'
+    assert expected in page(desk, course)
+    patient_page = desk.get(f"/patients/{patient.id}/").content.decode()
+    assert expected in patient_page
+    assert "Session 1 due Mon Mar 2" not in patient_page
+
+
 def test_sessions_so_far_read_on_the_sites_clock_and_an_override_is_on_file(desk, site, chair, book, course,
                                                                             clinician):
     # given session 1 booked for Tuesday 10:00 in New York, and session 2 booked outside its window by a clinician

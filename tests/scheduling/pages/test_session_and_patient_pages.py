@@ -138,7 +138,7 @@ def test_the_patient_page_shows_the_course_plan_sessions_and_buttons(desk, now, 
     assert 'data-status="booked" data-number="1"' in html
     assert 'data-status="projected" data-number="2"' in html
     assert "Tue Mar 3, 2026 09:00" in html  # the upcoming session, New York time
-    assert "Session 1 due Tue Mar 3 – Tue Mar 10, target Tue Mar 3" in html
+    assert "Session 1 booked for Tue Mar 3 (due Tue Mar 3 – Tue Mar 10, target Tue Mar 3)" in html
 
 
 def test_the_patient_page_lists_past_sessions_with_their_local_date_and_status(desk, now, site, chair,
