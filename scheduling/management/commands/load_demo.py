@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.roles import CLINICIAN, FRONT_DESK
+from scheduling.demo.access import write_access_log
 from scheduling.demo.charting import bring_reminders_forward, chart_recent_sessions, settle_rems_forms
 from scheduling.demo.courses import Story, create_demo_courses, end_stories
 from scheduling.demo.measures import create_demo_measures
@@ -53,6 +54,7 @@ class Command(BaseCommand):
         measures = create_demo_measures([demo.course for demo in demos], by=users[CLINICIAN])
         asking = next((demo.course for demo in demos if demo.story == Story.RESCHEDULE), None)
         texts = write_text_history(now, asking_for_new_time=asking)
+        opened = write_access_log(users, now=now)
         items = refresh_worklist(now=now)
         texts_soon = bring_reminders_forward(now=now)
         self.stdout.write(self.style.SUCCESS(
@@ -60,5 +62,6 @@ class Command(BaseCommand):
             + (f" (replaced {replaced} patients laid out at an earlier time)" if replaced else "") + ": "
             f"{len(patients)} patients, {len(sites)} sites, {len(demos)} courses, {sessions} sessions, "
             f"{charted} charts, {forms} REMS forms submitted, {measures} PHQ-9s, {texts} reminder texts sent, "
+            f"{opened} openings of records in the access log, "
             f"{items['opened']} worklist items, {texts_soon} reminders due in the next few minutes (see /outbox/)."
         ))
