@@ -14,6 +14,10 @@ check that every answer is one the schema promises:
 - 503 everywhere (the database is not answering; retry).
 
 A response the view documents itself is left as it is.
+
+It also declares OpenAPI links from a create to what a client does next with the new row's id
+(``LINKS``): a new patient's record, a booked session's cancel, a new course's plan. Schemathesis's
+stateful phase follows them (and the ones it infers from the schema) in the fuzz.
 """
 
 from __future__ import annotations
@@ -49,6 +53,32 @@ DESCRIPTIONS = {
 }
 
 
+# (path, method, status) of the create -> link name -> (path, method) of the next call, given the new row's id.
+LINKS = {
+    ("/api/patients/", "post", "201"): {"GetPatient": ("/api/patients/{id}/", "get"),
+                                        "PatientHistory": ("/api/patients/{id}/history/", "get")},
+    ("/api/sessions/", "post", "201"): {"GetSession": ("/api/sessions/{id}/", "get"),
+                                        "CancelSession": ("/api/sessions/{id}/cancel/", "post")},
+    ("/api/courses/", "post", "201"): {"GetCourse": ("/api/courses/{id}/", "get"),
+                                       "CoursePlan": ("/api/courses/{id}/plan/", "get")},
+}
+
+
+def _declare_links(paths: dict) -> None:
+    for (path, method, status), links in LINKS.items():
+        response = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        for name, (target_path, target_method) in links.items():
+            target = paths.get(target_path, {}).get(target_method)
+            if target is None or "operationId" not in target:
+                continue
+            response.setdefault("links", {})[name] = {
+                "operationId": target["operationId"], "parameters": {"id": "$response.body#/id"},
+                "description": f"{target_method.upper()} {target_path} with the new row's id.",
+            }
+
+
 def _error_codes(method: str, operation: dict) -> list[str]:
     parameters = operation.get("parameters", [])
     has_body = "requestBody" in operation
@@ -70,8 +100,9 @@ def _error_codes(method: str, operation: dict) -> list[str]:
 
 
 def document_errors(result: dict, generator, request, public) -> dict:
-    """drf-spectacular postprocessing hook: add the error responses and the ``Error`` component."""
+    """drf-spectacular postprocessing hook: add the error responses, the ``Error`` component and ``LINKS``."""
     result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
+    _declare_links(result.get("paths", {}))
     reference = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
