@@ -1,0 +1,98 @@
+"""The soak's clinic: one site open all day, its patients each booked once, one reminder each due in the span.
+
+The rows are written in bulk (10,000 bookings through ``book_session`` would take longer than the soak);
+the changes made during the soak go through the real booking services (``changes.py``).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from patients.models import Diagnosis, Patient
+from protocols.models import TreatmentCourse
+from scheduling.models import KIND_PRIORITY, Reminder, ReminderKind, ReminderState, Session, SessionStatus
+from tests.factories import (
+    EVERY_DAY_ALL_DAY,
+    ChairFactory,
+    LocationFactory,
+    ReminderPolicyFactory,
+    UserFactory,
+    standard_protocol,
+)
+
+CHAIRS = 100
+# Visits start at least this many days ahead, so a moved visit's new reminders (the day before at 17:00,
+# the same day two hours before) all fall after the soak: any text to a moved visit's patient is stale.
+FIRST_DAY = 3
+PHONE_BASE = 6465500000
+
+
+@dataclass(frozen=True)
+class Due:
+    """One reminder the soak made due: who it goes to and when it is due."""
+
+    reminder_id: int
+    session_id: int
+    phone: str
+    due: datetime
+    session_start: datetime
+
+
+@dataclass
+class SoakClinic:
+    site: object
+    desk: object
+    lead_minutes: int
+    due: list[Due]
+
+
+@transaction.atomic
+def build(count: int, *, span_seconds: float, rng: random.Random, start_in: float = 5.0) -> SoakClinic:
+    """``count`` booked visits, each with one same-day reminder due between ``start_in`` and ``start_in`` +
+    ``span_seconds`` from now (the other kind void: one text per patient, so a number names its reminder)."""
+    site = LocationFactory(name="Soak site", hours=EVERY_DAY_ALL_DAY, max_in_treatment_per_clinician=CHAIRS)
+    policy = ReminderPolicyFactory(location=site, quiet_from=time(0), quiet_until=time(0), daily_cap=5, weekly_cap=10)
+    chairs = [ChairFactory(location=site, name=f"Soak chair {n + 1}") for n in range(CHAIRS)]
+    desk = UserFactory(username="soak-desk")
+    protocol = standard_protocol("esketamine-trd")
+    now = timezone.now()
+    today = site.local_date(now)
+    consent_at = now - timedelta(days=30)
+    patients = Patient.objects.bulk_create([
+        Patient(mrn=f"SOAK{n:06d}", first_name=f"Soak{n}", last_name="Patient", date_of_birth=date(1980, 1, 1),
+                phone=f"+1{PHONE_BASE + n}", sms_consent=True, sms_consent_method="verbal", sms_consent_at=consent_at,
+                diagnosis=Diagnosis.MDD, rems_enrolled_on=today - timedelta(days=60), rems_patient_id=f"SOAK-{n:06d}")
+        for n in range(count)])
+    starts = [site.at(today + timedelta(days=FIRST_DAY + n // CHAIRS), time(12)) for n in range(count)]
+    courses = TreatmentCourse.objects.bulk_create([
+        TreatmentCourse(patient=patient, protocol=protocol, modality=protocol.modality,
+                        start_date=site.local_date(start), created_by=desk)
+        for patient, start in zip(patients, starts, strict=True)])
+    chair_minutes, turnover = protocol.chair_minutes, site.turnover_minutes
+    sessions = Session.objects.bulk_create([
+        Session(course=course, patient=course.patient, location=site, chair=chairs[n % CHAIRS], start=start,
+                end=start + timedelta(minutes=chair_minutes),
+                occupied_until=start + timedelta(minutes=chair_minutes + turnover),
+                local_date=site.local_date(start), status=SessionStatus.BOOKED, booked_by=desk)
+        for n, (course, start) in enumerate(zip(courses, starts, strict=True))])
+    first = now + timedelta(seconds=start_in)
+    reminders = []
+    for session in sessions:
+        due_at = first + timedelta(seconds=rng.uniform(0, span_seconds))
+        for kind in (ReminderKind.DAY_BEFORE, ReminderKind.SAME_DAY):
+            wanted = kind == ReminderKind.SAME_DAY
+            reminders.append(Reminder(
+                session=session, kind=kind, priority=KIND_PRIORITY[kind], session_start=session.start,
+                revision=session.revision, send_at=due_at if wanted else session.start - timedelta(days=1),
+                state=ReminderState.PENDING if wanted else ReminderState.VOID, reason="" if wanted else "not soaked"))
+    Reminder.objects.bulk_create(reminders)
+    phones = {patient.pk: patient.phone for patient in patients}
+    due = [Due(reminder.pk, reminder.session_id, phones[reminder.session.patient_id], reminder.send_at,
+               reminder.session_start)
+           for reminder in reminders if reminder.state == ReminderState.PENDING]
+    return SoakClinic(site=site, desk=desk, lead_minutes=policy.min_lead_minutes, due=due)
