@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from clinic.admin import ReadOnlyAdmin
+from scheduling.messaging.policy_changes import save_reminder_policy
 from scheduling.models import (
     CalendarFeed,
     Chair,
@@ -14,6 +15,7 @@ from scheduling.models import (
     TextMessage,
     WorkItem,
 )
+from scheduling.pages.reminder_policy_form import PolicyFormBase
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -73,7 +75,11 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
 @admin.register(ReminderPolicy)
 class ReminderPolicyAdmin(admin.ModelAdmin):
-    """Per-site texting rules; templates naming a treatment or diagnosis are refused on save."""
+    """Per-site texting rules under the model's rules (``validate_template``, ``ReminderPolicy.clean``), each
+    refusal beside its field; saved through the same service as the manager's page, which re-plans the
+    site's reminders still waiting."""
+
+    form = PolicyFormBase
 
     list_display = ("location", "day_before_at", "same_day_hours_before", "quiet_from", "quiet_until", "daily_cap",
                     "weekly_cap")
@@ -86,6 +92,9 @@ class ReminderPolicyAdmin(admin.ModelAdmin):
                    "description": "Placeholders: {clinic} {phone} {day} {date} {time} {location}. Never name a "
                                   "drug, treatment or diagnosis."}),
     )
+
+    def save_model(self, request, obj, form, change):
+        save_reminder_policy(policy=obj)
 
 
 @admin.register(Reminder)

@@ -58,17 +58,21 @@ NOT_YET_SENT = Q(state__in=OPEN_REMINDER_STATES) | Q(state=ReminderState.SENDING
 # --- planning ---------------------------------------------------------------------------------------
 
 
+def quiet_period(policy: ReminderPolicy, zone, moment: datetime) -> tuple[datetime, datetime]:
+    """The quiet period that contains ``moment`` (which must be in quiet hours): when it began (quiet_from,
+    that day or the day before) and ends (quiet_until, that day or the next), in the site's zone."""
+    local = moment.astimezone(zone)
+    began_day = local.date() if local.time() >= policy.quiet_from else local.date() - timedelta(days=1)
+    end_day = began_day + timedelta(days=1) if policy.quiet_from > policy.quiet_until else began_day
+    return (datetime.combine(began_day, policy.quiet_from, tzinfo=zone),
+            datetime.combine(end_day, policy.quiet_until, tzinfo=zone))
+
+
 def _nearest_allowed(policy: ReminderPolicy, zone, wanted: datetime, latest: datetime) -> datetime | None:
     """``wanted`` if outside quiet hours, else the nearest allowed instant not after ``latest``, or None."""
-    local = wanted.astimezone(zone)
-    if not policy.in_quiet_hours(local.time()):
+    if not policy.in_quiet_hours(wanted.astimezone(zone).time()):
         return wanted if wanted <= latest else None
-    # The quiet period that contains `wanted`: it began at quiet_from (today or
-    # yesterday) and ends at quiet_until (today or tomorrow).
-    began_day = local.date() if local.time() >= policy.quiet_from else local.date() - timedelta(days=1)
-    quiet_began = datetime.combine(began_day, policy.quiet_from, tzinfo=zone)
-    end_day = began_day + timedelta(days=1) if policy.quiet_from > policy.quiet_until else began_day
-    quiet_ends = datetime.combine(end_day, policy.quiet_until, tzinfo=zone)
+    quiet_began, quiet_ends = quiet_period(policy, zone, wanted)
     before = quiet_began - timedelta(minutes=1)
     candidates = [moment for moment in (before, quiet_ends) if moment <= latest]
     if not candidates:
@@ -77,7 +81,12 @@ def _nearest_allowed(policy: ReminderPolicy, zone, wanted: datetime, latest: dat
 
 
 def plan_send_time(policy: ReminderPolicy, session: Session, kind: str) -> datetime | None:
-    """When a reminder of ``kind`` goes out for ``session``, or None when it cannot (skipped)."""
+    """When a reminder of ``kind`` goes out for ``session``, or None when it cannot (skipped).
+
+    The day-before time is the site's wall-clock time on the local day before
+    (``datetime.combine`` in the site's zone), so it stays 17:00 across a change
+    of summer time.
+    """
     zone = session.location.zone
     latest = session.start - timedelta(minutes=policy.min_lead_minutes)
     if kind == ReminderKind.DAY_BEFORE:
@@ -85,6 +94,25 @@ def plan_send_time(policy: ReminderPolicy, session: Session, kind: str) -> datet
     else:
         wanted = session.start - timedelta(hours=policy.same_day_hours_before)
     return _nearest_allowed(policy, zone, wanted, latest)
+
+
+def kind_enabled(policy: ReminderPolicy, kind: str) -> bool:
+    """Whether the site's policy sends reminders of ``kind`` at all."""
+    return policy.day_before_enabled if kind == ReminderKind.DAY_BEFORE else policy.same_day_enabled
+
+
+def planned_reminder(policy: ReminderPolicy, session: Session, kind: str, *, now: datetime,
+                     late_reason: str) -> Reminder:
+    """An unsaved reminder of ``kind`` for the session's revision: pending at its planned time, or skipped with
+    the reason when no time outside quiet hours fits or the time has passed (``late_reason``)."""
+    send_at = plan_send_time(policy, session, kind)
+    state, reason = ReminderState.PENDING, ""
+    if send_at is None:
+        state, reason, send_at = ReminderState.SKIPPED, "no allowed time outside quiet hours", now
+    elif send_at < now - timedelta(minutes=1):
+        state, reason = ReminderState.SKIPPED, late_reason
+    return Reminder(session=session, kind=kind, priority=KIND_PRIORITY[kind], send_at=send_at,
+                    session_start=session.start, revision=session.revision, state=state, reason=reason)
 
 
 def plan_reminders(session: Session, *, now: datetime | None = None) -> list[Reminder]:
@@ -98,19 +126,8 @@ def plan_reminders(session: Session, *, now: datetime | None = None) -> list[Rem
     if session.location is None or session.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
         return []
     policy = ReminderPolicy.for_location(session.location)
-    enabled = [(ReminderKind.DAY_BEFORE, policy.day_before_enabled), (ReminderKind.SAME_DAY, policy.same_day_enabled)]
-    rows = []
-    for kind, on in enabled:
-        if not on:
-            continue
-        send_at = plan_send_time(policy, session, kind)
-        state, reason = ReminderState.PENDING, ""
-        if send_at is None:
-            state, reason, send_at = ReminderState.SKIPPED, "no allowed time outside quiet hours", now
-        elif send_at < now - timedelta(minutes=1):
-            state, reason = ReminderState.SKIPPED, "booked after this reminder's time"
-        rows.append(Reminder(session=session, kind=kind, priority=KIND_PRIORITY[kind], send_at=send_at,
-                             session_start=session.start, revision=session.revision, state=state, reason=reason))
+    rows = [planned_reminder(policy, session, kind, now=now, late_reason="booked after this reminder's time")
+            for kind in (ReminderKind.DAY_BEFORE, ReminderKind.SAME_DAY) if kind_enabled(policy, kind)]
     return Reminder.objects.bulk_create(rows, ignore_conflicts=True)
 
 
@@ -163,6 +180,11 @@ def booking_changed(session: Session, *, change: str) -> None:
         plan_reminders(session)
     else:
         void_reminders(session, reason=f"session {change}")
+
+
+def turned_off_reason(kind: str) -> str:
+    """The reason a reminder of ``kind`` is void because its site no longer sends that kind."""
+    return f"{ReminderKind(kind).label.lower()} reminders turned off at the site"
 
 
 # --- the sweep ---------------------------------------------------------------------------------------
@@ -236,6 +258,9 @@ def _why_not_send(reminder: Reminder, session: Session, policy: ReminderPolicy, 
         return ReminderState.VOID, "session moved"
     if session.status not in (SessionStatus.BOOKED, SessionStatus.CONFIRMED):
         return ReminderState.SKIPPED, "the patient has already arrived"
+    if not kind_enabled(policy, reminder.kind):
+        # Claimed before the site turned this kind off (``policy_changes`` voids only pending rows).
+        return ReminderState.VOID, turned_off_reason(reminder.kind)
     if session.start - now < timedelta(minutes=policy.min_lead_minutes):
         return ReminderState.SKIPPED, f"too late: the visit is less than {policy.min_lead_minutes} minutes away"
     patient = session.patient

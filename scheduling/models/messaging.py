@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from datetime import time
+from string import Formatter
 
 import pghistory
 from django.conf import settings
@@ -28,15 +28,75 @@ PLACEHOLDERS = {"clinic", "phone", "day", "time", "date", "location"}
 
 
 def validate_template(text: str) -> None:
-    """Refuse a template that names a drug, treatment or diagnosis (``clinic.texts``), or uses an unknown
-    placeholder. The words are checked again in the final text as sent (``messaging.jobs.checked_text``)."""
+    """Refuse a template that names a drug, treatment or diagnosis (``clinic.texts``), that ``str.format`` (the
+    sending code: ``reminders.render``, ``outreach.render_outreach``) cannot render as written (a lone ``{`` or
+    ``}``; a placeholder with more than its name, ``{clinic:>900}``, ``{clinic.upper}``, ``{time[0]}``, ``{}``),
+    or that uses an unknown placeholder. The words are checked again in the final text as sent
+    (``messaging.jobs.checked_text``)."""
     found = forbidden_words_in(text)
     if found:
         raise ValidationError(f"A text must never name a treatment or diagnosis; remove: {', '.join(found)}.")
-    unknown = set(re.findall(r"{(\w*)}", text)) - PLACEHOLDERS
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in Formatter().parse(text)
+                  if name is not None]
+    except ValueError:
+        raise ValidationError("Write placeholders as {clinic}, {day}, {time}...; a lone { or } cannot be sent.",
+                              code="braces") from None
+    if any(spec or conversion or not name.isidentifier() for name, spec, conversion in fields):
+        raise ValidationError("Write each placeholder as its name alone, e.g. {clinic}: no : . [ ] or ! inside "
+                              "the braces.", code="placeholder_form")
+    unknown = {name for name, _, _ in fields} - PLACEHOLDERS
     if unknown:
         raise ValidationError(f"Unknown placeholder(s): {', '.join(sorted(unknown))}. "
                               f"Use: {', '.join(sorted(PLACEHOLDERS))}.")
+
+
+# Quiet hours always cover these hours of the night (00:00 to 05:00), whatever else a site chooses.
+NIGHT_HOURS = tuple(range(0, 5))
+SAME_DAY_MAX_HOURS = 12
+
+
+def policy_problems(values: dict) -> dict[str, str]:
+    """What stops a policy with these values from working as the sending code reads it, by field.
+
+    - a cap under 1 would stop every text (the database's ``reminder_caps_positive`` too; said beside the field);
+    - quiet hours from and until the same time would be no quiet hours at all (texts at any hour), and
+      quiet hours that leave the small hours open (08:00 to 21:00, the two times swapped) would move
+      every reminder into the night (docs/DOMAIN.md: never between 21:00 and 08:00 by default);
+    - a day-before time inside quiet hours (while that reminder is on) would be moved by the planner to
+      another time than the one set;
+    - a same-day reminder more than ``SAME_DAY_MAX_HOURS`` before the visit is no longer on the day, and one
+      planned closer to the visit than the last-minute limit would always be skipped.
+
+    A value that is None (missing, or refused by its own field) takes no part.
+    """
+    problems: dict[str, str] = {}
+    for name in ("daily_cap", "weekly_cap"):
+        if values.get(name) is not None and values[name] < 1:
+            problems[name] = "At least 1: a cap of 0 would stop every text; turn a reminder off instead."
+    quiet_from, quiet_until = values.get("quiet_from"), values.get("quiet_until")
+    if quiet_from is not None and quiet_until is not None:
+        probe = ReminderPolicy(quiet_from=quiet_from, quiet_until=quiet_until)
+        if quiet_from == quiet_until:
+            problems["quiet_until"] = "Quiet hours must end at another time than they start (e.g. 21:00 to 08:00)."
+        elif not all(probe.in_quiet_hours(time(hour)) for hour in NIGHT_HOURS):
+            problems["quiet_from"] = (f"Quiet hours must cover the night (at least {NIGHT_HOURS[0]:02}:00 to "
+                                      f"{NIGHT_HOURS[-1] + 1:02}:00); {quiet_from:%H:%M} to {quiet_until:%H:%M} "
+                                      "would text patients at night. Were the two times swapped?")
+        else:
+            at = values.get("day_before_at")
+            if values.get("day_before_enabled") and at is not None and probe.in_quiet_hours(at):
+                problems["day_before_at"] = (f"{at:%H:%M} is inside the quiet hours ({quiet_from:%H:%M} to "
+                                             f"{quiet_until:%H:%M}): choose a time outside them.")
+    hours, lead = values.get("same_day_hours_before"), values.get("min_lead_minutes")
+    if values.get("same_day_enabled") and hours is not None and hours > SAME_DAY_MAX_HOURS:
+        problems["same_day_hours_before"] = (f"At most {SAME_DAY_MAX_HOURS} hours: it is the reminder on the day; "
+                                             "the day-before reminder covers the evening before.")
+    elif values.get("same_day_enabled") and hours is not None and lead is not None and hours * 60 < lead:
+        problems["same_day_hours_before"] = (
+            f"{hours} hour{'s' if hours != 1 else ''} before is closer than the {lead} minutes a reminder must "
+            "leave: the same-day reminder would never be sent.")
+    return problems
 
 
 class ReminderPolicy(models.Model):
@@ -74,6 +134,13 @@ class ReminderPolicy(models.Model):
             return location.reminder_policy
         except cls.DoesNotExist:
             return cls(location=location)
+
+    def clean(self) -> None:
+        """The rules a policy needs to work as the sending code reads it (``policy_problems``), each beside its
+        field: the admin, the manager's page (its ModelForm) and anything calling ``full_clean`` refuse alike."""
+        problems = policy_problems({field.name: getattr(self, field.attname) for field in self._meta.concrete_fields})
+        if problems:
+            raise ValidationError(problems)
 
     def in_quiet_hours(self, clock: time) -> bool:
         if self.quiet_from > self.quiet_until:  # spans midnight, e.g. 21:00-08:00

@@ -29,7 +29,8 @@ from scheduling.pages.reminder_policy_form import (
 
 PAGE_SIZE = 25
 DONE = {
-    "saved": "Saved: visits booked from now on are reminded by this policy.",
+    "saved": "Saved: reminders still waiting at this site were planned again by this policy, and visits booked "
+             "from now on follow it.",
     "restored": "Restored: this site texts on the clinic's defaults again.",
 }
 
@@ -91,8 +92,8 @@ def _render_form(request, location: Location, form: ReminderPolicyForm, *, statu
         "texts": [{"kind": kind, "field": form[kind.field],
                    "preview": preview(kind, values.get(kind.field, ""), location, now)} for kind in TEXTS],
         "sample_words": sample_words(location, now),
-        # Reminders are planned at booking: those waiting keep their send times (and their kind, if turned off),
-        # but take the words, quiet hours and caps in force when they go.
+        # Reminders are planned at booking; a saved change plans those still waiting again
+        # (``messaging.policy_changes``), and each takes the words, quiet hours and caps in force when it goes.
         "planned": Reminder.objects.filter(session__location=location, state__in=OPEN_REMINDER_STATES).count(),
         "history": policy_history(location),
         "done": done,

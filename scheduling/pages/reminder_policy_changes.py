@@ -1,8 +1,10 @@
 """Changes to a site's reminder policy from the manager's page, and the policy's history.
 
-Each change is one transaction and is written to the admin's log (``LogEntry``), the record the
-Django admin keeps of a policy changed there, so the policy's history reads the same whichever
-way a change came (as the staff pages record theirs: ``staff_changes``). The page lists it.
+Each change is one transaction, stored by ``messaging.policy_changes.save_reminder_policy`` (which
+re-plans the site's reminders still waiting under the new policy, as the admin's save does), and is
+written to the admin's log (``LogEntry``), the record the Django admin keeps of a policy changed
+there, so the policy's history reads the same whichever way a change came (as the staff pages record
+theirs: ``staff_changes``). The page lists it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
+from scheduling.messaging.policy_changes import save_reminder_policy
 from scheduling.models import Location, ReminderPolicy
 from scheduling.pages.reminder_policy_form import FIELD_WORDS, FIELDS, defaults, shown
 
@@ -50,7 +53,7 @@ def save_policy(*, by, location: Location, values: dict) -> list[str]:
     before = _values(policy)
     for name in FIELDS:
         setattr(policy, name, values[name])
-    policy.save()
+    save_reminder_policy(policy=policy)
     changes = _differences(before, _values(policy))
     if changes or created:
         _log(by=by, policy=policy, flag=ADDITION if created else CHANGE,
@@ -67,7 +70,7 @@ def restore_defaults(*, by, location: Location) -> list[str]:
     before = _values(policy)
     for name, value in defaults().items():
         setattr(policy, name, value)
-    policy.save()
+    save_reminder_policy(policy=policy)
     changes = _differences(before, _values(policy))
     if changes:
         _log(by=by, policy=policy, flag=CHANGE, message="Restored the clinic defaults: " + "; ".join(changes))

@@ -1,18 +1,17 @@
-"""A site's reminder policy as the manager's page edits it: the form, its rules, the previews, the defaults.
+"""A site's reminder policy as the manager's page edits it: the form, the previews, the defaults.
 
-The rules are the model's (``ReminderPolicy``'s fields, its ``validate_template`` on each text,
-its ``reminder_caps_positive`` constraint, all run by the ModelForm's ``full_clean``), plus the
-ones a policy needs to work as the sending code reads it (``policy_problems``): quiet hours that
-are a period, a day-before time outside them, a same-day lead the last-minute rule lets through,
-and a text that the sending code can render. Previews render each text with the functions that
-send it (``reminders.render``, ``outreach.render_outreach``) and count it with ``sms_parts``.
+The rules are the model's, run by the ModelForm's ``full_clean``: ``ReminderPolicy``'s fields, its
+``validate_template`` on each text (forbidden words, a text ``str.format`` cannot render as written,
+unknown placeholders), and its ``clean`` (``policy_problems``: caps of at least 1, quiet hours that are
+a period covering the night, a day-before time outside them, a same-day lead the last-minute rule lets
+through), each refusal beside its field. Previews render each text with the functions that send it
+(``reminders.render``, ``outreach.render_outreach``) and count it with ``sms_parts``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from string import Formatter
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -42,9 +41,6 @@ TEXTS = (
 )
 TEXT_KINDS = {kind.name: kind for kind in TEXTS}
 
-# Quiet hours always cover these hours of the night (00:00 to 05:00), whatever else a site chooses.
-NIGHT_HOURS = tuple(range(0, 5))
-SAME_DAY_MAX_HOURS = 12
 # The sample visit a preview is rendered for: tomorrow at the site, at this local time.
 SAMPLE_AT = time(10, 30)
 # The longest words a date and time render to ("Wednesday September 30", "10:45 AM"): a text that fits in one
@@ -52,8 +48,20 @@ SAMPLE_AT = time(10, 30)
 LONGEST_AT = time(10, 45)
 
 
-class ReminderPolicyForm(forms.ModelForm):
-    """The policy's fields; the model's validators and constraint, then ``policy_problems``."""
+class PolicyFormBase(forms.ModelForm):
+    """A ModelForm of ``ReminderPolicy`` (the page's and the admin's) whose ``full_clean`` judges each rule of
+    ``ReminderPolicy.clean`` on what was typed: a field refused by its own check is left out (None on the
+    instance) rather than judged at its default, so no rule is said against a value the person never wrote."""
+
+    def _post_clean(self):
+        for name in self._errors or ():
+            if name in self.fields and name in {field.name for field in ReminderPolicy._meta.concrete_fields}:
+                setattr(self.instance, name, None)
+        super()._post_clean()
+
+
+class ReminderPolicyForm(PolicyFormBase):
+    """The policy's fields under the model's rules (its validators, ``clean``, the caps constraint)."""
 
     class Meta:
         model = ReminderPolicy
@@ -86,87 +94,8 @@ class ReminderPolicyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The database's constraint ``reminder_caps_positive`` holds the caps at 1 or more; said here beside the
-        # field rather than as a constraint's message above the form.
         for name in ("daily_cap", "weekly_cap"):
-            self.fields[name].validators.append(at_least_one)
             self.fields[name].widget.attrs["min"] = 1
-
-    def clean(self):
-        cleaned = super().clean()
-        for field, words in policy_problems(cleaned).items():
-            if field not in self.errors:
-                self.add_error(field, words)
-        return cleaned
-
-    def _post_clean(self):
-        super()._post_clean()  # the model's validators: a forbidden word or an unknown placeholder is said first
-        for kind in TEXTS:
-            problem = render_problem(self.cleaned_data.get(kind.field) or "")
-            if problem and kind.field not in self.errors:
-                self.add_error(kind.field, problem)
-
-
-def at_least_one(value) -> None:
-    if value is not None and value < 1:
-        raise ValidationError("At least 1: a cap of 0 would stop every text; turn a reminder off instead.")
-
-
-def policy_problems(values: dict) -> dict[str, str]:
-    """What stops a policy with these values from working as the sending code reads it, by field.
-
-    - quiet hours from and until the same time would be no quiet hours at all (texts at any hour), and
-      quiet hours that leave the small hours open (08:00 to 21:00, the two times swapped) would move
-      every reminder into the night (docs/DOMAIN.md: never between 21:00 and 08:00 by default);
-    - a day-before time inside quiet hours would be moved by the planner to another time than the one set;
-    - a same-day reminder more than ``SAME_DAY_MAX_HOURS`` before the visit is no longer on the day, and one
-      planned closer to the visit than the last-minute limit would always be skipped.
-
-    (A text the sending code cannot render is refused after the model's own checks: ``render_problem``.)
-    """
-    problems: dict[str, str] = {}
-    quiet_from, quiet_until = values.get("quiet_from"), values.get("quiet_until")
-    if quiet_from is not None and quiet_until is not None:
-        probe = ReminderPolicy(quiet_from=quiet_from, quiet_until=quiet_until)
-        if quiet_from == quiet_until:
-            problems["quiet_until"] = "Quiet hours must end at another time than they start (e.g. 21:00 to 08:00)."
-        elif not all(probe.in_quiet_hours(time(hour)) for hour in NIGHT_HOURS):
-            problems["quiet_from"] = (f"Quiet hours must cover the night (at least {NIGHT_HOURS[0]:02}:00 to "
-                                      f"{NIGHT_HOURS[-1] + 1:02}:00); {quiet_from:%H:%M} to {quiet_until:%H:%M} "
-                                      "would text patients at night. Were the two times swapped?")
-        else:
-            at = values.get("day_before_at")
-            if values.get("day_before_enabled") and at is not None and probe.in_quiet_hours(at):
-                problems["day_before_at"] = (f"{at:%H:%M} is inside the quiet hours ({quiet_from:%H:%M} to "
-                                             f"{quiet_until:%H:%M}): choose a time outside them.")
-    hours, lead = values.get("same_day_hours_before"), values.get("min_lead_minutes")
-    if values.get("same_day_enabled") and hours is not None and hours > SAME_DAY_MAX_HOURS:
-        problems["same_day_hours_before"] = (f"At most {SAME_DAY_MAX_HOURS} hours: it is the reminder on the day; "
-                                             "the day-before reminder covers the evening before.")
-    elif values.get("same_day_enabled") and hours is not None and lead is not None and hours * 60 < lead:
-        problems["same_day_hours_before"] = (
-            f"{hours} hour{'s' if hours != 1 else ''} before is closer than the {lead} minutes a reminder must "
-            "leave: the same-day reminder would never be sent.")
-    return problems
-
-
-def render_problem(template: str) -> str:
-    """Why the sending code could not render ``template`` as written, or "".
-
-    The texts are rendered with ``str.format``: a stray ``{`` or ``}`` fails when the
-    text is sent, and a placeholder with more than its name (``{clinic:>900}``,
-    ``{clinic.upper}``) renders something other than the name, or fails.
-    """
-    plain = "Write placeholders as {clinic}, {day}, {time}...; a lone { or } cannot be sent."
-    try:
-        fields = [(name, spec, conversion) for _, name, spec, conversion in Formatter().parse(template)
-                  if name is not None]
-        render_outreach(template, location=Location(name="x"), due_on=date(2026, 1, 1))
-    except (ValueError, KeyError, IndexError, AttributeError):
-        return plain
-    if any(spec or conversion or not name.isidentifier() for name, spec, conversion in fields):
-        return "Write each placeholder as its name alone, e.g. {clinic}: no : . [ ] or ! inside the braces."
-    return ""
 
 
 # --- the policy in force and its defaults -----------------------------------------------------------------
@@ -250,7 +179,6 @@ def preview(kind: TextKind, template: str, location: Location, now: datetime) ->
         problem = " ".join(error.messages)
     if not template.strip():
         problem = "Write the text."
-    problem = problem or render_problem(template)
     if problem:
         return Preview(kind, "", None, None, problem)
     text = rendered(kind, template, location, sample_start(location, now))

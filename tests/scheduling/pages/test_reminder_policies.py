@@ -154,10 +154,36 @@ def test_a_saved_text_is_the_one_the_preview_showed_when_the_reminder_goes(boss,
     assert f'data-testid="preview-text">{body}</p>' in shown
 
 
-def test_the_form_says_how_many_reminders_already_planned_keep_their_times(boss, site, chair, book):
+def test_the_form_says_how_many_reminders_are_planned_and_that_saving_plans_them_again(boss, site, chair, book):
     book(chair, site.at(date(2026, 3, 4), time(10)))
     html = boss.get(f"/manage/texts/{site.id}/").content.decode()
-    assert "Already planned at Midtown: 2 reminders. They keep their send time" in html
+    assert "Already planned at Midtown: 2 reminders. Saving plans again each one not yet on its way" in html
+
+
+def test_saving_from_the_page_plans_the_waiting_reminders_again(boss, site, chair, book):
+    # given a visit on Wednesday at 10:00 with its two reminders pending (day before at 17:00, on the day at 08:00)
+    session = book(chair, site.at(date(2026, 3, 4), time(10)))
+    # when the manager turns the same-day reminder off and moves the day-before one to 18:30
+    response = save(boss, site, same_day_enabled=False, day_before_at=time(18, 30))
+    # then
+    assert response.status_code == 302
+    day_before = Reminder.objects.get(session=session, kind=ReminderKind.DAY_BEFORE)
+    same_day = Reminder.objects.get(session=session, kind=ReminderKind.SAME_DAY)
+    assert (day_before.state, site.local(day_before.send_at)) == ("pending", site.at(date(2026, 3, 3), time(18, 30)))
+    assert (same_day.state, same_day.reason) == ("void", "same day reminders turned off at the site")
+    assert "planned again by this policy" in boss.get(response["Location"]).content.decode()
+
+
+def test_restoring_the_defaults_plans_the_waiting_reminders_again(boss, site, chair, book):
+    # given a site that had turned the day-before reminder off, and a visit booked then
+    ReminderPolicyFactory(location=site, day_before_enabled=False)
+    session = book(chair, site.at(date(2026, 3, 4), time(10)))
+    assert not session.reminders.filter(kind=ReminderKind.DAY_BEFORE).exists()
+    # when
+    boss.post(f"/manage/texts/{site.id}/restore/")
+    # then the visit gets its day-before reminder at 17:00 the day before
+    reminder = Reminder.objects.get(session=session, kind=ReminderKind.DAY_BEFORE)
+    assert (reminder.state, site.local(reminder.send_at)) == ("pending", site.at(date(2026, 3, 3), time(17)))
 
 
 def test_a_change_is_recorded_with_who_made_it_and_shown_in_the_policys_history(boss, manager, site):
@@ -242,6 +268,10 @@ def test_restoring_the_defaults_puts_every_field_back(boss, site):
     ({"outreach_template": ""}, "outreach_template", "This field is required"),
     ({"outreach_template": "{clinic:>900}: call {phone}"}, "outreach_template", "its name alone"),
     ({"day_before_template": "{clinic.upper} {day}"}, "day_before_template", "its name alone"),
+    ({"same_day_template": "{time[0]} today"}, "same_day_template", "its name alone"),
+    ({"same_day_template": "{clinic!r} today"}, "same_day_template", "its name alone"),
+    ({"same_day_template": "See you {} today"}, "same_day_template", "its name alone"),
+    ({"same_day_template": "See you today } {clinic}"}, "same_day_template", "a lone { or } cannot be sent"),
     ({"daily_cap": 0}, "daily_cap", "At least 1"),
     ({"weekly_cap": 0}, "weekly_cap", "At least 1"),
     ({"quiet_from": time(8), "quiet_until": time(8)}, "quiet_until", "must end at another time"),
@@ -271,6 +301,15 @@ def test_quiet_hours_may_start_at_midnight_or_run_longer_than_the_defaults(boss,
     assert save(boss, site, quiet_from=time(0), quiet_until=time(8)).status_code == 302
     assert save(boss, site, quiet_from=time(20), quiet_until=time(9), day_before_at=time(17)).status_code == 302
     assert ReminderPolicy.objects.get(location=site).quiet_from == time(20)
+
+
+def test_a_time_refused_by_its_field_is_not_also_judged_by_the_policys_rules_at_its_default(boss, site):
+    # given quiet-from typed wrong and quiet-until at 21:00: judged against the default 21:00 they would be "equal"
+    response = save(boss, site, quiet_from="9pm", quiet_until=time(21))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="id_quiet_from-error"' in html
+    assert 'id="id_quiet_until-error"' not in html
 
 
 def test_a_form_with_no_fields_at_all_is_a_400_not_an_error(boss, site):
