@@ -101,10 +101,14 @@ class Chaos:
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
 
+    def seconds(self) -> float:
+        return self.events[-1][0] - self.events[0][0] if self.events else 0.0
+
     def count(self, kind: str) -> int:
         return sum(1 for _, what in self.events if what.startswith(kind))
 
     def start(self) -> None:
+        self._log("start")
         for name, loop in (("cuts", self._cut_database), ("kills", self._kill_workers)):
             thread = threading.Thread(target=loop, args=(random.Random(f"{self.seed}-{name}"),), daemon=True,
                                       name=f"chaos-{name}")
@@ -117,6 +121,7 @@ class Chaos:
         for thread in self._threads:
             thread.join(15)
         self.proxy.accept()
+        self._log("stop")
 
     def _log(self, what: str) -> None:
         self.events.append((clock.monotonic(), what))
