@@ -40,7 +40,14 @@ from rest_framework.authtoken.models import Token
 from clinic.roles import FRONT_DESK
 from scheduling.models import Session, SessionStatus
 from tests.celery_harness import wait_for
-from tests.factories import EVERY_DAY_ALL_DAY, ChairFactory, TreatmentCourseFactory, UserFactory, standard_protocol
+from tests.factories import (
+    EVERY_DAY_ALL_DAY,
+    ChairFactory,
+    SessionFactory,
+    TreatmentCourseFactory,
+    UserFactory,
+    standard_protocol,
+)
 from tests.tcp_proxy import tcp_proxy
 from tests.web_chaos import Chaos, gunicorn_server
 
@@ -329,3 +336,30 @@ def _database_address() -> tuple[str, int]:
     if not parts.port or not parts.hostname or parts.hostname.startswith("%2F"):
         pytest.skip("the database is reached through a socket, not TCP: no proxy can stand in front of it")
     return parts.hostname, parts.port
+
+
+def test_the_checks_find_a_session_where_no_answer_put_it_and_answers_that_break_the_promise(site):
+    # given two sessions booked by desk 0: one it was told of (a 201), one whose booking went unanswered
+    user = UserFactory(username="chaos.desk0", roles=[FRONT_DESK])
+    desk = Desk(0, "token", random.Random(0))
+    told, untold = (SessionFactory(chair=ChairFactory(location=site), by=user) for _ in range(2))
+    desk.calls.append(Call(0, "book", None, {"course": untold.course_id, "chair": untold.chair_id,
+                                             "start": untold.start.isoformat()}, status=None, error="reset"))
+    # when the desk's answers put the first where it is
+    desk.places[told.pk] = {("standing", told.chair_id, told.start)}
+    # then nothing is reported
+    assert (_misplaced([desk]), _unaccounted([desk])) == ([], [])
+    # but a session moved where no answer put it is
+    desk.places[told.pk] = {("standing", told.chair_id, told.start + timedelta(minutes=30))}
+    assert len(_misplaced([desk])) == 1
+    # and so is a session that no call, answered or not, accounts for
+    desk.calls[0].status = 409
+    assert len(_unaccounted([desk])) == 1
+    # and a 500, a 503 without Retry-After, and a 4xx outside the error format break the API's promise
+    calls = [Call(0, "book", None, {}, status=500, body={"code": "server_error", "detail": "", "fields": {}}),
+             Call(0, "move", 1, {}, status=503, body={"code": "unavailable", "detail": "", "fields": {}}),
+             Call(0, "book", None, {}, status=409, body="Conflict"),
+             Call(0, "book", None, {}, status=409, body={"code": "chair_conflict", "detail": "", "fields": {}}),
+             Call(0, "move", 1, {}, status=503, body={"code": "unavailable", "detail": "", "fields": {}},
+                  retry_after="5")]
+    assert [bad.split(" -> ")[1][:3] for bad in _bad_answers(calls)] == ["500", "503", "409"]
