@@ -162,7 +162,10 @@ class SessionViewSet(SessionWorkflowActions, LogsPatientHistoryReads, mixins.Lis
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         chair = data.get("chair") or session.chair
-        start = localize(data["start"], chair.location.zone, "start")
+        # Only a visit recorded from before the system has no chair; it is not booked, so the service refuses
+        # the move (409) whatever zone its naive time is read in.
+        zone = chair.location.zone if chair else timezone.get_default_timezone()
+        start = localize(data["start"], zone, "start")
         moved = booking.reschedule_session(by=request.user, session=session, start=start, chair=chair,
                                             clinician=data.get("clinician"),
                                             override_reason=data["override_reason"].strip())

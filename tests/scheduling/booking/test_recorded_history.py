@@ -124,3 +124,15 @@ def test_recording_history_refreshes_the_courses_worklist(clinician, started_in_
     booking.record_past_session(by=clinician, course=started_in_february, day=date(2026, 2, 17), dose_mg=56)
     # then the course's worklist follows
     assert refreshed == [started_in_february.pk]
+
+
+def test_moving_a_recorded_visit_is_a_409_not_a_500(clinician, clinician_api, started_in_february):
+    # given a visit recorded from before the system: no chair, completed
+    recorded = booking.record_past_session(by=clinician, course=started_in_february, day=date(2026, 2, 17))
+    assert recorded.chair_id is None
+    # when someone asks to move it without naming a chair
+    response = clinician_api.post(f"/api/sessions/{recorded.id}/reschedule/", {"start": "2026-03-10T10:00"},
+                                  format="json")
+    # then the service's refusal, not a crash on the missing chair
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_state"
