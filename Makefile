@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test lint check benchmark clean
+.PHONY: run test lint check benchmark restore-drill clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 SCALE ?= small
 benchmark: $(STAMP)
 	$(PY) -m scheduling.benchmark --scale $(SCALE) --json benchmark-$(SCALE).json --check $(BENCHMARK_ARGS)
+
+# Dump a demo under booking load, restore it into a fresh database, compare every table (docs/BACKUP.md).
+restore-drill: $(STAMP)
+	$(PY) -m scheduling.backup $(DRILL_ARGS)
 
 clean:
 	rm -rf $(VENV) .broker staticfiles
