@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test lint check benchmark restore-drill clean
+.PHONY: run test lint check benchmark restore-drill chaos clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ benchmark: $(STAMP)
 # Dump a demo under booking load, restore it into a fresh database, compare every table (docs/BACKUP.md).
 restore-drill: $(STAMP)
 	$(PY) -m scheduling.backup $(DRILL_ARGS)
+
+# Sixteen desks book and move for a minute while the database is cut and web workers killed (docs/RELIABILITY.md).
+chaos: $(STAMP)
+	CHAOS_SECONDS=60 $(PY) -m clinic.launcher test -q -n 0 -s tests/scheduling/booking/test_bookings_under_chaos.py
 
 clean:
 	rm -rf $(VENV) .broker staticfiles
