@@ -29,8 +29,8 @@ from scheduling.pages.reminder_policy_form import (
 
 PAGE_SIZE = 25
 DONE = {
-    "saved": "Saved: reminders still waiting at this site were planned again by this policy, and visits booked "
-             "from now on follow it.",
+    "saved": "Saved: the reminders not yet on their way at this site follow this policy now, and so does every "
+             "visit booked from now on.",
     "restored": "Restored: this site texts on the clinic's defaults again.",
 }
 

@@ -171,7 +171,7 @@ def test_saving_from_the_page_plans_the_waiting_reminders_again(boss, site, chai
     same_day = Reminder.objects.get(session=session, kind=ReminderKind.SAME_DAY)
     assert (day_before.state, site.local(day_before.send_at)) == ("pending", site.at(date(2026, 3, 3), time(18, 30)))
     assert (same_day.state, same_day.reason) == ("void", "same day reminders turned off at the site")
-    assert "planned again by this policy" in boss.get(response["Location"]).content.decode()
+    assert "not yet on their way at this site follow this policy now" in boss.get(response["Location"]).content.decode()
 
 
 def test_restoring_the_defaults_plans_the_waiting_reminders_again(boss, site, chair, book):
