@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from patients.models import Diagnosis, Patient
@@ -30,6 +31,8 @@ CHAIRS = 100
 # the same day two hours before) all fall after the soak: any text to a moved visit's patient is stale.
 FIRST_DAY = 3
 PHONE_BASE = 6465500000
+# Rows per INSERT: the history triggers make a 10,000-row statement outlast the statement timeout.
+BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class SoakClinic:
 @transaction.atomic
 def build(count: int, *, span_seconds: float, rng: random.Random, start_in: float = 5.0) -> SoakClinic:
     """``count`` booked visits, each with one same-day reminder due between ``start_in`` and ``start_in`` +
-    ``span_seconds`` from now (the other kind void: one text per patient, so a number names its reminder)."""
+    ``span_seconds`` from now (no day-before one: one text per patient, so a number names its reminder)."""
     site = LocationFactory(name="Soak site", hours=EVERY_DAY_ALL_DAY, max_in_treatment_per_clinician=CHAIRS)
     policy = ReminderPolicyFactory(location=site, quiet_from=time(0), quiet_until=time(0), daily_cap=5, weekly_cap=10)
     chairs = [ChairFactory(location=site, name=f"Soak chair {n + 1}") for n in range(CHAIRS)]
@@ -67,32 +70,32 @@ def build(count: int, *, span_seconds: float, rng: random.Random, start_in: floa
         Patient(mrn=f"SOAK{n:06d}", first_name=f"Soak{n}", last_name="Patient", date_of_birth=date(1980, 1, 1),
                 phone=f"+1{PHONE_BASE + n}", sms_consent=True, sms_consent_method="verbal", sms_consent_at=consent_at,
                 diagnosis=Diagnosis.MDD, rems_enrolled_on=today - timedelta(days=60), rems_patient_id=f"SOAK-{n:06d}")
-        for n in range(count)])
+        for n in range(count)], batch_size=BATCH)
     starts = [site.at(today + timedelta(days=FIRST_DAY + n // CHAIRS), time(12)) for n in range(count)]
     courses = TreatmentCourse.objects.bulk_create([
         TreatmentCourse(patient=patient, protocol=protocol, modality=protocol.modality,
                         start_date=site.local_date(start), created_by=desk)
-        for patient, start in zip(patients, starts, strict=True)])
+        for patient, start in zip(patients, starts, strict=True)], batch_size=BATCH)
     chair_minutes, turnover = protocol.chair_minutes, site.turnover_minutes
     sessions = Session.objects.bulk_create([
         Session(course=course, patient=course.patient, location=site, chair=chairs[n % CHAIRS], start=start,
                 end=start + timedelta(minutes=chair_minutes),
                 occupied_until=start + timedelta(minutes=chair_minutes + turnover),
                 local_date=site.local_date(start), status=SessionStatus.BOOKED, booked_by=desk)
-        for n, (course, start) in enumerate(zip(courses, starts, strict=True))])
+        for n, (course, start) in enumerate(zip(courses, starts, strict=True))], batch_size=BATCH)
     first = now + timedelta(seconds=start_in)
-    reminders = []
-    for session in sessions:
-        due_at = first + timedelta(seconds=rng.uniform(0, span_seconds))
-        for kind in (ReminderKind.DAY_BEFORE, ReminderKind.SAME_DAY):
-            wanted = kind == ReminderKind.SAME_DAY
-            reminders.append(Reminder(
-                session=session, kind=kind, priority=KIND_PRIORITY[kind], session_start=session.start,
-                revision=session.revision, send_at=due_at if wanted else session.start - timedelta(days=1),
-                state=ReminderState.PENDING if wanted else ReminderState.VOID, reason="" if wanted else "not soaked"))
-    Reminder.objects.bulk_create(reminders)
+    reminders = [Reminder(session=session, kind=ReminderKind.SAME_DAY, priority=KIND_PRIORITY[ReminderKind.SAME_DAY],
+                          session_start=session.start, revision=session.revision, state=ReminderState.PENDING,
+                          send_at=first + timedelta(seconds=rng.uniform(0, span_seconds)))
+                 for session in sessions]
+    Reminder.objects.bulk_create(reminders, batch_size=BATCH)
+    # The rows took a while to write (a minute for 10,000 on a loaded machine): the span starts now, not then.
+    shift = timezone.now() - now
+    ids = [reminder.pk for reminder in reminders]
+    for at in range(0, len(ids), BATCH):
+        Reminder.objects.filter(id__in=ids[at:at + BATCH]).update(send_at=F("send_at") + shift)
     phones = {patient.pk: patient.phone for patient in patients}
-    due = [Due(reminder.pk, reminder.session_id, phones[reminder.session.patient_id], reminder.send_at,
+    due = [Due(reminder.pk, reminder.session_id, phones[reminder.session.patient_id], reminder.send_at + shift,
                reminder.session_start)
-           for reminder in reminders if reminder.state == ReminderState.PENDING]
+           for reminder in reminders]
     return SoakClinic(site=site, desk=desk, lead_minutes=policy.min_lead_minutes, due=due)

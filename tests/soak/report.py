@@ -13,6 +13,7 @@ class Report:
     changed: int
     handed: int
     lost: list[int]
+    waiting: list[int]
     duplicated: list[str]
     stale: list[str]
     unknown: dict[str, int]
@@ -25,7 +26,7 @@ class Report:
 
     @property
     def failed(self) -> bool:
-        return bool(self.lost or self.duplicated or self.stale)
+        return bool(self.lost or self.duplicated or self.stale or self.waiting)
 
     def lines(self) -> list[str]:
         late = self.lateness
@@ -33,6 +34,7 @@ class Report:
             f"reminders due: {self.reminders}; visits cancelled or moved meanwhile: {self.changed}",
             f"handed to the provider (201 or dropped): {self.handed}; provider answers: {self.provider_answers}",
             f"lost: {len(self.lost)} {self.lost[:10]}",
+            f"still waiting when the soak gave up (pending, queued or sending): {len(self.waiting)}",
             f"duplicated: {len(self.duplicated)} {self.duplicated[:10]}",
             f"stale: {len(self.stale)} {self.stale[:10]}",
             f"unknown: {sum(self.unknown.values())} {self.unknown}",
@@ -63,7 +65,7 @@ def compute(*, due, log: list[dict], changes, states: dict[int, tuple[str, str]]
         if request["status"] in (None, 201):
             handed_at[request["form"].get("To", "")].append(request["at"])
     committed = {change.session_id: change for change in changes if change.committed_at is not None}
-    lost, duplicated, stale, late = [], [], [], []
+    lost, waiting, duplicated, stale, late = [], [], [], [], []
     unknown, not_handed = Counter(), Counter()
     for item in due:
         times = sorted(handed_at.get(item.phone, []))
@@ -83,12 +85,15 @@ def compute(*, due, log: list[dict], changes, states: dict[int, tuple[str, str]]
                 late.append(times[0] - item.due.timestamp())
             continue
         not_handed[f"{state}: {reason}" if reason else state] += 1
-        if change is None and state != "unknown":
+        if state in ("pending", "queued", "sending"):
+            waiting.append(item.reminder_id)
+        elif change is None and state != "unknown":
             lost.append(item.reminder_id)
     everything = [at for times in handed_at.values() for at in times]
     first_due = min(item.due.timestamp() for item in due) if due else 0.0
     lateness = ({"median": statistics.median(late), "p99": _p(late, 0.99), "max": max(late)} if late else {})
-    return Report(reminders=len(due), changed=len(committed), handed=sum(map(len, handed_at.values())), lost=lost,
+    return Report(reminders=len(due), changed=len(committed), handed=sum(map(len, handed_at.values())),
+                  lost=lost, waiting=waiting,
                   duplicated=duplicated, stale=stale, unknown=dict(unknown), not_handed=dict(not_handed),
                   lateness=lateness, drain_seconds=(max(everything) - first_due) if everything and drained else None,
                   provider_answers=dict(answers), faults=faults,

@@ -3,6 +3,7 @@ texts to drain, and report from the provider stand-in's log (``report.compute``)
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import time
@@ -36,7 +37,7 @@ class Soak:
     dropped: float = 0.002
     drain_seconds: float = 900.0
     concurrency: int = 2
-    log = print
+    log = functools.partial(print, flush=True)
 
 
 def _ping(broker_url: str, expected: int) -> bool:
