@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test lint check benchmark restore-drill chaos clean
+.PHONY: run test lint check benchmark restore-drill chaos soak clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ restore-drill: $(STAMP)
 # Sixteen desks book and move for a minute while the database is cut and web workers killed (docs/RELIABILITY.md).
 chaos: $(STAMP)
 	CHAOS_SECONDS=60 $(PY) -m clinic.launcher test -q -n 0 -s tests/scheduling/booking/test_bookings_under_chaos.py
+
+# Reminders under chaos (docs/RELIABILITY.md, "Soak"): its own database (<name>_soak) and redis-server on 6390.
+#   make soak   (SOAK_REMINDERS=500 for a small one; SOAK_SPAN_SECONDS, SOAK_SEED, SOAK_FAULTS=off, SOAK_REDIS_PORT)
+soak: $(STAMP)
+	$(PY) -m tests.soak
 
 clean:
 	rm -rf $(VENV) .broker staticfiles
