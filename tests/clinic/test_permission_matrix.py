@@ -159,7 +159,8 @@ TABLE: list[Row] = [
     # --- protocols and courses -------------------------------------------------------------------------------
     Row("api/protocols/", "GET", ALL, "protocols: read"),
     Row("api/protocols/<id_or_slug>/", "GET", ALL, "protocols: read", args={"id_or_slug": "=esketamine-trd"}),
-    Row("admin/", "GET", MANAGER_ONLY, "protocols: configure (the Protocols pages; the admin for superusers)", follow=True),
+    Row("admin/", "GET", MANAGER_ONLY, "protocols: configure (the Protocols pages; the admin for superusers)",
+        follow=True),
     Row("api/courses/", "GET", ALL, "courses: read, start", query="patient={patient}"),
     Row("api/courses/", "POST", ALL, "courses: read, start",
         body=lambda w, c: {"patient": w["patient2"], "protocol": "ketamine-iv-series", "start_date": "2026-03-02"}),
