@@ -31,6 +31,8 @@ urlpatterns = [
     path("account/two-factor/", two_factor.setup, name="two-factor"),
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    # The FHIR R4 face of the schedule: its own conventions (FHIR JSON, OperationOutcome), same tokens and roles.
+    path("fhir/", include("scheduling.fhir.urls")),
     # Before patients.urls: the patient page (courses, sessions) is scheduling's, at /patients/<id>/.
     path("", include("scheduling.pages.urls")),
     path("patients/", include("patients.urls")),

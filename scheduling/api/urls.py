@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from scheduling.api import authorisations, reports, stock
 from scheduling.api.measures import MeasureViewSet, PatientMeasuresView
 from scheduling.api.outbox import OutboxListView, SimulatedReplyView
 from scheduling.api.reminders import ReminderViewSet
@@ -34,4 +35,7 @@ urlpatterns = [
     path("outbox/", OutboxListView.as_view(), name="outbox-list"),
     path("outbox/reply/", SimulatedReplyView.as_view(), name="outbox-reply"),
     *router.urls,
+    *authorisations.urlpatterns,
+    *reports.urlpatterns,
+    *stock.urlpatterns,
 ]

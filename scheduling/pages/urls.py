@@ -7,6 +7,7 @@ module may use it in its own ``urlpatterns``.
 from django.urls import path
 
 from scheduling.pages import (
+    authorisations,
     board,
     booking,
     chart,
@@ -14,6 +15,7 @@ from scheduling.pages import (
     course_page,
     day_sheet,
     manager_home,
+    numbers,
     patient_page,
     patient_texts,
     protocol_pages,
@@ -23,6 +25,7 @@ from scheduling.pages import (
     site_settings,
     slot_grid,
     staff_pages,
+    stock_pages,
     week,
     worklist_page,
 )
@@ -70,4 +73,7 @@ urlpatterns = [
     *staff_pages.urlpatterns,
     *protocol_pages.urlpatterns,
     *reminder_policies.urlpatterns,
+    *numbers.urlpatterns,
+    *stock_pages.urlpatterns,
+    *authorisations.urlpatterns,
 ]

@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -47,48 +46,24 @@ from scheduling.booking.calendar_feed import feed_for
 from scheduling.charting import outcomes
 from scheduling.models import Chair, Location, OpeningHours, Reminder, ReminderState, RemsForm, WorkItem, WorkKind
 from scheduling.models.messaging import DeskText
+from tests.clinic.permission_rows import authorisations, fhir, reports, stock
+from tests.clinic.permission_rows.table import (
+    ALL,
+    CALLERS,
+    CLINICIAN_AND_MANAGER,
+    CLINICIAN_ONLY,
+    DESK_AND_CLINICIAN,
+    DESK_AND_MANAGER,
+    MANAGER_ONLY,
+    PUBLIC,
+    Row,
+)
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # Monday 09:00 in New York
 TODAY = date(2026, 3, 2)
 PASSWORD = "correct-horse-battery"
-
-ALL = frozenset({FRONT_DESK, CLINICIAN, MANAGER})
-DESK_AND_CLINICIAN = frozenset({FRONT_DESK, CLINICIAN})
-DESK_AND_MANAGER = frozenset({FRONT_DESK, MANAGER})
-CLINICIAN_AND_MANAGER = frozenset({CLINICIAN, MANAGER})
-CLINICIAN_ONLY = frozenset({CLINICIAN})
-MANAGER_ONLY = frozenset({MANAGER})
-PUBLIC = "public"  # no sign-in: the answer is the same for everyone (``ok``)
-
-CALLERS = ("anonymous", "no_role", FRONT_DESK, CLINICIAN, MANAGER)
-
-
-@dataclass(frozen=True)
-class Row:
-    """One request: ``route`` is the URL pattern (``<name>`` for each part), ``who`` may use it."""
-
-    route: str
-    method: str
-    who: frozenset | str
-    what: str | None  # the matrix line (docs/PERMISSIONS.md) this row belongs to; None: the rule "every role"
-    args: dict = field(default_factory=dict)  # pattern part -> key of the world, or "=literal"
-    query: str = ""  # appended after ?; {key} from the world
-    body: object = None  # dict, or callable(world, caller) -> dict
-    ok: frozenset = frozenset({200})  # what an allowed GET (or a PUBLIC row) answers
-    expect: dict = field(default_factory=dict)  # caller -> statuses, where a row answers some callers its own way
-    follow: bool = False
-
-    @property
-    def is_api(self) -> bool:
-        return self.route.startswith("api/")
-
-    @property
-    def label(self) -> str:
-        extra = "".join(f" {key}={value.lstrip('=')}" for key, value in self.args.items() if value.startswith("="))
-        return f"{self.method} /{self.route}{extra}"
-
 
 def _signed(path: str, params: dict):
     def body(world, caller):
@@ -457,6 +432,9 @@ TABLE: list[Row] = [
     # The feed's token is its only credential; it answers the same whoever asks.
     Row("ical/clinician/<token>.ics", "GET", PUBLIC, None, args={"token": "feed_token"}),
 ]
+# The newer wings keep their rows beside the data they need (tests/clinic/permission_rows/).
+WINGS = (authorisations, fhir, reports, stock)
+TABLE += [row for wing in WINGS for row in wing.ROWS]
 
 ADMIN_ROUTE = "admin/"
 # The admin has dozens of patterns; its index row stands for all, since the admin itself
@@ -508,7 +486,13 @@ def world(django_db_setup, django_db_blocker):
         for caller, user in users.items():
             clients[caller] = APIClient()
             clients[caller].force_login(user)
+        objects = {"users": users, "site": site, "chair": chair, "patient": patient, "patient2": patient2,
+                   "course": course, "course2": course2, "session": session, "protocol": esketamine}
+        wing_keys = {}
+        for wing in WINGS:
+            wing_keys.update(wing.world(objects))
         yield {
+            **wing_keys,
             "clients": clients,
             "users": users,
             "usernames": {role: user.username for role, user in users.items()},

@@ -1,0 +1,5 @@
+"""Prior authorisations of a course through the API."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Addresses under `/fhir/`."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

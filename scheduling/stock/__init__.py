@@ -1,0 +1,1 @@
+"""Controlled-substance stock: products, lots per location, and their append-only ledger."""
