@@ -1,5 +1,9 @@
-"""Addresses under `/fhir/`."""
+"""Addresses under ``/fhir/``: the read resources here, Appointments from ``appointment_urls``."""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from scheduling.fhir import appointment_urls
+
+urlpatterns: list = [
+    *appointment_urls.urlpatterns,
+]

@@ -46,7 +46,16 @@ from scheduling.booking.calendar_feed import feed_for
 from scheduling.charting import outcomes
 from scheduling.models import Chair, Location, OpeningHours, Reminder, ReminderState, RemsForm, WorkItem, WorkKind
 from scheduling.models.messaging import DeskText
-from tests.clinic.permission_rows import authorisations, fhir, reports, stock
+from tests.clinic.permission_rows import (
+    authorisation_pages,
+    authorisations,
+    fhir,
+    fhir_appointments,
+    reports,
+    reports_pages,
+    stock,
+    stock_pages,
+)
 from tests.clinic.permission_rows.table import (
     ALL,
     CALLERS,
@@ -433,7 +442,7 @@ TABLE: list[Row] = [
     Row("ical/clinician/<token>.ics", "GET", PUBLIC, None, args={"token": "feed_token"}),
 ]
 # The newer wings keep their rows beside the data they need (tests/clinic/permission_rows/).
-WINGS = (authorisations, fhir, reports, stock)
+WINGS = (authorisations, authorisation_pages, fhir, fhir_appointments, reports, reports_pages, stock, stock_pages)
 TABLE += [row for wing in WINGS for row in wing.ROWS]
 
 ADMIN_ROUTE = "admin/"

@@ -1,0 +1,12 @@
+"""The role matrix's rows for the stock pages and registers (see ``tests/clinic/permission_rows/__init__.py``)."""
+
+from __future__ import annotations
+
+from tests.clinic.permission_rows.table import Row
+
+ROWS: list[Row] = []
+
+
+def world(objects: dict) -> dict:
+    """The keys these rows name, made inside the matrix's world (rolled back after the module)."""
+    return {}
