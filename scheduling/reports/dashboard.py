@@ -1,0 +1,60 @@
+"""The clinic's numbers for one period and one site (or all sites): every figure beside the previous period's.
+
+The shape is the dashboard's, the CSV export's and the API's contract (docs/REPORTS.md); each figure is
+computed by its own module in a handful of aggregate queries.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from scheduling.models import Location
+from scheduling.reports import attendance, courses, outcomes, rems_timeliness, texts, utilisation
+from scheduling.reports.period import Period, period_from
+from scheduling.reports.scope import Scope
+
+__all__ = ["FIGURE_KEYS", "Period", "clinic_numbers", "figure_numbers", "period_from"]
+
+# The dashboard's order.
+BUILDERS = {
+    "chair_utilisation": utilisation.chair_utilisation,
+    "no_shows": attendance.no_shows,
+    "late_cancels": attendance.late_cancels,
+    "rems_on_time": rems_timeliness.rems_on_time,
+    "outcomes": outcomes.outcomes,
+    "sessions_by_phase": courses.sessions_by_phase,
+    "courses": courses.courses,
+    "texts": texts.texts,
+}
+FIGURE_KEYS = tuple(BUILDERS)
+
+
+def _location(location_id: int | None) -> dict[str, Any] | None:
+    if location_id is None:
+        return None
+    location = Location.objects.only("name").get(pk=location_id)
+    return {"id": location.pk, "name": location.name}
+
+
+def figure_numbers(key: str, *, period: Period, location_id: int | None, now: datetime | None = None) -> dict:
+    """One figure (``key`` from FIGURE_KEYS) for ``period`` beside the previous period's value."""
+    scope = Scope(period=period, location_id=location_id, now=now or timezone.now())
+    return BUILDERS[key](scope)
+
+
+def clinic_numbers(*, period: Period, location_id: int | None, now: datetime | None = None) -> dict:
+    """Every figure for ``period`` at one site (``location_id``) or all sites (None), JSON-ready.
+
+    Raises ``Location.DoesNotExist`` for an unknown site; the API checks the site first.
+    """
+    location = _location(location_id)
+    scope = Scope(period=period, location_id=location_id, now=now or timezone.now())
+    return {
+        "period": period.as_dict(),
+        "previous_period": period.previous().as_dict(),
+        "location": location,
+        "figures": [build(scope) for build in BUILDERS.values()],
+    }
