@@ -55,7 +55,8 @@ class ProtocolSerializer(serializers.ModelSerializer):
     class Meta:
         model = Protocol
         fields = ["id", "slug", "name", "modality", "version", "active", "chair_minutes", "observation_minutes",
-                  "first_session_latest_days", "thresholds", "dose_rules", "has_weekly_alternative", "phases"]
+                  "first_session_latest_days", "requires_authorisation", "thresholds", "dose_rules",
+                  "has_weekly_alternative", "phases"]
 
     @extend_schema_field(ThresholdsSerializer)
     def get_thresholds(self, protocol: Protocol):

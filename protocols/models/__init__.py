@@ -1,5 +1,11 @@
 """Protocols (the schedules, as data) and the treatment courses that follow them."""
 
+from protocols.models.authorisations import (
+    STATUS_MOVES,
+    AuthorisationStatus,
+    PriorAuthorisation,
+    PriorAuthorisationQuerySet,
+)
 from protocols.models.courses import (
     OPEN_STATUSES,
     CourseStatus,
@@ -17,6 +23,7 @@ from protocols.models.schedules import (
 )
 
 __all__ = [
+    "STATUS_MOVES", "AuthorisationStatus", "PriorAuthorisation", "PriorAuthorisationQuerySet",
     "DEFAULT_MINUTES", "EDITABLE_WHEN_IN_USE", "OPEN_STATUSES", "CourseStatus", "MaintenanceFrequency", "Modality",
     "Phase", "Protocol", "ProtocolQuerySet", "TreatmentCourse", "TreatmentCourseQuerySet",
 ]

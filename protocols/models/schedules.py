@@ -32,8 +32,9 @@ DEFAULT_MINUTES = {
 }
 
 # Fields a manager may still change once a course follows the protocol: they do
-# not change what any course's past or future sessions were or will be.
-EDITABLE_WHEN_IN_USE = frozenset({"name", "active"})
+# not change what any course's past or future sessions were or will be. Whether bookings need a prior
+# authorisation is the payers' rule, not the schedule's: it may change for courses already under way.
+EDITABLE_WHEN_IN_USE = frozenset({"name", "active", "requires_authorisation"})
 # The esketamine label's floor: at least two hours from the first device, whatever a protocol version says.
 # IV recovery is the clinic's setting.
 ESKETAMINE_MIN_OBSERVATION_MINUTES = 120
@@ -84,6 +85,10 @@ class Protocol(models.Model):
         default=7, help_text="Session 1 is due from the start date to this many days after."
     )
     active = models.BooleanField(default=True, help_text="Only active protocols are offered for new courses.")
+    requires_authorisation = models.BooleanField(
+        "requires prior authorisation", default=False,
+        help_text="Bookings of its courses are checked against the course's approved prior authorisations.",
+    )
     version = models.PositiveSmallIntegerField(default=1, editable=False)
     previous_version = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_versions", editable=False

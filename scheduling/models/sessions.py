@@ -88,6 +88,13 @@ class Session(models.Model):
     override_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # A booking beyond the course's prior authorisation (outside its days, or with no unit left): the clinician's
+    # or manager's reason, who gave it and when (docs/DOMAIN.md "Prior authorisation").
+    authorisation_override_reason = models.TextField(blank=True)
+    authorisation_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    authorisation_override_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
     cancelled_by = models.ForeignKey(
@@ -197,6 +204,13 @@ class Session(models.Model):
             ),
             models.CheckConstraint(condition=Q(left_at__isnull=True) | Q(discharged_at__isnull=True),
                                    name="left_or_discharged_not_both"),
+            models.CheckConstraint(
+                condition=Q(authorisation_override_reason="", authorisation_override_by__isnull=True,
+                            authorisation_override_at__isnull=True)
+                | (~Q(authorisation_override_reason="") & Q(authorisation_override_by__isnull=False,
+                                                            authorisation_override_at__isnull=False)),
+                name="session_authorisation_override_recorded_whole",
+            ),
         ]
 
     def __str__(self) -> str:
