@@ -41,6 +41,17 @@ from scheduling.models.sessions import (
     TsTzRange,
 )
 from scheduling.models.sites import Chair, Closure, Location, LocationQuerySet, OpeningHours
+from scheduling.models.stock import (
+    KIT_SIZES,
+    PRODUCT_KIND_FOR_MODALITY,
+    Discrepancy,
+    EntryKind,
+    LedgerEntry,
+    Lot,
+    Product,
+    ProductKind,
+    StockUnit,
+)
 from scheduling.models.worklist import (
     COMPUTED_KINDS,
     URGENCY,
@@ -60,4 +71,6 @@ __all__ = [
     "RemsForm", "RemsFormQuerySet", "RemsFormStatus", "SessionMeasure",
     "RELEASED_STATUSES", "STANDING", "UPCOMING_STATUSES", "CalendarFeed", "Chair", "Closure", "Location",
     "LocationQuerySet", "OpeningHours", "Session", "SessionQuerySet", "SessionStatus", "TsTzRange",
+    "KIT_SIZES", "PRODUCT_KIND_FOR_MODALITY", "Discrepancy", "EntryKind", "LedgerEntry", "Lot", "Product",
+    "ProductKind", "StockUnit",
 ]

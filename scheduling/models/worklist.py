@@ -24,6 +24,7 @@ class WorkKind(models.TextChoices):
     UNCONFIRMED_TOMORROW = "unconfirmed_tomorrow", "Unconfirmed for tomorrow"  # booked, no C reply yet
     REMS_ENROLMENT_MISSING = "rems_enrolment_missing", "REMS enrolment missing"  # esketamine booked, not enrolled
     DUE_UNBOOKED = "due_unbooked", "Due, not booked"  # the next window opens within 3 days
+    STOCK_DISCREPANCY = "stock_discrepancy", "Stock count to explain"  # a count differed: a manager explains it
 
 
 # Lower sorts first: what is most urgent for the front desk.
@@ -54,7 +55,9 @@ class WorkItem(models.Model):
     # "form:7", "message:88"): one open item per kind and subject.
     subject = models.CharField(max_length=40)
     urgency = models.PositiveSmallIntegerField(default=0)
-    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="work_items")
+    # Empty only for an item about no patient (a stock count to explain at a location).
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, null=True, blank=True,
+                                related_name="work_items")
     course = models.ForeignKey("protocols.TreatmentCourse", on_delete=models.CASCADE, null=True, blank=True,
                                related_name="work_items")
     session = models.ForeignKey(Session, on_delete=models.SET_NULL, null=True, blank=True, related_name="work_items")
