@@ -24,6 +24,11 @@ class WorkKind(models.TextChoices):
     UNCONFIRMED_TOMORROW = "unconfirmed_tomorrow", "Unconfirmed for tomorrow"  # booked, no C reply yet
     REMS_ENROLMENT_MISSING = "rems_enrolment_missing", "REMS enrolment missing"  # esketamine booked, not enrolled
     DUE_UNBOOKED = "due_unbooked", "Due, not booked"  # the next window opens within 3 days
+    # Prior authorisation (docs/DOMAIN.md): the payer's approval running out, or no answer, or a refusal.
+    AUTHORISATION_ENDING = "authorisation_ending", "Authorisation ending"  # last covered day within 14 days
+    AUTHORISATION_UNITS_LOW = "authorisation_units_low", "Authorisation units low"  # 2 sessions or fewer left
+    AUTHORISATION_PENDING = "authorisation_pending", "Authorisation pending"  # no answer 7+ days after submitting
+    AUTHORISATION_DENIED = "authorisation_denied", "Authorisation denied"  # denied, sessions still booked
     STOCK_DISCREPANCY = "stock_discrepancy", "Stock count to explain"  # a count differed: a manager explains it
 
 
@@ -36,6 +41,8 @@ URGENCY = {kind: rank for rank, kind in enumerate(WorkKind.values)}
 COMPUTED_KINDS = (
     WorkKind.DUE_UNBOOKED, WorkKind.OVERDUE, WorkKind.LAPSED, WorkKind.NO_SHOW_REBOOK,
     WorkKind.REMS_ENROLMENT_MISSING, WorkKind.REMS_FORM_DUE, WorkKind.UNCONFIRMED_TOMORROW,
+    WorkKind.AUTHORISATION_ENDING, WorkKind.AUTHORISATION_UNITS_LOW, WorkKind.AUTHORISATION_PENDING,
+    WorkKind.AUTHORISATION_DENIED,
 )
 
 

@@ -49,11 +49,21 @@ from scheduling.models import (
     WorkItem,
     WorkKind,
 )
+from scheduling.worklist.authorisation_items import (
+    AuthorisationFact,
+    authorisation_facts,
+    authorisation_id_of,
+    authorisation_items,
+    closing_reason,
+)
 from scheduling.worklist.course_views import CourseView, course_views_for, day_text
 
 # Kinds about a whole course (subject "course:<id>"); the others are about a session or a form.
 COURSE_KINDS = (WorkKind.DUE_UNBOOKED, WorkKind.OVERDUE, WorkKind.LAPSED, WorkKind.NO_SHOW_REBOOK,
                 WorkKind.REMS_ENROLMENT_MISSING)
+# Kinds about one of a course's prior authorisations (subject "authorisation:<id>").
+AUTHORISATION_KINDS = (WorkKind.AUTHORISATION_ENDING, WorkKind.AUTHORISATION_UNITS_LOW,
+                       WorkKind.AUTHORISATION_PENDING, WorkKind.AUTHORISATION_DENIED)
 # Outreach still waiting or on its way; one of these blocks a new one for the patient.
 OPEN_OUTREACH_STATES = (ReminderState.PENDING, ReminderState.QUEUED, ReminderState.SENDING)
 OUTREACH_EVERY = timedelta(days=7)
@@ -158,10 +168,20 @@ def _serialise_refreshes() -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_REFRESH_LOCK_KEY])
 
 
-def _why_closed(row: dict, views: dict[int, CourseView]) -> str:
+def _authorisation_wanted(views: list[CourseView], facts: dict[int, AuthorisationFact]) -> list[Wanted]:
+    by_course = {view.course.pk: view for view in views}
+    wanted = []
+    for item in authorisation_items(facts):
+        view = by_course[item.course_id]
+        wanted.append(Wanted(item.kind, item.subject, view.course.patient_id, item.course_id, item.session_id,
+                             view.location.pk if view.location else None, item.due_on, item.detail))
+    return wanted
+
+
+def _why_closed(row: dict, views: dict[int, CourseView], facts: dict[int, AuthorisationFact]) -> str:
     """Why an open item is no longer true, in the desk's words."""
     kind, view = row["kind"], views.get(row["course_id"])
-    if kind in COURSE_KINDS and view is None:
+    if kind in (*COURSE_KINDS, *AUTHORISATION_KINDS) and view is None:
         status = row["course__status"]
         return f"the course is {CourseStatus(status).label.lower()}" if status else "the course is no longer active"
     if kind == WorkKind.UNCONFIRMED_TOMORROW:
@@ -173,6 +193,8 @@ def _why_closed(row: dict, views: dict[int, CourseView]) -> str:
                 SessionStatus.BOOKED: "the session is no longer tomorrow"}.get(status, "the patient arrived")
     if kind == WorkKind.REMS_FORM_DUE:
         return "the form was submitted"
+    if kind in AUTHORISATION_KINDS:
+        return closing_reason(kind, facts.get(authorisation_id_of(row["subject"])))
     if kind == WorkKind.REMS_ENROLMENT_MISSING:
         return "the patient is REMS-enrolled" if view.patient_fact("is_rems_enrolled") else "no session is booked"
     if kind == WorkKind.NO_SHOW_REBOOK:
@@ -188,7 +210,7 @@ def _why_closed(row: dict, views: dict[int, CourseView]) -> str:
 
 
 def _reconcile(wanted: list[Wanted], ids: list[int] | None, views: dict[int, CourseView],
-               now: datetime) -> dict[str, int]:
+               facts: dict[int, AuthorisationFact], now: datetime) -> dict[str, int]:
     rows = WorkItem.objects.open().filter(kind__in=COMPUTED_KINDS)
     if ids is not None:
         rows = rows.filter(course_id__in=ids)
@@ -227,7 +249,7 @@ def _reconcile(wanted: list[Wanted], ids: list[int] | None, views: dict[int, Cou
     if to_close:
         reasons: dict[str, list[int]] = defaultdict(list)
         for row in to_close:
-            reasons[f"resolved itself: {_why_closed(row, views)}"].append(row["id"])
+            reasons[f"resolved itself: {_why_closed(row, views, facts)}"].append(row["id"])
         WorkItem.objects.filter(pk__in=[row["id"] for row in to_close], closed_at__isnull=True).update(
             closed_at=now, resolution=Case(*(When(pk__in=pks, then=Value(text)) for text, pks in reasons.items()),
                                            default=Value("resolved itself"), output_field=TextField()))
@@ -302,9 +324,10 @@ def refresh_worklist(*, course_ids: list[int] | None = None, now: datetime | Non
 
     Set-based, with a fixed number of queries whatever the number of courses.
     Opens ``due_unbooked``, ``overdue``, ``lapsed``, ``no_show_rebook``,
-    ``rems_enrolment_missing``, ``rems_form_due`` and ``unconfirmed_tomorrow``
-    items that are missing; closes those no longer true ("resolved itself:
-    <why>"); never deletes. Plans due-visit outreach texts. Closes the
+    ``rems_enrolment_missing``, ``rems_form_due``, ``unconfirmed_tomorrow`` and
+    the four prior-authorisation kinds (``authorisation_items``) that are
+    missing; closes those no longer true ("resolved itself: <why>"); never
+    deletes. Plans due-visit outreach texts. Closes the
     patients' requests for a new time answered by a new booking and texts
     them the new time. Returns the counts ``{"opened", "closed", "outreach",
     "answered"}``.
@@ -319,7 +342,9 @@ def refresh_worklist(*, course_ids: list[int] | None = None, now: datetime | Non
         wanted = [item for view in views for item in _course_items(view)]
         wanted += _unconfirmed_tomorrow(ids, now)
         wanted += _rems_forms_due(ids, now)
-        counts = _reconcile(wanted, ids, {view.course.pk: view for view in views}, now)
+        facts = authorisation_facts(views, now)
+        wanted += _authorisation_wanted(views, facts)
+        counts = _reconcile(wanted, ids, {view.course.pk: view for view in views}, facts, now)
         counts["outreach"] = _plan_outreach(views, now)
         # A patient's R answered by cancelling the visit and booking another (a move answers it itself).
         answered = new_time.answer_rebooked_requests(course_ids=ids, now=now)

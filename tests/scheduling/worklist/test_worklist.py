@@ -45,8 +45,9 @@ TODAY = date(2026, 3, 2)  # Monday
 TOMORROW = date(2026, 3, 3)
 # The sweep's queries whatever the number of courses: savepoint, advisory lock, courses, phases, latest and
 # next session, locations, session dates, tomorrow's sessions, REMS forms due and overdue (a locations query
-# each), open items, items people resolved, insert, outreach already planned, insert, release.
-REFRESH_MAX_QUERIES = 19
+# each), the courses' prior authorisations, open items, items people resolved, insert, outreach already
+# planned, insert, release.
+REFRESH_MAX_QUERIES = 20
 
 
 
