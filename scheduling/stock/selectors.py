@@ -23,8 +23,9 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 
-from scheduling.models import PRODUCT_KIND_FOR_MODALITY, EntryKind, LedgerEntry, Location, Lot, Session
+from scheduling.models import PRODUCT_KIND_FOR_MODALITY, Discrepancy, EntryKind, LedgerEntry, Location, Lot, Session
 
 # What the dispensing log lists: stock that left a lot for or at a patient's visit, or was destroyed.
 LOG_KINDS = (EntryKind.DISPENSE, EntryKind.WASTE)
@@ -49,6 +50,37 @@ def balances(location_id: int | None = None, product_id: int | None = None) -> Q
     if product_id is not None:
         lots = lots.filter(product_id=product_id)
     return lots.order_by("expiry", "lot_number", "id")
+
+
+def _local_today() -> Cast:
+    """Today at the lot's location, in SQL (``now`` is Python's, so a test's clock holds)."""
+    local = Func(F("location__time_zone"), Value(timezone.now()), function="timezone", output_field=DateTimeField())
+    return Cast(local, DateField())
+
+
+def lots(*, location_id: int | None = None, product_id: int | None = None, expired: bool | None = None,
+         in_stock: bool | None = None) -> QuerySet[Lot]:
+    """Lots with ``balance``, filtered: ``expired`` past expiry at their location today, ``in_stock`` above 0."""
+    found = balances(location_id=location_id, product_id=product_id)
+    if expired is not None:
+        found = found.annotate(today=_local_today())
+        found = found.filter(expiry__lt=F("today")) if expired else found.filter(expiry__gte=F("today"))
+    if in_stock is not None:
+        found = found.filter(balance__gt=0) if in_stock else found.filter(balance__lte=0)
+    return found
+
+
+def discrepancies(*, location_id: int | None = None, lot_id: int | None = None,
+                  is_open: bool | None = None) -> QuerySet[Discrepancy]:
+    """Discrepancies, newest first, with their lot, product and location."""
+    found = Discrepancy.objects.select_related("lot__product", "lot__location", "count_entry")
+    if location_id is not None:
+        found = found.filter(lot__location_id=location_id)
+    if lot_id is not None:
+        found = found.filter(lot_id=lot_id)
+    if is_open is not None:
+        found = found.filter(explained_at__isnull=is_open)
+    return found.order_by("-opened_at", "-id")
 
 
 def usable_lots(location: Location, product_kind: str, on_day: date, at_least: int = 1) -> QuerySet[Lot]:

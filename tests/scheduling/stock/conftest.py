@@ -1,7 +1,8 @@
-"""The stock world: Midtown's esketamine and ketamine lots, a witness, and the sessions that dose from them.
+"""The stock world: Midtown's esketamine and ketamine lots, a witness, and the visits that dose from them.
 
-``site``, ``esk_session`` (Tuesday 3 March 2026, 09:00 New York; the clock at its
-start) and ``iv_session`` come from tests/conftest.py and tests/scheduling/conftest.py.
+``site`` (Midtown, New York) and the clock (Monday 2 March 2026, 09:00, with ``now``)
+come from tests/conftest.py. The visits are written straight to the table (the
+booking rules are not what these tests are about), checked in on Tuesday 3 March.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from datetime import date
 import pytest
 
 from clinic.roles import CLINICIAN, MANAGER
-from scheduling.models import ProductKind
-from tests.factories import UserFactory
+from scheduling.models import ProductKind, SessionStatus
+from tests.factories import ChairFactory, SessionRowFactory, UserFactory
 from tests.scheduling.stock.factories import LotFactory, product
 
 
@@ -42,8 +43,21 @@ def vial_lot(site, vial):
 
 @pytest.fixture
 def expired_lot(site, device):
-    """Lot OLD of 6 devices at Midtown that expired on Monday 2 March 2026, the day before ``esk_session``."""
+    """Lot OLD of 6 devices at Midtown, usable until Monday 2 March 2026: expired on the visits' Tuesday."""
     return LotFactory(location=site, product=device, lot_number="OLD", stock=6, expiry=date(2026, 3, 2))
+
+
+@pytest.fixture
+def esk_visit(chair, now):
+    """An esketamine-trd patient's first visit, checked in at Midtown on Tuesday 3 March 2026 at 09:00."""
+    return SessionRowFactory(chair=chair, status=SessionStatus.CHECKED_IN, slug="esketamine-trd")
+
+
+@pytest.fixture
+def iv_visit(site, now):
+    """A ketamine-iv-series patient's first visit, checked in on an infusion chair on Tuesday 3 March at 09:00."""
+    pump = ChairFactory(location=site, name="Infusion 9", serves_esketamine=False, has_infusion_pump=True)
+    return SessionRowFactory(chair=pump, status=SessionStatus.CHECKED_IN, slug="ketamine-iv-series")
 
 
 @pytest.fixture

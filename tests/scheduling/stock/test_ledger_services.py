@@ -80,68 +80,68 @@ def test_only_a_manager_receives_stock(clinician, site, device, now):
 # --- dispensing ---------------------------------------------------------------------------------------
 
 
-def test_a_dose_draws_whole_devices_for_the_session_and_its_patient(esk_session, device_lot, staff_clinician):
+def test_a_dose_draws_whole_devices_for_the_session_and_its_patient(esk_visit, device_lot, staff_clinician):
     # when
-    entry = services.dispense(by=staff_clinician, session=esk_session, lot=device_lot, quantity=2)
+    entry = services.dispense(by=staff_clinician, session=esk_visit, lot=device_lot, quantity=2)
     # then
     assert (entry.kind, entry.quantity, entry.session, entry.patient) == (
-        EntryKind.DISPENSE, -2, esk_session, esk_session.patient)
+        EntryKind.DISPENSE, -2, esk_visit, esk_visit.patient)
     assert balance(device_lot) == 10
 
 
-def test_a_lot_expired_before_the_session_day_is_refused(esk_session, expired_lot, staff_clinician):
+def test_a_lot_expired_before_the_session_day_is_refused(esk_visit, expired_lot, staff_clinician):
     with pytest.raises(StockRefused) as refused:
-        services.dispense(by=staff_clinician, session=esk_session, lot=expired_lot, quantity=2)
+        services.dispense(by=staff_clinician, session=esk_visit, lot=expired_lot, quantity=2)
     assert refused.value.code == "lot_expired"
     assert balance(expired_lot) == 6
 
 
-def test_a_lot_at_another_location_is_refused(esk_session, other_site, device, staff_clinician):
+def test_a_lot_at_another_location_is_refused(esk_visit, other_site, device, staff_clinician):
     foreign = LotFactory(location=other_site, product=device, stock=10)
     with pytest.raises(StockRefused) as refused:
-        services.dispense(by=staff_clinician, session=esk_session, lot=foreign, quantity=2)
+        services.dispense(by=staff_clinician, session=esk_visit, lot=foreign, quantity=2)
     assert refused.value.code == "lot_other_location"
 
 
-def test_a_lot_short_of_the_dose_is_refused(esk_session, site, device, staff_clinician):
+def test_a_lot_short_of_the_dose_is_refused(esk_visit, site, device, staff_clinician):
     short = LotFactory(location=site, product=device, stock=2)
     with pytest.raises(StockRefused) as refused:
-        services.dispense(by=staff_clinician, session=esk_session, lot=short, quantity=3)
+        services.dispense(by=staff_clinician, session=esk_visit, lot=short, quantity=3)
     assert (refused.value.code, refused.value.extra["balance"]) == ("lot_short", 2)
     assert balance(short) == 2
 
 
-def test_an_iv_session_is_not_given_esketamine_devices(iv_session, device_lot, staff_clinician):
+def test_an_iv_visit_is_not_given_esketamine_devices(iv_visit, device_lot, staff_clinician):
     with pytest.raises(StockRefused) as refused:
-        services.dispense(by=staff_clinician, session=iv_session, lot=device_lot, quantity=1)
+        services.dispense(by=staff_clinician, session=iv_visit, lot=device_lot, quantity=1)
     assert refused.value.code == "wrong_product"
 
 
-def test_an_iv_dose_draws_mg_from_a_vial_lot(iv_session, vial_lot, staff_clinician):
-    services.dispense(by=staff_clinician, session=iv_session, lot=vial_lot, quantity=35)
+def test_an_iv_dose_draws_mg_from_a_vial_lot(iv_visit, vial_lot, staff_clinician):
+    services.dispense(by=staff_clinician, session=iv_visit, lot=vial_lot, quantity=35)
     assert balance(vial_lot) == 965
 
 
-def test_a_cancelled_session_is_given_nothing(esk_session, device_lot, staff_clinician):
-    esk_session.status = SessionStatus.CANCELLED
+def test_a_cancelled_session_is_given_nothing(esk_visit, device_lot, staff_clinician):
+    esk_visit.status = SessionStatus.CANCELLED
     with pytest.raises(StockRefused) as refused:
-        services.dispense(by=staff_clinician, session=esk_session, lot=device_lot, quantity=2)
+        services.dispense(by=staff_clinician, session=esk_visit, lot=device_lot, quantity=2)
     assert refused.value.code == "session_not_dosable"
 
 
-def test_a_dose_of_no_units_is_bad_input(esk_session, device_lot, staff_clinician):
+def test_a_dose_of_no_units_is_bad_input(esk_visit, device_lot, staff_clinician):
     with pytest.raises(Invalid):
-        services.dispense(by=staff_clinician, session=esk_session, lot=device_lot, quantity=0)
+        services.dispense(by=staff_clinician, session=esk_visit, lot=device_lot, quantity=0)
 
 
 # --- waste and adjustments ----------------------------------------------------------------------------
 
 
-def test_witnessed_waste_takes_from_the_lot(iv_session, vial_lot, staff_clinician, witness):
+def test_witnessed_waste_takes_from_the_lot(iv_visit, vial_lot, staff_clinician, witness):
     entry = services.waste(by=staff_clinician, witness=witness, lot=vial_lot, quantity=465,
-                           reason="Rest of an opened vial", session=iv_session)
+                           reason="Rest of an opened vial", session=iv_visit)
     assert (entry.kind, entry.quantity, entry.witness, entry.patient) == (
-        EntryKind.WASTE, -465, witness, iv_session.patient)
+        EntryKind.WASTE, -465, witness, iv_visit.patient)
     assert balance(vial_lot) == 535
 
 
