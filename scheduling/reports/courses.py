@@ -1,26 +1,135 @@
-"""Courses and sessions: discharged sessions by protocol phase; courses started, completed and lapsed."""
+"""Courses and sessions: discharged sessions by protocol phase; courses started, completed, discontinued, lapsed."""
 
 from __future__ import annotations
 
 from scheduling.reports.layout import column, figure, table
 from scheduling.reports.scope import Scope
+from scheduling.reports.sql import COURSE_SITE, fetch, site_filter
+
+PHASE_DEFINITION = (
+    "Discharged sessions (a patient who left before discharge included: the dose counts) dated in the period, "
+    "by the protocol phase each belonged to: the phase the due engine gives the session's number among the "
+    "course's completed sessions (history recorded from before the system counted, and a clinician's phase "
+    "restart followed)."
+)
+COURSES_DEFINITION = (
+    "Courses started: start date in the period. Completed and discontinued: the day the course was marked so, "
+    "in the course's site's time zone. Lapsed: courses the worklist found 14 days past their latest day in the "
+    "period. A course's site is that of its first session."
+)
+
+# The session's number among its course's completed sessions, then its phase as ``protocols.due._locate``
+# finds it: after a restart, numbering starts again at the restarted phase.
+_BY_PHASE = """
+WITH period_courses AS (
+    SELECT DISTINCT s.course_id FROM scheduling_session s
+     WHERE s.status = 'discharged' AND s.local_date BETWEEN %(first)s AND %(end)s
+       AND s.start >= %(utc_from)s AND s.start < %(utc_to)s {site}
+),
+numbered AS (
+    SELECT s.course_id, s.location_id, s.local_date, s.recorded_history,
+           row_number() OVER (PARTITION BY s.course_id ORDER BY s.start, s.id) AS number
+      FROM scheduling_session s
+     WHERE s.course_id IN (SELECT course_id FROM period_courses) AND s.status = 'discharged'
+       AND s.start < %(utc_to)s
+),
+counted AS (
+    SELECT c.protocol_id, n.local_date >= %(start)s AS current,
+           CASE WHEN n.number > c.restart_after_completed THEN c.restart_phase_index ELSE 0 END AS from_index,
+           CASE WHEN n.number > c.restart_after_completed THEN n.number - c.restart_after_completed
+                ELSE n.number END AS position,
+           count(*) AS sessions
+      FROM numbered n JOIN protocols_treatmentcourse c ON c.id = n.course_id
+     WHERE n.local_date BETWEEN %(first)s AND %(end)s AND NOT n.recorded_history {numbered_site}
+     GROUP BY 1, 2, 3, 4
+),
+phases AS (
+    SELECT ph.protocol_id, ph.name, ph.sessions, row_number() OVER (PARTITION BY ph.protocol_id ORDER BY ph."order")
+           - 1 AS phase_index
+      FROM protocols_phase ph
+)
+SELECT p.name AS protocol, found.name AS phase, found.phase_index, counted.current, sum(counted.sessions) AS sessions
+  FROM counted
+  JOIN protocols_protocol p ON p.id = counted.protocol_id
+  LEFT JOIN LATERAL (
+      SELECT f.name, f.phase_index FROM (
+          SELECT phases.name, phases.phase_index, phases.sessions,
+                 coalesce(sum(phases.sessions) OVER (ORDER BY phases.phase_index
+                                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+            FROM phases WHERE phases.protocol_id = counted.protocol_id AND phases.phase_index >= counted.from_index
+      ) f
+       WHERE counted.position > f.before AND (f.sessions IS NULL OR counted.position <= f.before + f.sessions)
+       ORDER BY f.phase_index LIMIT 1) found ON true
+ GROUP BY 1, 2, 3, 4
+"""
+
+_COURSES = f"""
+WITH sited AS (
+    SELECT c.start_date, c.completed_at, c.discontinued_at, l.time_zone
+      FROM protocols_treatmentcourse c
+      LEFT JOIN scheduling_location l ON l.id = {COURSE_SITE.format(course='c')}
+     WHERE (c.start_date BETWEEN %(first)s AND %(end)s
+            OR c.completed_at >= %(utc_from)s AND c.completed_at < %(utc_to)s
+            OR c.discontinued_at >= %(utc_from)s AND c.discontinued_at < %(utc_to)s)
+       {{site}}
+), dated AS (
+    SELECT start_date, (completed_at AT TIME ZONE coalesce(time_zone, %(zone)s))::date AS completed_on,
+           (discontinued_at AT TIME ZONE coalesce(time_zone, %(zone)s))::date AS discontinued_on
+      FROM sited
+)
+SELECT 'started' AS measure,
+       count(*) FILTER (WHERE start_date BETWEEN %(start)s AND %(end)s) AS now,
+       count(*) FILTER (WHERE start_date BETWEEN %(first)s AND %(start)s - 1) AS before FROM dated
+UNION ALL
+SELECT 'completed', count(*) FILTER (WHERE completed_on BETWEEN %(start)s AND %(end)s),
+       count(*) FILTER (WHERE completed_on BETWEEN %(first)s AND %(start)s - 1) FROM dated
+UNION ALL
+SELECT 'discontinued', count(*) FILTER (WHERE discontinued_on BETWEEN %(start)s AND %(end)s),
+       count(*) FILTER (WHERE discontinued_on BETWEEN %(first)s AND %(start)s - 1) FROM dated
+UNION ALL
+SELECT 'lapsed', count(*) FILTER (WHERE opened_on BETWEEN %(start)s AND %(end)s),
+       count(*) FILTER (WHERE opened_on BETWEEN %(first)s AND %(start)s - 1)
+  FROM (SELECT (w.opened_at AT TIME ZONE coalesce(l.time_zone, %(zone)s))::date AS opened_on
+          FROM scheduling_workitem w LEFT JOIN scheduling_location l ON l.id = w.location_id
+         WHERE w.kind = 'lapsed' AND w.opened_at >= %(utc_from)s AND w.opened_at < %(utc_to)s {{lapsed_site}}) lapses
+"""
+COURSE_MEASURES = {"started": "Started", "completed": "Completed", "discontinued": "Discontinued",
+                   "lapsed": "Lapsed"}
 
 
 def sessions_by_phase(scope: Scope) -> dict:
+    rows = fetch(_BY_PHASE.format(site=site_filter("s.location_id", scope.location_id),
+                                  numbered_site=site_filter("n.location_id", scope.location_id)), scope.params())
+    totals = {True: 0, False: 0}
+    phases: dict[tuple, dict] = {}
+    for row in rows:
+        totals[row["current"]] += row["sessions"]
+        phase = row["phase"] or "Past the protocol's last phase"
+        order = row["phase_index"] if row["phase_index"] is not None else 99
+        entry = phases.setdefault((row["protocol"], order, phase), {
+            "label": f"{row['protocol']}: {phase}", "protocol": row["protocol"], "phase": phase, "sessions": 0,
+            "previous": 0})
+        entry["sessions" if row["current"] else "previous"] += row["sessions"]
     return figure(
-        "sessions_by_phase", "Sessions by phase", "Discharged sessions in the period by protocol phase.",
-        unit="count", value=0, previous=0,
-        tables=[table("by_phase", "By protocol phase", chart="bar",
-                      columns=[column("phase", "Protocol and phase"), column("protocol", "Protocol"),
-                               column("sessions", "Sessions", "count")],
-                      rows=[], x="phase", series=["sessions"])])
+        "sessions_by_phase", "Sessions by phase", PHASE_DEFINITION, unit="count", value=totals[True],
+        previous=totals[False],
+        tables=[table("by_phase", "Discharged sessions by protocol phase", chart="bar",
+                      columns=[column("label", "Protocol and phase"), column("protocol", "Protocol"),
+                               column("phase", "Phase"), column("sessions", "Sessions", "count"),
+                               column("previous", "Previous period", "count")],
+                      rows=[phases[key] for key in sorted(phases)], x="label", series=["sessions"])])
 
 
 def courses(scope: Scope) -> dict:
+    site = f"AND {COURSE_SITE.format(course='c')} = %(location)s" if scope.location_id is not None else ""
+    sql = _COURSES.format(site=site, lapsed_site=site_filter("w.location_id", scope.location_id))
+    found = {row["measure"]: row for row in fetch(sql, scope.params())}
+    rows = [{"measure": label, "count": found[key]["now"], "previous": found[key]["before"]}
+            for key, label in COURSE_MEASURES.items()]
     return figure(
-        "courses", "Courses started", "Courses started, completed and lapsed in the period.", unit="count",
-        value=0, previous=0,
+        "courses", "Courses started", COURSES_DEFINITION, unit="count", value=found["started"]["now"],
+        previous=found["started"]["before"],
         tables=[table("courses", "Courses", chart="bar",
-                      columns=[column("measure", "Courses"), column("count", "Count", "count"),
+                      columns=[column("measure", "Courses"), column("count", "This period", "count"),
                                column("previous", "Previous period", "count")],
-                      rows=[], x="measure", series=["count", "previous"])])
+                      rows=rows, x="measure", series=["count", "previous"])])

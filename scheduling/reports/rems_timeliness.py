@@ -2,19 +2,67 @@
 
 from __future__ import annotations
 
-from scheduling.reports.layout import column, figure, table
+from scheduling.models.rems import OVERDUE_AFTER_DAY
+from scheduling.reports.layout import column, figure, percent, table
 from scheduling.reports.scope import Scope
+from scheduling.reports.sql import fetch, site_filter
+
+DEFINITION = (
+    f"REMS monitoring forms submitted within {OVERDUE_AFTER_DAY} days of the session (local days at the site) "
+    "divided by the forms settled: those of the period's sessions already submitted, or not submitted and now "
+    f"past day {OVERDUE_AFTER_DAY}. Forms still inside their {OVERDUE_AFTER_DAY} days and unsubmitted wait. "
+    "Overdue now: forms of any date not submitted and past their deadline today."
+)
+
+_ON_TIME = """
+SELECT l.name AS site, s.local_date >= %(start)s AS current,
+       count(*) FILTER (WHERE f.status = 'submitted'
+                           OR (%(now)s AT TIME ZONE l.time_zone)::date > s.local_date + %(days)s) AS settled,
+       count(*) FILTER (WHERE f.status = 'submitted'
+                          AND (f.submitted_at AT TIME ZONE l.time_zone)::date <= s.local_date + %(days)s) AS on_time
+  FROM scheduling_remsform f
+  JOIN scheduling_session s ON s.id = f.session_id
+  JOIN scheduling_location l ON l.id = s.location_id
+ WHERE s.local_date BETWEEN %(first)s AND %(end)s AND s.start >= %(utc_from)s AND s.start < %(utc_to)s
+   {site}
+ GROUP BY 1, 2
+"""
+
+# Few forms are unsubmitted: the partial index remsform_unsubmitted holds exactly these.
+_OVERDUE_NOW = """
+SELECT l.name AS site, count(*) AS overdue_now
+  FROM scheduling_remsform f
+  JOIN scheduling_session s ON s.id = f.session_id
+  JOIN scheduling_location l ON l.id = s.location_id
+ WHERE f.status <> 'submitted' AND s.local_date < (%(now)s AT TIME ZONE l.time_zone)::date - %(days)s
+   {site}
+ GROUP BY 1
+ ORDER BY 1
+"""
 
 
 def rems_on_time(scope: Scope) -> dict:
+    params = {**scope.params(), "days": OVERDUE_AFTER_DAY}
+    site = site_filter("s.location_id", scope.location_id)
+    rows = fetch(_ON_TIME.format(site=site), params)
+    overdue = fetch(_OVERDUE_NOW.format(site=site), params)
+    totals = {True: [0, 0], False: [0, 0]}
+    for row in rows:
+        totals[row["current"]][0] += row["settled"]
+        totals[row["current"]][1] += row["on_time"]
+    by_site = sorted(({"site": row["site"], "forms": row["settled"], "on_time": row["on_time"],
+                       "rate": percent(row["on_time"], row["settled"])} for row in rows if row["current"]),
+                     key=lambda row: row["site"])
+    overdue_rows = [*overdue, {"site": "All", "overdue_now": sum(row["overdue_now"] for row in overdue)}]
+    (settled_now, on_time_now), (settled_before, on_time_before) = totals[True], totals[False]
     return figure(
-        "rems_on_time", "REMS forms on time", "Forms submitted within 7 days of the session.", unit="rate",
-        value=None, previous=None, numerator=0, denominator=0,
+        "rems_on_time", "REMS forms on time", DEFINITION, unit="rate", value=percent(on_time_now, settled_now),
+        previous=percent(on_time_before, settled_before), numerator=on_time_now, denominator=settled_now,
         tables=[
             table("by_site", "By site", chart="bar",
-                  columns=[column("site", "Site"), column("forms", "Forms due", "count"),
-                           column("on_time", "On time", "count"), column("rate", "On time", "percent")],
-                  rows=[], x="site", series=["rate"]),
+                  columns=[column("site", "Site"), column("forms", "Forms settled", "count"),
+                           column("on_time", "Submitted on time", "count"), column("rate", "On time", "percent")],
+                  rows=by_site, x="site", series=["rate"]),
             table("overdue_now", "Overdue now", chart="none",
-                  columns=[column("site", "Site"), column("overdue_now", "Overdue now", "count")], rows=[]),
+                  columns=[column("site", "Site"), column("overdue_now", "Overdue now", "count")], rows=overdue_rows),
         ])

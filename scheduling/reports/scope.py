@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
+
+from django.conf import settings
 
 from scheduling.reports.period import Period
+from scheduling.reports.sql import ZONE_MARGIN_HOURS
 
 
 @dataclass(frozen=True)
@@ -15,9 +18,19 @@ class Scope:
     now: datetime
 
     @property
-    def previous(self) -> Scope:
-        return Scope(period=self.period.previous(), location_id=self.location_id, now=self.now)
+    def previous_period(self) -> Period:
+        return self.period.previous()
 
     def params(self) -> dict:
-        """The SQL parameters every figure's query shares."""
-        return {"start": self.period.start, "end": self.period.end, "location": self.location_id, "now": self.now}
+        """The SQL parameters the figures share. ``first`` is the previous period's first day: each figure
+        reads both periods in one query (they are adjacent) and tells them apart by ``start``."""
+        first = self.previous_period.start
+        margin = timedelta(hours=ZONE_MARGIN_HOURS)
+        return {
+            "first": first, "start": self.period.start, "end": self.period.end,
+            "utc_from": datetime.combine(first, time(0), tzinfo=UTC) - margin,
+            "utc_to": datetime.combine(self.period.end + timedelta(days=1), time(0), tzinfo=UTC) + margin,
+            "location": self.location_id, "now": self.now,
+            # Where a row has no site to take a time zone from (a course with no session yet), the clinic's own.
+            "zone": settings.TIME_ZONE,
+        }
