@@ -14,6 +14,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from rest_framework.permissions import AllowAny
 
 from scheduling.fhir.bundles import base_url
+from scheduling.fhir.codes import TREATMENT_SYSTEM
 from scheduling.fhir.errors import FhirError
 from scheduling.fhir.responses import fhir_response
 from scheduling.fhir.views import FhirView
@@ -34,10 +35,14 @@ RESOURCES = {
         ("family", "string", "Family name: starts with, any case."),
         ("given", "string", "Given name: starts with, any case."),
         ("birthdate", "date", "Date of birth, with the prefixes eq, ge, gt, le, lt (sa, eb)."),
+        ("active", "token", "false: archived records only; true: current ones only."),
     ]),
     "Practitioner": ([READ, SEARCH], [
         ("_id", "token", "The clinician's id."),
-        ("name", "string", "First or last name: starts with, any case."),
+        ("name", "string", "First or last name: starts with, any case; :exact and :contains too."),
+        ("family", "string", "Last name: starts with, any case."),
+        ("given", "string", "First name: starts with, any case."),
+        ("active", "token", "true or false: the clinician's account is active."),
     ]),
     "Location": ([READ, SEARCH], [
         ("_id", "token", "site-{id} for a site, chair-{id} for a chair."),
@@ -50,17 +55,21 @@ RESOURCES = {
     "Schedule": ([READ, SEARCH], [
         ("_id", "token", "The chair's id."),
         ("actor", "reference", "The chair (Location/chair-{id}) or its site (Location/site-{id})."),
+        ("service-type", "token", "esketamine or ketamine-iv (system " + TREATMENT_SYSTEM + ")."),
+        ("active", "token", "true: every Schedule (only active chairs have one)."),
     ]),
     "Slot": ([READ, SEARCH], [
         ("schedule", "reference", "Required: the chair's Schedule (Schedule/{id})."),
         ("start", "date", "From and to (ge, gt, le, lt); by default today to 7 days on; at most 31 days."),
         ("status", "token", "free (the only status offered)."),
+        ("service-type", "token", "esketamine or ketamine-iv: Slots where that treatment fits."),
     ]),
     "CarePlan": ([READ, SEARCH], [
         ("_id", "token", "The course's id."),
         ("patient", "reference", "The patient (Patient/{id})."),
         ("subject", "reference", "The same as patient."),
         ("status", "token", "active, on-hold, completed or revoked."),
+        ("category", "token", "The treatment: esketamine or ketamine-iv."),
     ]),
     "Appointment": ([READ, SEARCH, CREATE, UPDATE], [
         ("_id", "token", "The session's id."),

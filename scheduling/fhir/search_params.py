@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 from dateutil.relativedelta import relativedelta
+from django.db.models import Q
 
 from scheduling.fhir.errors import FhirError
 
@@ -156,3 +157,36 @@ def parse_token(text: str) -> tuple[str | None, str]:
 def string_lookup(modifier: str) -> str:
     """The ORM lookup of a FHIR string search: starts with by default, ``:exact`` and ``:contains``."""
     return {"": "istartswith", "exact": "exact", "contains": "icontains"}[modifier]
+
+
+STRING_MODIFIERS = ("", ":exact", ":contains")
+
+
+def string_names(*names: str) -> tuple[str, ...]:
+    """``name``, ``name:exact`` and ``name:contains`` of each string parameter, for ``check_params``."""
+    return tuple(f"{name}{modifier}" for name in names for modifier in STRING_MODIFIERS)
+
+
+def string_filter(request, name: str, fields: Iterable[str]) -> Q:
+    """Rows whose ``fields`` match every ``name`` value (each a comma's OR): starts with, any case, by
+    default; ``name:exact`` whole and exact; ``name:contains`` anywhere, any case."""
+    wanted = Q()
+    for modifier in STRING_MODIFIERS:
+        lookup = string_lookup(modifier.lstrip(":"))
+        for value in values(request, name + modifier):
+            either = Q(pk__in=[])
+            for text in value.split(","):
+                for field in fields:
+                    either |= Q(**{f"{field}__{lookup}": text.strip()})
+            wanted &= either
+    return wanted
+
+
+def boolean(request, name: str) -> bool | None:
+    """A ``true``/``false`` parameter, or None when not sent."""
+    value = one(request, name)
+    if value is None:
+        return None
+    if value not in ("true", "false"):
+        raise FhirError.invalid(f"{name} is true or false (got “{value}”).", expression=[name])
+    return value == "true"

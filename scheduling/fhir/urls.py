@@ -8,10 +8,23 @@ from __future__ import annotations
 
 from django.urls import path
 
-from scheduling.fhir import appointment_urls, metadata
+from scheduling.fhir import appointment_urls, care_plans, locations, metadata, patients, practitioners, slots
+
+RESOURCES = [
+    ("Patient", patients.PatientSearchView, patients.PatientReadView),
+    ("Practitioner", practitioners.PractitionerSearchView, practitioners.PractitionerReadView),
+    ("Location", locations.LocationSearchView, locations.LocationReadView),
+    ("Schedule", locations.ScheduleSearchView, locations.ScheduleReadView),
+    ("Slot", slots.SlotSearchView, slots.SlotReadView),
+    ("CarePlan", care_plans.CarePlanSearchView, care_plans.CarePlanReadView),
+]
 
 urlpatterns: list = [
     path("metadata", metadata.CapabilityStatementView.as_view(), name="fhir-metadata"),
+    *[pattern for kind, search, read in RESOURCES for pattern in (
+        path(kind, search.as_view(), name=f"fhir-{kind.lower()}-search"),
+        path(f"{kind}/<str:resource_id>", read.as_view(), name=f"fhir-{kind.lower()}"),
+    )],
     *appointment_urls.urlpatterns,
     path("<path:rest>", metadata.UnknownAddressView.as_view(), name="fhir-unknown"),
 ]

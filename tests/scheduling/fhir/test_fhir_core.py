@@ -12,9 +12,10 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from clinic.errors import Conflict
-from scheduling.fhir import ids
+from scheduling.fhir import care_plans, ids, locations, patients, practitioners, slots
 from scheduling.fhir.bundles import searchset
 from scheduling.fhir.errors import FhirError
+from scheduling.fhir.metadata import RESOURCES
 from scheduling.fhir.responses import outcome
 from scheduling.fhir.search_params import as_dates, date_range, parse_date, parse_token
 from scheduling.fhir.views import paging
@@ -157,3 +158,13 @@ def test_a_middle_page_links_to_first_previous_next_and_last_with_the_same_searc
     assert set(links) == {"self", "first", "previous", "next", "last"}
     assert links["next"].endswith("/fhir/Patient?name=riv&_count=10&_offset=20")
     assert links["previous"].endswith("_offset=0") and links["last"].endswith("_offset=30")
+
+
+@pytest.mark.parametrize(("kind", "module"), [("Patient", patients), ("Practitioner", practitioners),
+                                              ("Location", locations), ("Schedule", locations),
+                                              ("Slot", slots), ("CarePlan", care_plans)])
+def test_the_statement_lists_exactly_the_search_parameters_each_search_takes(kind, module):
+    taken = {name.split(":")[0] for name in getattr(module, f"{kind.upper()}_PARAMS", None)
+             or module.SEARCH_PARAMS}
+    listed = {name for name, _, _ in RESOURCES[kind][1]}
+    assert listed == taken
