@@ -37,6 +37,10 @@ def is_lenient(request) -> bool:
 def check_params(request, allowed: Iterable[str]) -> None:
     """Refuse (400) a parameter, or a ``name:modifier``, that this search does not take (see the module)."""
     known = COMMON | set(allowed)
+    for name, sent in request.query_params.lists():
+        if any("\x00" in value for value in sent):
+            # PostgreSQL text cannot hold NUL, so no row could match it; refused before it reaches a query.
+            raise FhirError.invalid(f"{name}: a value may not contain a NUL character.", expression=[name])
     unknown = sorted(name for name in request.query_params if name not in known)
     if unknown and not is_lenient(request):
         raise FhirError.not_supported(
