@@ -186,7 +186,7 @@ class DiscrepancyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """Counts that differed from the balance; a manager explains each one (a loss: the DEA Form 106 note)."""
 
     serializer_class = DiscrepancySerializer
-    permission_classes = [roles_may(read=(MANAGER,), write=(MANAGER,))]
+    permission_classes = [roles_may(read=READERS, write=(MANAGER,))]
     filter_backends = []
 
     def get_queryset(self):

@@ -66,9 +66,10 @@ class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator: no query parameters, no database
             return WorkItem.objects.none()
+        hidden = worklist_selectors.kinds_hidden_from(self.request.user)
         if self.action != "list":
-            return WorkItem.objects.select_related("patient", "course__protocol", "session", "location",
-                                                   "assigned_to")
+            return WorkItem.objects.exclude(kind__in=hidden).select_related(
+                "patient", "course__protocol", "session", "location", "assigned_to")
         query = WorklistQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
@@ -77,7 +78,7 @@ class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             kind=data.get("kind"), location_id=data.get("location"),
             assigned_to_id=self.request.user.pk if assigned == "me" else (
                 int(assigned) if assigned and assigned.isdigit() else None),
-            unassigned=assigned == "none", include_snoozed=data["include_snoozed"])
+            unassigned=assigned == "none", include_snoozed=data["include_snoozed"], hidden_kinds=hidden)
 
     @extend_schema(parameters=[
         OpenApiParameter("kind", str, enum=list(WorkKind.values)),
@@ -126,6 +127,6 @@ class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def counts(self, request):
         """Open, visible items by kind, and their total: the navigation badge."""
-        counts = worklist_selectors.open_counts()
+        counts = worklist_selectors.open_counts(hidden_kinds=worklist_selectors.kinds_hidden_from(request.user))
         return Response({**counts, "total": sum(counts.values())})
 

@@ -52,6 +52,7 @@ def worklist(request):
         location_id=int(filters["location"]) if filters["location"] else None,
         assigned_to_id=request.user.pk if filters["assigned"] == "me" else None,
         unassigned=filters["assigned"] == "none",
+        hidden_kinds=worklist_selectors.kinds_hidden_from(request.user),
     )
     items = _shown(list(items[:ITEMS_SHOWN]))
     return render(request, "scheduling/pages/worklist.html", {
@@ -68,7 +69,8 @@ def worklist(request):
 @role_required()
 def worklist_count(request):
     """The navigation badge: how many items are open and not snoozed (a fixed two queries)."""
-    total = sum(worklist_selectors.open_counts().values())
+    total = sum(worklist_selectors.open_counts(hidden_kinds=worklist_selectors.kinds_hidden_from(request.user))
+                .values())
     return render(request, "scheduling/pages/_worklist_count.html", {"total": total})
 
 
@@ -76,13 +78,14 @@ def _shown(items: list[WorkItem]) -> list[WorkItem]:
     """The items with what their rows show: the patient's phone as the desk dials it (national format), and
     whether the visit is still booked (so a request for a new time is answered by moving it)."""
     for item in items:
-        item.phone_shown = for_display(item.patient.phone)
+        item.phone_shown = for_display(item.patient.phone) if item.patient else ""
         item.visit_movable = item.session is not None and item.session.status in UPCOMING_STATUSES
     return items
 
 
-def _item(item_id: int) -> WorkItem:
-    return _shown([get_object_or_404(worklist_selectors.with_row_facts(WorkItem.objects.all()), pk=item_id)])[0]
+def _item(request, item_id: int) -> WorkItem:
+    items = WorkItem.objects.exclude(kind__in=worklist_selectors.kinds_hidden_from(request.user))
+    return _shown([get_object_or_404(worklist_selectors.with_row_facts(items), pk=item_id)])[0]
 
 
 def _apply(request, item: WorkItem, action: str) -> tuple[WorkItem, str]:
@@ -119,7 +122,7 @@ def worklist_action(request, item_id: int, action: str):
     """Assign, snooze or resolve one item; htmx swaps the row, a plain form goes back to the list."""
     if action not in ACTIONS:
         raise Http404("No such action.")
-    item = _item(item_id)
+    item = _item(request, item_id)
     context = {"item": item, "staff": _staff(), "values": request.POST}
     status = 200
     try:
@@ -132,9 +135,10 @@ def worklist_action(request, item_id: int, action: str):
         status = error.status
     else:
         if not request.htmx:
-            messages.success(request, f"{item.patient.display_name}: {done}")
+            about = item.patient.display_name if item.patient else item.get_kind_display()
+            messages.success(request, f"{about}: {done}")
             return redirect("worklist")
-        context.update(item=_item(updated.pk), done=done)
+        context.update(item=_item(request, updated.pk), done=done)
     response: HttpResponse = render(request, "scheduling/pages/_worklist_row.html", context, status=status)
     response["HX-Trigger"] = WORKLIST_CHANGED
     return response

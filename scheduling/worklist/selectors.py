@@ -12,11 +12,20 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from clinic.roles import CLINICIAN, MANAGER, has_role
 from scheduling.models import (
     Location,
     WorkItem,
     WorkKind,
 )
+
+# Kinds about no patient that only clinicians and managers see: the controlled-substance stock's.
+STOCK_KINDS = (WorkKind.STOCK_DISCREPANCY,)
+
+
+def kinds_hidden_from(user) -> tuple[str, ...]:
+    """The kinds ``user`` does not see: the front desk sees nothing of the stock."""
+    return () if has_role(user, CLINICIAN, MANAGER) else STOCK_KINDS
 
 
 def local_today(location: Location | None, now: datetime | None = None) -> date:
@@ -38,14 +47,14 @@ def visible_condition(now: datetime | None = None) -> Q:
 
 
 def open_items(*, kind: str | None = None, location_id: int | None = None, assigned_to_id: int | None = None,
-               unassigned: bool = False, include_snoozed: bool = False, now: datetime | None = None
-               ) -> QuerySet[WorkItem]:
+               unassigned: bool = False, include_snoozed: bool = False, now: datetime | None = None,
+               hidden_kinds: tuple[str, ...] = ()) -> QuerySet[WorkItem]:
     """Open items, most urgent first (urgency, then due date), with everything the list shows loaded.
 
     Snoozed items are left out until their date unless ``include_snoozed``.
     A fixed number of queries whatever the number of items.
     """
-    items = WorkItem.objects.open()
+    items = WorkItem.objects.open().exclude(kind__in=hidden_kinds)
     if not include_snoozed:
         items = items.filter(visible_condition(now))
     if kind:
@@ -65,10 +74,11 @@ def with_row_facts(items: QuerySet[WorkItem]) -> QuerySet[WorkItem]:
                                 "assigned_to")
 
 
-def open_counts(*, now: datetime | None = None) -> dict[str, int]:
+def open_counts(*, now: datetime | None = None, hidden_kinds: tuple[str, ...] = ()) -> dict[str, int]:
     """Open, visible items by kind (every kind present, zero when none), for the navigation badge."""
     counts = dict.fromkeys(WorkKind.values, 0)
-    rows = (WorkItem.objects.open().filter(visible_condition(now)).order_by().values("kind")
+    rows = (WorkItem.objects.open().exclude(kind__in=hidden_kinds).filter(visible_condition(now)).order_by()
+            .values("kind")
             .annotate(n=Count("id")).values_list("kind", "n"))
     counts.update(dict(rows))
     return counts

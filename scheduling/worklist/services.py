@@ -11,6 +11,7 @@ from clinic.errors import Conflict, Invalid, NotAllowed
 from clinic.roles import ALL_ROLES, has_role, roles_of
 from scheduling.models import (
     WorkItem,
+    WorkKind,
 )
 from scheduling.worklist.selectors import local_today
 
@@ -70,6 +71,10 @@ def resolve_item(*, by, item: WorkItem, note: str) -> WorkItem:
     fact stays the same (same kind, subject and date).
     """
     _require_desk_role(by, "resolve")
+    if item.kind == WorkKind.STOCK_DISCREPANCY:
+        # The item is the discrepancy's: it closes when a manager explains the count, not with a desk note.
+        raise Conflict("A stock count to explain closes when a manager explains the discrepancy.",
+                       code="explain_the_discrepancy")
     note = (note or "").strip()
     if not note:
         raise Invalid("Say how the item was resolved.", fields={"note": ["A note is required."]})
