@@ -2,4 +2,28 @@
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path, register_converter
+
+from scheduling.fhir.appointment_views import AppointmentsView, AppointmentView, BookView
+
+
+class BookOperation:
+    """``$book``: FHIR names operations with a dollar, which a plain path pattern (and the role matrix's
+    reading of the patterns, which drops regex anchors) would not keep."""
+
+    regex = r"\$book"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(BookOperation, "book_operation")
+
+urlpatterns: list = [
+    path("Appointment", AppointmentsView.as_view(), name="fhir-appointments"),
+    path("Appointment/<book_operation:operation>", BookView.as_view(), name="fhir-appointment-book"),
+    path("Appointment/<str:pk>", AppointmentView.as_view(), name="fhir-appointment"),
+]

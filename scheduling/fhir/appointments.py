@@ -1,0 +1,140 @@
+"""A session as an R4B Appointment, and the query that reads a page of them in one statement.
+
+The mapping (docs/FHIR.md, "Appointments and booking"):
+
+- status: booked and confirmed -> ``booked`` (a confirmed session also carries the
+  ``appointment-confirmed`` extension with the moment the patient confirmed);
+  checked in and in treatment -> ``arrived`` (R4's code: ``checked-in`` is R4B's only);
+  discharged -> ``fulfilled``; cancelled -> ``cancelled``; no-show -> ``noshow``.
+- participants, each ``accepted``: the Patient, the clinician as a Practitioner, the
+  chair (``Location/chair-N``) and the site (``Location/site-N``).
+- serviceType: the treatment, in the clinic's own code system (``codes.TREATMENT_SYSTEM``);
+  the protocol (slug and name) and the session's number in its course in extensions.
+- slot: the Slot the session holds (its chair at its start); supportingInformation: the
+  course as a CarePlan; cancelationReason: the reason given; created: when it was booked.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from fhir.resources.R4B.appointment import Appointment
+
+from scheduling.fhir import ids
+from scheduling.fhir.codes import PROTOCOL_SYSTEM, STRUCTURE_BASE, TREATMENTS, treatment_concept
+from scheduling.models import Session, SessionStatus
+
+# The protocol the session belongs to (valueCoding: PROTOCOL_SYSTEM | slug, display the protocol's name).
+PROTOCOL_EXTENSION = STRUCTURE_BASE + "treatment-protocol"
+# The session's number in its course, counted as the due engine counts (valuePositiveInt).
+SESSION_NUMBER_EXTENSION = STRUCTURE_BASE + "session-number"
+# When the patient confirmed the visit (valueDateTime); absent until they do.
+CONFIRMED_EXTENSION = STRUCTURE_BASE + "appointment-confirmed"
+# Sent with a booking: a clinician's reason for booking outside the due window (valueString).
+OVERRIDE_EXTENSION = STRUCTURE_BASE + "due-window-override-reason"
+
+STATUS = {
+    SessionStatus.BOOKED: "booked",
+    SessionStatus.CONFIRMED: "booked",
+    SessionStatus.CHECKED_IN: "arrived",
+    SessionStatus.IN_TREATMENT: "arrived",
+    SessionStatus.DISCHARGED: "fulfilled",
+    SessionStatus.CANCELLED: "cancelled",
+    SessionStatus.NO_SHOW: "noshow",
+}
+# The Appointment statuses a search may ask for -> the sessions' statuses behind them.
+SESSION_STATUSES = {}
+for _session_status, _fhir_status in STATUS.items():
+    SESSION_STATUSES.setdefault(_fhir_status, []).append(_session_status)
+# Statuses FHIR defines that no session is ever in: a search for them finds nothing (not an error).
+OTHER_STATUSES = ("proposed", "pending", "entered-in-error", "checked-in", "waitlist")
+RELEASED = (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
+
+
+def appointments() -> QuerySet[Session]:
+    """Sessions with everything an Appointment shows: one statement, the session number a correlated count.
+
+    The number is one more than the course's discharged sessions that started
+    before this one (``scheduling.pages.clinician`` counts the same way), read
+    by the (course, start) index, so a page costs one query however long.
+    """
+    earlier = (Session.objects.filter(course_id=OuterRef("course_id"), status=SessionStatus.DISCHARGED,
+                                      start__lt=OuterRef("start"))
+               .order_by().values("course_id").annotate(count=Count("pk")).values("count"))
+    return (Session.objects.select_related("patient", "course__protocol", "clinician", "chair", "location")
+            .annotate(discharged_before=Coalesce(Subquery(earlier, output_field=IntegerField()), Value(0))))
+
+
+def _reference(kind: str, pk, display: str | None) -> dict:
+    reference = {"reference": f"{kind}/{pk}"}
+    if display:
+        reference["display"] = display
+    return reference
+
+
+def _participants(session: Session) -> list[dict]:
+    actors = [_reference("Patient", session.patient_id, session.patient.display_name)]
+    if session.clinician_id is not None:
+        clinician = session.clinician
+        actors.append(_reference("Practitioner", clinician.pk, clinician.get_full_name() or clinician.get_username()))
+    if session.chair_id is not None:
+        actors.append(_reference("Location", ids.chair_location_id(session.chair_id), session.chair.name))
+    if session.location_id is not None:
+        actors.append(_reference("Location", ids.site_location_id(session.location_id), session.location.name))
+    return [{"actor": actor, "required": "required", "status": "accepted"} for actor in actors]
+
+
+def session_number(session: Session) -> int | None:
+    """The session's number in its course, or None for one that was cancelled or missed (it never counts)."""
+    if session.status in RELEASED:
+        return None
+    earlier = getattr(session, "discharged_before", None)
+    if earlier is None:
+        earlier = Session.objects.filter(course_id=session.course_id, status=SessionStatus.DISCHARGED,
+                                         start__lt=session.start).count()
+    return earlier + 1
+
+
+def appointment(session: Session) -> Appointment:
+    """``session`` as an R4B Appointment (read from ``appointments()``, so nothing more is queried)."""
+    protocol = session.course.protocol
+    _, display = TREATMENTS[protocol.modality]
+    extensions = [{"url": PROTOCOL_EXTENSION,
+                   "valueCoding": {"system": PROTOCOL_SYSTEM, "code": protocol.slug, "display": protocol.name}}]
+    number = session_number(session)
+    if number is not None:
+        extensions.append({"url": SESSION_NUMBER_EXTENSION, "valuePositiveInt": number})
+    if session.confirmed_at is not None and session.status == SessionStatus.CONFIRMED:
+        extensions.append({"url": CONFIRMED_EXTENSION, "valueDateTime": session.confirmed_at})
+    resource = {
+        "id": str(session.pk),
+        "extension": extensions,
+        "status": STATUS[session.status],
+        "serviceType": [treatment_concept(protocol.modality)],
+        "description": f"{protocol.name}, session {number}" if number else protocol.name,
+        "start": session.start.astimezone(UTC),
+        "end": session.end.astimezone(UTC),
+        "minutesDuration": max(1, round((session.end - session.start).total_seconds() / 60)),
+        "created": session.booked_at.astimezone(UTC),
+        "participant": _participants(session),
+        "supportingInformation": [_reference("CarePlan", session.course_id, protocol.name)],
+    }
+    if session.chair_id is not None and not session.recorded_history:
+        resource["slot"] = [{"reference": f"Slot/{ids.slot_id(session.chair_id, session.start)}"}]
+    if session.status == SessionStatus.CANCELLED and session.cancel_reason:
+        resource["cancelationReason"] = {"text": session.cancel_reason}
+    return Appointment.model_validate(resource)
+
+
+def participant_ids(session: Session) -> dict[str, list[str]]:
+    """The resources an ``_include`` may add for ``session``: {"Patient": [...], "Practitioner": [...], ...}."""
+    found = {"Patient": [str(session.patient_id)], "Practitioner": [], "Location": []}
+    if session.clinician_id is not None:
+        found["Practitioner"].append(str(session.clinician_id))
+    if session.chair_id is not None:
+        found["Location"].append(ids.chair_location_id(session.chair_id))
+    if session.location_id is not None:
+        found["Location"].append(ids.site_location_id(session.location_id))
+    return found
