@@ -22,6 +22,7 @@ from protocols.selectors import course_flags, course_outlook, course_plan, shown
 from scheduling.booking import selectors as booking_selectors
 from scheduling.models import Session, SessionStatus
 from scheduling.pages import course_or_404, next_due_words, record_patient_access
+from scheduling.pages.authorisations import course_authorisations
 from scheduling.pages.course_actions import ACTIONS, available, course_history, may, take
 from scheduling.pages.patient_page import FLAG_WORDS, PLAN_STATUS_WORDS, TIMING_WORDS, home_location
 
@@ -61,6 +62,7 @@ def _context(request, course: TreatmentCourse, *, error: ClinicError | None = No
         "plan": plan,
         "history": course_history(course),
         "overridden_sessions": [s for s in sessions if s.override_reason],
+        "authorisation_uses": course_authorisations(course),
         "actions": actions,
         # A refusal of an action the page does not offer (a role's, a stale page's) is said above the actions.
         "action_names": [action["name"] for action in actions],
