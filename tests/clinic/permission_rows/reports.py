@@ -1,10 +1,16 @@
-"""The role matrix's rows for reports (see tests/clinic/permission_rows/__init__.py)."""
+"""The role matrix's rows for the clinic's numbers through the API (see tests/clinic/permission_rows/__init__.py)."""
 
 from __future__ import annotations
 
-from tests.clinic.permission_rows.table import Row
+from tests.clinic.permission_rows.table import MANAGER_ONLY, Row
 
-ROWS: list[Row] = []
+NUMBERS = "the clinic's numbers: dashboard, CSV and API"
+
+ROWS: list[Row] = [
+    Row("api/reports/dashboard/", "GET", MANAGER_ONLY, NUMBERS, query="period=week&anchor=2026-03-02"),
+    Row("api/reports/<figure>/", "GET", MANAGER_ONLY, NUMBERS, args={"figure": "=chair_utilisation"},
+        query="period=month"),
+]
 
 
 def world(objects: dict) -> dict:
