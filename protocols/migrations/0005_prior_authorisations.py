@@ -143,7 +143,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='priorauthorisation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'approved'), _negated=True), models.Q(('first_day__isnull', False), ('last_day__isnull', False), ('units_approved__gte', 1)), _connector='OR'), name='authorisation_approved_has_units_and_days'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'approved'), _negated=True), models.Q(('first_day__isnull', False), ('last_day__isnull', False), ('units_approved__gte', 1), ('units_approved__isnull', False)), _connector='OR'), name='authorisation_approved_has_units_and_days'),
         ),
         migrations.AddConstraint(
             model_name='priorauthorisation',

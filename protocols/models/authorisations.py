@@ -93,7 +93,9 @@ class PriorAuthorisation(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="approved")
-                | Q(units_approved__gte=1, first_day__isnull=False, last_day__isnull=False),
+                # Spelled out: a NULL comparison passes a CHECK.
+                | Q(units_approved__isnull=False, units_approved__gte=1, first_day__isnull=False,
+                    last_day__isnull=False),
                 name="authorisation_approved_has_units_and_days",
             ),
             models.CheckConstraint(

@@ -158,7 +158,8 @@ class SessionSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
                   "chair", "chair_name", "clinician", "clinician_name", "start", "end", "occupied_until",
                   "start_local", "end_local", "local_date", "status", "left_before_discharge", "recorded_history",
                   "recorded_dose_mg",
-                  "notes", "booked_by", "booked_at", "override_reason", "confirmed_at", "cancel_reason",
+                  "notes", "booked_by", "booked_at", "override_reason", "authorisation_override_reason",
+                  "authorisation_override_by", "authorisation_override_at", "confirmed_at", "cancel_reason",
                   "cancelled_at", "late_cancel", "no_show_at", "rescheduled_from"]
         read_only_fields = fields
 
@@ -228,6 +229,9 @@ class BookSessionSerializer(serializers.Serializer):
     clinician = serializers.PrimaryKeyRelatedField(queryset=Session._meta.get_field("clinician").related_model
                                                    .objects.filter(is_active=True), required=False, allow_null=True)
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    authorisation_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="",
+        help_text="Why the session is booked beyond the course's prior authorisation (clinicians and managers).")
 
     def validate(self, attrs):
         attrs["start"] = localize(attrs["start"], attrs["chair"].location.zone, "start")
@@ -240,6 +244,9 @@ class RescheduleSerializer(serializers.Serializer):
     clinician = serializers.PrimaryKeyRelatedField(queryset=Session._meta.get_field("clinician").related_model
                                                    .objects.filter(is_active=True), required=False, allow_null=True)
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    authorisation_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="",
+        help_text="Why the session is moved beyond the course's prior authorisation (clinicians and managers).")
 
 
 class CancelSerializer(serializers.Serializer):
@@ -253,6 +260,10 @@ class SeriesSerializer(serializers.Serializer):
     weekdays = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), min_length=1,
                                      max_length=7)
     dry_run = serializers.BooleanField(default=False)
+    authorisation_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="",
+        help_text="Why sessions of the series are booked beyond the course's prior authorisation "
+                  "(clinicians and managers).")
 
     def validate(self, attrs):
         attrs["first_start"] = localize(attrs["first_start"], attrs["chair"].location.zone, "first_start")

@@ -148,7 +148,8 @@ class SessionViewSet(SessionWorkflowActions, LogsPatientHistoryReads, mixins.Lis
         data = payload.validated_data
         session = booking.book_session(by=request.user, course=data["course"], chair=data["chair"],
                                         start=data["start"], clinician=data.get("clinician"),
-                                        override_reason=data["override_reason"].strip())
+                                        override_reason=data["override_reason"].strip(),
+                                        authorisation_reason=data["authorisation_reason"])
         # The booked session already holds everything the answer shows (course, patient, site, chair,
         # clinician), so it is not read back: one query and its planning fewer on the busiest request.
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
@@ -168,7 +169,8 @@ class SessionViewSet(SessionWorkflowActions, LogsPatientHistoryReads, mixins.Lis
         start = localize(data["start"], zone, "start")
         moved = booking.reschedule_session(by=request.user, session=session, start=start, chair=chair,
                                             clinician=data.get("clinician"),
-                                            override_reason=data["override_reason"].strip())
+                                            override_reason=data["override_reason"].strip(),
+                                            authorisation_reason=data["authorisation_reason"])
         return Response(SessionSerializer(_reload(moved)).data)
 
     @extend_schema(request=CancelSerializer, responses=SessionSerializer)
@@ -200,7 +202,7 @@ class SessionViewSet(SessionWorkflowActions, LogsPatientHistoryReads, mixins.Lis
         if data["dry_run"]:
             occurrences = series.plan_series(**arguments)
             return Response({"booked": False, "occurrences": [series.serialize_occurrence(o) for o in occurrences]})
-        occurrences = series.book_series(**arguments)
+        occurrences = series.book_series(**arguments, authorisation_reason=data["authorisation_reason"])
         return Response({"booked": True, "occurrences": [series.serialize_occurrence(o) for o in occurrences]},
                         status=status.HTTP_201_CREATED)
 

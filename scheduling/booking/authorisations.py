@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -114,6 +115,16 @@ class Cover:
         return f"{self.payer}{number}, {self.first_day:%-d %b %Y} to {self.last_day:%-d %b %Y}"
 
 
+def entered_sql(course: str) -> str:
+    """A SELECT-list expression: whether the course has any authorisation entered, in any status."""
+    return f"EXISTS(SELECT 1 FROM {AUTHORISATIONS} a WHERE a.course_id = {course})"
+
+
+def entered_by_orm(course_id: int) -> bool:
+    """``entered_sql``'s ORM twin."""
+    return PriorAuthorisation.objects.filter(course_id=course_id).exists()
+
+
 def covers_sql(course: str, exclude: str) -> str:
     """A SELECT-list expression: the course's approved authorisations as a JSON array of
     ``[id, payer, number, units, first_day, last_day, used]`` in first-day order (NULL for none); ``course``
@@ -196,17 +207,23 @@ def requires_check(course: TreatmentCourse) -> bool:
     return course.protocol.requires_authorisation
 
 
-def check_booking(*, course: TreatmentCourse, covers: tuple[Cover, ...], day: date, by, reason: str, now: datetime,
-                  planned: tuple[date, ...] = ()) -> Override:
+def checked(course: TreatmentCourse, *, entered: bool) -> bool:
+    """True when a booking of ``course`` is checked: its protocol requires authorisation and, under
+    ``PRIOR_AUTHORISATION_CHECKS = "entered"`` (a clinic adopting the system), the course has one entered."""
+    return requires_check(course) and (entered or settings.PRIOR_AUTHORISATION_CHECKS == "all")
+
+
+def check_booking(*, course: TreatmentCourse, covers: tuple[Cover, ...], entered: bool, day: date, by, reason: str,
+                  now: datetime, planned: tuple[date, ...] = ()) -> Override:
     """Check a booking of ``course`` on ``day`` against its approved authorisations (``covers``, read after
-    ``lock_covers``); return the override to record.
+    ``lock_covers``; ``entered``: whether it has any authorisation at all); return the override to record.
 
     Refuses with 409 ``no_authorisation`` or ``authorisation_units_used`` without a reason, and 403
     ``authorisation_override_not_allowed`` when someone other than a clinician or a manager gives one. A
-    protocol that does not require authorisation, and a booking the authorisation covers, record nothing
-    (a reason given where none is needed is not recorded).
+    booking that is not ``checked``, and one the authorisation covers, record nothing (a reason given where
+    none is needed is not recorded).
     """
-    if not requires_check(course):
+    if not checked(course, entered=entered):
         return NO_OVERRIDE
     refusal = problem(covers, day, planned=planned)
     if refusal is None:

@@ -8,9 +8,11 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.errors import ClinicError, Conflict, Invalid
+from clinic.errors import ClinicError, Conflict, Invalid, NotAllowed
+from clinic.roles import CLINICIAN, MANAGER, has_role
 from protocols import due
 from protocols.models import TreatmentCourse
+from scheduling.booking import authorisations
 from scheduling.booking import services as booking
 from scheduling.booking.availability import Slot, find_slots
 from scheduling.booking.selectors import course_dates
@@ -18,6 +20,9 @@ from scheduling.models import Chair, Session
 
 MAX_SERIES_DAYS = 180
 OPEN_PHASE_SERIES_LENGTH = 4
+# Problems a clinician's or manager's reason lets a series book through (the prior authorisation's);
+# any other problem stops the series.
+AUTHORISATION_CODES = frozenset({"no_authorisation", "authorisation_units_used"})
 
 
 @dataclass
@@ -56,8 +61,10 @@ def plan_series(*, by, course: TreatmentCourse, chair: Chair, first_start: datet
     """Propose every remaining session of the current phase at the same local time on ``weekdays``.
 
     Each occurrence is checked as if the earlier ones were booked (spacing,
-    hours, closures, chair, patient, clinician capacity); one with a problem
-    carries the problem and the nearest free alternative inside its window.
+    hours, closures, chair, patient, clinician capacity, and the prior
+    authorisations' days and units, the earlier occurrences using units); one
+    with a problem carries the problem and, unless its only problem is the
+    authorisation's, the nearest free alternative inside its window.
     """
     now = now or timezone.now()
     course = TreatmentCourse.objects.select_related("patient", "protocol").get(pk=course.pk)
@@ -83,6 +90,11 @@ def plan_series(*, by, course: TreatmentCourse, chair: Chair, first_start: datet
     duration = timedelta(minutes=course.protocol.chair_minutes)
     occurrences: list[Occurrence] = []
     with transaction.atomic():
+        covers = None
+        if authorisations.checked(course, entered=authorisations.entered_by_orm(course.pk)):
+            authorisations.lock_covers(course.pk)
+            covers = authorisations.covers_by_orm(course.pk, exclude_session_id=None)
+        planned: list[date] = []
         for day in _occurrence_days(local_first.date(), weekdays, count):
             window = due.next_due(rule, course.facts(completed=taken))
             start = location.at(day, clock)
@@ -97,13 +109,17 @@ def plan_series(*, by, course: TreatmentCourse, chair: Chair, first_start: datet
                 booking.check_slot_for(course=course, chair=chair, start=start, now=now)
             except ClinicError as refusal:
                 occurrence.problems.append({"code": refusal.code, "detail": refusal.detail})
-            if occurrence.problems:
+            beyond = None if covers is None else authorisations.problem(covers, day, planned=tuple(planned))
+            if any(problem["code"] not in AUTHORISATION_CODES for problem in occurrence.problems):
                 alternatives = find_slots(course=course, location=location, date_from=window.earliest,
                                           date_to=window.latest, limit=1, now=now, window=window,
                                           skip_days={*taken})
                 occurrence.alternative = alternatives[0] if alternatives else None
+            if beyond is not None:
+                occurrence.problems.append({"code": beyond.code, "detail": beyond.detail})
             occurrences.append(occurrence)
             taken.append(day)
+            planned.append(day)
         # Nothing is written by a plan; the row locks taken by the checks end here.
         transaction.set_rollback(True)
     if len(occurrences) < count:
@@ -114,14 +130,28 @@ def plan_series(*, by, course: TreatmentCourse, chair: Chair, first_start: datet
 
 @transaction.atomic
 def book_series(*, by, course: TreatmentCourse, chair: Chair, first_start: datetime, weekdays: list[int],
-                now: datetime | None = None) -> list[Occurrence]:
+                authorisation_reason: str = "", now: datetime | None = None) -> list[Occurrence]:
     """Book every occurrence of ``plan_series``, all or none.
 
     Refuses with 409 ``series_conflict`` (listing every occurrence and its
     problems) when any occurrence has a problem; a race lost on one of them
-    rolls back the whole series.
+    rolls back the whole series. Occurrences whose only problem is the prior
+    authorisation (``no_authorisation``, ``authorisation_units_used``: past its
+    last day, or beyond its units counted through the series) are booked with a
+    clinician's or manager's ``authorisation_reason``, recorded on each of them
+    (403 ``authorisation_override_not_allowed`` for anyone else).
     """
     occurrences = plan_series(by=by, course=course, chair=chair, first_start=first_start, weekdays=weekdays, now=now)
+    reason = (authorisation_reason or "").strip()
+    beyond = [occurrence for occurrence in occurrences if occurrence.problems]
+    if reason and beyond and all(problem["code"] in AUTHORISATION_CODES
+                                 for occurrence in beyond for problem in occurrence.problems):
+        if not has_role(by, CLINICIAN, MANAGER):
+            raise NotAllowed(f"{len(beyond)} sessions of the series are beyond the course's prior authorisation; "
+                             "only a clinician or a manager may book beyond it.",
+                             code="authorisation_override_not_allowed")
+        for occurrence in beyond:
+            occurrence.problems = []
     if any(occurrence.problems for occurrence in occurrences):
         raise Conflict(
             "Some sessions of the series cannot be booked as proposed; nothing was booked.",
@@ -130,7 +160,7 @@ def book_series(*, by, course: TreatmentCourse, chair: Chair, first_start: datet
         )
     for occurrence in occurrences:
         occurrence.session = booking.book_session(by=by, course=course, chair=chair, start=occurrence.start,
-                                                   now=now)
+                                                   authorisation_reason=reason, now=now)
     return occurrences
 
 

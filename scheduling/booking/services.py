@@ -18,8 +18,8 @@ from clinic.roles import CLINICIAN, MANAGER, has_role
 from protocols import dose_rules, due
 from protocols.models import CourseStatus, Modality, TreatmentCourse
 from protocols.services import complete_course_if_finished
-from scheduling.booking import fast_reads, rules
-from scheduling.booking.fast_reads import CourseForBooking
+from scheduling.booking import authorisations, fast_reads, rules
+from scheduling.booking.fast_reads import CourseForBooking, SlotFacts
 from scheduling.booking.selectors import CourseDates, due_window_for_booking, due_window_for_move
 from scheduling.messaging import new_time, reminders
 from scheduling.models import Chair, Location, Session, SessionStatus
@@ -81,9 +81,9 @@ def _check_window(*, course: TreatmentCourse, dates: CourseDates, local_day: dat
 
 
 def _check_slot(*, course: TreatmentCourse, chair: Chair, start: datetime, end: datetime, occupied_until: datetime,
-                exclude_session_id: int | None, now: datetime) -> Location:
-    """Refuse a slot booking may not take; returns the chair's location with its reminder policy
-    (``fast_reads.slot_facts``), so planning the reminders reads no more."""
+                exclude_session_id: int | None, now: datetime) -> SlotFacts:
+    """Refuse a slot booking may not take; returns ``fast_reads.slot_facts``: the chair's location with its
+    reminder policy (so planning the reminders reads no more) and the course's approved authorisations."""
     location = chair.location
     if start < now:
         raise Conflict("That time has already passed.", code="in_the_past")
@@ -104,7 +104,7 @@ def _check_slot(*, course: TreatmentCourse, chair: Chair, start: datetime, end: 
         raise Conflict("The patient already has a session at that time.", code="patient_conflict")
     if facts.day_taken:
         raise Conflict("The course already has a session on that day.", code="same_day")
-    return facts.location
+    return facts
 
 
 def _assign_clinician(*, location: Location, start: datetime, end: datetime, clinician,
@@ -146,15 +146,25 @@ def check_slot_for(*, course: TreatmentCourse, chair: Chair, start: datetime, no
                       exclude_session_id=exclude_session_id)
 
 
+def _lock_authorisations(course: TreatmentCourse) -> None:
+    """Lock the course's approved authorisations before ``_check_slot`` counts their units (one statement, only
+    where the course's protocol requires authorisation): see ``authorisations.lock_covers``."""
+    if authorisations.requires_check(course):
+        authorisations.lock_covers(course.pk)
+
+
 @transaction.atomic
 def book_session(*, by, course: TreatmentCourse | CourseForBooking, chair: Chair, start: datetime, clinician=None,
-                 override_reason: str = "", now: datetime | None = None) -> Session:
+                 override_reason: str = "", authorisation_reason: str = "", now: datetime | None = None) -> Session:
     """Book the course's next session on ``chair`` at ``start``.
 
     Refuses with 409 and a code: ``in_the_past``, ``modality_mismatch``,
     ``not_rems_certified``, ``outside_hours``, ``outside_due_window`` (a
     clinician may override with a reason), ``same_day``, ``chair_conflict``,
-    ``patient_conflict``, ``clinician_capacity``, ``course_not_active``.
+    ``patient_conflict``, ``clinician_capacity``, ``course_not_active``; where the course's protocol requires
+    prior authorisation, ``no_authorisation`` or ``authorisation_units_used`` unless a clinician or a manager
+    gives ``authorisation_reason`` (403 ``authorisation_override_not_allowed`` for anyone else), recorded on
+    the session with who and when.
     ``course`` may be the ``CourseForBooking`` the API read with the request (``BookableCourseField``): it
     is used as it is. A course is read again with ``fast_reads.course_for_booking``, as a move reads it.
     """
@@ -162,21 +172,26 @@ def book_session(*, by, course: TreatmentCourse | CourseForBooking, chair: Chair
     facts = course if isinstance(course, CourseForBooking) else fast_reads.course_for_booking(course.pk)
     course = facts.course
     check_course_bookable(course)
+    _lock_authorisations(course)
     location = chair.location
     end = start + timedelta(minutes=course.protocol.chair_minutes)
     occupied_until = end + timedelta(minutes=location.turnover_minutes)
+    slot = _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
+                       exclude_session_id=None, now=now)
     # The same site, loaded with its reminder policy (so planning the reminders reads no more).
-    location = _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
-                           exclude_session_id=None, now=now)
-    _check_window(course=course, dates=facts.dates, local_day=location.local_date(start), by=by,
-                  override_reason=override_reason)
+    location = slot.location
+    local_day = location.local_date(start)
+    _check_window(course=course, dates=facts.dates, local_day=local_day, by=by, override_reason=override_reason)
+    beyond = authorisations.check_booking(course=course, covers=slot.covers, entered=slot.authorisation_entered,
+                                          day=local_day, by=by, reason=authorisation_reason, now=now)
     assigned = _assign_clinician(location=location, start=start, end=end, clinician=clinician,
                                  exclude_session_id=None)
     session = Session(
         course=course, patient=course.patient, location=location, chair=chair, clinician=assigned,
         start=start, end=end, occupied_until=occupied_until, local_date=location.local_date(start),
         booked_by=by, booked_at=now, override_reason=override_reason,
-        override_by=by if override_reason else None,
+        override_by=by if override_reason else None, authorisation_override_reason=beyond.reason,
+        authorisation_override_by=beyond.by, authorisation_override_at=beyond.at,
     )
     try:
         # No savepoint: a refusal here ends the whole booking, whose own atomic block rolls it back.
@@ -190,13 +205,16 @@ def book_session(*, by, course: TreatmentCourse | CourseForBooking, chair: Chair
 
 @transaction.atomic
 def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | None = None, clinician=None,
-                       override_reason: str = "", now: datetime | None = None) -> Session:
+                       override_reason: str = "", authorisation_reason: str = "",
+                       now: datetime | None = None) -> Session:
     """Move a booked or confirmed session to a new time (and chair), atomically.
 
     The old slot is released only by the same UPDATE that takes the new one,
     so a refused move leaves the session exactly where it was. Same checks and
     codes as ``book_session``; a moved session is booked again (unconfirmed). The course is read as a
-    booking reads it (``fast_reads.course_for_booking``), without the session being moved.
+    booking reads it (``fast_reads.course_for_booking``), without the session being moved. A move is checked
+    against the prior authorisations for its new day (the session's own unit not counted): an override
+    belongs to a day, so a move beyond them needs a new reason, and a move back inside clears the old one.
     """
     now = now or timezone.now()
     locked = Session.objects.select_for_update(of=("self",)).select_related("chair__location").get(pk=session.pk)
@@ -206,14 +224,19 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
     facts = fast_reads.course_for_booking(locked.course_id, exclude_session_id=locked.pk)
     course = locked.course = facts.course
     check_course_bookable(course)
+    _lock_authorisations(course)
     chair = chair or locked.chair
     location = chair.location
     end = start + timedelta(minutes=course.protocol.chair_minutes)
     occupied_until = end + timedelta(minutes=location.turnover_minutes)
-    location = _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
-                           exclude_session_id=locked.pk, now=now)
-    _check_window(course=course, dates=facts.dates, local_day=location.local_date(start), by=by,
+    slot = _check_slot(course=course, chair=chair, start=start, end=end, occupied_until=occupied_until,
+                       exclude_session_id=locked.pk, now=now)
+    location = slot.location
+    local_day = location.local_date(start)
+    _check_window(course=course, dates=facts.dates, local_day=local_day, by=by,
                   override_reason=override_reason, moving=locked)
+    beyond = authorisations.check_booking(course=course, covers=slot.covers, entered=slot.authorisation_entered,
+                                          day=local_day, by=by, reason=authorisation_reason, now=now)
     assigned = _assign_clinician(location=location, start=start, end=end,
                                  clinician=clinician or locked.clinician, exclude_session_id=locked.pk)
     locked.rescheduled_from = locked.start
@@ -225,6 +248,8 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
     locked.confirmed_at = None
     if override_reason:
         locked.override_reason, locked.override_by = override_reason, by
+    locked.authorisation_override_reason = beyond.reason
+    locked.authorisation_override_by, locked.authorisation_override_at = beyond.by, beyond.at
     try:
         with transaction.atomic():
             locked.save()

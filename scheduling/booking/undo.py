@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.errors import Conflict
-from scheduling.booking import fast_reads
+from scheduling.booking import authorisations, fast_reads
 from scheduling.booking.services import (
     _after_booking_change,
     _assign_clinician,
@@ -44,8 +44,9 @@ def undo_cancel(session: Session, *, by, now: datetime | None = None) -> Session
     Refuses with 409: ``invalid_state`` (the session is not cancelled), and every code
     ``book_session`` gives (``in_the_past``, ``chair_inactive``, ``outside_hours``,
     ``chair_conflict``, ``patient_conflict``, ``same_day``, ``outside_due_window``,
-    ``passes_next_session``, ``clinician_capacity``, ``course_not_active``...). A
-    clinician's override of the due window given at booking still stands.
+    ``passes_next_session``, ``clinician_capacity``, ``course_not_active``, ``no_authorisation``,
+    ``authorisation_units_used``...). A clinician's override of the due window, or a clinician's or
+    manager's booking beyond the prior authorisations, given at booking still stands.
 
     The session gets a new revision, so its reminders are planned afresh (the
     cancel voided the old ones), and the cancel's reason, author and late flag are cleared.
@@ -59,13 +60,21 @@ def undo_cancel(session: Session, *, by, now: datetime | None = None) -> Session
     facts = fast_reads.course_for_booking(locked.course_id, exclude_session_id=locked.pk)
     course = locked.course = facts.course
     check_course_bookable(course)
+    if authorisations.requires_check(course):
+        authorisations.lock_covers(course.pk)
     chair = locked.chair
-    location = _check_slot(course=course, chair=chair, start=locked.start, end=locked.end,
-                           occupied_until=locked.occupied_until, exclude_session_id=locked.pk, now=now)
+    slot = _check_slot(course=course, chair=chair, start=locked.start, end=locked.end,
+                       occupied_until=locked.occupied_until, exclude_session_id=locked.pk, now=now)
+    location = slot.location
     # The session is judged at its own place in the course, as a move is; an override a clinician gave
     # when it was booked is that clinician's, so it is checked as theirs.
     _check_window(course=course, dates=facts.dates, local_day=location.local_date(locked.start),
                   by=locked.override_by or by, override_reason=locked.override_reason, moving=locked)
+    # The session takes a unit again; a reason given for it beyond the authorisations is checked as its giver's.
+    authorisations.check_booking(course=course, covers=slot.covers, entered=slot.authorisation_entered,
+                                 day=location.local_date(locked.start),
+                                 by=locked.authorisation_override_by or by,
+                                 reason=locked.authorisation_override_reason, now=now)
     locked.clinician = _assign_clinician(location=location, start=locked.start, end=locked.end,
                                          clinician=locked.clinician, exclude_session_id=locked.pk)
     locked.status = SessionStatus.CONFIRMED if locked.confirmed_at else SessionStatus.BOOKED

@@ -1,0 +1,53 @@
+"""Desks booking a course's last authorised unit at once: one gets it, the others are told it is used.
+
+Threads with their own connections wait at a barrier and book through the real API. The
+booking locks the course's approved authorisations before counting their units, so the
+second desk counts the first one's session; without the lock both would take the last unit.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from scheduling.booking import services as booking
+from scheduling.models import Session
+from tests.factories import PriorAuthorisationFactory, TreatmentCourseFactory, standard_protocol
+from tests.scheduling.conftest import local
+
+TUESDAY = date(2026, 3, 3)
+# Session 2 of the course is due Thursday 5 to Sunday 8 March; Midtown is open Thursday to Saturday.
+DAYS = (date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 7))
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_desks_booking_the_last_unit_at_once_leave_one_session_and_tell_the_others(site, chair, desk_user, now):
+    # given a course with two units, one used on Tuesday
+    course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"), start_date=TUESDAY)
+    PriorAuthorisationFactory(course=course, units_approved=2, first_day=TUESDAY, last_day=date(2026, 3, 31))
+    booking.book_session(by=desk_user, course=course, chair=chair, start=local(site, TUESDAY, 9))
+    barrier = threading.Barrier(len(DAYS))
+
+    def attempt(day):
+        client = APIClient()
+        client.force_authenticate(desk_user)
+        try:
+            barrier.wait(timeout=30)
+            response = client.post("/api/sessions/", {"course": course.pk, "chair": chair.pk,
+                                                      "start": local(site, day, 9).isoformat()}, format="json")
+            return response.status_code, response.json().get("code")
+        finally:
+            connection.close()
+
+    # when three desks book the second session on three days at once
+    with ThreadPoolExecutor(max_workers=len(DAYS)) as pool:
+        results = list(pool.map(attempt, DAYS))
+    # then
+    assert sorted(status for status, _ in results) == [201, 409, 409]
+    assert {code for status, code in results if status == 409} == {"authorisation_units_used"}
+    assert Session.objects.filter(course=course).count() == 2
