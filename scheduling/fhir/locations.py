@@ -176,6 +176,8 @@ class ScheduleSearchView(FhirView):
         for value in params.values(request, "actor"):
             either = Q(pk__in=[])
             for text in value.split(","):
+                if text.strip().startswith("Practitioner/"):
+                    continue  # a Schedule's actor may be a Practitioner in FHIR; here only chairs have one
                 parsed = ids.parse_location_id(ids.parse_reference(text.strip(), "Location", bare=True))
                 if parsed is not None:
                     either |= Q(pk=parsed[1]) if parsed[0] == ids.CHAIR else Q(location_id=parsed[1])

@@ -18,8 +18,9 @@ from django.db.models import Q
 
 from scheduling.fhir.errors import FhirError
 
-# Parameters every search takes: paging and the answer's format.
-COMMON = frozenset({"_count", "_offset", "_format", "_pretty"})
+# Parameters every search takes: paging, the answer's format, ``_summary=count`` (the total alone) and
+# ``_total`` (ignored: the total is always counted exactly).
+COMMON = frozenset({"_count", "_offset", "_format", "_pretty", "_summary", "_total"})
 _DATE = re.compile(
     r"^(?P<prefix>eq|ne|gt|lt|ge|le|sa|eb|ap)?(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
     r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d{1,9})?)?"

@@ -137,10 +137,15 @@ class FhirView(APIView):
 
 
 def paging(request) -> tuple[int, int]:
-    """``(offset, count)`` from ``_offset`` and ``_count`` (default 50, at most 200); a bad value is a 400."""
+    """``(offset, count)`` from ``_offset`` and ``_count`` (default 50, at most 200; 0 with ``_summary=count``);
+    a bad value is a 400."""
     count = _non_negative(request, "_count", DEFAULT_COUNT)
     offset = _non_negative(request, "_offset", 0)
-    return offset, min(count, MAX_COUNT)
+    summary = request.query_params.get("_summary")
+    if summary not in (None, "false", "count"):
+        raise FhirError.not_supported("_summary: only count (the total alone) and false are offered.",
+                                      expression=["_summary"])
+    return offset, 0 if summary == "count" else min(count, MAX_COUNT)
 
 
 def _non_negative(request, name: str, default: int) -> int:

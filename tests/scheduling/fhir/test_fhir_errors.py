@@ -55,3 +55,9 @@ def test_a_body_of_a_type_fhir_does_not_read_is_a_415_outcome():
 def test_a_count_of_zero_answers_the_total_alone(desk):
     bundle = read(desk.get("/fhir/Patient?family=rivera&_count=0"), Bundle)
     assert (bundle.total, bundle.entry, [link.relation for link in bundle.link]) == (6, None, ["self"])
+
+
+def test_summary_count_answers_the_total_alone_and_other_summaries_are_refused(desk):
+    bundle = read(desk.get("/fhir/Patient?family=rivera&_summary=count"), Bundle)
+    assert (bundle.total, bundle.entry) == (6, None)
+    assert desk.get("/fhir/Patient?_summary=true").status_code == 400

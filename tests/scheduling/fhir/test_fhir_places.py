@@ -95,6 +95,7 @@ def test_a_chair_out_of_service_has_no_schedule(desk, fhir_world):
     ("actor=Location/site-{midtown}", ["chair1", "infusion"]),
     ("actor=Location/chair-{infusion}", ["infusion"]),
     ("service-type=esketamine", ["chair1"]),
+    ("actor=Practitioner/1", []),
     ("service-type=ketamine-iv", ["infusion", "west"]),
     ("", ["chair1", "infusion", "west"]),
 ])
