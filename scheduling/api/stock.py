@@ -130,7 +130,10 @@ class ReceiptView(APIView):
     def post(self, request):
         data = _payload(ReceiptSerializer, request)
         location, product = data["location"], data["product"]
-        quantity = data.get("quantity") or services.devices_in_kits(data["kits"], data["kit_size"])
+        if data.get("vials"):
+            quantity = data["vials"] * product.strength_mg
+        else:
+            quantity = data.get("quantity") or services.devices_in_kits(data["kits"], data["kit_size"])
         entry = services.receive(by=request.user, location=location, product=product,
                                  lot_number=data["lot_number"], expiry=data["expiry"], quantity=quantity,
                                  supplier=data["supplier"], invoice_number=data["invoice_number"],

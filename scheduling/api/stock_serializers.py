@@ -114,14 +114,19 @@ class ReceiptSerializer(serializers.Serializer):
                                     help_text="Esketamine only, instead of quantity: kits received.")
     kit_size = serializers.ChoiceField(choices=KIT_SIZES, required=False,
                                        help_text="Devices per kit: 2 (56 mg) or 3 (84 mg).")
+    vials = serializers.IntegerField(min_value=1, max_value=MOST // 500, required=False,
+                                     help_text="Ketamine only, instead of quantity: whole vials received.")
     supplier = serializers.CharField(max_length=120)
     invoice_number = serializers.CharField(max_length=60)
     received_on = serializers.DateField(required=False, help_text="The location's today when omitted.")
 
     def validate(self, data):
-        kits, quantity = data.get("kits"), data.get("quantity")
-        if (kits is None) == (quantity is None):
-            raise serializers.ValidationError({"quantity": ["Give the quantity, or (esketamine) kits and kit size."]})
+        kits, vials = data.get("kits"), data.get("vials")
+        if sum(data.get(name) is not None for name in ("quantity", "kits", "vials")) != 1:
+            raise serializers.ValidationError({"quantity": [
+                "Give one of: the quantity (devices, or mg), kits and kit size (esketamine), or vials (ketamine)."]})
+        if vials is not None and data["product"].is_device:
+            raise serializers.ValidationError({"vials": ["Esketamine is received in devices or kits."]})
         if kits is not None:
             if not data["product"].is_device:
                 raise serializers.ValidationError({"kits": ["Only esketamine devices come in kits."]})

@@ -186,8 +186,38 @@ def test_dates_in_the_wrong_order_are_a_400(clinician_api):
     assert (answer.status_code, list(answer.json()["fields"])) == (400, ["date_to"])
 
 
+def test_vials_received_are_counted_in_mg(manager_api, site, vial, now):
+    answer = manager_api.post("/api/stock/receipts/", {
+        "location": site.pk, "product": vial.pk, "lot_number": "V8", "expiry": "2027-05-31", "vials": 3,
+        "supplier": "Hikma", "invoice_number": "INV-12"}, format="json")
+    assert (answer.status_code, answer.json()["quantity"]) == (201, 1500)
+
+
+def test_a_receipt_counted_two_ways_at_once_is_bad_input(manager_api, site, vial, now):
+    answer = manager_api.post("/api/stock/receipts/", {
+        "location": site.pk, "product": vial.pk, "lot_number": "V8", "expiry": "2027-05-31", "vials": 3,
+        "quantity": 1500, "supplier": "Hikma", "invoice_number": "INV-12"}, format="json")
+    assert (answer.status_code, list(answer.json()["fields"])) == (400, ["quantity"])
+
+
 def test_the_receipt_entry_it_answers_is_in_the_ledger(manager_api, site, vial, now):
     answer = manager_api.post("/api/stock/receipts/", {
         "location": site.pk, "product": vial.pk, "lot_number": "V9", "expiry": "2027-05-31", "quantity": 2500,
         "supplier": "Hikma", "invoice_number": "INV-11", "received_on": str(date(2026, 3, 1))}, format="json")
     assert LedgerEntry.objects.get(pk=answer.json()["id"]).quantity == 2500
+
+
+def test_lists_read_in_a_fixed_number_of_queries(clinician_api, esk_visit, site, device, staff_clinician,
+                                                 witness, django_assert_max_num_queries):
+    # given five lots, each with a dose and a witnessed waste
+    for _ in range(5):
+        lot = LotFactory(location=site, product=device, stock=6)
+        services.dispense(by=staff_clinician, session=esk_visit, lot=lot, quantity=2)
+        services.waste(by=staff_clinician, witness=witness, lot=lot, quantity=1, reason="Dropped")
+    # then: the user and roles, the count, the page, whatever the rows
+    with django_assert_max_num_queries(4):
+        assert len(clinician_api.get("/api/stock/lots/").json()["results"]) == 5
+    with django_assert_max_num_queries(4):
+        assert len(clinician_api.get("/api/stock/dispensing-log/").json()["results"]) == 10
+    with django_assert_max_num_queries(5):
+        assert len(clinician_api.get(f"/api/stock/lots/{lot.pk}/ledger/").json()["results"]) == 3
