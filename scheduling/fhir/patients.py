@@ -10,6 +10,7 @@ role may see it); ``active`` false once the record is archived.
 from __future__ import annotations
 
 from django.db.models import Q
+from django.db.models.functions import Lower, Upper
 from fhir.resources.R4B.patient import Patient as FhirPatient
 
 from patients.models import Patient, Sex
@@ -26,6 +27,8 @@ MRN_TYPE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203
                         "display": "Medical record number"}], "text": "MRN"}
 GENDER = {Sex.FEMALE: "female", Sex.MALE: "male", Sex.OTHER: "other", Sex.UNKNOWN: "unknown"}
 SEARCH_PARAMS = ("_id", "identifier", "birthdate", "active", *params.string_names("name", "family", "given"))
+FOLDED = {"first_name": ("lower_first", str.lower), "last_name": ("lower_last", str.lower),
+          "preferred_name": ("upper_preferred", str.upper)}
 NAME_FIELDS = {"name": ("first_name", "last_name", "preferred_name"), "family": ("last_name",),
                "given": ("first_name", "preferred_name")}
 
@@ -59,7 +62,7 @@ def patient_filter(request) -> Q:
     for value in params.values(request, "identifier"):
         wanted &= _identifier(value)
     for name, fields in NAME_FIELDS.items():
-        wanted &= params.string_filter(request, name, fields)
+        wanted &= _name_filter(request, name, fields)
     since, until = params.as_dates(*params.date_range(request, "birthdate"))
     if since is not None:
         wanted &= Q(date_of_birth__gte=since)
@@ -68,6 +71,24 @@ def patient_filter(request) -> Q:
     active = params.boolean(request, "active")
     if active is not None:
         wanted &= Q(archived_at__isnull=active)
+    return wanted
+
+
+def _name_filter(request, name: str, fields: tuple[str, ...]) -> Q:
+    """``params.string_filter`` on the names as the patient indexes hold them (lower-case first and last,
+    upper-case preferred), so "starts with" and ":contains" use the trigram indexes at any size."""
+    wanted = Q()
+    for modifier in params.STRING_MODIFIERS:
+        for value in params.values(request, name + modifier):
+            either = Q(pk__in=[])
+            for text in (part.strip() for part in value.split(",")):
+                for field in fields:
+                    if modifier == ":exact":
+                        either |= Q(**{field: text})
+                    else:
+                        column, fold = FOLDED[field]
+                        either |= Q(**{f"{column}__{'contains' if modifier else 'startswith'}": fold(text)})
+            wanted &= either
     return wanted
 
 
@@ -92,5 +113,7 @@ class PatientReadView(FhirView):
 
 class PatientSearchView(FhirView):
     def get(self, request):
-        patients = Patient.objects.filter(patient_filter(request)).order_by("last_name", "first_name", "id")
+        patients = (Patient.objects.annotate(lower_first=Lower("first_name"), lower_last=Lower("last_name"),
+                                             upper_preferred=Upper("preferred_name"))
+                    .filter(patient_filter(request)).order_by("last_name", "first_name", "id"))
         return search_answer(request, patients, patient_resource, patient_of=lambda patient: patient.pk)
