@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from scheduling.reports.layout import WEEKDAYS, column, figure, percent, table
 from scheduling.reports.scope import Scope
-from scheduling.reports.sql import fetch, site_filter
+from scheduling.reports.sql import site_filter
 
 CAME_DUE = (
     "Sessions that came due: those whose start (in the site's time zone) is in the period and already past, "
@@ -36,6 +36,10 @@ SELECT extract(isodow FROM s.local_date)::int - 1 AS weekday,
 """
 
 
+def statements(scope: Scope) -> dict[str, tuple[str, dict]]:
+    return {"attendance": (_ATTENDANCE.format(site=site_filter("s.location_id", scope.location_id)), scope.params())}
+
+
 def _counted(groups: dict, key: str, key_name: str, keys, labels=None) -> list[dict]:
     rows = []
     for value in keys:
@@ -46,7 +50,7 @@ def _counted(groups: dict, key: str, key_name: str, keys, labels=None) -> list[d
 
 
 def _attendance_figure(key: str, scope: Scope) -> dict:
-    rows = fetch(_ATTENDANCE.format(site=site_filter("s.location_id", scope.location_id)), scope.params())
+    rows = scope.read(statements(scope))["attendance"]
     totals = {True: [0, 0], False: [0, 0]}
     by_weekday, by_hour = defaultdict(lambda: [0, 0]), defaultdict(lambda: [0, 0])
     for row in rows:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scheduling.reports.layout import column, figure, table
 from scheduling.reports.scope import Scope
-from scheduling.reports.sql import COURSE_SITE, fetch, site_filter
+from scheduling.reports.sql import COURSE_SITE, site_filter
 
 PHASE_DEFINITION = (
     "Discharged sessions (a patient who left before discharge included: the dose counts) dated in the period, "
@@ -48,7 +48,8 @@ phases AS (
            - 1 AS phase_index
       FROM protocols_phase ph
 )
-SELECT p.name AS protocol, found.name AS phase, found.phase_index, counted.current, sum(counted.sessions) AS sessions
+SELECT p.name AS protocol, found.name AS phase, found.phase_index, counted.current,
+       sum(counted.sessions)::int AS sessions
   FROM counted
   JOIN protocols_protocol p ON p.id = counted.protocol_id
   LEFT JOIN LATERAL (
@@ -97,9 +98,18 @@ COURSE_MEASURES = {"started": "Started", "completed": "Completed", "discontinued
                    "lapsed": "Lapsed"}
 
 
+def statements(scope: Scope) -> dict[str, tuple[str, dict]]:
+    course_site = f"AND {COURSE_SITE.format(course='c')} = %(location)s" if scope.location_id is not None else ""
+    return {
+        "by_phase": (_BY_PHASE.format(site=site_filter("s.location_id", scope.location_id),
+                                      numbered_site=site_filter("n.location_id", scope.location_id)), scope.params()),
+        "courses": (_COURSES.format(site=course_site, lapsed_site=site_filter("w.location_id", scope.location_id)),
+                    scope.params()),
+    }
+
+
 def sessions_by_phase(scope: Scope) -> dict:
-    rows = fetch(_BY_PHASE.format(site=site_filter("s.location_id", scope.location_id),
-                                  numbered_site=site_filter("n.location_id", scope.location_id)), scope.params())
+    rows = scope.read({"by_phase": statements(scope)["by_phase"]})["by_phase"]
     totals = {True: 0, False: 0}
     phases: dict[tuple, dict] = {}
     for row in rows:
@@ -121,9 +131,7 @@ def sessions_by_phase(scope: Scope) -> dict:
 
 
 def courses(scope: Scope) -> dict:
-    site = f"AND {COURSE_SITE.format(course='c')} = %(location)s" if scope.location_id is not None else ""
-    sql = _COURSES.format(site=site, lapsed_site=site_filter("w.location_id", scope.location_id))
-    found = {row["measure"]: row for row in fetch(sql, scope.params())}
+    found = {row["measure"]: row for row in scope.read({"courses": statements(scope)["courses"]})["courses"]}
     rows = [{"measure": label, "count": found[key]["now"], "previous": found[key]["before"]}
             for key, label in COURSE_MEASURES.items()]
     return figure(

@@ -16,7 +16,7 @@ from scheduling.reports import attendance, courses, outcomes, rems_timeliness, t
 from scheduling.reports.period import Period, period_from
 from scheduling.reports.scope import Scope
 
-__all__ = ["FIGURE_KEYS", "Period", "clinic_numbers", "figure_numbers", "period_from"]
+__all__ = ["FIGURE_KEYS", "Period", "clinic_numbers", "figure_numbers", "period_from", "statements"]
 
 # The dashboard's order.
 BUILDERS = {
@@ -30,6 +30,8 @@ BUILDERS = {
     "texts": texts.texts,
 }
 FIGURE_KEYS = tuple(BUILDERS)
+# The modules whose statements make the dashboard (the benchmark runs them raw as its floor).
+SOURCES = (utilisation, attendance, rems_timeliness, outcomes, courses, texts)
 
 
 def _location(location_id: int | None) -> dict[str, Any] | None:
@@ -58,3 +60,9 @@ def clinic_numbers(*, period: Period, location_id: int | None, now: datetime | N
         "location": location,
         "figures": [build(scope) for build in BUILDERS.values()],
     }
+
+
+def statements(*, period: Period, location_id: int | None, now: datetime) -> list[tuple[str, dict]]:
+    """Every ``(sql, params)`` the dashboard runs for its figures, once each."""
+    scope = Scope(period=period, location_id=location_id, now=now)
+    return [statement for source in SOURCES for statement in source.statements(scope).values()]

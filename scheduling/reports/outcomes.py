@@ -11,7 +11,7 @@ from __future__ import annotations
 from patients import measures
 from scheduling.reports.layout import column, figure, percent, table
 from scheduling.reports.scope import Scope
-from scheduling.reports.sql import COURSE_SITE, fetch
+from scheduling.reports.sql import COURSE_SITE
 
 WEEKS = (4, 8)
 # The week-N reading is the latest PHQ-9 within this many days either side of day 7 x N.
@@ -70,11 +70,16 @@ SELECT protocol, week, current,
 """
 
 
-def outcomes(scope: Scope) -> dict:
+def statements(scope: Scope) -> dict[str, tuple[str, dict]]:
     site = f"AND {COURSE_SITE.format(course='c')} = %(location)s" if scope.location_id is not None else ""
     params = {**scope.params(), "instrument": measures.PHQ9, "window": WINDOW_DAYS,
               "remission_max": measures.spec_for(measures.PHQ9).remission_max}
-    found = {(row["protocol"], row["week"], row["current"]): row for row in fetch(_OUTCOMES.format(site=site), params)}
+    return {"outcomes": (_OUTCOMES.format(site=site), params)}
+
+
+def outcomes(scope: Scope) -> dict:
+    found = {(row["protocol"], row["week"], row["current"]): row
+             for row in scope.read(statements(scope))["outcomes"]}
     rows = []
     for protocol, week in sorted({(protocol, week) for protocol, week, _ in found}):
         now = found.get((protocol, week, True), {"patients": 0, "responders": 0, "remitters": 0})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scheduling.models.rems import OVERDUE_AFTER_DAY
 from scheduling.reports.layout import column, figure, percent, table
 from scheduling.reports.scope import Scope
-from scheduling.reports.sql import fetch, site_filter
+from scheduling.reports.sql import site_filter
 
 DEFINITION = (
     f"REMS monitoring forms submitted within {OVERDUE_AFTER_DAY} days of the session (local days at the site) "
@@ -41,11 +41,15 @@ SELECT l.name AS site, count(*) AS overdue_now
 """
 
 
-def rems_on_time(scope: Scope) -> dict:
+def statements(scope: Scope) -> dict[str, tuple[str, dict]]:
     params = {**scope.params(), "days": OVERDUE_AFTER_DAY}
     site = site_filter("s.location_id", scope.location_id)
-    rows = fetch(_ON_TIME.format(site=site), params)
-    overdue = fetch(_OVERDUE_NOW.format(site=site), params)
+    return {"on_time": (_ON_TIME.format(site=site), params), "overdue": (_OVERDUE_NOW.format(site=site), params)}
+
+
+def rems_on_time(scope: Scope) -> dict:
+    found = scope.read(statements(scope))
+    rows, overdue = found["on_time"], found["overdue"]
     totals = {True: [0, 0], False: [0, 0]}
     for row in rows:
         totals[row["current"]][0] += row["settled"]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 
 from scheduling.reports.period import Period
-from scheduling.reports.sql import ZONE_MARGIN_HOURS
+from scheduling.reports.sql import ZONE_MARGIN_HOURS, fetch
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,9 @@ class Scope:
     period: Period
     location_id: int | None  # None: all sites
     now: datetime
+    # Rows already read for this question: two figures built on one statement (no-shows and late cancels)
+    # read it once.
+    memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def previous_period(self) -> Period:
@@ -34,3 +37,13 @@ class Scope:
             # Where a row has no site to take a time zone from (a course with no session yet), the clinic's own.
             "zone": settings.TIME_ZONE,
         }
+
+    def read(self, statements: dict[str, tuple[str, dict]]) -> dict[str, list[dict]]:
+        """The rows of each named ``(sql, params)``, each statement run once per scope."""
+        found = {}
+        for name, (sql, params) in statements.items():
+            key = (sql, tuple(sorted((param, repr(value)) for param, value in params.items())))
+            if key not in self.memo:
+                self.memo[key] = fetch(sql, params)
+            found[name] = self.memo[key]
+        return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scheduling.messaging import inbound, opt_out
 from scheduling.reports.layout import column, figure, table
 from scheduling.reports.scope import Scope
-from scheduling.reports.sql import NEAREST_SITE, fetch
+from scheduling.reports.sql import NEAREST_SITE
 
 DELIVERED = ("delivered", "read")
 FAILED = ("failed", "undelivered", "canceled")
@@ -74,7 +74,7 @@ REPLY_KINDS = {"confirm": "Confirmed (C or YES)", "new_time": "Asked for a new t
 TEXT_MEASURES = {"sent": "Sent", "delivered": "Delivered", "failed": "Failed", "opt_outs": "Opt-outs"}
 
 
-def texts(scope: Scope) -> dict:
+def statements(scope: Scope) -> dict[str, tuple[str, dict]]:
     site = "AND location_id = %(location)s" if scope.location_id is not None else ""
     params = {
         **scope.params(), "not_sent": list(NOT_SENT), "delivered": list(DELIVERED), "failed": list(FAILED),
@@ -82,13 +82,18 @@ def texts(scope: Scope) -> dict:
         "help_words": sorted(inbound.HELP_WORDS), "confirm_words": sorted(inbound.CONFIRM_WORDS),
         "reschedule_words": sorted(inbound.RESCHEDULE_WORDS),
     }
+    return {"texts": (_TEXTS.format(site=site), params), "opt_outs": (_OPT_OUTS.format(site=site), params)}
+
+
+def texts(scope: Scope) -> dict:
+    found = scope.read(statements(scope))
     counts = {(period, measure): 0 for period in (True, False) for measure in (*TEXT_MEASURES, *REPLY_KINDS)}
-    for row in fetch(_TEXTS.format(site=site), params):
+    for row in found["texts"]:
         for measure in ("sent", "delivered", "failed"):
             counts[(row["current"], measure)] += row[measure]
         if row["kind"] in REPLY_KINDS:
             counts[(row["current"], row["kind"])] += row["replies"]
-    opt_outs = fetch(_OPT_OUTS.format(site=site), params)[0]
+    opt_outs = found["opt_outs"][0]
     counts[(True, "opt_outs")], counts[(False, "opt_outs")] = opt_outs["now"], opt_outs["before"]
 
     def rows(labels: dict, key_name: str) -> list[dict]:

@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from scheduling.reports.layout import WEEKDAYS, column, figure, percent, table
 from scheduling.reports.scope import Scope
-from scheduling.reports.sql import CHAIR_KIND, CHAIR_KIND_LABELS, HOLDING_CHAIR, fetch, site_filter
+from scheduling.reports.sql import CHAIR_KIND, CHAIR_KIND_LABELS, HOLDING_CHAIR, site_filter
 
 DEFINITION = (
     "Booked chair minutes divided by open chair minutes. Booked: sessions booked, confirmed, checked in, in "
@@ -81,17 +81,18 @@ def _rows(groups: dict, key_name: str, labels=None) -> list[dict]:
     return rows
 
 
-def minutes_by_group(scope: Scope) -> tuple[list[dict], list[dict]]:
+def statements(scope: Scope) -> dict[str, tuple[str, dict]]:
     """The booked and the open chair minutes per site, chair kind, local weekday and hour, both periods."""
-    params = scope.params()
-    booked = fetch(_BOOKED.format(site=site_filter("s.location_id", scope.location_id)), params)
-    open_ = fetch(_OPEN.format(site_hours=site_filter("h.location_id", scope.location_id),
-                               site_chairs=site_filter("c.location_id", scope.location_id)), params)
-    return booked, open_
+    return {
+        "booked": (_BOOKED.format(site=site_filter("s.location_id", scope.location_id)), scope.params()),
+        "open": (_OPEN.format(site_hours=site_filter("h.location_id", scope.location_id),
+                              site_chairs=site_filter("c.location_id", scope.location_id)), scope.params()),
+    }
 
 
 def chair_utilisation(scope: Scope) -> dict:
-    booked, open_ = minutes_by_group(scope)
+    found = scope.read(statements(scope))
+    booked, open_ = found["booked"], found["open"]
     totals = {True: [0.0, 0.0], False: [0.0, 0.0]}
     by_site, by_kind, by_hour = (defaultdict(lambda: [0.0, 0.0]) for _ in range(3))
     for side, rows in ((0, booked), (1, open_)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -50,6 +51,8 @@ def test_the_dashboard_gives_the_week_the_week_before_and_every_figure_in_order(
     assert numbers["location"] is None
     assert [found["key"] for found in numbers["figures"]] == list(FIGURE_KEYS)
     assert all(found["definition"] for found in numbers["figures"])
+    # JSON as it stands: plain numbers (no Decimal), strings, lists and dicts.
+    assert json.loads(json.dumps(numbers)) == numbers
 
 
 def test_chair_utilisation_counts_booked_minutes_within_opening_hours_over_open_chair_minutes(numbers):
