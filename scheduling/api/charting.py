@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -12,13 +12,17 @@ from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may
 from patients.models import PatientAccess
 from patients.services import record_access
 from scheduling.charting import services as charting
+from scheduling.charting.dose_stock import confirm_witness
 from scheduling.charting.observation import observation_states
 from scheduling.charting.rems import late_entries
 from scheduling.models import (
     Assessment,
     DeviceGiven,
     Dose,
+    EntryKind,
+    LedgerEntry,
     LeftBeforeDischarge,
+    Lot,
     Respiratory,
     Severity,
     VitalSigns,
@@ -73,7 +77,16 @@ class AcknowledgeSerializer(serializers.Serializer):
 class DoseInSerializer(serializers.Serializer):
     dose_mg = serializers.DecimalField(max_digits=7, decimal_places=1, required=False, min_value=0)
     devices = serializers.IntegerField(required=False, min_value=1, max_value=10)
-    lot_number = serializers.CharField(required=False, allow_blank=True, max_length=40, default="")
+    lot = serializers.PrimaryKeyRelatedField(
+        queryset=Lot.objects.select_related("product"), required=False, allow_null=True,
+        help_text="The stock lot the dose is drawn from (at the session's location, its product, in date, with "
+                  "enough left): esketamine in whole devices, IV in mg")
+    witness_username = serializers.CharField(
+        required=False, allow_blank=True, max_length=150, default="",
+        help_text="IV: the second clinician or manager who witnesses the waste of an opened vial's rest")
+    witness_password = serializers.CharField(
+        required=False, allow_blank=True, max_length=128, default="", write_only=True,
+        style={"input_type": "password"}, help_text="IV: the witness's own password (checked, never stored)")
     weight_kg = serializers.DecimalField(max_digits=5, decimal_places=1, required=False)
     mg_per_kg = serializers.DecimalField(max_digits=4, decimal_places=2, required=False)
     started_at = serializers.DateTimeField(required=False, help_text="First device / infusion start; default now")
@@ -96,13 +109,33 @@ class DeviceSerializer(serializers.ModelSerializer):
         fields = ["number", "given_at", "entered_at", "late_reason", "rest_reason", "recorded_by"]
 
 
+class DrawnSerializer(serializers.ModelSerializer):
+    """A ledger entry of the dose: what was dispensed, and an opened vial's rest wasted before a witness."""
+
+    lot_number = serializers.CharField(source="lot.lot_number")
+    expiry = serializers.DateField(source="lot.expiry")
+    unit = serializers.CharField(source="lot.product.unit")
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["id", "kind", "lot", "lot_number", "expiry", "quantity", "unit", "by", "witness", "at"]
+
+
 class DoseSerializer(serializers.ModelSerializer):
     devices_given = DeviceSerializer(many=True, read_only=True)
+    stock_entries = serializers.SerializerMethodField()
+
+    @extend_schema_field(DrawnSerializer(many=True))
+    def get_stock_entries(self, dose: Dose):
+        entries = (LedgerEntry.objects.filter(session_id=dose.session_id, kind__in=(EntryKind.DISPENSE,
+                                                                                    EntryKind.WASTE))
+                   .select_related("lot__product").order_by("at", "id"))
+        return DrawnSerializer(entries, many=True).data
 
     class Meta:
         model = Dose
-        fields = ["dose_mg", "devices", "lot_number", "weight_kg", "mg_per_kg", "started_at", "infusion_ended_at",
-                  "infusion_end_entered_at", "prescriber_on_site", "devices_given", "late_reason",
+        fields = ["dose_mg", "devices", "lot_number", "stock_entries", "weight_kg", "mg_per_kg", "started_at",
+                  "infusion_ended_at", "infusion_end_entered_at", "prescriber_on_site", "devices_given", "late_reason",
                   "infusion_end_late_reason", "override_reason", "override_by", "recorded_by", "recorded_at"]
 
 
@@ -249,11 +282,18 @@ class SessionWorkflowActions:
     @extend_schema(request=DoseInSerializer, responses={201: ChartSerializer})
     @action(detail=True, methods=["post"], permission_classes=[CLINICIANS_ONLY])
     def dose(self, request, pk=None):
-        """Record the dose: esketamine mg, devices, lot, first device; or IV weight, mg/kg, start (and end)."""
+        """Record the dose drawn from a stock lot: esketamine mg, devices, first device; or IV weight, mg/kg, start.
+
+        IV: the rest of an opened vial is wasted before a witness (``witness_username`` + ``witness_password``).
+        409 with the stock's code for an expired, other-location, short or wrong-product lot.
+        """
         payload = DoseInSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         session = self.get_object()
-        charting.record_dose(by=request.user, session=session, **payload.validated_data)
+        fields = dict(payload.validated_data)
+        witness = confirm_witness(request, by=request.user, username=fields.pop("witness_username"),
+                                  password=fields.pop("witness_password"))
+        charting.record_dose(by=request.user, session=session, witness=witness, **fields)
         return Response(self._chart(session), status=201)
 
     @extend_schema(request=InfusionEndSerializer, responses=ChartSerializer)

@@ -56,7 +56,7 @@ def device_rows(dose: Dose, times: list[timing.Charted], *, by, rest_reason: str
             for index, moment in enumerate(times)]
 
 
-def esketamine_dose(dose: Dose, protocol, *, dose_mg, devices, lot_number, device_count_given: int,
+def esketamine_dose(dose: Dose, protocol, *, dose_mg, devices, lot, device_count_given: int,
                     previous_doses_mg: list[Decimal]) -> tuple[str, ...]:
     """Fill the esketamine fields of ``dose``; returns the protocol problems a clinician may override."""
     errors: dict[str, list[str]] = {}
@@ -68,22 +68,24 @@ def esketamine_dose(dose: Dose, protocol, *, dose_mg, devices, lot_number, devic
         errors["devices"] = [f"{dose_mg:g} mg is {dose_rules.devices_for(Decimal(dose_mg))} devices of 28 mg."]
     elif device_count_given > dose_rules.devices_for(Decimal(dose_mg)):
         errors["device_times"] = [f"{dose_mg:g} mg is {dose_rules.devices_for(Decimal(dose_mg))} devices."]
-    if not (lot_number or "").strip():
-        errors["lot_number"] = ["The lot number is required."]
+    if lot is None:
+        errors["lot"] = ["Choose the lot the devices come from."]
     if errors:
         raise Invalid("The dose record is incomplete.", fields=errors)
     dose.dose_mg = Decimal(dose_mg)
     dose.devices = dose_rules.devices_for(dose.dose_mg)
-    dose.lot_number = lot_number.strip()
+    dose.lot_number = lot.lot_number
     return dose_rules.esketamine_dose_problems(
         dose_mg=dose.dose_mg, first_dose_mg=protocol.first_dose_mg, allowed_doses_mg=protocol.allowed_doses_mg,
         requires_prior_56_for_84=protocol.requires_prior_56_for_84, previous_doses_mg=previous_doses_mg,
     )
 
 
-def iv_dose(dose: Dose, protocol, *, dose_mg, weight_kg, mg_per_kg) -> tuple[str, ...]:
+def iv_dose(dose: Dose, protocol, *, dose_mg, weight_kg, mg_per_kg, lot) -> tuple[str, ...]:
     """Fill the IV fields of ``dose`` (weight-based); returns the protocol problems a clinician may override."""
     errors: dict[str, list[str]] = {}
+    if lot is None:
+        errors["lot"] = ["Choose the vial lot the ketamine is drawn from."]
     if weight_kg is None or not WEIGHT_KG_LIMITS[0] <= Decimal(weight_kg) <= WEIGHT_KG_LIMITS[1]:
         errors["weight_kg"] = [f"Weight is required, {WEIGHT_KG_LIMITS[0]} to {WEIGHT_KG_LIMITS[1]} kg."]
     if mg_per_kg is None or not MG_PER_KG_LIMITS[0] <= Decimal(mg_per_kg) <= MG_PER_KG_LIMITS[1]:
@@ -96,6 +98,7 @@ def iv_dose(dose: Dose, protocol, *, dose_mg, weight_kg, mg_per_kg) -> tuple[str
     if errors:
         raise Invalid("The infusion record is incomplete or inconsistent.", fields=errors)
     dose.weight_kg, dose.mg_per_kg = Decimal(weight_kg), Decimal(mg_per_kg)
+    dose.lot_number = lot.lot_number
     return dose_rules.iv_dose_problems(mg_per_kg=dose.mg_per_kg, protocol_mg_per_kg=protocol.iv_mg_per_kg)
 
 

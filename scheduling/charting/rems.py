@@ -17,7 +17,17 @@ from clinic.roles import CLINICIAN, MANAGER, has_role
 from patients.models import MEDICINE_FIELDS, MedicineAnswer, Patient
 from scheduling.charting import timing
 from scheduling.charting.observation import in_checkpoint_window
-from scheduling.models import DeviceGiven, LeftBeforeDischarge, RemsForm, RemsFormStatus, Session, Severity, VitalsKind
+from scheduling.models import (
+    DeviceGiven,
+    EntryKind,
+    LedgerEntry,
+    LeftBeforeDischarge,
+    RemsForm,
+    RemsFormStatus,
+    Session,
+    Severity,
+    VitalsKind,
+)
 from scheduling.tasks import refresh_course_worklist_on_commit
 
 MINIMUM_MONITORING_MINUTES = 120
@@ -65,6 +75,13 @@ def late_entries(session: Session, dose, vitals, assessments, devices) -> list[d
              "entered_at": _local(entry["entered_at"], session.location)} for entry in found]
 
 
+def dispensed_lot(session: Session):
+    """The lot the session's dose was dispensed from, read from the stock ledger (None for a dose charted before it)."""
+    entry = (LedgerEntry.objects.filter(session=session, kind=EntryKind.DISPENSE).select_related("lot")
+             .order_by("at", "id").first())
+    return entry.lot if entry else None
+
+
 def form_content(session: Session) -> tuple[dict, list[str]]:
     """The form's sections as a dict, and the list of what the record still lacks."""
     patient: Patient = session.patient
@@ -97,6 +114,7 @@ def form_content(session: Session) -> tuple[dict, list[str]]:
     clinician = session.discharged_by or session.left_recorded_by or session.clinician
     devices = list(DeviceGiven.objects.filter(dose=dose).order_by("number")) if dose else []
     prescriber = dose.prescriber_on_site if dose else None
+    lot = dispensed_lot(session) if dose else None
 
     def acceptable(reading, acknowledged: bool) -> bool | None:
         if reading is None:
@@ -126,7 +144,8 @@ def form_content(session: Session) -> tuple[dict, list[str]]:
         "dose": {
             "mg": None if dose is None else (int(dose.dose_mg) if dose.dose_mg in (56, 84) else "other"),
             "other_mg": None if dose is None or dose.dose_mg in (56, 84) else str(dose.dose_mg),
-            "lot_number": dose.lot_number if dose else None,
+            "lot_number": lot.lot_number if lot else (dose.lot_number or None if dose else None),
+            "lot_expiry": lot.expiry.isoformat() if lot else None,
         },
         "monitoring_minutes": monitoring_minutes,
         "could_have_left_after_minutes": session.could_have_left_after_minutes,
@@ -155,7 +174,7 @@ def form_content(session: Session) -> tuple[dict, list[str]]:
         (not not_asked, "Concomitant medicines not asked: " + ", ".join(not_asked)),
         (content["monitoring"]["clinician"], "Monitoring clinician"),
         (dose, "Dose"),
-        (dose and dose.lot_number, "Lot number"),
+        (content["dose"]["lot_number"], "Lot number"),
         (monitoring_minutes is not None, "Time from first device to end of monitoring"),
         (pre, "Blood pressure before dosing"),
     ]

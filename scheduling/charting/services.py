@@ -20,7 +20,7 @@ from clinic.errors import Conflict, Invalid, NotAllowed
 from clinic.roles import CLINICIAN, has_role
 from protocols import eligibility
 from protocols.models import Modality
-from scheduling.charting import dosing, rems, timing
+from scheduling.charting import dose_stock, dosing, rems, timing
 from scheduling.charting.ending import discharge as discharge
 from scheduling.charting.ending import leave_before_discharge as leave_before_discharge
 from scheduling.charting.guards import locked, require_clinician, require_state
@@ -262,14 +262,17 @@ def _check_ready_to_dose(session: Session, first_device: datetime) -> None:
 
 
 @transaction.atomic
-def record_dose(*, by, session: Session, dose_mg=None, devices: int | None = None, lot_number: str = "",
+def record_dose(*, by, session: Session, dose_mg=None, devices: int | None = None, lot=None, witness=None,
                 weight_kg=None, mg_per_kg=None, started_at: datetime | None = None,
                 infusion_ended_at: datetime | None = None, device_times: list[datetime] | None = None,
                 rest_reason: str = "", prescriber_on_site=None, late_reason: str = "", override_reason: str = "",
                 now: datetime | None = None) -> Dose:
-    """Record the dose; the session goes in treatment and observation starts.
+    """Record the dose, drawn from a lot of the location's stock; the session goes in treatment.
 
-    Esketamine: mg, lot, the prescriber on site (400 ``prescriber_on_site``
+    The dose draws from ``lot`` (``dose_stock.draw``): esketamine devices, or
+    IV mg with the rest of an opened vial wasted before ``witness``; an
+    expired, other-location, short or wrong-product lot is refused (409 with
+    the stock's code, naming ``lot``). Esketamine: mg, the prescriber on site (400 ``prescriber_on_site``
     without a clinician marked as a prescriber), and each device's time
     (``device_times``; or the first now and the rest by ``record_device``):
     less than 5 minutes between two devices needs ``rest_reason``. IV:
@@ -294,7 +297,7 @@ def record_dose(*, by, session: Session, dose_mg=None, devices: int | None = Non
                 late_reason=times[0].late_reason)
     if esketamine:
         dose.prescriber_on_site = dosing.prescriber_on_site(by, prescriber_on_site)
-        problems = dosing.esketamine_dose(dose, protocol, dose_mg=dose_mg, devices=devices, lot_number=lot_number,
+        problems = dosing.esketamine_dose(dose, protocol, dose_mg=dose_mg, devices=devices, lot=lot,
                                           device_count_given=len(times),
                                           previous_doses_mg=dosing.previous_doses_mg(session))
         if dosing.rest_problems([t.at for t in times]) and not rest_reason:
@@ -303,7 +306,7 @@ def record_dose(*, by, session: Session, dose_mg=None, devices: int | None = Non
     else:
         if prescriber_on_site is not None:
             dose.prescriber_on_site = dosing.prescriber_on_site(by, prescriber_on_site)
-        problems = dosing.iv_dose(dose, protocol, dose_mg=dose_mg, weight_kg=weight_kg, mg_per_kg=mg_per_kg)
+        problems = dosing.iv_dose(dose, protocol, dose_mg=dose_mg, weight_kg=weight_kg, mg_per_kg=mg_per_kg, lot=lot)
         if infusion_ended_at is not None:
             if infusion_ended_at <= dose.started_at:
                 raise Invalid("The infusion ends after it starts.",
@@ -317,6 +320,7 @@ def record_dose(*, by, session: Session, dose_mg=None, devices: int | None = Non
     if problems:
         dose.override_reason, dose.override_by = override_reason, by
     dose.save()
+    dose_stock.draw(dose, session, by=by, lot=lot, witness=witness, now=now)
     if esketamine:
         rested = rest_reason if dosing.rest_problems([t.at for t in times]) else ""
         for row in dosing.device_rows(dose, times, by=by, rest_reason=""):

@@ -3,7 +3,8 @@
 Runs after the sessions are laid out (``scheduling.demo.sessions``). Every chart is written
 through the charting services, each step at the moment it happened (``now=``), so the
 demo obeys the rules it shows: observation counted in real time, vitals at their moments,
-devices 5 minutes apart, a prescriber on site. A session under way is charted only up to
+devices 5 minutes apart, a prescriber on site, each dose drawn from the site's stock
+(``scheduling.demo.stock``; an IV vial's rest wasted before a witness). A session under way is charted only up to
 now: a patient checked in minutes ago waits with a high blood pressure, one dosed 50
 minutes ago has the 40-minute check due, one has observation over and waits to be
 discharged. REMS forms: submitted two days after the visit, except one per site left
@@ -27,6 +28,7 @@ from scheduling.charting import rems
 from scheduling.charting import services as charting
 from scheduling.charting.ending import discharge
 from scheduling.demo.sessions import site_prescriber
+from scheduling.demo.stock import dose_lot, dose_witness
 from scheduling.models import (
     Dose,
     Reminder,
@@ -85,8 +87,8 @@ class _Chart:
             return
         earlier = Dose.objects.filter(session__course=session.course).exists()
         mg = 84 if earlier or session.course.protocol.slug.startswith("esketamine-mdsi") else 56
-        charting.record_dose(by=self.by, session=session, dose_mg=Decimal(mg), lot_number=f"LOT-{4400 + session.pk}",
-                             prescriber_on_site=self.by, now=first)
+        charting.record_dose(by=self.by, session=session, dose_mg=Decimal(mg), prescriber_on_site=self.by, now=first,
+                             lot=dose_lot(session, devices=mg // 28, mg=None, now=self.upto))
         for number in range(2, mg // 28 + 1):
             given = first + timedelta(minutes=5 * (number - 1))
             if self.due(given):
@@ -100,8 +102,10 @@ class _Chart:
         session, began = self.session, self.session.start + timedelta(minutes=10)
         if not self.due(began):
             return
-        charting.record_dose(by=self.by, session=session, weight_kg=Decimal(60 + session.patient_id % 35),
-                             mg_per_kg=Decimal("0.5"), now=began)
+        weight_kg = Decimal(60 + session.patient_id % 35)
+        charting.record_dose(by=self.by, session=session, weight_kg=weight_kg, mg_per_kg=Decimal("0.5"), now=began,
+                             lot=dose_lot(session, devices=None, mg=int(weight_kg / 2) + 1, now=self.upto),
+                             witness=dose_witness(self.by))
         if self.due(began + timedelta(minutes=40)):
             charting.end_infusion(by=self.by, session=session, now=began + timedelta(minutes=40))
             self._finish(assessed=began + timedelta(minutes=45), vitals=began + timedelta(minutes=68),

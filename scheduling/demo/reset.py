@@ -19,7 +19,9 @@ from django.db.models import Q
 from clinic.models import OutboxMessage
 from patients.models import OutcomeMeasure, Patient, PatientAccess
 from protocols.models import TreatmentCourse
+from scheduling.demo.authorisations import remove_demo_authorisations
 from scheduling.demo.patients import DEMO_NOTE
+from scheduling.demo.stock import remove_demo_stock
 from scheduling.models import (
     UPCOMING_STATUSES,
     Assessment,
@@ -70,6 +72,7 @@ def remove_demo() -> int:
     phones = [phone for phone in patients.values_list("phone", flat=True) if phone]
     SessionMeasure.objects.filter(Q(session__in=sessions) | Q(measure__patient__in=patients)).delete()
     OutcomeMeasure.objects.filter(patient__in=patients).delete()
+    remove_demo_stock()  # its dispense entries name the demo's doses, sessions and patients
     DeviceGiven.objects.filter(dose__session__in=sessions).delete()
     Dose.objects.filter(session__in=sessions).delete()
     VitalSigns.objects.filter(session__in=sessions).delete()
@@ -79,6 +82,7 @@ def remove_demo() -> int:
     TextMessage.objects.filter(Q(patient__in=patients) | Q(session__in=sessions)).delete()
     OutboxMessage.objects.filter(to__in=phones).delete()
     sessions.delete()  # reminders go with them
+    remove_demo_authorisations(TreatmentCourse.objects.filter(patient__in=patients))
     TreatmentCourse.objects.filter(patient__in=patients).delete()  # outreach goes with them
     PatientAccess.objects.filter(patient__in=patients).delete()
     count = patients.count()

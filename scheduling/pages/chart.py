@@ -38,6 +38,8 @@ from scheduling.charting import services as charting
 from scheduling.charting.observation import observation_states
 from scheduling.models import (
     Dose,
+    EntryKind,
+    LedgerEntry,
     LeftBeforeDischarge,
     RemsFormStatus,
     Respiratory,
@@ -48,6 +50,7 @@ from scheduling.models import (
 )
 from scheduling.pages.chart_steps import CHECKLIST, LATER_DEVICES, STEPS, section_of, session_now
 from scheduling.pages.clinician import ALERT_WORDS, CHECKPOINT_WORDS, STAGE_WORDS
+from scheduling.stock import selectors as stock_selectors
 
 PHQ9 = measures.INSTRUMENTS[measures.PHQ9]
 PHQ9_QUESTIONS = (
@@ -189,6 +192,7 @@ def chart_context(request, session: Session, *, error: ClinicError | None = None
         "values_for": {error_section: values} if values is not None else {},
         "statuses": SessionStatus,
         "prescribers": _prescribers(session) if esketamine else [],
+        **_dose_lots(session, dose),
         "default_prescriber": request.user.pk if is_prescriber(request.user) else None,
         "devices_given": devices,
         "later_devices": [number for number in LATER_DEVICES if number <= max(dose_choices) // 28],
@@ -235,6 +239,32 @@ def where_recorded(session: Session, label: str) -> str:
     return reverse("patients:edit", args=[session.patient_id])  # the patient's sex, the concomitant medicines
 
 
+def stock_words(entry) -> str:
+    """A ledger entry of a dose in words: "2 devices from lot L-1 (exp. 2027-01-31), witnessed by ..."."""
+    amount, unit = -entry.quantity, entry.lot.product.unit
+    words = f"{amount} {unit}{'s' if unit == 'device' and amount != 1 else ''} from lot {entry.lot.lot_number} " \
+            f"(exp. {entry.lot.expiry:%Y-%m-%d})"
+    if entry.witness is not None:
+        words += f", witnessed by {entry.witness.get_full_name() or entry.witness.get_username()}"
+    return words
+
+
+def _dose_lots(session: Session, dose) -> dict:
+    """The lots the dose may draw from (the session's site, its product, in date, with stock), earliest expiry first.
+
+    The first is the one suggested: using the earliest-expiring lot first is what keeps stock from expiring.
+    """
+    if dose is not None:
+        entries = (LedgerEntry.objects.filter(session=session, kind__in=(EntryKind.DISPENSE, EntryKind.WASTE))
+                   .select_related("lot__product", "witness").order_by("at", "id"))
+        return {"dose_stock_entries": [{"kind": entry.kind, "label": entry.get_kind_display(),
+                                        "words": stock_words(entry)} for entry in entries]}
+    if session.status != SessionStatus.CHECKED_IN:
+        return {"dose_lots": [], "suggested_lot": None}
+    lots = stock_selectors.lots_for_dose(session)
+    return {"dose_lots": lots, "suggested_lot": lots[0].pk if lots else None}
+
+
 def _prescribers(session: Session) -> list:
     """Clinicians marked as prescribers, the session's site's staff first."""
     users = (get_user_model().objects.filter(groups__name=PRESCRIBER, is_active=True)
@@ -277,7 +307,7 @@ def chart_step(request, session_id: int, step: str):
         return render(request, template, context, status=error.status)
     if request.htmx:
         context = chart_context(request, _session(session_id), done=done, done_section=section)
-        if step == "acknowledge-bp" and "lot_number" in request.POST:
+        if step == "acknowledge-bp" and "lot" in request.POST:
             # Acknowledged from the dose's refusal, which sent the dose form along: the dose stays as typed.
             context["values_for"]["dose"] = request.POST
         return render(request, template, context)

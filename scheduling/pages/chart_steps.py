@@ -18,9 +18,9 @@ from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK
 from patients import measures
 from patients.models import OutcomeMeasure
 from protocols.models import Modality
-from scheduling.charting import outcomes
+from scheduling.charting import dose_stock, outcomes
 from scheduling.charting import services as charting
-from scheduling.models import Respiratory, Session, Severity, VitalsKind
+from scheduling.models import Lot, Respiratory, Session, Severity, VitalsKind
 from scheduling.pages import local_instant
 
 PHQ9 = measures.INSTRUMENTS[measures.PHQ9]
@@ -93,6 +93,16 @@ class Reader:
             self.errors[name] = ["Choose the prescriber on site from the list."]
         return found
 
+    def lot(self, name: str):
+        """A chosen stock lot by id, or None when nothing is chosen (the service says what it needs)."""
+        value = self.text(name)
+        if not value:
+            return None
+        found = Lot.objects.select_related("product").filter(pk=value).first() if value.isdigit() else None
+        if found is None:
+            self.errors[name] = ["Choose a lot from the list."]
+        return found
+
     def check(self) -> None:
         if self.errors:
             raise Invalid("Some answers need another look.", fields=self.errors)
@@ -157,8 +167,9 @@ def _acknowledge_item9(request, session: Session) -> str:
 def _dose(request, session: Session) -> str:
     read = Reader(request.POST, session)
     started_at = read.moment("started_at")
+    fields = {"lot": read.lot("lot")}
     if session.course.modality == Modality.ESKETAMINE_NASAL:
-        fields = {"dose_mg": read.decimal("dose_mg"), "lot_number": read.text("lot_number"),
+        fields |= {"dose_mg": read.decimal("dose_mg"),
                   "prescriber_on_site": read.prescriber("prescriber_on_site"),
                   "rest_reason": read.text("rest_reason")}
         later = [read.moment(f"device_{number}_at") for number in LATER_DEVICES]
@@ -166,9 +177,14 @@ def _dose(request, session: Session) -> str:
             fields["device_times"] = [started_at or session_now(), *[moment for moment in later if moment]]
             started_at = None
     else:
-        fields = {"weight_kg": read.decimal("weight_kg"), "mg_per_kg": read.decimal("mg_per_kg"),
-                  "infusion_ended_at": read.moment("infusion_ended_at")}
+        fields |= {"weight_kg": read.decimal("weight_kg"), "mg_per_kg": read.decimal("mg_per_kg"),
+                   "infusion_ended_at": read.moment("infusion_ended_at")}
     read.check()
+    if session.course.modality != Modality.ESKETAMINE_NASAL:
+        # The witness's password is read here and checked at once; it goes no further than ``authenticate``.
+        fields["witness"] = dose_stock.confirm_witness(request, by=request.user,
+                                                       username=read.text("witness_username"),
+                                                       password=request.POST.get("witness_password", ""))
     dose = charting.record_dose(by=request.user, session=session, started_at=started_at,
                                 late_reason=read.text("late_reason"),
                                 override_reason=read.text("override_reason"), **fields)

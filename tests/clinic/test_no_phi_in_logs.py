@@ -22,9 +22,10 @@ from twilio.request_validator import RequestValidator
 
 from clinic.roles import CLINICIAN, PRESCRIBER
 from scheduling.booking.calendar_feed import feed_for
-from scheduling.models import Reminder, ReminderKind
+from scheduling.models import Reminder, ReminderKind, Session
 from scheduling.tasks import refresh_worklist_task, send_reminder_task, sweep_reminders_task
 from tests.factories import UserFactory
+from tests.scheduling.stock.dose_lots import lot_for
 
 pytestmark = pytest.mark.django_db
 
@@ -120,10 +121,11 @@ def test_the_workflow_logs_no_patient_name_or_phone(every_log, site, chair, fron
         assert nurse.post(f"/api/sessions/{session}/vitals/", {
             "kind": "pre_dose", "systolic": 150, "diastolic": 95, "heart_rate": 80, "spo2": 97},
             format="json").status_code == 201
-        assert nurse.post(f"/api/sessions/{session}/dose/", {"dose_mg": "56", "lot_number": "L1"},
-                          format="json").status_code == 409  # high BP not acknowledged
+        assert nurse.post(f"/api/sessions/{session}/dose/", {"dose_mg": "56"},
+                          format="json").status_code == 409  # high BP not acknowledged (before the lot is asked)
         nurse.post(f"/api/sessions/{session}/acknowledge-bp/", {"reason": "Anxious; rechecked"}, format="json")
-        assert nurse.post(f"/api/sessions/{session}/dose/", {"dose_mg": "56", "lot_number": "L1"},
+        lot = lot_for(Session.objects.get(pk=session)).pk  # the dose draws from the site's stock
+        assert nurse.post(f"/api/sessions/{session}/dose/", {"dose_mg": "56", "lot": lot},
                           format="json").status_code == 201
         assert nurse.post(f"/api/sessions/{session}/discharge/", {"resolution_attested": True, "driver": "Sister"},
                           format="json").status_code == 409  # observation not complete

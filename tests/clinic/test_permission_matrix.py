@@ -347,7 +347,7 @@ TABLE: list[Row] = [
       for step, body in (
           ("vitals", VITALS),
           ("acknowledge-bp", {"reason": "Anxious on arrival; rechecked"}),
-          ("dose", {"dose_mg": "56", "lot_number": "LOT1"}),
+          ("dose", {"dose_mg": "56"}),
           ("infusion-end", {}),
           ("device", {}),
           ("assessment", {"sedation": "none", "dissociation": "none", "respiratory": "normal"}),
@@ -360,7 +360,7 @@ TABLE: list[Row] = [
       for step, body in (
           ("vitals", FORM_VITALS),
           ("acknowledge-bp", {"reason": "Anxious on arrival; rechecked"}),
-          ("dose", {"dose_mg": "56", "lot_number": "LOT1"}),
+          ("dose", {"dose_mg": "56"}),
           ("infusion-end", {}),
           ("assessment", {"sedation": "none", "dissociation": "none", "respiratory": "normal"}),
           ("discharge", {"resolution_attested": "on", "driver": "Sister"}),

@@ -12,6 +12,7 @@ from protocols.models import TreatmentCourse
 from scheduling.booking import services as booking
 from scheduling.charting import services as charting
 from scheduling.models import Location, Session, VitalsKind
+from tests.scheduling.stock.dose_lots import lot_named
 
 LATE = "Charted from the paper notes after a busy morning"
 NORMAL = {"systolic": 122, "diastolic": 78, "heart_rate": 72, "spo2": 98}
@@ -44,7 +45,8 @@ def chart_before(session: Session, clinician, *, dose_at: int = 10, discharge_at
     charting.check_in(by=clinician, session=session, fasted_food_2h=True, fasted_drink_30m=True,
                       nasal_medicines_ok=True, ride_home_arranged=True, now=at(session, 2))
     charting.record_vitals(by=clinician, session=session, kind=VitalsKind.PRE_DOSE, now=at(session, 5), **NORMAL)
-    charting.record_dose(by=clinician, session=session, dose_mg=56, lot_number="LOT-4471", now=at(session, dose_at))
+    charting.record_dose(by=clinician, session=session, dose_mg=56, lot=lot_named(session.location, "LOT-4471"),
+                         now=at(session, dose_at))
     if discharge_at is None:
         return
     charting.record_vitals(by=clinician, session=session, kind=VitalsKind.POST_DOSE_40, now=at(session, dose_at + 40),

@@ -25,6 +25,7 @@ from tests.browser.clinician.chart_steps import NORMAL, at, book_started, chart_
 from tests.browser.clinician.clinic_states import check_in_with_vitals, measure_course, new_course
 from tests.browser.front_desk.conftest import WIDTHS
 from tests.factories import ChairFactory
+from tests.scheduling.stock.dose_lots import lot_named
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -50,7 +51,8 @@ def floor(site, site_today, desk_user, clinician_user, book) -> Floor:
 
     lacking = started("Grace", chairs[4], 170)
     check_in_with_vitals(lacking, clinician_user)
-    charting.record_dose(by=clinician_user, session=lacking, dose_mg=56, lot_number="LOT-4471", now=at(lacking, 10))
+    charting.record_dose(by=clinician_user, session=lacking, dose_mg=56, lot=lot_named(lacking.location, "LOT-4471"),
+                         now=at(lacking, 10))
     charting.record_vitals(by=clinician_user, session=lacking, kind=VitalsKind.DISCHARGE, now=at(lacking, 135),
                            **NORMAL)
     charting.discharge(by=clinician_user, session=lacking, resolution_attested=True, driver="Her sister",
@@ -122,10 +124,10 @@ def test_the_chart_and_course_refusals_have_no_serious_accessibility_violation(c
     page = clinician_at
     found = {}
     # when a first dose outside the protocol is refused in place
+    lot_named(floor.vitals.location, "LOT-9001")  # the dose draws from it (the only lot: chosen)
     page.goto(reverse("session-chart", args=[floor.vitals.pk]))
     dose = page.get_by_test_id("dose-form")
     dose.get_by_label("Dose", exact=True).select_option("84")
-    dose.get_by_label("Lot number").fill("LOT-9001")
     dose.get_by_role("button", name="Record dose").click()
     expect(page.locator("#step-dose").get_by_test_id("error")).to_contain_text(
         "The first dose of this course is 56 mg.")

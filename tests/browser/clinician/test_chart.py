@@ -29,6 +29,7 @@ from tests.browser.clinician.chart_steps import (
     record_vitals,
     time_field,
 )
+from tests.scheduling.stock.dose_lots import lot_named
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -45,6 +46,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
     # given a session that started 2 h 40 min ago, charted after the fact from her schedule: each late entry
     # gives its reason, and a first device charted 2 h 30 min back does not shorten the patient's real wait
     session = book_started(course_today, chair, desk_user, minutes_ago=160)
+    lot_named(site, "LOT-7781")  # the site's only lot: the dose form chooses it
     nurse.get_by_test_id("nav-schedule").click()
     row = nurse.locator(f'[data-testid=schedule-row][data-session-id="{session.pk}"]')
     expect(row).to_have_attribute("data-mine", "true")
@@ -96,7 +98,7 @@ def test_a_clinician_charts_a_session_after_the_fact_and_the_real_wait_still_hol
     dose = nurse.get_by_test_id("dose-form")
     dose.get_by_label("Dose", exact=True).select_option("56")
     expect(dose.get_by_test_id("dose-devices")).to_have_text("2")
-    dose.get_by_label("Lot number").fill("LOT-7781")
+    expect(dose.get_by_label(re.compile(r"^Lot")).locator("option:checked")).to_contain_text("LOT-7781")
     dose.get_by_label(re.compile(r"^First device at")).fill(time_field(site, at(session, 10)))
     expect(dose.get_by_label("Prescriber on site")).to_have_value(str(clinician_user.pk))
     late(dose, LATE)
@@ -199,6 +201,7 @@ def test_a_high_blood_pressure_is_refused_until_acknowledged_with_a_reason(
         nurse, course_today, chair, site, desk_user, clinician_user):
     # given a patient checked in five minutes ago
     session = book_started(course_today, chair, desk_user, minutes_ago=5)
+    lot_named(site, "LOT-1207")  # the site's only lot: the dose form chooses it
     charting.check_in(by=clinician_user, session=session, fasted_food_2h=True, fasted_drink_30m=True,
                       nasal_medicines_ok=True, ride_home_arranged=True)
     nurse.goto(f"/sessions/{session.pk}/chart/")
@@ -212,7 +215,6 @@ def test_a_high_blood_pressure_is_refused_until_acknowledged_with_a_reason(
 
     # when the clinician tries to dose
     dose = nurse.get_by_test_id("dose-form")
-    dose.get_by_label("Lot number").fill("LOT-1207")
     dose.get_by_role("button", name="Record dose").click()
     # then dosing is refused at the dose, in words, with the way through beside it, and no dose is saved
     section = nurse.locator("#step-dose")
@@ -233,7 +235,6 @@ def test_a_high_blood_pressure_is_refused_until_acknowledged_with_a_reason(
     expect(nurse.get_by_test_id("high-bp-acknowledged")).to_contain_text("Repeat 138/88 after rest; anxious on arrival")
     expect(nurse.get_by_test_id("high-bp-warning")).to_have_count(0)
     dose = nurse.get_by_test_id("dose-form")
-    dose.get_by_label("Lot number").fill("LOT-1207")
     dose.get_by_role("button", name="Record dose").click()
     expect(nurse.get_by_test_id("step-done")).to_contain_text("Dose recorded: 56 mg.")
     expect(nurse.get_by_test_id("chart-status")).to_have_attribute("data-status", "in_treatment")

@@ -17,6 +17,7 @@ from scheduling.charting import services as charting
 from scheduling.models import VitalsKind
 from tests.browser.accessibility import blocking_violations
 from tests.browser.clinician.chart_steps import LATE, NORMAL, at, book_started, late, record_vitals, time_field
+from tests.scheduling.stock.dose_lots import lot_named
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -49,6 +50,7 @@ def step_state(page, key: str):
 def test_each_step_updates_the_chart_in_place_and_a_refused_dose_keeps_what_was_typed(
         chart, width, course_today, chair, desk_user):
     session = book_started(course_today, chair, desk_user, minutes_ago=5)
+    lot_named(chair.location, "LOT-9001")  # the dose draws from it (the only lot: chosen)
     page = chart(session)
     # the stepper says each step's state in words, the next one marked as the current step
     expect(page.locator("[aria-current=step]")).to_have_text(re.compile(r"^1\. Check-in: next$"))
@@ -88,13 +90,13 @@ def test_each_step_updates_the_chart_in_place_and_a_refused_dose_keeps_what_was_
     # when she doses 84 mg before acknowledging the blood pressure
     dose = page.get_by_test_id("dose-form")
     dose.get_by_label("Dose", exact=True).select_option("84")
-    dose.get_by_label("Lot number").fill("LOT-9001")
     dose.get_by_role("button", name="Record dose").click()
     # then the refusal shows at the dose, in place, and the dose and lot she typed are still there
     error = page.locator("#step-dose").get_by_test_id("error")
     expect(error).to_have_attribute("data-code", "high_bp_not_acknowledged")
     expect(error).to_be_in_viewport()
-    expect(page.get_by_test_id("dose-form").get_by_label("Lot number")).to_have_value("LOT-9001")
+    expect(page.get_by_test_id("dose-form").get_by_label(re.compile(r"^Lot")).locator("option:checked")
+           ).to_contain_text("LOT-9001")
     expect(page.get_by_test_id("dose-form").get_by_label("Dose", exact=True)).to_have_value("84")
     expect(page.get_by_test_id("dose-devices")).to_have_text("3")
     expect(page.get_by_test_id("chart-title")).to_be_visible()  # the page around the step is still there
@@ -107,13 +109,15 @@ def test_each_step_updates_the_chart_in_place_and_a_refused_dose_keeps_what_was_
         "Repeat 138/88 after rest")
     page.locator("#step-dose").get_by_role("button", name="Acknowledge and continue").click()
     expect(page.locator("#step-pre-dose").get_by_test_id("step-done")).to_contain_text("acknowledged")
-    expect(page.get_by_test_id("dose-form").get_by_label("Lot number")).to_have_value("LOT-9001")
+    expect(page.get_by_test_id("dose-form").get_by_label(re.compile(r"^Lot")).locator("option:checked")
+           ).to_contain_text("LOT-9001")
     expect(page.get_by_test_id("dose-form").get_by_label("Dose", exact=True)).to_have_value("84")
     page.get_by_test_id("dose-form").get_by_role("button", name="Record dose").click()
     # 84 mg as a first dose is outside the protocol: refused in place, still typed, with the reason to give
     expect(page.locator("#step-dose").get_by_test_id("error")).to_contain_text(
         "The first dose of this course is 56 mg.")
-    expect(page.get_by_test_id("dose-form").get_by_label("Lot number")).to_have_value("LOT-9001")
+    expect(page.get_by_test_id("dose-form").get_by_label(re.compile(r"^Lot")).locator("option:checked")
+           ).to_contain_text("LOT-9001")
     page.get_by_label("Reason for giving this dose outside the protocol").fill("Prescriber's order after review")
     page.get_by_test_id("dose-form").get_by_role("button", name="Record dose").click()
     expect(page.locator("#step-dose").get_by_test_id("step-done")).to_contain_text("Dose recorded: 84 mg.")
@@ -130,7 +134,8 @@ def test_what_the_rems_form_lacks_on_a_discharged_chart_is_one_form_away(
     charting.check_in(by=clinician_user, session=session, fasted_food_2h=True, fasted_drink_30m=True,
                       nasal_medicines_ok=True, ride_home_arranged=True, now=at(session, 2))
     charting.record_vitals(by=clinician_user, session=session, kind=VitalsKind.PRE_DOSE, now=at(session, 5), **NORMAL)
-    charting.record_dose(by=clinician_user, session=session, dose_mg=56, lot_number="LOT-4471", now=at(session, 10))
+    charting.record_dose(by=clinician_user, session=session, dose_mg=56, lot=lot_named(session.location, "LOT-4471"),
+                         now=at(session, 10))
     charting.record_vitals(by=clinician_user, session=session, kind=VitalsKind.DISCHARGE, now=at(session, 135),
                            **NORMAL)
     charting.discharge(by=clinician_user, session=session, resolution_attested=True, driver="Her sister",

@@ -23,6 +23,7 @@ from scheduling.models import Session
 from scheduling.worklist import sweep
 from tests.clinic.bad_input.conftest import assert_field_error, new_course
 from tests.factories import PatientFactory
+from tests.scheduling.stock.factories import LotFactory
 
 # Every test here runs at "now", Monday 2 March 2026, 09:00 in New York.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("now")]
@@ -168,7 +169,8 @@ def hostile_clinic(desk_api, clinician_api, manager_api, site, chair, staff, hos
         (desk_api, "check-in", CHECKLIST),
         (clinician_api, "vitals", {"kind": "pre_dose", "systolic": 120, "diastolic": 80, "heart_rate": 70,
                                    "spo2": 98}),
-        (clinician_api, "dose", {"dose_mg": "56", "devices": 2, "lot_number": f"{SCRIPT}"[:40]}),
+        (clinician_api, "dose", {"dose_mg": "56", "devices": 2,
+                                 "lot": LotFactory(location=site, lot_number=f"{SCRIPT}"[:40], stock=6).pk}),
         (clinician_api, "assessment", {"sedation": "none", "dissociation": "none", "respiratory": "normal",
                                        "adverse_event": True, "adverse_event_description": HOSTILE}),
     ]

@@ -13,6 +13,7 @@ from scheduling.charting import outcomes
 from scheduling.models import Session
 from tests.factories import PHQ9_CLEAR
 from tests.scheduling.conftest import TUESDAY_NINE
+from tests.scheduling.stock.dose_lots import with_lot
 
 BOOKED_AT = TUESDAY_NINE
 NORMAL = {"systolic": 122, "diastolic": 78, "heart_rate": 72, "spo2": 98}
@@ -22,6 +23,8 @@ DISCHARGE = {"resolution_attested": True, "driver": "Sister, Maria", "could_have
 
 
 def post(api, session, step, body=None):
+    if step == "dose":  # a dose draws from the site's stock: the lot (and an IV waste's witness) come along
+        body = with_lot(session, body or {})
     return api.post(f"/api/sessions/{session.pk}/{step}/", body or {}, format="json")
 
 
@@ -30,7 +33,7 @@ def dosed(api, session, clock, *, dose=None):
     assert post(api, session, "check-in", CHECKLIST).status_code == 200
     assert post(api, session, "vitals", {"kind": "pre_dose", **NORMAL}).status_code == 201
     clock.move_to(BOOKED_AT + timedelta(minutes=10))
-    body = dose or {"dose_mg": "56", "devices": 2, "lot_number": "LOT-4471"}
+    body = dose or {"dose_mg": "56", "devices": 2}
     return post(api, session, "dose", body)
 
 

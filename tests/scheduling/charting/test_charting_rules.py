@@ -16,6 +16,7 @@ from protocols.selectors import course_outlook
 from scheduling.models import RemsForm, SessionStatus
 from tests.factories import UserFactory
 from tests.scheduling.conftest import TUESDAY_NINE
+from tests.scheduling.stock.dose_lots import with_lot
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,8 @@ def prescriber(db):
 
 
 def post(api, session, step, body=None):
+    if step == "dose":  # a dose draws from the site's stock: the lot (and an IV waste's witness) come along
+        body = with_lot(session, body or {})
     return api.post(f"/api/sessions/{session.pk}/{step}/", body or {}, format="json")
 
 
@@ -50,7 +53,7 @@ def dosed(api, session, clock, prescriber, **dose):
     assert post(api, session, "check-in", CHECKLIST).status_code == 200
     assert post(api, session, "vitals", {"kind": "pre_dose", **NORMAL}).status_code == 201
     clock.move_to(minutes(10))
-    response = post(api, session, "dose", {"dose_mg": "56", "lot_number": "LOT-1",
+    response = post(api, session, "dose", {"dose_mg": "56",
                                            "prescriber_on_site": prescriber.pk, **dose})
     assert response.status_code == 201, response.json()
     return response
@@ -233,12 +236,13 @@ def test_the_chart_page_records_a_patient_leaving_against_advice(client, staff_c
     client.force_login(staff_clinician)
 
     def step(name, body):
+        body = with_lot(esk_session, body) if name == "dose" else body
         return client.post(f"/sessions/{esk_session.pk}/chart/{name}/", body)
 
     step("check-in", {name: "on" for name in CHECKLIST})
     step("vitals", {"kind": "pre_dose", **NORMAL})
     clock.move_to(minutes(10))
-    assert step("dose", {"dose_mg": "56", "lot_number": "LOT-1"}).status_code == 302
+    assert step("dose", {"dose_mg": "56"}).status_code == 302
     # when at 09:45 the clinician records that she left against advice, first without saying how
     clock.move_to(minutes(45))
     client.force_login(staff_clinician)  # the web session idled out while the clock stood still
@@ -313,7 +317,7 @@ def test_each_device_is_timed_and_less_than_5_minutes_rest_needs_a_reason(clinic
     post(clinician_api, esk_session, "vitals", {"kind": "pre_dose", **NORMAL})
     clock.move_to(minutes(20))
     times = [minutes(10).isoformat(), minutes(13).isoformat()]
-    body = {"dose_mg": "56", "lot_number": "L1", "prescriber_on_site": prescriber.pk, "device_times": times}
+    body = {"dose_mg": "56", "prescriber_on_site": prescriber.pk, "device_times": times}
     refused = post(clinician_api, esk_session, "dose", body)
     assert refused.status_code == 400 and "rest_reason" in refused.json()["fields"]
     given = post(clinician_api, esk_session, "dose", {**body, "rest_reason": "Patient asked to finish quickly"})
@@ -343,7 +347,7 @@ def test_an_esketamine_dose_names_a_prescriber_on_site(api_as, esk_session, cloc
     api = api_as(nurse)
     post(api, esk_session, "check-in", CHECKLIST)
     post(api, esk_session, "vitals", {"kind": "pre_dose", **NORMAL})
-    body = {"dose_mg": "56", "lot_number": "L1"}
+    body = {"dose_mg": "56"}
     # when dosing naming no one, naming themself, and naming a prescriber
     missing = post(api, esk_session, "dose", body)
     not_one = post(api, esk_session, "dose", {**body, "prescriber_on_site": nurse.pk})
@@ -358,5 +362,5 @@ def test_a_prescriber_dosing_is_the_prescriber_on_site_when_naming_no_one(clinic
                                                                           clock):
     post(clinician_api, esk_session, "check-in", CHECKLIST)
     post(clinician_api, esk_session, "vitals", {"kind": "pre_dose", **NORMAL})
-    dosed = post(clinician_api, esk_session, "dose", {"dose_mg": "56", "lot_number": "L1"})
+    dosed = post(clinician_api, esk_session, "dose", {"dose_mg": "56"})
     assert dosed.status_code == 201 and dosed.json()["dose"]["prescriber_on_site"] == clinician.pk

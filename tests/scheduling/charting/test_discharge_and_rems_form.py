@@ -25,6 +25,7 @@ from tests.scheduling.charting.chart_steps import (
     post,
 )
 from tests.scheduling.conftest import TUESDAY, local
+from tests.scheduling.stock.dose_lots import lot_for
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +106,7 @@ def test_discharge_needs_discharge_vitals(clinician_api, esk_session, clock):
 
 def test_front_desk_cannot_record_vitals_dose_or_discharge(desk_api, esk_session, clock):
     post(desk_api, esk_session, "check-in", CHECKLIST)
-    for step, body in (("vitals", {"kind": "pre_dose", **NORMAL}), ("dose", {"dose_mg": "56", "lot_number": "L"}),
+    for step, body in (("vitals", {"kind": "pre_dose", **NORMAL}), ("dose", {"dose_mg": "56"}),
                        ("assessment", {"sedation": "none", "dissociation": "none", "respiratory": "normal"}),
                        ("discharge", DISCHARGE)):
         assert post(desk_api, esk_session, step, body).status_code == 403, step
@@ -157,7 +158,9 @@ def test_a_full_session_fills_a_complete_rems_form(clinician_api, esk_session, c
     assert form.missing == []
     detail = clinician_api.get(f"/api/rems-forms/{form.pk}/").json()
     content = detail["content"]
-    assert content["dose"] == {"mg": 56, "other_mg": None, "lot_number": "LOT-4471"}
+    lot = lot_for(esk_session)
+    assert content["dose"] == {"mg": 56, "other_mg": None, "lot_number": lot.lot_number,
+                               "lot_expiry": lot.expiry.isoformat()}
     assert content["monitoring_minutes"] == 125
     assert content["could_have_left_after_minutes"] == 90
     assert content["blood_pressure"] == {"before_dosing": "122/78", "at_40_minutes": "122/78",
@@ -236,7 +239,7 @@ def test_a_finite_course_completes_after_its_last_discharge(clinician_api, site,
     session = book(chair, local(site, TUESDAY, 9), course=course)
     clock.move_to(BOOKED_AT)
     # when the eighth is given and discharged
-    dosed(clinician_api, session, clock, dose={"dose_mg": "84", "lot_number": "L9"})
+    dosed(clinician_api, session, clock, dose={"dose_mg": "84"})
     clock.move_to(BOOKED_AT + timedelta(minutes=50))
     observe(clinician_api, session)
     clock.move_to(BOOKED_AT + timedelta(minutes=135))

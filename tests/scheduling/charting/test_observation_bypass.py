@@ -22,6 +22,7 @@ from scheduling.charting.timing import wait_ends_at
 from scheduling.models import RemsForm, Session, SessionStatus, VitalsKind
 from tests.factories import UserFactory
 from tests.scheduling.conftest import TUESDAY_NINE
+from tests.scheduling.stock.dose_lots import lot_for, with_lot
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,8 @@ def prescriber(db):
 
 
 def post(api, session, step, body=None):
+    if step == "dose":  # a dose draws from the site's stock: the lot (and an IV waste's witness) come along
+        body = with_lot(session, body or {})
     return api.post(f"/api/sessions/{session.pk}/{step}/", body or {}, format="json")
 
 
@@ -50,7 +53,7 @@ def _dose_now(api, session, clock, prescriber, *, at=10, body=None):
     assert post(api, session, "check-in", CHECKLIST).status_code == 200
     assert post(api, session, "vitals", {"kind": "pre_dose", **NORMAL}).status_code == 201
     clock.move_to(minutes(at))
-    response = post(api, session, "dose", body or {"dose_mg": "56", "lot_number": "LOT-1",
+    response = post(api, session, "dose", body or {"dose_mg": "56",
                                                    "prescriber_on_site": prescriber.pk})
     assert response.status_code == 201, response.json()
 
@@ -69,7 +72,7 @@ def test_a_back_dated_first_device_does_not_shorten_the_real_wait(clinician_api,
                                                          "late_reason": LATE}).status_code == 200
     assert post(clinician_api, esk_session, "vitals", {"kind": "pre_dose", **NORMAL, "late_reason": LATE,
                                                        "taken_at": minutes(-115).isoformat()}).status_code == 201
-    dosed = post(clinician_api, esk_session, "dose", {"dose_mg": "56", "lot_number": "LOT-1", "late_reason": LATE,
+    dosed = post(clinician_api, esk_session, "dose", {"dose_mg": "56", "late_reason": LATE,
                                                      "prescriber_on_site": prescriber.pk,
                                                      "started_at": minutes(-110).isoformat()})
     assert dosed.status_code == 201, dosed.json()
@@ -157,12 +160,13 @@ def test_the_chart_page_refuses_an_early_or_future_discharge(client, staff_clini
     client.force_login(staff_clinician)
 
     def step(name, body):
+        body = with_lot(esk_session, body) if name == "dose" else body
         return client.post(f"/sessions/{esk_session.pk}/chart/{name}/", body)
 
     assert step("check-in", {name: "on" for name in CHECKLIST}).status_code == 302
     assert step("vitals", {"kind": "pre_dose", **NORMAL}).status_code == 302
     clock.move_to(minutes(10))
-    assert step("dose", {"dose_mg": "56", "lot_number": "LOT-1", "prescriber_on_site": prescriber.pk}
+    assert step("dose", {"dose_mg": "56", "prescriber_on_site": prescriber.pk}
                 ).status_code == 302
     clock.move_to(minutes(10 + 119))
     client.force_login(staff_clinician)  # the web session ended while the clock stood still for two hours
@@ -200,7 +204,7 @@ def test_the_service_refuses_a_discharge_before_the_end_whatever_now_it_is_told(
     # given a dose charted at 09:10 but entered at 09:40 (late)
     charting.check_in(by=staff_clinician, session=esk_session, **CHECKLIST)
     charting.record_vitals(by=staff_clinician, session=esk_session, kind=VitalsKind.PRE_DOSE, **NORMAL)
-    charting.record_dose(by=staff_clinician, session=esk_session, dose_mg=56, lot_number="L1",
+    charting.record_dose(by=staff_clinician, session=esk_session, dose_mg=56, lot=lot_for(esk_session),
                          prescriber_on_site=prescriber, started_at=minutes(10), late_reason=LATE, now=minutes(40))
     charting.record_vitals(by=staff_clinician, session=esk_session, kind=VitalsKind.DISCHARGE, now=minutes(135),
                            **NORMAL)
@@ -260,7 +264,7 @@ def test_discharge_succeeds_only_when_both_the_charted_and_the_real_time_have_re
         charting.check_in(by=staff_clinician, session=session, now=minutes(0), **CHECKLIST)
         charting.record_vitals(by=staff_clinician, session=session, kind=VitalsKind.PRE_DOSE, now=minutes(1),
                                **NORMAL)
-        charting.record_dose(by=staff_clinician, session=session, dose_mg=56, lot_number="L1", started_at=device,
+        charting.record_dose(by=staff_clinician, session=session, dose_mg=56, lot=lot_for(session), started_at=device,
                              prescriber_on_site=prescriber, late_reason=LATE, now=entered)
         if charted >= device:
             charting.record_vitals(by=staff_clinician, session=session, kind=VitalsKind.DISCHARGE,

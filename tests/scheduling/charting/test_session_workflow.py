@@ -152,7 +152,7 @@ def test_vitals_before_check_in_are_a_409(clinician_api, esk_session, clock):
 
 def test_dosing_without_pre_dose_vitals_is_refused(clinician_api, esk_session, clock):
     post(clinician_api, esk_session, "check-in", CHECKLIST)
-    response = post(clinician_api, esk_session, "dose", {"dose_mg": "56", "lot_number": "L1"})
+    response = post(clinician_api, esk_session, "dose", {"dose_mg": "56"})
     assert response.status_code == 409
     assert response.json()["code"] == "pre_dose_vitals_missing"
 
@@ -162,7 +162,7 @@ def test_a_high_blood_pressure_needs_a_clinicians_acknowledgement(clinician_api,
     post(clinician_api, esk_session, "check-in", CHECKLIST)
     post(clinician_api, esk_session, "vitals", {"kind": "pre_dose", **NORMAL, "systolic": 152})
     # when dosing, it is refused
-    refused = post(clinician_api, esk_session, "dose", {"dose_mg": "56", "lot_number": "L1"})
+    refused = post(clinician_api, esk_session, "dose", {"dose_mg": "56"})
     assert refused.status_code == 409
     assert refused.json()["code"] == "high_bp_not_acknowledged"
     assert "152/78" in refused.json()["detail"]
@@ -170,7 +170,7 @@ def test_a_high_blood_pressure_needs_a_clinicians_acknowledgement(clinician_api,
     assert post(clinician_api, esk_session, "acknowledge-bp", {}).status_code == 400
     ack = post(clinician_api, esk_session, "acknowledge-bp", {"reason": "White-coat; repeat 138/86 at rest"})
     assert ack.status_code == 200
-    assert post(clinician_api, esk_session, "dose", {"dose_mg": "56", "lot_number": "L1"}).status_code == 201
+    assert post(clinician_api, esk_session, "dose", {"dose_mg": "56"}).status_code == 201
 
 
 def test_a_normal_repeat_reading_lets_dosing_go_ahead(clinician_api, esk_session, clock):
@@ -178,7 +178,7 @@ def test_a_normal_repeat_reading_lets_dosing_go_ahead(clinician_api, esk_session
     post(clinician_api, esk_session, "vitals", {"kind": "pre_dose", **NORMAL, "diastolic": 95})
     clock.move_to(BOOKED_AT + timedelta(minutes=5))
     post(clinician_api, esk_session, "vitals", {"kind": "pre_dose", **NORMAL})
-    assert post(clinician_api, esk_session, "dose", {"dose_mg": "56", "lot_number": "L1"}).status_code == 201
+    assert post(clinician_api, esk_session, "dose", {"dose_mg": "56"}).status_code == 201
 
 
 def test_an_acknowledgement_before_a_new_high_reading_does_not_cover_it(clinician_api, esk_session, clock):
@@ -187,7 +187,7 @@ def test_an_acknowledgement_before_a_new_high_reading_does_not_cover_it(clinicia
     post(clinician_api, esk_session, "acknowledge-bp", {"reason": "Anxious"})
     clock.move_to(BOOKED_AT + timedelta(minutes=5))
     post(clinician_api, esk_session, "vitals", {"kind": "pre_dose", **NORMAL, "systolic": 170})
-    response = post(clinician_api, esk_session, "dose", {"dose_mg": "56", "lot_number": "L1"})
+    response = post(clinician_api, esk_session, "dose", {"dose_mg": "56"})
     assert response.json()["code"] == "high_bp_not_acknowledged"
 
 
@@ -200,20 +200,20 @@ def test_an_unacknowledged_item9_alert_stops_dosing_until_acknowledged(clinician
     post(clinician_api, esk_session, "check-in", CHECKLIST)
     post(clinician_api, esk_session, "vitals", {"kind": "pre_dose", **NORMAL})
     # when
-    refused = post(clinician_api, esk_session, "dose", {"dose_mg": "56", "lot_number": "L1"})
+    refused = post(clinician_api, esk_session, "dose", {"dose_mg": "56"})
     # then
     assert refused.status_code == 409
     assert refused.json()["code"] == "item9_alert_unacknowledged"
     measure.acknowledge_alert(by=clinician, note="Passive ideation, no plan; safety plan reviewed")
     measure.save()
-    assert post(clinician_api, esk_session, "dose", {"dose_mg": "56", "lot_number": "L1"}).status_code == 201
+    assert post(clinician_api, esk_session, "dose", {"dose_mg": "56"}).status_code == 201
 
 
 # --- dose rules -----------------------------------------------------------------------------------
 
 
 def test_the_first_esketamine_trd_dose_is_56_mg(clinician_api, esk_session, clock):
-    response = dosed(clinician_api, esk_session, clock, dose={"dose_mg": "84", "lot_number": "L1"})
+    response = dosed(clinician_api, esk_session, clock, dose={"dose_mg": "84"})
     assert response.status_code == 409
     assert response.json()["code"] == "dose_override_required"
     assert "56 mg" in response.json()["problems"][0]
@@ -221,7 +221,7 @@ def test_the_first_esketamine_trd_dose_is_56_mg(clinician_api, esk_session, cloc
 
 def test_a_clinician_may_override_a_dose_rule_with_a_reason(clinician_api, clinician, esk_session, clock):
     response = dosed(clinician_api, esk_session, clock,
-                     dose={"dose_mg": "84", "lot_number": "L1", "override_reason": "Transferred on 84 mg"})
+                     dose={"dose_mg": "84", "override_reason": "Transferred on 84 mg"})
     assert response.status_code == 201
     assert response.json()["dose"]["override_reason"] == "Transferred on 84 mg"
     assert response.json()["dose"]["override_by"] == clinician.pk
@@ -232,15 +232,15 @@ def test_84_mg_is_allowed_after_a_56_mg_dose(clinician_api, esk_course, esk_sess
     SessionRowFactory(course=esk_course, chair=None, start=BOOKED_AT - timedelta(days=4),
                       end=BOOKED_AT - timedelta(days=4) + timedelta(hours=2), local_date=date(2026, 2, 27),
                       status=SessionStatus.DISCHARGED, recorded_dose_mg=56)
-    response = dosed(clinician_api, esk_session, clock, dose={"dose_mg": "84", "lot_number": "L1"})
+    response = dosed(clinician_api, esk_session, clock, dose={"dose_mg": "84"})
     assert response.status_code == 201, response.json()
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"dose_mg": "56", "devices": 3, "lot_number": "L1"}, "devices"),
-    ({"dose_mg": "56", "lot_number": ""}, "lot_number"),
-    ({"dose_mg": "50", "lot_number": "L1"}, "dose_mg"),
-    ({"lot_number": "L1"}, "dose_mg"),
+    ({"dose_mg": "56", "devices": 3}, "devices"),
+    ({"dose_mg": "56", "lot": None}, "lot"),
+    ({"dose_mg": "50"}, "dose_mg"),
+    ({"devices": 2}, "dose_mg"),
 ])
 def test_an_inconsistent_esketamine_dose_is_a_400(clinician_api, esk_session, clock, body, field):
     response = dosed(clinician_api, esk_session, clock, dose=body)

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from tests.scheduling.pages.chart_page_steps import CHECKLIST, NORMAL, checked_in_with_vitals, later, step
+from tests.scheduling.stock.dose_lots import lot_for, with_lot
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +19,8 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def in_place(client, session, name, body=None):
+    if name == "dose":  # a dose draws from the site's stock
+        body = with_lot(session, body or {})
     return client.post(f"/sessions/{session.pk}/chart/{name}/", body or {}, **HTMX)
 
 
@@ -41,13 +44,13 @@ def test_a_refused_dose_answers_in_place_with_the_dose_and_lot_typed(nurse, esk_
     # given a high pre-dose blood pressure, not acknowledged
     checked_in_with_vitals(nurse, esk_session, {**NORMAL, "systolic": "160"})
     later(nurse, clock, 10)
-    response = in_place(nurse, esk_session, "dose", {"dose_mg": "84", "lot_number": "LOT-9001",
+    response = in_place(nurse, esk_session, "dose", {"dose_mg": "84",
                                                      "started_at": "09:03", "device_2_at": "09:08"})
     content = response.content.decode()
     assert response.status_code == 409, re.findall(r'data-code="[^"]*"|error">[^<]*<', content)
     assert 'id="chart-body"' in content and "<html" not in content
     assert 'data-code="high_bp_not_acknowledged"' in content
-    assert 'value="LOT-9001"' in content
+    assert f'<option value="{lot_for(esk_session).pk}" selected>' in content
     assert '<option value="84" selected>' in content
     assert 'name="device_2_at" type="time" value="09:08"' in content
 
@@ -76,7 +79,7 @@ def test_what_a_discharged_charts_rems_form_lacks_links_to_the_form_that_records
     # given a session discharged without its 40-minute blood pressure or an assessment
     checked_in_with_vitals(nurse, esk_session)
     later(nurse, clock, 10)
-    assert step(nurse, esk_session, "dose", {"dose_mg": "56", "lot_number": "LOT-4471"}).status_code == 302
+    assert step(nurse, esk_session, "dose", {"dose_mg": "56"}).status_code == 302
     later(nurse, clock, 131)
     assert step(nurse, esk_session, "vitals", {"kind": "discharge", **NORMAL}).status_code == 302
     assert step(nurse, esk_session, "discharge", {"resolution_attested": "on", "driver": "Her sister",

@@ -95,7 +95,7 @@ def test_a_clinician_charts_a_full_esketamine_session_through_the_page(nurse, es
     checked_in_with_vitals(nurse, esk_session)
     assert step(nurse, esk_session, "measure", phq9([2, 2, 2, 1, 1, 1, 1, 1, 0])).status_code == 302
     later(nurse, clock, 10)
-    assert step(nurse, esk_session, "dose", {"dose_mg": "56", "lot_number": "LOT-4471"}).status_code == 302
+    assert step(nurse, esk_session, "dose", {"dose_mg": "56"}).status_code == 302
     later(nurse, clock, 50)
     assert step(nurse, esk_session, "vitals", {"kind": "post_dose_40", **NORMAL}).status_code == 302
     assert step(nurse, esk_session, "assessment", {"sedation": "mild", "dissociation": "none",
@@ -135,7 +135,7 @@ def test_a_high_blood_pressure_shows_the_acknowledgement_path_and_acknowledging_
     page = nurse.get(f"/sessions/{esk_session.pk}/chart/").content.decode()
     assert 'data-testid="high-bp-warning"' in page and 'data-testid="acknowledge-bp-form"' in page
     # when the clinician tries to dose
-    refused = step(nurse, esk_session, "dose", {"dose_mg": "56", "lot_number": "LOT-1"})
+    refused = step(nurse, esk_session, "dose", {"dose_mg": "56"})
     # then dosing is refused in plain words with the acknowledgement form beside it
     content = refused.content.decode()
     assert refused.status_code == 409
@@ -145,7 +145,7 @@ def test_a_high_blood_pressure_shows_the_acknowledgement_path_and_acknowledging_
     # and once acknowledged with a reason, the dose goes through
     assert step(nurse, esk_session, "acknowledge-bp", {"reason": "Repeat 138/88; anxious on arrival"}).status_code \
         == 302
-    assert step(nurse, esk_session, "dose", {"dose_mg": "56", "lot_number": "LOT-1"}).status_code == 302
+    assert step(nurse, esk_session, "dose", {"dose_mg": "56"}).status_code == 302
     esk_session.refresh_from_db()
     assert esk_session.status == SessionStatus.IN_TREATMENT
 
@@ -181,7 +181,7 @@ def test_an_item9_alert_stops_dosing_and_a_clinician_acknowledges_it_on_the_char
     page = nurse.get(f"/sessions/{esk_session.pk}/chart/").content.decode()
     assert 'data-testid="item9-alert"' in page and 'data-testid="acknowledge-item9-form"' in page
     # when dosing is tried
-    refused = step(nurse, esk_session, "dose", {"dose_mg": "56", "lot_number": "LOT-1"})
+    refused = step(nurse, esk_session, "dose", {"dose_mg": "56"})
     # then it is refused, pointing at the alert; acknowledging lets it through
     assert refused.status_code == 409
     assert 'data-code="item9_alert_unacknowledged"' in refused.content.decode()
@@ -189,25 +189,25 @@ def test_an_item9_alert_stops_dosing_and_a_clinician_acknowledges_it_on_the_char
     assert step(nurse, esk_session, "acknowledge-item9", {"measure": measure.pk,
                                                           "note": "Passive thoughts, no plan; safety plan"}
                 ).status_code == 302
-    assert step(nurse, esk_session, "dose", {"dose_mg": "56", "lot_number": "LOT-1"}).status_code == 302
+    assert step(nurse, esk_session, "dose", {"dose_mg": "56"}).status_code == 302
 
 
 def test_a_dose_outside_the_protocol_asks_for_a_written_reason(nurse, esk_session, clock):
     # given the first dose of an esketamine-trd course (56 mg by the label)
     checked_in_with_vitals(nurse, esk_session)
     # when 84 mg is given without a reason
-    refused = step(nurse, esk_session, "dose", {"dose_mg": "84", "lot_number": "LOT-1"})
+    refused = step(nurse, esk_session, "dose", {"dose_mg": "84"})
     # then the page asks for a reason with the problem listed
     assert refused.status_code == 409
     assert 'data-testid="dose-override"' in refused.content.decode()
-    assert step(nurse, esk_session, "dose", {"dose_mg": "84", "lot_number": "LOT-1",
+    assert step(nurse, esk_session, "dose", {"dose_mg": "84",
                                              "override_reason": "Tolerated 84 mg in a prior course"}
                 ).status_code == 302
 
 
-def test_a_missing_lot_number_is_shown_at_the_field(nurse, esk_session, clock):
+def test_a_missing_lot_is_shown_at_the_field(nurse, esk_session, clock):
     checked_in_with_vitals(nurse, esk_session)
-    response = step(nurse, esk_session, "dose", {"dose_mg": "56", "lot_number": ""})
+    response = step(nurse, esk_session, "dose", {"dose_mg": "56", "lot": ""})
     assert response.status_code == 400
     assert 'id="dose-lot-error"' in response.content.decode()
 
