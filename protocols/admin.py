@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from clinic.errors import ClinicError
 from protocols import services
-from protocols.models import EDITABLE_WHEN_IN_USE, Phase, Protocol, TreatmentCourse
+from protocols.models import EDITABLE_WHEN_IN_USE, Phase, PriorAuthorisation, Protocol, TreatmentCourse
 
 IN_USE_MESSAGE = (
     "This protocol is followed by treatment courses, so its schedule and settings are read-only: "
@@ -65,7 +65,8 @@ class ProtocolAdmin(admin.ModelAdmin):
     actions = ["copy_as_new_version"]
     readonly_fields = ("version", "previous_version", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("slug", "name", "modality", "active", "version", "previous_version")}),
+        (None, {"fields": ("slug", "name", "modality", "active", "requires_authorisation", "version",
+                           "previous_version")}),
         ("Session", {"fields": ("chair_minutes", "observation_minutes", "first_session_latest_days")}),
         ("Vital-sign thresholds", {"fields": ("bp_systolic_max", "bp_diastolic_max", "spo2_min")}),
         ("Dose rules", {"fields": ("first_dose_mg", "allowed_doses_mg", "requires_prior_56_for_84",
@@ -146,6 +147,28 @@ class TreatmentCourseAdmin(admin.ModelAdmin):
     list_select_related = ("patient", "protocol")
     raw_id_fields = ("patient",)
     date_hierarchy = "start_date"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PriorAuthorisation)
+class PriorAuthorisationAdmin(admin.ModelAdmin):
+    """View-only: authorisations are entered and changed through the API and the course's pages, so the rules
+    on approvals, overlapping days and status moves always apply."""
+
+    list_display = ("id", "course", "payer", "number", "status", "units_approved", "first_day", "last_day",
+                    "submitted_on", "decided_on")
+    list_filter = ("status", "payer")
+    search_fields = ("number", "payer", "course__patient__mrn", "course__patient__last_name")
+    list_select_related = ("course__patient", "course__protocol")
+    raw_id_fields = ("course",)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -25,7 +25,7 @@ from django.contrib.auth.models import Group
 from clinic.roles import CLINICIAN, FRONT_DESK, MANAGER
 from patients.models import Patient
 from protocols import due
-from protocols.models import CourseStatus, Modality, Protocol, TreatmentCourse
+from protocols.models import AuthorisationStatus, CourseStatus, Modality, PriorAuthorisation, Protocol, TreatmentCourse
 from scheduling.benchmark.copying import Table
 from scheduling.benchmark.layout import (
     BOOKING_HORIZON_DAYS,
@@ -86,6 +86,9 @@ class Generator:
         self.reminders = Table(Reminder, ("id", "session_id", "kind", "priority", "send_at", "session_start",
                                           "state", "attempts", "sent_at", "reason"), now)
         self.forms = Table(RemsForm, ("id", "session_id", "status", "submitted_at", "confirmation_number"), now)
+        self.authorisations = Table(PriorAuthorisation, ("id", "course_id", "payer", "number", "status",
+                                                         "units_approved", "first_day", "last_day", "submitted_on",
+                                                         "decided_on", "created_by_id", "updated_by_id"), now)
         self.policy = ReminderPolicy()
 
     # --- sites and staff ------------------------------------------------------------------------------
@@ -327,6 +330,11 @@ class Generator:
             status, paused_at = CourseStatus.PAUSED, self.now - timedelta(days=3)
         self.courses.add(number, number, protocol.pk, modality, start_date, status, desk_id, paused_at, completed_at,
                          discontinued_at, desk_id if discontinued_at else None, reason)
+        if protocol.requires_authorisation:
+            # Every course a payer must approve has its approval, so bookings are checked and go through.
+            self.authorisations.add(number, number, "Aetna", f"PA-{number:07d}", AuthorisationStatus.APPROVED,
+                                    planned + 60, start_date, self.today + timedelta(days=365),
+                                    start_date - timedelta(days=7), start_date - timedelta(days=2), desk_id, desk_id)
 
     def tables(self) -> Iterator[Table]:
-        yield from (self.patients, self.courses, self.sessions, self.reminders, self.forms)
+        yield from (self.patients, self.courses, self.sessions, self.reminders, self.forms, self.authorisations)

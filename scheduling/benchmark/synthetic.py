@@ -27,7 +27,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from patients.models import Patient
-from protocols.models import CourseStatus, TreatmentCourse
+from protocols.models import CourseStatus, PriorAuthorisation, TreatmentCourse
 from scheduling.benchmark.copying import plain_indexes_set_aside
 from scheduling.benchmark.generator import Generator
 from scheduling.benchmark.scales import Scale
@@ -57,7 +57,7 @@ def generate(scale: Scale, *, now: datetime | None = None, log=print) -> Network
     started = clock.perf_counter()
     now = (now or timezone.now()).replace(microsecond=0)
     generator = Generator(scale, now=now)
-    loaded = [Patient, TreatmentCourse, Session, Reminder, RemsForm]
+    loaded = [Patient, TreatmentCourse, Session, Reminder, RemsForm, PriorAuthorisation]
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Skip the audit-history and foreign-key triggers while loading; constraints still apply.
@@ -91,6 +91,7 @@ def generate(scale: Scale, *, now: datetime | None = None, log=print) -> Network
         "sessions": generator.sessions.count,
         "reminders": generator.reminders.count,
         "rems_forms": generator.forms.count,
+        "authorisations": generator.authorisations.count,
         "open_work_items": WorkItem.objects.open().count(),
     }
     return Network(scale=scale.name, today=generator.today, now=now, desk_user_id=desk.pk, token=token.key,

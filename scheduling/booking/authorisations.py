@@ -156,6 +156,15 @@ LOCK_SQL = (f"SELECT a.id FROM {AUTHORISATIONS} a WHERE a.course_id = %(course)s
             f"AND a.status = '{AuthorisationStatus.APPROVED}' ORDER BY a.id FOR UPDATE")
 
 
+def lock_covers_sql(course: str, required: str) -> str:
+    """A SELECT-list expression that locks as ``lock_covers`` does, where ``required`` (the SQL of the protocol's
+    ``requires_authorisation``) is true: the course read that starts a booking takes the lock with no statement
+    of its own. Its value (how many were locked) means nothing."""
+    return f"""(SELECT count(*) FROM (SELECT 1 FROM {AUTHORISATIONS} a
+                WHERE a.course_id = {course} AND a.status = '{AuthorisationStatus.APPROVED}' AND {required}
+                ORDER BY a.id FOR UPDATE OF a) locked)"""
+
+
 def lock_covers(course_id: int) -> None:
     """Lock the course's approved authorisations (SELECT ... FOR UPDATE, in id order), before their units are
     counted.

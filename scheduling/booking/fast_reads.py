@@ -96,7 +96,8 @@ def _course_sql() -> str:
                        AND {NOT_MOVED}
                      ORDER BY s.start),
                (SELECT json_agg(json_build_array({phase_columns}) ORDER BY ph."order")
-                FROM {Phase._meta.db_table} ph WHERE ph.protocol_id = c.protocol_id)
+                FROM {Phase._meta.db_table} ph WHERE ph.protocol_id = c.protocol_id),
+               {authorisations.lock_covers_sql("c.id", "pr.requires_authorisation")}
         FROM {TreatmentCourse._meta.db_table} c
         JOIN {Patient._meta.db_table} p ON p.id = c.patient_id
         JOIN {Protocol._meta.db_table} pr ON pr.id = c.protocol_id
@@ -107,7 +108,11 @@ def course_for_booking(course_id: int, *, exclude_session_id: int | None = None)
     """The course with its patient, protocol and phases, and its session dates, in one statement.
 
     ``exclude_session_id`` leaves the session being moved out of the dates. Raises
-    ``TreatmentCourse.DoesNotExist`` for an unknown id.
+    ``TreatmentCourse.DoesNotExist`` for an unknown id. Where the protocol requires prior authorisation,
+    the same statement locks the course's approved authorisations (``authorisations.lock_covers_sql``):
+    inside a booking's transaction they stay locked until it ends, so ``slot_facts``, a later statement,
+    counts their units with every earlier booking of the course in sight. Read outside one (the API reads
+    the course with the request), the lock ends with the statement and the booking takes it again.
     """
     rows = _fetch(_course_sql(), {"course": course_id, "exclude": exclude_session_id})
     if not rows:
@@ -116,7 +121,7 @@ def course_for_booking(course_id: int, *, exclude_session_id: int | None = None)
     course, at = COURSE.take(row, 0)
     patient, at = PATIENT.take(row, at)
     protocol, at = PROTOCOL.take(row, at)
-    completed, booked, phases = row[at:]
+    completed, booked, phases, _locked = row[at:]
     if isinstance(phases, str):  # json, as the driver hands it over undecoded
         phases = json.loads(phases)
     attach_prefetched(protocol, "phases", [PHASE.build(values) for values in phases or ()])

@@ -147,8 +147,9 @@ def check_slot_for(*, course: TreatmentCourse, chair: Chair, start: datetime, no
 
 
 def _lock_authorisations(course: TreatmentCourse) -> None:
-    """Lock the course's approved authorisations before ``_check_slot`` counts their units (one statement, only
-    where the course's protocol requires authorisation): see ``authorisations.lock_covers``."""
+    """Lock the course's approved authorisations before ``_check_slot`` counts their units, for a course read
+    before the booking's transaction began (one statement, only where the protocol requires authorisation);
+    ``fast_reads.course_for_booking`` inside the transaction has locked them already."""
     if authorisations.requires_check(course):
         authorisations.lock_covers(course.pk)
 
@@ -169,10 +170,13 @@ def book_session(*, by, course: TreatmentCourse | CourseForBooking, chair: Chair
     is used as it is. A course is read again with ``fast_reads.course_for_booking``, as a move reads it.
     """
     now = now or timezone.now()
-    facts = course if isinstance(course, CourseForBooking) else fast_reads.course_for_booking(course.pk)
+    if isinstance(course, CourseForBooking):
+        facts = course
+        _lock_authorisations(facts.course)
+    else:
+        facts = fast_reads.course_for_booking(course.pk)
     course = facts.course
     check_course_bookable(course)
-    _lock_authorisations(course)
     location = chair.location
     end = start + timedelta(minutes=course.protocol.chair_minutes)
     occupied_until = end + timedelta(minutes=location.turnover_minutes)
@@ -224,7 +228,6 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
     facts = fast_reads.course_for_booking(locked.course_id, exclude_session_id=locked.pk)
     course = locked.course = facts.course
     check_course_bookable(course)
-    _lock_authorisations(course)
     chair = chair or locked.chair
     location = chair.location
     end = start + timedelta(minutes=course.protocol.chair_minutes)

@@ -60,8 +60,6 @@ def undo_cancel(session: Session, *, by, now: datetime | None = None) -> Session
     facts = fast_reads.course_for_booking(locked.course_id, exclude_session_id=locked.pk)
     course = locked.course = facts.course
     check_course_bookable(course)
-    if authorisations.requires_check(course):
-        authorisations.lock_covers(course.pk)
     chair = locked.chair
     slot = _check_slot(course=course, chair=chair, start=locked.start, end=locked.end,
                        occupied_until=locked.occupied_until, exclude_session_id=locked.pk, now=now)

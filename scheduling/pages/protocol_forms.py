@@ -3,7 +3,8 @@
 What a manager may change here is what the admin lets a manager change, with the same checks
 (``protocols.services``, which run the models' ``full_clean`` and constraints), and no more:
 
-- every protocol: its name and whether it is offered for new courses (``EDITABLE_WHEN_IN_USE``);
+- every protocol: its name, whether it is offered for new courses and whether its bookings need a prior
+  authorisation (``EDITABLE_WHEN_IN_USE``);
 - every protocol: a copy as a new version, inactive, to edit instead (the admin's action);
 - a version the clinic made (a copy) that no course follows yet: its session settings,
   thresholds, dose rules and phases. The protocols installed by migration keep the label's
@@ -67,6 +68,9 @@ class NameForm(forms.Form):
     name = forms.CharField(max_length=200, label="Name")
     active = forms.BooleanField(required=False, label="Offered for new courses",
                                help_text="Courses already on it go on either way.")
+    requires_authorisation = forms.BooleanField(
+        required=False, label="Bookings need a prior authorisation",
+        help_text="Its courses' bookings are checked against their payers' approvals.")
 
 
 class SettingsForm(forms.ModelForm):

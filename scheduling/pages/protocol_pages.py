@@ -66,7 +66,8 @@ def _detail(request, protocol: Protocol, *, acted: str = "", error: ClinicError 
         "in_use": protocol.course_count > 0,
         "editable": editable,
         "next_versions": list(protocol.next_versions.order_by("version")),
-        "name_form": name_form or NameForm(initial={"name": protocol.name, "active": protocol.active}),
+        "name_form": name_form or NameForm(initial={"name": protocol.name, "active": protocol.active,
+                                                    "requires_authorisation": protocol.requires_authorisation}),
         "settings_form": settings_form or (SettingsForm(protocol=protocol) if editable else None),
         "phase_forms": phase_forms or (PhaseFormSet(initial=phase_initial(protocol), prefix="phases")
                                        if editable else None),
@@ -102,7 +103,8 @@ def _add_errors(form, error: ValidationError) -> None:
 @require_POST
 @role_required(MANAGER)
 def protocol_rename(request, protocol_id: int):
-    """Change the name and whether new courses are offered the protocol (allowed even once in use)."""
+    """Change the name, whether new courses are offered the protocol and whether its bookings need a prior
+    authorisation (allowed even once in use)."""
     protocol = _protocol(protocol_id)
     form = NameForm(request.POST)
     if not form.is_valid():
@@ -110,7 +112,8 @@ def protocol_rename(request, protocol_id: int):
     try:
         services.update_protocol(by=request.user, protocol=protocol,
                                  changes={"name": form.cleaned_data["name"].strip(),
-                                          "active": form.cleaned_data["active"]})
+                                          "active": form.cleaned_data["active"],
+                                          "requires_authorisation": form.cleaned_data["requires_authorisation"]})
     except ValidationError as error:
         _add_errors(form, error)
         return _detail(request, protocol, acted="name", name_form=form, status=400)

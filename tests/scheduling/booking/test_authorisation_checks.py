@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic.errors import Conflict, NotAllowed
 from protocols.models import AuthorisationStatus
-from scheduling.booking import authorisations, series, undo
+from scheduling.booking import authorisations, fast_reads, series, undo
 from scheduling.booking import services as booking
 from scheduling.models import Session, SessionStatus
 from tests.factories import PriorAuthorisationFactory
@@ -150,8 +150,8 @@ def test_a_protocol_without_the_requirement_is_not_checked(
     assert session.authorisation_override_reason == ""
 
 
-def test_a_booking_reads_one_statement_more_where_the_protocol_requires_authorisation(esk_course, book_on):
-    # given two courses alike but for the requirement
+def test_a_booking_reads_no_more_statements_where_the_protocol_requires_authorisation(esk_course, book_on):
+    # given two bookings alike but for the requirement
     covering(esk_course)
     protocol = esk_course.protocol
     with CaptureQueriesContext(connection) as checked:
@@ -160,10 +160,9 @@ def test_a_booking_reads_one_statement_more_where_the_protocol_requires_authoris
     protocol.save(update_fields=["requires_authorisation"])
     with CaptureQueriesContext(connection) as unchecked:
         book_on(esk_course, FRIDAY)
-    # then only the lock on the course's approved authorisations is added
-    assert len(checked) == len(unchecked) + 1
-    assert "FOR UPDATE" in [query["sql"] for query in checked.captured_queries if "priorauthorisation" in query["sql"]
-                            and "json_agg" not in query["sql"]][0]
+    # then the course's read locks its approved authorisations, and the slot's read counts their units
+    assert len(checked) == len(unchecked)
+    assert sum("FOR UPDATE OF a" in query["sql"] for query in checked.captured_queries) == 1
 
 
 # --- units over time: cancels, no-shows, moves, several authorisations --------------------------------
@@ -327,3 +326,23 @@ def test_recorded_history_is_not_checked(esk_course, site, clinician, clock):
     # then
     assert session.recorded_history
     assert session.authorisation_override_reason == ""
+
+
+@pytest.mark.parametrize("leave_out_the_session", [False, True])
+def test_the_slot_read_and_its_orm_twin_agree_on_the_authorisations(esk_course, chair, site, book_on,
+                                                                     leave_out_the_session):
+    # given two approvals, one session in the first, and a denied request (not a cover, but entered)
+    covering(esk_course, units=2, last=date(2026, 3, 8))
+    covering(esk_course, units=4, first=date(2026, 3, 9), last=date(2026, 4, 30))
+    covering(esk_course, status=AuthorisationStatus.DENIED, first=date(2026, 5, 1), last=date(2026, 5, 31))
+    session = book_on(esk_course, TUESDAY)
+    start = local(site, FRIDAY, 9)
+    slot = {"course": esk_course, "chair": chair, "start": start, "occupied_until": start + timedelta(hours=3),
+            "local_day": FRIDAY, "exclude_session_id": session.pk if leave_out_the_session else None}
+    # when
+    built, read = fast_reads.slot_facts(**slot), fast_reads.slot_facts_by_orm(**slot)
+    # then
+    assert (built.covers, built.authorisation_entered) == (read.covers, read.authorisation_entered)
+    assert [(cover.units_approved, cover.used) for cover in built.covers] == [
+        (2, 0 if leave_out_the_session else 1), (4, 0)]
+    assert built.authorisation_entered
