@@ -36,6 +36,8 @@ from scheduling.reports.dashboard import FIGURE_KEYS, Period, clinic_numbers, fi
 KINDS = (("week", "Week"), ("month", "Month"), ("quarter", "Quarter"), ("custom", "Custom days"))
 # ``period_from`` names the day of a week, month or quarter ``anchor``; the form calls it ``day``.
 FIELD_OF = {"anchor": "day", "kind": "period"}
+# A table with more columns, or longer words in a cell, goes under its chart rather than beside it.
+WIDE_COLUMNS, WIDE_WORDS = 4, 30
 CHANGE_UNIT = {"percent": " points", "rate": " points", "hours": " h"}
 # Far enough for any clinic's history and plans; beyond it a period's neighbours would leave the calendar.
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
@@ -96,7 +98,7 @@ class TableView:
     svg: str | None
     headings: list[dict]  # {"label", "numeric"}
     rows: list[list[dict]]  # each cell {"words", "numeric", "head"}
-    pivoted: bool = False  # a heat map's table, weekdays down and hours across
+    wide: bool = False  # too many columns to sit beside its chart: under it, the page's width
 
 
 @dataclass
@@ -176,15 +178,17 @@ def _table_view(figure: dict, table: dict, *, chart_id: str, csv_href: str, peri
         across = list(dict.fromkeys(row[x["key"]] for row in table["rows"]))
         down = list(dict.fromkeys(row[y["key"]] for row in table["rows"]))
         cells = {(row[x["key"]], row[y["key"]]): row.get(value["key"]) for row in table["rows"]}
-        view.pivoted = True
         view.headings = [{"label": y["label"], "numeric": False}] + [
             {"label": format_category(item, x), "numeric": True} for item in across]
         view.rows = [[_cell(item, y, head=True)] + [_cell(cells.get((column, item)), value) for column in across]
                      for item in down]
+        view.wide = True
         return view
     view.headings = [{"label": column["label"], "numeric": column.get("unit") is not None} for column in columns]
     view.rows = [[_cell(row.get(column["key"]), column, head=index == 0) for index, column in enumerate(columns)]
                  for row in table["rows"]]
+    longest = max((len(cell["words"]) for row in view.rows for cell in row), default=0)
+    view.wide = len(columns) > WIDE_COLUMNS or longest > WIDE_WORDS
     return view
 
 

@@ -24,6 +24,7 @@ import re
 import textwrap
 import threading
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 from html import escape
 
 import matplotlib
@@ -52,7 +53,7 @@ HEAT_MAP = "viridis"
 CHARTS = ("bar", "grouped_bar", "line", "heatmap")
 WIDTH = 8.0  # inches; the page scales the SVG to its column, so this fixes the text's size against the marks
 CACHE_SECONDS = 24 * 60 * 60
-CACHE_VERSION = 1  # raise when the drawing changes, so no chart drawn the old way is served
+CACHE_VERSION = 3  # raise when the drawing changes, so no chart drawn the old way is served
 UNIT_SUFFIX = {"percent": "%", "rate": "%", "hours": " h"}
 UNIT_WORDS = {"percent": "%", "rate": "%", "hours": "hours", "count": "number"}
 # matplotlib is not thread-safe (its font cache and text layout are shared): one chart is drawn at a time.
@@ -63,6 +64,7 @@ def format_value(value, unit: str | None) -> str:
     """A figure's value as the page, the charts and the CSV's readers see it ("61.4%", "12", "3.5 h", "–")."""
     if value is None:
         return "–"
+    value = _number(value)
     if unit in ("percent", "rate", "hours"):
         return f"{value:.1f}{UNIT_SUFFIX[unit]}"
     if isinstance(value, float) and not value.is_integer():
@@ -162,44 +164,56 @@ def _draw(table: dict) -> str:
 def _bars_or_lines(table: dict, columns: dict) -> Figure:
     x = columns[table["x"]]
     series = list(table["series"])
-    unit = _unit(columns, series)
     labels = [format_category(row.get(x["key"]), x) for row in table["rows"]]
-    figure = Figure(figsize=(WIDTH, 3.0), layout="constrained")
+    values = {key: [_number(row.get(key)) for row in table["rows"]] for key in series}
+    highest = max((value or 0 for key in series for value in values[key]), default=0)
+    # Headroom for the values written past the longest bar; a rate never looks above 100%.
+    unit = _unit(columns, series)
+    top = (min(highest * 1.18, 110.0) if unit in ("percent", "rate") and highest <= 100 else highest * 1.18) or 1
+    # Names too long for their place under a column (protocols and phases) are read better down the side.
+    across = table["chart"] == "line" or max(map(len, labels), default=0) <= _slot(len(labels))
+    rows = len(labels) * (1 if table["chart"] == "line" else len(series))
+    figure = Figure(figsize=(WIDTH, 3.0 if across else max(2.4, 0.3 * rows + 1.1)), layout="constrained")
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
-    highest = max((row.get(key) or 0 for row in table["rows"] for key in series), default=0)
-    if table["chart"] == "line":
-        for index, key in enumerate(series):
-            colour = PALETTE[index % len(PALETTE)]
-            values = [row.get(key) for row in table["rows"]]
-            drawn = [(position, value) for position, value in zip(positions, values, strict=True) if value is not None]
+    for index, key in enumerate(series):
+        colour, unit_of = PALETTE[index % len(PALETTE)], columns[key].get("unit")
+        if table["chart"] == "line":
+            drawn = [(position, value) for position, value in zip(positions, values[key], strict=True)
+                     if value is not None]
             axes.plot([p for p, _ in drawn], [v for _, v in drawn], color=colour, linewidth=2,
                       label=columns[key]["label"])
             for position, value in drawn:
                 axes.plot([position], [value], marker="o", markersize=6, color=colour, gid="mark")
-                axes.annotate(format_value(value, columns[key].get("unit")), (position, value),
-                              textcoords="offset points", xytext=(0, 7), ha="center", fontsize=10)
+                axes.annotate(format_value(value, unit_of), (position, value), textcoords="offset points",
+                              xytext=(0, 7), ha="center", fontsize=10)
+            continue
+        size = 0.8 / len(series)
+        offsets = [position - 0.4 + size * (index + 0.5) for position in positions]
+        heights = [value or 0 for value in values[key]]
+        draw = axes.bar if across else axes.barh
+        bars = draw(offsets, heights, size * 0.92, color=colour, label=columns[key]["label"])
+        for bar in bars:
+            bar.set_gid("mark")
+        axes.bar_label(bars, labels=[_mark_words(value, unit_of) for value in values[key]], padding=3,
+                       fontsize=10 if not across or len(series) * len(labels) <= 24 else 8.5)
+    value_label = _value_axis_label(columns, series)
+    if across:
+        axes.set_ylim(0, top)
+        axes.set_xticks(positions, _fitted(labels))
+        # Two or three categories still take a quarter of the width each, not the whole chart between them.
+        spare = max(0.0, (4 - len(labels)) / 2)
+        axes.set_xlim(-0.5 - spare, len(labels) - 0.5 + spare)
+        axes.set_xlabel(x["label"])
+        axes.set_ylabel(value_label)
+        axes.grid(axis="y", color="#dddddd", linewidth=0.6)
     else:
-        width = 0.8 / len(series)
-        for index, key in enumerate(series):
-            offsets = [position - 0.4 + width * (index + 0.5) for position in positions]
-            values = [row.get(key) for row in table["rows"]]
-            bars = axes.bar(offsets, [value or 0 for value in values], width=width * 0.92,
-                            color=PALETTE[index % len(PALETTE)], label=columns[key]["label"])
-            for bar in bars:
-                bar.set_gid("mark")
-            axes.bar_label(bars, labels=[_mark_words(value, columns[key].get("unit")) for value in values],
-                           padding=2, fontsize=10 if len(series) * len(labels) <= 24 else 8.5)
-    # Headroom for the values written over the highest bar; a rate never looks above 100%.
-    top = min(highest * 1.18, 110.0) if unit in ("percent", "rate") and highest <= 100 else highest * 1.18
-    axes.set_ylim(0, top or 1)
-    axes.set_xticks(positions, _fitted(labels))
-    # Two or three categories still take a quarter of the width each, not the whole chart between them.
-    spare = max(0.0, (4 - len(labels)) / 2)
-    axes.set_xlim(-0.5 - spare, len(labels) - 0.5 + spare)
-    axes.set_xlabel(x["label"])
-    axes.set_ylabel(_value_axis_label(columns, series))
-    axes.grid(axis="y", color="#dddddd", linewidth=0.6)
+        axes.set_xlim(0, top)
+        axes.set_yticks(positions, [textwrap.fill(label, 34, max_lines=2, placeholder="…") for label in labels])
+        axes.set_ylim(len(labels) - 0.5, -0.5)  # the table's first row on top
+        axes.set_ylabel(x["label"])
+        axes.set_xlabel(value_label)
+        axes.grid(axis="x", color="#dddddd", linewidth=0.6)
     axes.set_axisbelow(True)
     if len(series) > 1:
         axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(series), frameon=False)
@@ -210,12 +224,12 @@ def _heat_map(table: dict, columns: dict) -> Figure:
     x, y, value = columns[table["x"]], columns[table["y"]], columns[table["series"][0]]
     across = list(dict.fromkeys(row[x["key"]] for row in table["rows"]))
     down = list(dict.fromkeys(row[y["key"]] for row in table["rows"]))
-    cells = {(row[x["key"]], row[y["key"]]): row.get(value["key"]) for row in table["rows"]}
+    cells = {(row[x["key"]], row[y["key"]]): _number(row.get(value["key"])) for row in table["rows"]}
     known = [v for v in cells.values() if v is not None]
-    top = 100.0 if value.get("unit") in ("percent", "rate") else max(known)
-    norm = Normalize(vmin=0, vmax=top or 1)
+    # The colours span 0 to the highest cell, not to 100%: a quiet month's 2% and 8% hours should look apart.
+    norm = Normalize(vmin=0, vmax=max(known) or 1)
     colours = matplotlib.colormaps[HEAT_MAP]
-    figure = Figure(figsize=(WIDTH, 0.42 * len(down) + 1.2), layout="constrained")
+    figure = Figure(figsize=(WIDTH, 0.36 * len(down) + 1.1), layout="constrained")
     axes = figure.add_subplot()
     size = 10 if len(across) <= 12 else 8.5 if len(across) <= 16 else 7
     for column_index, across_value in enumerate(across):
@@ -242,11 +256,21 @@ def _heat_map(table: dict, columns: dict) -> Figure:
     return figure
 
 
+def _slot(categories: int) -> int:
+    """How many letters fit under one column of a chart of ``categories`` (11 pt DejaVu Sans: ~6.5 pt a letter),
+    on one of at most three lines."""
+    return 3 * max(8, int(WIDTH * 72 * 0.85 / max(categories, 4) / 6.5))
+
+
 def _fitted(labels: list[str]) -> list[str]:
-    """Category names wrapped to the width each has under the chart, so neighbours never run into each other;
-    at most three lines (the table under the chart and the description have the whole name)."""
-    characters = max(8, int(WIDTH * 72 * 0.85 / max(len(labels), 4) / 6.5))  # 11 pt DejaVu Sans: ~6.5 pt a letter
+    """Category names wrapped to the width each has under the chart, so neighbours never run into each other."""
+    characters = _slot(len(labels)) // 3
     return [textwrap.fill(label, characters, max_lines=3, placeholder="…") for label in labels]
+
+
+def _number(value) -> float | int | None:
+    # Figures may arrive as Decimal (PostgreSQL's sums and averages): matplotlib wants a float.
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def _mark_words(value, unit: str | None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -93,6 +94,33 @@ def test_series_are_drawn_in_the_colour_blind_safe_palette():
     fills = {path.get("fill") for mark in ET.fromstring(draw(GROUPED)).iter(f"{SVG}g")
              if mark.get("class") == "mark" for path in mark.iter(f"{SVG}path")}
     assert fills == {charts.PALETTE[0].lower(), charts.PALETTE[1].lower()}
+
+
+def test_counts_summed_by_postgresql_draw_like_any_number():
+    # given sessions counted as Decimal, as PostgreSQL's sums arrive
+    table = sample_table("sessions_by_phase", "by_phase")
+    for row in table["rows"]:
+        row["sessions"] = Decimal(row["sessions"])
+    # when
+    words = [text.text for text in ET.fromstring(draw(table)).iter(f"{SVG}text")]
+    # then
+    assert {"40", "17"} <= set(words)
+
+
+def test_long_category_names_go_down_the_side_each_on_at_most_two_lines():
+    # given protocols' names far longer than a column's width
+    table = sample_table("sessions_by_phase", "by_phase")
+    table["rows"] = [{"phase": f"IV ketamine: six infusions over 2-3 weeks, then monthly boosters, phase {number}",
+                      "sessions": number} for number in range(1, 7)]
+    # when
+    root = ET.fromstring(draw(table))
+    # then every phase has its bar and its value, and its name is there, wrapped and cut rather than overprinted
+    assert len(root.findall(f".//{SVG}g[@class='mark']")) == 6
+    words = [text.text for text in root.iter(f"{SVG}text")]
+    assert {"1", "2", "3", "4", "5", "6"} <= set(words)
+    # (matplotlib writes each line of a name as a text of its own)
+    assert words.count("IV ketamine: six infusions over") == 6
+    assert words.count("2-3 weeks, then monthly boosters,…") == 6
 
 
 def test_a_table_with_no_chart_or_no_value_draws_nothing():
