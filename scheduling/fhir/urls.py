@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.urls import path
 
 from scheduling.fhir import appointment_urls, care_plans, locations, metadata, patients, practitioners, slots
+from scheduling.fhir.views import posted_search
 
 RESOURCES = [
     ("Patient", patients.PatientSearchView, patients.PatientReadView),
@@ -23,6 +24,7 @@ urlpatterns: list = [
     path("metadata", metadata.CapabilityStatementView.as_view(), name="fhir-metadata"),
     *[pattern for kind, search, read in RESOURCES for pattern in (
         path(kind, search.as_view(), name=f"fhir-{kind.lower()}-search"),
+        path(f"{kind}/_search", posted_search(search).as_view(), name=f"fhir-{kind.lower()}-posted-search"),
         path(f"{kind}/<str:resource_id>", read.as_view(), name=f"fhir-{kind.lower()}"),
     )],
     *appointment_urls.urlpatterns,

@@ -17,7 +17,7 @@ from django.db import DataError
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions as drf
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
@@ -82,7 +82,8 @@ def fhir_error_for(exc: Exception) -> FhirError | None:
     if isinstance(exc, drf.NotAcceptable):
         return FhirError(406, "not-supported", "This server answers in FHIR JSON only (application/fhir+json).")
     if isinstance(exc, drf.UnsupportedMediaType):
-        return FhirError(415, "not-supported", "Send FHIR JSON (Content-Type: application/fhir+json).")
+        return FhirError(415, "not-supported", f"{exc.detail} Send application/fhir+json (a search's parameters: "
+                         "application/x-www-form-urlencoded).")
     if isinstance(exc, drf.ParseError):
         return FhirError.invalid(f"The body is not valid JSON: {exc.detail}")
     if isinstance(exc, drf.ValidationError):
@@ -134,6 +135,25 @@ class FhirView(APIView):
         if request.query_params.get("_format") is not None:
             return self.renderer_classes[0](), FHIR_JSON
         return super().perform_content_negotiation(request, force)
+
+
+def posted_search(search_view: type[FhirView]) -> type[FhirView]:
+    """The view of ``[type]/_search``: ``search_view``'s search, its parameters also sent as a form body
+    (``POST``, FHIR's way to keep them out of the address); a body of another type is a 415."""
+
+    class PostedSearch(search_view):
+        parser_classes = [FormParser]
+
+        def post(self, request, *args, **kwargs):
+            merged = request._request.GET.copy()
+            for name, sent in request.data.lists():
+                for value in sent:
+                    merged.appendlist(name, value)
+            request._request.GET = merged  # what ``request.query_params`` reads
+            return self.get(request, *args, **kwargs)
+
+    PostedSearch.__name__ = PostedSearch.__qualname__ = f"Posted{search_view.__name__}"
+    return PostedSearch
 
 
 def paging(request) -> tuple[int, int]:

@@ -22,8 +22,23 @@ def _read(route: str, **kwargs) -> Row:
     return Row(f"fhir/{route}", "GET", ALL, READ, expect=ANONYMOUS, **kwargs)
 
 
+SEARCHES = {"Patient": "family=a", "Practitioner": "", "Location": "", "Schedule": "",
+            "Slot": "schedule=Schedule/{chair}", "CarePlan": "patient=Patient/{patient}"}
+
+
+def _posted_search(kind: str) -> Row:
+    """``POST [type]/_search``: the search with its parameters in a form body; allowed, it answers 200."""
+    def body(world, caller):
+        return dict(part.split("=", 1) for part in SEARCHES[kind].format(**world).split("&") if part)
+
+    staff = {role: frozenset({200}) for role in (FRONT_DESK, CLINICIAN, MANAGER)}
+    return Row(f"fhir/{kind}/_search", "POST", ALL, READ, body=body, expect={**ANONYMOUS, **staff})
+
+
 ROWS: list[Row] = [
     Row("fhir/metadata", "GET", PUBLIC, None),
+    *[_read(f"{kind}/_search", query=query) for kind, query in SEARCHES.items()],
+    *[_posted_search(kind) for kind in SEARCHES],
     _read("Patient", query="family=a"),
     _read("Patient/<resource_id>", args={"resource_id": "patient"}),
     _read("Practitioner"),

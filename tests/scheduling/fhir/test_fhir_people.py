@@ -231,3 +231,20 @@ def test_a_care_plan_search_refuses_what_it_cannot_read(desk, query):
     response = desk.get(f"/fhir/CarePlan?{query}")
     assert response.status_code == 400
     read(response, OperationOutcome)
+
+
+# --- search by POST -------------------------------------------------------------------------------------------
+
+
+def test_a_search_posted_as_a_form_finds_what_the_same_get_finds(desk):
+    # when
+    posted = desk.post("/fhir/Patient/_search?_count=3", "family=rivera&birthdate=ge1980-06-01",
+                       content_type="application/x-www-form-urlencoded")
+    # then
+    assert ids_of(read(posted, Bundle)) == ids_of(_search(desk, "family=rivera&birthdate=ge1980-06-01&_count=3"))
+
+
+def test_a_posted_search_whose_body_is_not_a_form_is_a_415_outcome(desk):
+    response = desk.post("/fhir/Patient/_search", {"family": "rivera"}, format="json")
+    assert response.status_code == 415
+    assert read(response, OperationOutcome).issue[0].code == "not-supported"
