@@ -24,7 +24,7 @@ def sample_table(figure_key: str, table_key: str) -> dict:
 
 BAR = sample_table("chair_utilisation", "by_site")  # Midtown 61.4%, "=Westside" no data
 HEAT_MAP = sample_table("chair_utilisation", "by_weekday_hour")  # 5 weekdays x 10 hours
-GROUPED = sample_table("outcomes", "response_remission")  # 2 groups x response, remission
+GROUPED = sample_table("outcomes", "response_remission")  # 3 groups x response, remission
 LINE = {**sample_table("no_shows", "by_hour"), "chart": "line"}  # 10 hours
 
 
@@ -37,7 +37,7 @@ def draw(table: dict, chart_id: str = "chart-test") -> str:
     return charts.chart_svg(table, chart_id=chart_id, title="Chair utilisation: by site, November 2026")
 
 
-@pytest.mark.parametrize(("table", "marks"), [(BAR, 2), (HEAT_MAP, 50), (GROUPED, 4), (LINE, 10)],
+@pytest.mark.parametrize(("table", "marks"), [(BAR, 2), (HEAT_MAP, 50), (GROUPED, 6), (LINE, 10)],
                          ids=["bar", "heatmap", "grouped_bar", "line"])
 def test_each_chart_is_an_image_with_a_title_a_description_and_one_mark_per_value(table, marks):
     # when
