@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods
 
 from clinic.errors import ClinicError, Invalid
-from clinic.roles import CLINICIAN, has_role, role_required
+from clinic.roles import CLINICIAN, MANAGER, has_role, role_required
 from patients.models import Patient
 from protocols import eligibility
 from protocols import services as course_services
@@ -44,6 +44,7 @@ from scheduling.pages import (
     spread_slots,
     window_words,
 )
+from scheduling.pages.authorisations import booking_context
 from scheduling.pages.phase_booking import book_phase, book_phase_preview
 from scheduling.pages.slot_grid import grid_context
 
@@ -98,7 +99,10 @@ def _book_next_context(request, course: TreatmentCourse, *, error: ClinicError |
         "chairs": chairs_for(course),
         "is_clinician": is_clinician,
         "values": {"override_reason": data.get("override_reason", ""), "chair": data.get("chair", ""),
-                   "start": data.get("start", "")},
+                   "start": data.get("start", ""), "authorisation_reason": data.get("authorisation_reason", "")},
+        # A booking beyond the prior authorisation goes ahead with a clinician's or a manager's reason.
+        "may_override_authorisation": has_role(request.user, CLINICIAN, MANAGER),
+        **booking_context(course, today, error),
         "error": error,
         "field_errors": error.fields if error else {},
         # The slot grid, inside the booking form: its free cells are slot buttons like the first slots.
@@ -157,7 +161,8 @@ def book_next(request, course_id: int):
         try:
             chair, start = chosen_slot(request.POST, default_chair=None)
             session = booking.book_session(by=request.user, course=course, chair=chair, start=start,
-                                            override_reason=request.POST.get("override_reason", "").strip())
+                                            override_reason=request.POST.get("override_reason", "").strip(),
+                                            authorisation_reason=request.POST.get("authorisation_reason", "").strip())
         except ClinicError as error:
             return _render_book_next(request, course, error=error, status=error_status(error))
         session.chair, session.location = chair, chair.location

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.errors import ClinicError, Invalid
-from clinic.roles import role_required
+from clinic.roles import CLINICIAN, MANAGER, has_role, role_required
 from protocols.models import TreatmentCourse
 from scheduling.booking import phase_defaults, series
 from scheduling.booking import selectors as booking_selectors
@@ -37,6 +37,7 @@ from scheduling.pages import (
     record_patient_access,
     window_words,
 )
+from scheduling.pages.authorisations import booking_context
 
 WEEKDAYS = ((0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"), (5, "Saturday"),
             (6, "Sunday"))
@@ -125,7 +126,8 @@ def _phase_defaults(course: TreatmentCourse, chair: Chair | None, user) -> dict:
 
 def _phase_values(data) -> dict:
     return {"first_date": data.get("first_date", ""), "time": data.get("time", ""),
-            "weekdays": data.getlist("weekdays"), "chair": data.get("chair", "")}
+            "weekdays": data.getlist("weekdays"), "chair": data.get("chair", ""),
+            "authorisation_reason": data.get("authorisation_reason", "")}
 
 
 def _with_alternative(values: dict, choice: str) -> dict:
@@ -190,6 +192,12 @@ def _book_phase_context(request, course: TreatmentCourse, *, values: dict | None
     chair = _default_chair(course, chairs, request.user, (values or request.GET).get("chair", ""))
     site = chair.location if chair else None
     open_days = set(booking_selectors.site_calendar(site).hours) if site else set(range(7))
+    # Sessions whose only problem is the prior authorisation: a clinician or a manager books them with a reason.
+    troubled = [row for row in rows or () if row.problems]
+    authorisation_only = bool(troubled) and all(problem["code"] in series.AUTHORISATION_CODES
+                                                for row in troubled for problem in row.problems)
+    may_override = has_role(request.user, CLINICIAN, MANAGER)
+    fits = not problems or (authorisation_only and may_override)
     return {
         "course": course,
         "patient": course.patient,
@@ -203,7 +211,11 @@ def _book_phase_context(request, course: TreatmentCourse, *, values: dict | None
         "rows": rows,
         "problem_count": problems,
         # "Book all" books what the preview showed, so it is offered only for a preview where all fit.
-        "confirmable": bool(rows) and not problems and error is None,
+        "confirmable": bool(rows) and fits and (error is None or error.code == "series_conflict"),
+        "authorisation_only": authorisation_only,
+        "may_override_authorisation": may_override,
+        "authorisation_reason": (values or {}).get("authorisation_reason", ""),
+        **booking_context(course, local_today(site or home_location(course.patient, request.user)), error),
         "error": error,
         "field_errors": _field_errors(error) if error else {},
     }
@@ -223,7 +235,7 @@ def book_phase(request, course_id: int):
     values = _phase_values(request.POST)
     try:
         arguments = _series_arguments(request, course, values)
-        occurrences = series.book_series(**arguments)
+        occurrences = series.book_series(**arguments, authorisation_reason=values["authorisation_reason"].strip())
     except ClinicError as error:
         rows = _rows_from_conflict(error) if error.code == "series_conflict" else None
         context = _book_phase_context(request, course, values=values, rows=rows, error=error)

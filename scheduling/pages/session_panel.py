@@ -29,6 +29,7 @@ from scheduling.booking import services as booking
 from scheduling.booking import undo
 from scheduling.models import UPCOMING_STATUSES, Chair, Session, SessionStatus
 from scheduling.pages import chosen_slot, day_words, safe_next
+from scheduling.pages.authorisations import panel_authorisation
 from scheduling.pages.chart_steps import CHECKLIST, STEPS
 
 # The event the board body listens for, so a change in the panel redraws it at once.
@@ -80,6 +81,7 @@ def panel_context(request, session: Session, *, error: ClinicError | None = None
         "values": {"start": local_start.strftime("%Y-%m-%dT%H:%M"), "chair": str(session.chair_id or ""), **typed},
         "next": safe_next(request) or "",
         "board_day": session.local_date,
+        **panel_authorisation(session),
     }
 
 
