@@ -209,6 +209,10 @@ class Migration(migrations.Migration):
             model_name='ledgerentry',
             trigger=pgtrigger.compiler.Trigger(name='ledger_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='12c3f71950a4660a8764ab3f45619884a3e99db9', operation='UPDATE OR DELETE', pgid='pgtrigger_ledger_append_only_5be41', table='scheduling_ledgerentry', when='BEFORE')),
         ),
+        pgtrigger.migrations.AddTrigger(
+            model_name='ledgerentry',
+            trigger=pgtrigger.compiler.Trigger(name='ledger_never_below_zero', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (NEW."quantity" < 0)', func="\n    PERFORM 1 FROM scheduling_lot WHERE id = NEW.lot_id FOR UPDATE;\n    IF (SELECT COALESCE(SUM(quantity), 0) FROM scheduling_ledgerentry WHERE lot_id = NEW.lot_id) + NEW.quantity < 0\n    THEN\n        RAISE EXCEPTION 'lot % would go below zero', NEW.lot_id\n            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_never_below_zero';\n    END IF;\n    RETURN NEW;\n", hash='29fc0c0d45e5bd157c2beadc2984f8581f8e9450', operation='INSERT', pgid='pgtrigger_ledger_never_below_zero_fc88c', table='scheduling_ledgerentry', when='BEFORE')),
+        ),
         migrations.AddIndex(
             model_name='discrepancy',
             index=models.Index(condition=models.Q(('explained_at__isnull', True)), fields=['lot'], name='discrepancy_open_by_lot'),

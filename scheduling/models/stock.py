@@ -106,6 +106,17 @@ class Lot(models.Model):
         return self.expiry < day
 
 
+NEVER_BELOW_ZERO = """
+    PERFORM 1 FROM scheduling_lot WHERE id = NEW.lot_id FOR UPDATE;
+    IF (SELECT COALESCE(SUM(quantity), 0) FROM scheduling_ledgerentry WHERE lot_id = NEW.lot_id) + NEW.quantity < 0
+    THEN
+        RAISE EXCEPTION 'lot % would go below zero', NEW.lot_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_never_below_zero';
+    END IF;
+    RETURN NEW;
+"""
+
+
 class EntryKind(models.TextChoices):
     RECEIPT = "receipt", "Receipt"  # stock in from a supplier: +
     DISPENSE = "dispense", "Dispensed"  # given at a session: -
@@ -152,6 +163,15 @@ class LedgerEntry(models.Model):
         triggers = [
             # The ledger is the legal record: an entry once written is never changed or removed, whoever connects.
             pgtrigger.Protect(name="ledger_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            # The services lock the lot and check its balance first; this is the database's own word on it, for
+            # any writer: an entry that takes stock locks the lot's row, then sums, so it is never below zero.
+            pgtrigger.Trigger(
+                name="ledger_never_below_zero",
+                operation=pgtrigger.Insert,
+                when=pgtrigger.Before,
+                condition=pgtrigger.Q(new__quantity__lt=0),
+                func=NEVER_BELOW_ZERO,
+            ),
         ]
         constraints = [
             models.CheckConstraint(
