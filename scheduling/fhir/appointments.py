@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from fhir.resources.R4B.appointment import Appointment
 
 from scheduling.fhir import ids
-from scheduling.fhir.codes import PROTOCOL_SYSTEM, STRUCTURE_BASE, TREATMENTS, treatment_concept
+from scheduling.fhir.codes import PROTOCOL_SYSTEM, STRUCTURE_BASE, treatment_concept
 from scheduling.models import Session, SessionStatus
 
 # The protocol the session belongs to (valueCoding: PROTOCOL_SYSTEM | slug, display the protocol's name).
@@ -97,27 +97,35 @@ def session_number(session: Session) -> int | None:
     return earlier + 1
 
 
-def appointment(session: Session) -> Appointment:
-    """``session`` as an R4B Appointment (read from ``appointments()``, so nothing more is queried)."""
+def instant(moment) -> str:
+    """A moment as FHIR JSON writes an instant, the way the library serialises one (UTC, ``Z``)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def appointment_json(session: Session) -> dict:
+    """``session`` as an Appointment in FHIR JSON (read from ``appointments()``, so nothing more is queried).
+
+    Not yet checked: ``appointment`` and ``checked_json`` pass it through the library.
+    """
     protocol = session.course.protocol
-    _, display = TREATMENTS[protocol.modality]
     extensions = [{"url": PROTOCOL_EXTENSION,
                    "valueCoding": {"system": PROTOCOL_SYSTEM, "code": protocol.slug, "display": protocol.name}}]
     number = session_number(session)
     if number is not None:
         extensions.append({"url": SESSION_NUMBER_EXTENSION, "valuePositiveInt": number})
     if session.confirmed_at is not None and session.status == SessionStatus.CONFIRMED:
-        extensions.append({"url": CONFIRMED_EXTENSION, "valueDateTime": session.confirmed_at})
+        extensions.append({"url": CONFIRMED_EXTENSION, "valueDateTime": instant(session.confirmed_at)})
     resource = {
+        "resourceType": "Appointment",
         "id": str(session.pk),
         "extension": extensions,
         "status": STATUS[session.status],
         "serviceType": [treatment_concept(protocol.modality)],
         "description": f"{protocol.name}, session {number}" if number else protocol.name,
-        "start": session.start.astimezone(UTC),
-        "end": session.end.astimezone(UTC),
+        "start": instant(session.start),
+        "end": instant(session.end),
         "minutesDuration": max(1, round((session.end - session.start).total_seconds() / 60)),
-        "created": session.booked_at.astimezone(UTC),
+        "created": instant(session.booked_at),
         "participant": _participants(session),
         "supportingInformation": [_reference("CarePlan", session.course_id, protocol.name)],
     }
@@ -125,16 +133,22 @@ def appointment(session: Session) -> Appointment:
         resource["slot"] = [{"reference": f"Slot/{ids.slot_id(session.chair_id, session.start)}"}]
     if session.status == SessionStatus.CANCELLED and session.cancel_reason:
         resource["cancelationReason"] = {"text": session.cancel_reason}
-    return Appointment.model_validate(resource)
+    return resource
 
 
-def participant_ids(session: Session) -> dict[str, list[str]]:
-    """The resources an ``_include`` may add for ``session``: {"Patient": [...], "Practitioner": [...], ...}."""
-    found = {"Patient": [str(session.patient_id)], "Practitioner": [], "Location": []}
-    if session.clinician_id is not None:
-        found["Practitioner"].append(str(session.clinician_id))
-    if session.chair_id is not None:
-        found["Location"].append(ids.chair_location_id(session.chair_id))
-    if session.location_id is not None:
-        found["Location"].append(ids.site_location_id(session.location_id))
-    return found
+def appointment(session: Session) -> Appointment:
+    """``session`` as an R4B Appointment, built and validated by the library."""
+    return Appointment.model_validate(appointment_json(session))
+
+
+def checked_json(session: Session) -> dict:
+    """``appointment_json(session)``, validated by the library: what a search writes as it is.
+
+    The library's serialiser walks every element in Python and cost a day's
+    search more than everything else; the JSON it writes from the validated
+    resource is this dict (tests/scheduling/fhir/test_appointment_json.py holds
+    the two equal), so a search writes the dict and the library only checks it.
+    """
+    resource = appointment_json(session)
+    Appointment.model_validate(resource)
+    return resource

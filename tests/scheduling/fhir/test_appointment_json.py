@@ -1,0 +1,45 @@
+"""The fence of the search's fast path: the JSON it writes is what the FHIR library writes for the same resources."""
+
+from __future__ import annotations
+
+import json
+
+from fhir.resources.R4B.bundle import Bundle
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+
+from scheduling.fhir.appointment_includes import included_resources
+from scheduling.fhir.appointments import appointment, appointments, checked_json
+from scheduling.fhir.bundles import searchset
+from tests.scheduling.fhir.appointment_world import appointment_world
+
+__all__ = ["appointment_world"]
+
+
+def _library_json(resource) -> dict:
+    return json.loads(resource.model_dump_json(exclude_none=True))
+
+
+def test_each_appointment_is_written_as_the_library_writes_it(appointment_world, desk):
+    # given: a session in every state
+    sessions = list(appointments().filter(pk__in=[session.pk for session in appointment_world.sessions.values()]))
+    assert len(sessions) == len(appointment_world.sessions)
+    for session in sessions:
+        # when
+        fast = json.loads(json.dumps(checked_json(session)))
+        # then
+        assert fast == _library_json(appointment(session)), session.status
+
+
+def test_a_search_answer_is_the_bundle_the_library_writes(appointment_world, desk):
+    # given
+    query = "date=2026-03-02&_include=Appointment:patient&_include=Appointment:location&_count=3"
+    response = desk.get(f"/fhir/Appointment?{query}")
+    # when: the same page built and written by the library
+    page = list(appointments().filter(local_date="2026-03-02").order_by("start", "pk")[:3])
+    request = Request(APIRequestFactory().get(f"/fhir/Appointment?{query}"))
+    library = searchset(request, resources=[appointment(session) for session in page], total=4, offset=0, count=3,
+                        included=included_resources(page, {"Patient", "Location"}))
+    # then
+    assert json.loads(response.content) == _library_json(library)
+    assert Bundle.model_validate_json(response.content).total == 4
