@@ -126,6 +126,7 @@ def test_custom_days_step_by_their_own_length(office, asked):
     ({"period": "fortnight"}, "period", "Select a valid choice"),
     ({"site": "999999"}, "site", "Select a valid choice"),
     ({"site": "midtown"}, "site", "Select a valid choice"),
+    ({"site": "99999999999999999999999"}, "site", "Select a valid choice"),
     ({"period": "week", "day": "0001-01-01"}, "day", "between 1900 and 2999"),
 ])
 def test_a_question_the_rules_refuse_is_a_400_with_the_reason_beside_its_field(office, asked, query, field, words):
@@ -139,6 +140,12 @@ def test_a_question_the_rules_refuse_is_a_400_with_the_reason_beside_its_field(o
     assert re.search(rf'<(input|select)[^>]*aria-invalid="true"[^>]*id="id_{field}"|'
                      rf'<(input|select)[^>]*id="id_{field}"[^>]*aria-invalid="true"', page)
     assert 'data-testid="figure"' not in page and asked == []
+
+
+def test_the_managers_home_opens_with_a_link_to_the_numbers(office):
+    page = office.get(reverse("manager-home")).content.decode()
+    first = page.split('<div class="home-sections">', 1)[1].split("</section>", 1)[0]
+    assert 'data-testid="home-numbers"' in first and 'href="/manage/numbers/"' in first
 
 
 def test_a_front_desk_user_is_refused(client, front_desk, asked):
