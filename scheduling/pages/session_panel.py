@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.errors import ClinicError
-from clinic.roles import CLINICIAN, has_role, role_required
+from clinic.roles import CLINICIAN, MANAGER, has_role, role_required
 from patients.models import PatientAccess
 from patients.services import record_access
 from scheduling.booking import selectors as booking_selectors
@@ -29,7 +29,7 @@ from scheduling.booking import services as booking
 from scheduling.booking import undo
 from scheduling.models import UPCOMING_STATUSES, Chair, Session, SessionStatus
 from scheduling.pages import chosen_slot, day_words, safe_next
-from scheduling.pages.authorisations import panel_authorisation
+from scheduling.pages.authorisations import REFUSAL_CODES, panel_authorisation
 from scheduling.pages.chart_steps import CHECKLIST, STEPS
 
 # The event the board body listens for, so a change in the panel redraws it at once.
@@ -82,6 +82,9 @@ def panel_context(request, session: Session, *, error: ClinicError | None = None
         "next": safe_next(request) or "",
         "board_day": session.local_date,
         **panel_authorisation(session),
+        # A move refused for the prior authorisation: a clinician or a manager may go ahead with a reason.
+        "authorisation_refused": error is not None and error.code in REFUSAL_CODES and error_form == "move",
+        "may_override_authorisation": has_role(request.user, CLINICIAN, MANAGER),
     }
 
 
@@ -140,11 +143,13 @@ def session_reschedule(request, session_id: int):
     session = _session(session_id)
     _access(request, session)
     values = {"start": request.POST.get("start", ""), "chair": request.POST.get("chair", ""),
-              "override_reason": request.POST.get("override_reason", "")}
+              "override_reason": request.POST.get("override_reason", ""),
+              "authorisation_reason": request.POST.get("authorisation_reason", "")}
     try:
         chair, start = chosen_slot(request.POST, default_chair=session.chair)
         moved = booking.reschedule_session(by=request.user, session=session, start=start, chair=chair,
-                                            override_reason=values["override_reason"].strip())
+                                            override_reason=values["override_reason"].strip(),
+                                            authorisation_reason=values["authorisation_reason"].strip())
     except ClinicError as error:
         return _refused(request, session, error, "move", values)
     return _after_change(request, moved, f"Moved {session.patient.display_name}'s session to "

@@ -206,3 +206,25 @@ def test_a_worklist_item_about_an_authorisation_links_to_the_course_section(desk
                     detail="Sent to Aetna on Mon Feb 16; no answer yet: call the payer.")
     html = desk.get("/worklist/").content.decode()
     assert f'href="/courses/{esk_course.pk}/#authorisations" data-testid="worklist-authorisation"' in html
+
+
+def test_a_move_past_the_last_covered_day_asks_a_clinician_for_a_reason_and_then_moves(nurse, now, site, chair,
+                                                                                      esk_course):
+    # given an approval ending Thursday 5 March and session 1 booked on Tuesday 3 March
+    PriorAuthorisationFactory(course=esk_course, first_day=TUESDAY, last_day=date(2026, 3, 5))
+    session = SessionRowFactory(course=esk_course, chair=chair, start=local(site, TUESDAY, 9))
+    move = {"start": "2026-03-06T09:00", "chair": chair.pk}
+    # when moved to Friday 6 March, still in the due window
+    refused = nurse.post(f"/sessions/{session.pk}/reschedule/", move, **HTMX)
+    # then the panel says why and asks for a reason
+    html = refused.content.decode()
+    assert refused.status_code == 409 and 'data-code="no_authorisation"' in html
+    assert 'id="reschedule-authorisation-reason"' in html
+    # when the reason is given
+    moved = nurse.post(f"/sessions/{session.pk}/reschedule/", {**move, "authorisation_reason": "Renewal approved "
+                                                               "by phone, letter to follow"}, **HTMX)
+    # then
+    assert moved.status_code == 200
+    session.refresh_from_db()
+    assert session.local_date == date(2026, 3, 6)
+    assert session.authorisation_override_reason == "Renewal approved by phone, letter to follow"
