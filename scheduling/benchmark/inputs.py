@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from patients.models import Patient
-from protocols.models import CourseStatus, Modality, Protocol, TreatmentCourse
+from protocols.models import AuthorisationStatus, CourseStatus, Modality, PriorAuthorisation, Protocol, TreatmentCourse
 from scheduling.benchmark.synthetic import Network
 from scheduling.booking import selectors as booking_selectors
 from scheduling.models import UPCOMING_STATUSES, Location, Session
@@ -35,6 +35,12 @@ def new_courses(network: Network, start_date: date, modalities: list[str]) -> li
         TreatmentCourse(patient=patient, protocol=protocols[modality], modality=modality, start_date=start_date,
                         created_by_id=network.desk_user_id)
         for patient, modality in zip(patients, modalities, strict=True)])
+    # A course a payer must approve comes with its approval, as in the generated network.
+    PriorAuthorisation.objects.bulk_create([
+        PriorAuthorisation(course=course, payer="Aetna", number=f"PA-N{course.pk}", status=AuthorisationStatus.APPROVED,
+                           units_approved=60, first_day=start_date, last_day=start_date + timedelta(days=365),
+                           submitted_on=start_date - timedelta(days=7), decided_on=start_date - timedelta(days=2))
+        for course in courses if protocols[course.modality].requires_authorisation])
     return list(TreatmentCourse.objects.filter(pk__in=[course.pk for course in courses])
                 .select_related("patient", "protocol").order_by("pk"))
 
