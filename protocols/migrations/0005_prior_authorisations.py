@@ -5,7 +5,6 @@ import django.contrib.postgres.fields.ranges
 import django.db.models.deletion
 import pgtrigger.compiler
 import pgtrigger.migrations
-import protocols.models.authorisations
 from django.conf import settings
 from django.db import migrations, models
 
@@ -159,7 +158,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='priorauthorisation',
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(condition=models.Q(('status', 'approved')), expressions=[(protocols.models.authorisations.DateRange('first_day', 'last_day', django.contrib.postgres.fields.ranges.RangeBoundary(inclusive_upper=True)), '&&'), ('course', '=')], name='authorisation_no_overlapping_approvals', violation_error_code='authorisation_overlap', violation_error_message='Another approved authorisation of this course already covers some of these days.'),
+            constraint=django.contrib.postgres.constraints.ExclusionConstraint(condition=models.Q(('status', 'approved')), expressions=[(models.Func('first_day', 'last_day', django.contrib.postgres.fields.ranges.RangeBoundary(inclusive_upper=True), function='DATERANGE', output_field=django.contrib.postgres.fields.ranges.DateRangeField()), '&&'), ('course', '=')], name='authorisation_no_overlapping_approvals', violation_error_code='authorisation_overlap', violation_error_message='Another approved authorisation of this course already covers some of these days.'),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='priorauthorisation',

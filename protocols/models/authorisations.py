@@ -38,13 +38,6 @@ STATUS_MOVES: dict[str, frozenset[str]] = {
 DOCUMENT_REFERENCE_MAX = 300
 
 
-class DateRange(Func):
-    """PostgreSQL's daterange(first, last, '[]'): the days an authorisation covers, both ends included."""
-
-    function = "DATERANGE"
-    output_field = DateRangeField()
-
-
 class PriorAuthorisationQuerySet(models.QuerySet):
     def approved(self) -> PriorAuthorisationQuerySet:
         """Authorisations that cover sessions (approved, with units and days)."""
@@ -112,8 +105,10 @@ class PriorAuthorisation(models.Model):
             # authorisation and no count depends on which one a reader picks.
             ExclusionConstraint(
                 name="authorisation_no_overlapping_approvals",
-                expressions=[(DateRange("first_day", "last_day", RangeBoundary(inclusive_upper=True)),
-                              RangeOperators.OVERLAPS),
+                # daterange(first, last, '[]'): both ends included. A plain Func, so the migration that
+                # creates it imports nothing of the project's.
+                expressions=[(Func("first_day", "last_day", RangeBoundary(inclusive_upper=True), function="DATERANGE",
+                                   output_field=DateRangeField()), RangeOperators.OVERLAPS),
                              ("course", RangeOperators.EQUAL)],
                 condition=Q(status="approved"),
                 violation_error_code="authorisation_overlap",
