@@ -2,7 +2,9 @@
 
 The question is a GET form (site, period, a day in it or a custom first and
 last day), so a dashboard is a bookmark and the previous and next periods are
-plain links. A question the period rules refuse is answered 400 with the page
+plain links. Its names are the API's (``location``, ``period``, ``anchor``,
+``start``, ``end``: docs/REPORTS.md), so one question reads the same on the
+page, in a CSV's address and from the API. A question the period rules refuse is answered 400 with the page
 and each refusal beside its field, never a guess. The figures come from
 ``scheduling.reports.dashboard`` (one shape for this page, the CSV and the
 API); this module only words them: headline beside the previous period, the
@@ -34,8 +36,8 @@ from scheduling.reports.charts import chart_svg, format_category, format_value
 from scheduling.reports.dashboard import FIGURE_KEYS, Period, clinic_numbers, figure_numbers, period_from
 
 KINDS = (("week", "Week"), ("month", "Month"), ("quarter", "Quarter"), ("custom", "Custom days"))
-# ``period_from`` names the day of a week, month or quarter ``anchor``; the form calls it ``day``.
-FIELD_OF = {"anchor": "day", "kind": "period"}
+# ``period_from`` calls the period's kind ``kind``; the question (and the API) ``period``.
+FIELD_OF = {"kind": "period"}
 # A table with more columns, or longer words in a cell, goes under its chart rather than beside it.
 WIDE_COLUMNS, WIDE_WORDS = 4, 30
 CHANGE_UNIT = {"percent": " points", "rate": " points", "hours": " h"}
@@ -46,10 +48,10 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 class NumbersQuestion(forms.Form):
     """What the manager asks: which site (or all), which period."""
 
-    site = forms.ModelChoiceField(queryset=Location.objects.order_by("-active", "name"), required=False,
-                                  empty_label="All sites", label="Site")
+    location = forms.ModelChoiceField(queryset=Location.objects.order_by("-active", "name"), required=False,
+                                      empty_label="All sites", label="Site")
     period = forms.ChoiceField(choices=KINDS, initial="month", label="Period")
-    day = forms.DateField(required=False, label="A day in it", widget=forms.DateInput(attrs={"type": "date"}),
+    anchor = forms.DateField(required=False, label="A day in it", widget=forms.DateInput(attrs={"type": "date"}),
                           help_text="Week, month or quarter: the one holding this day (empty: today).")
     start = forms.DateField(required=False, label="First day", widget=forms.DateInput(attrs={"type": "date"}),
                             help_text="Custom days only.")
@@ -63,13 +65,13 @@ class NumbersQuestion(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        for name in ("day", "start", "end"):
+        for name in ("anchor", "start", "end"):
             if cleaned.get(name) and not EARLIEST <= cleaned[name] <= LATEST:
                 self.add_error(name, f"Choose a day between {EARLIEST.year} and {LATEST.year}.")
         if self.errors:
             return cleaned
         try:
-            self.chosen_period = period_from(kind=cleaned["period"], anchor=cleaned.get("day"),
+            self.chosen_period = period_from(kind=cleaned["period"], anchor=cleaned.get("anchor"),
                                              start=cleaned.get("start"), end=cleaned.get("end"), today=self.today)
         except ValidationError as refusal:
             for name, messages in refusal.message_dict.items():
@@ -122,20 +124,20 @@ def _question(request) -> NumbersQuestion:
     data = request.GET.copy()
     data.setdefault("period", "month")
     site = None
-    if data.get("site", "").isdigit():
-        site = Location.objects.filter(pk=int(data["site"])).first()
+    if data.get("location", "").isdigit():
+        site = Location.objects.filter(pk=int(data["location"])).first()
     form = NumbersQuestion(data, today=_today(site, request.user))
     form.is_valid()
     return form.described()
 
 
 def _query(form: NumbersQuestion, period: Period, **changes) -> str:
-    site = form.cleaned_data.get("site")
-    params = {"site": site.pk if site else "", "period": period.kind}
+    site = form.cleaned_data.get("location")
+    params = {"location": site.pk if site else "", "period": period.kind}
     if period.kind == "custom":
         params.update(start=period.start.isoformat(), end=period.end.isoformat())
     else:
-        params["day"] = period.start.isoformat()
+        params["anchor"] = period.start.isoformat()
     params.update(changes)
     return urlencode({name: value for name, value in params.items() if value != ""})
 
@@ -217,7 +219,7 @@ def numbers_page(request):
     form = _question(request)
     if not form.is_valid() or form.chosen_period is None:
         return render(request, "scheduling/numbers/dashboard.html", {"form": form}, status=400)
-    period, site = form.chosen_period, form.cleaned_data.get("site")
+    period, site = form.chosen_period, form.cleaned_data.get("location")
     numbers = clinic_numbers(period=period, location_id=site.pk if site else None)
     query = _query(form, period)
     return render(request, "scheduling/numbers/dashboard.html", {
@@ -245,7 +247,7 @@ def numbers_csv(request, figure_key: str, table_key: str):
         refusals = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in form.errors.items())
         return HttpResponse(f"The period cannot be read: {refusals}\n", status=400,
                             content_type="text/plain; charset=utf-8")
-    period, site = form.chosen_period, form.cleaned_data.get("site")
+    period, site = form.chosen_period, form.cleaned_data.get("location")
     figure = figure_numbers(figure_key, period=period, location_id=site.pk if site else None)
     table = next((table for table in figure["tables"] if table["key"] == table_key), None)
     if table is None:

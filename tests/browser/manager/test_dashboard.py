@@ -79,7 +79,7 @@ def test_the_manager_opens_her_numbers_from_her_home_and_finds_every_chart_drawn
     boss.get_by_label("A day in it").press("Enter")
     # then
     expect(boss.get_by_test_id("numbers-heading")).to_contain_text("Week of 2 November 2026")
-    expect(boss).to_have_url(re.compile(r"period=week&day=2026-11-04"))
+    expect(boss).to_have_url(re.compile(r"period=week&anchor=2026-11-04"))
 
     # when she steps back a week
     boss.get_by_test_id("previous-period").click()
@@ -110,7 +110,7 @@ def test_the_dashboard_prints_on_one_or_two_pages(new_browser, manager_user, kno
     # given the month's numbers for all sites
     page = new_browser()
     sign_in(page, manager_user.username, MANAGER_PASSWORD, lands_on=LANDS_ON_MANAGE)
-    page.goto("/manage/numbers/?period=month&day=2026-11-01")
+    page.goto("/manage/numbers/?period=month&anchor=2026-11-01")
     expect(page.get_by_test_id("figure")).to_have_count(8)
     # when printed
     page.emulate_media(media="print")

@@ -7,7 +7,7 @@ from tests.clinic.permission_rows.table import MANAGER_ONLY, Row
 NUMBERS = "the clinic's numbers: dashboard, CSV and API"
 
 ROWS: list[Row] = [
-    Row("manage/numbers/", "GET", MANAGER_ONLY, NUMBERS, query="period=week&day=2026-03-02"),
+    Row("manage/numbers/", "GET", MANAGER_ONLY, NUMBERS, query="period=week&anchor=2026-03-02"),
     Row("manage/numbers/<figure_key>/<table_key>.csv", "GET", MANAGER_ONLY, NUMBERS,
         args={"figure_key": "=chair_utilisation", "table_key": "=by_site"}, query="period=month"),
 ]

@@ -81,7 +81,7 @@ def test_every_table_has_its_chart_inline_then_an_accessible_table_and_a_csv_lin
         assert re.search(r'<svg [^>]*role="img"[^>]*aria-labelledby="chart-', block), (figure, table)
         assert 'class="mark"' in block
         assert "<caption>" in block and '<th scope="col"' in block
-        assert f'href="/manage/numbers/{figure}/{table}.csv?period=month&amp;day=2026-03-01"' in block
+        assert f'href="/manage/numbers/{figure}/{table}.csv?period=month&amp;anchor=2026-03-01"' in block
     # the overdue forms have no chart, only their table
     overdue = figure_section(page, "rems_on_time").split('data-table="overdue_now"', 1)[1]
     assert "<svg" not in overdue and '<th scope="row">Midtown</th><td class="number">2</td>' in overdue
@@ -102,12 +102,12 @@ def test_the_heat_maps_table_has_weekdays_down_and_hours_across(office, asked):
 
 def test_a_site_and_a_week_are_asked_for_and_the_period_links_step_a_week(office, asked, site):
     # when the manager asks for Midtown, the week holding Wednesday 4 November
-    response = office.get(URL, {"site": site.pk, "period": "week", "day": "2026-11-04"})
+    response = office.get(URL, {"location": site.pk, "period": "week", "anchor": "2026-11-04"})
     # then
     assert asked[0] == {"period": Period("week", date(2026, 11, 2), date(2026, 11, 8)), "location_id": site.pk}
     page = response.content.decode()
-    assert f'href="/manage/numbers/?site={site.pk}&amp;period=week&amp;day=2026-10-26"' in page
-    assert f'href="/manage/numbers/?site={site.pk}&amp;period=week&amp;day=2026-11-09"' in page
+    assert f'href="/manage/numbers/?location={site.pk}&amp;period=week&amp;anchor=2026-10-26"' in page
+    assert f'href="/manage/numbers/?location={site.pk}&amp;period=week&amp;anchor=2026-11-09"' in page
     assert "Midtown · November 2026" in page  # the numbers' own label, site and period
 
 
@@ -122,12 +122,12 @@ def test_custom_days_step_by_their_own_length(office, asked):
     ({"period": "custom", "start": "2026-03-10", "end": "2026-03-01"}, "end", "on or after the first day"),
     ({"period": "custom", "end": "2026-03-01"}, "start", "needs its first day"),
     ({"period": "custom", "start": "2025-01-01", "end": "2026-03-01"}, "end", "at most 366 days"),
-    ({"period": "month", "day": "31/02/2026"}, "day", "Enter a valid date"),
+    ({"period": "month", "anchor": "31/02/2026"}, "anchor", "Enter a valid date"),
     ({"period": "fortnight"}, "period", "Select a valid choice"),
-    ({"site": "999999"}, "site", "Select a valid choice"),
-    ({"site": "midtown"}, "site", "Select a valid choice"),
-    ({"site": "99999999999999999999999"}, "site", "Select a valid choice"),
-    ({"period": "week", "day": "0001-01-01"}, "day", "between 1900 and 2999"),
+    ({"location": "999999"}, "location", "Select a valid choice"),
+    ({"location": "midtown"}, "location", "Select a valid choice"),
+    ({"location": "99999999999999999999999"}, "location", "Select a valid choice"),
+    ({"period": "week", "anchor": "0001-01-01"}, "anchor", "between 1900 and 2999"),
 ])
 def test_a_question_the_rules_refuse_is_a_400_with_the_reason_beside_its_field(office, asked, query, field, words):
     # when
@@ -156,7 +156,7 @@ def test_a_front_desk_user_is_refused(client, front_desk, asked):
 def test_a_tables_csv_has_a_header_row_and_a_filename_naming_the_site_and_period(office, asked, site):
     # when
     response = office.get(reverse("numbers-csv", args=["chair_utilisation", "by_site"]),
-                          {"site": site.pk, "period": "month", "day": "2026-11-15"})
+                          {"location": site.pk, "period": "month", "anchor": "2026-11-15"})
     # then
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -191,7 +191,7 @@ def test_a_csv_for_a_refused_period_is_a_400_that_says_why(office, asked):
 
 def test_the_real_figures_for_a_site_draw_the_page(office, site, chair):
     # given a site with a chair and nothing booked: every figure reads "no data" or 0, none fails
-    response = office.get(URL, {"site": site.pk, "period": "quarter"})
+    response = office.get(URL, {"location": site.pk, "period": "quarter"})
     # then
     assert response.status_code == 200
     page = response.content.decode()
