@@ -153,3 +153,21 @@ def test_doses_read_as_a_clinician_writes_them():
     assert dose_words(esketamine, "esketamine_nasal") == "28 mg (1 device)"
     assert dose_words(recorded, "esketamine_nasal") == "84 mg (recorded from before the system)"
     assert dose_words(Session(), "esketamine_nasal") == "No dose charted"
+
+
+def test_the_summary_reads_a_fixed_number_of_queries_however_many_sessions(
+        desk, now, summarised, chair, staff_clinician, django_assert_max_num_queries, django_assert_num_queries):
+    # given the summary of two sessions given
+    url = f"/courses/{summarised.pk}/renewal-summary/"
+    with django_assert_max_num_queries(40) as with_two:
+        desk.get(url)
+    # when six more are given, each with an adverse event
+    for day in range(12, 18):
+        session = _given(summarised, chair, date(2026, 1, day), 84, 3, staff_clinician)
+        Assessment.objects.create(session=session, assessed_at=session.start, sedation="mild", dissociation="mild",
+                                  respiratory="normal", adverse_event=True, adverse_event_description="Dizziness",
+                                  recorded_by=staff_clinician)
+    # then the page asks the same number of queries
+    with django_assert_num_queries(len(with_two)):
+        html = desk.get(url).content.decode()
+    assert html.count('data-testid="renewal-session"') == 8
