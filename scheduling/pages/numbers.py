@@ -233,6 +233,7 @@ def numbers_page(request):
         "previous_href": f"{reverse('numbers')}?{_query(form, period.previous())}",
         "next_href": f"{reverse('numbers')}?{_query(form, _next(period))}",
         "next_label": _next(period).label,
+        "api_href": f"{reverse('reports-dashboard')}?{query}",
     })
 
 

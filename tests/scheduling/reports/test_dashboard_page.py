@@ -109,6 +109,8 @@ def test_a_site_and_a_week_are_asked_for_and_the_period_links_step_a_week(office
     assert f'href="/manage/numbers/?location={site.pk}&amp;period=week&amp;anchor=2026-10-26"' in page
     assert f'href="/manage/numbers/?location={site.pk}&amp;period=week&amp;anchor=2026-11-09"' in page
     assert "Midtown · November 2026" in page  # the numbers' own label, site and period
+    # the same question, in the same words, to the API
+    assert f'href="/api/reports/dashboard/?location={site.pk}&amp;period=week&amp;anchor=2026-11-02"' in page
 
 
 def test_custom_days_step_by_their_own_length(office, asked):
@@ -197,3 +199,7 @@ def test_the_real_figures_for_a_site_draw_the_page(office, site, chair):
     page = response.content.decode()
     assert re.findall(r'data-figure="(\w+)"', page) == list(FIGURE_KEYS)
     assert "Midtown · Q1 2026" in page
+    # and the API, asked the page's question in the page's words, answers the same period and site
+    api = office.get(re.search(r'href="(/api/reports/dashboard/\?[^"]+)"', page).group(1).replace("&amp;", "&"))
+    assert api.status_code == 200
+    assert api.json()["period"]["label"] == "Q1 2026" and api.json()["location"]["name"] == "Midtown"
