@@ -1,9 +1,10 @@
 """Prior authorisations on the course's pages, and the printable renewal summary.
 
 The course page lists a course's authorisations with their units ("3 of 8
-used, ends 14 Jan"); a form adds one or edits one, through the same service
-as the API (``booking.authorisation_records``), with the service's words
-beside the fields it names. The booking pages and the board's session panel
+used, ends 14 Jan"); a form adds one or edits one with the API's rules
+(``protocols.authorisations``, through ``booking.authorisation_records``,
+which also refreshes the course's worklist), with the service's words beside
+the fields it names. The booking pages and the board's session panel
 show the label of the authorisation a booking would use (``booking_context``,
 ``panel_authorisation``). Front desk, clinicians and managers all enter them
 (docs/PERMISSIONS.md). Dates are the patient's home site's.

@@ -124,8 +124,9 @@ def test_an_expired_authorisation_cannot_be_approved_again(desk, now, esk_course
     response = desk.post(f"/authorisations/{expired.pk}/edit/", form(
         status="approved", units_approved="8", first_day="2026-03-03", last_day="2026-04-30",
         submitted_on=expired.submitted_on.isoformat()))
-    assert response.status_code == 409
-    assert 'data-code="invalid_status_move"' in response.content.decode()
+    assert response.status_code == 400
+    assert 'id="auth-status-error"' in response.content.decode()
+    assert "authorisation cannot become approved" in response.content.decode()
     expired.refresh_from_db()
     assert expired.status == AuthorisationStatus.EXPIRED
 
