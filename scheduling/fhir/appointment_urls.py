@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path, register_converter
 
 from scheduling.fhir.appointment_views import AppointmentsView, AppointmentView, BookView
+from scheduling.fhir.views import posted_search
 
 
 class BookOperation:
@@ -24,6 +25,7 @@ register_converter(BookOperation, "book_operation")
 
 urlpatterns: list = [
     path("Appointment", AppointmentsView.as_view(), name="fhir-appointments"),
+    path("Appointment/_search", posted_search(AppointmentsView).as_view(), name="fhir-appointment-posted-search"),
     path("Appointment/<book_operation:operation>", BookView.as_view(), name="fhir-appointment-book"),
     path("Appointment/<str:pk>", AppointmentView.as_view(), name="fhir-appointment"),
 ]

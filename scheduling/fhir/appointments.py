@@ -34,6 +34,8 @@ SESSION_NUMBER_EXTENSION = STRUCTURE_BASE + "session-number"
 CONFIRMED_EXTENSION = STRUCTURE_BASE + "appointment-confirmed"
 # Sent with a booking: a clinician's reason for booking outside the due window (valueString).
 OVERRIDE_EXTENSION = STRUCTURE_BASE + "due-window-override-reason"
+# Sent with a booking: a clinician's or a manager's reason for booking beyond the course's prior authorisation.
+AUTHORISATION_EXTENSION = STRUCTURE_BASE + "authorisation-override-reason"
 
 STATUS = {
     SessionStatus.BOOKED: "booked",

@@ -5,8 +5,12 @@ Appointment (``$book`` also a Parameters resource whose ``appointment``
 parameter holds it) naming one Slot (the chair and the start) and one
 Patient, and optionally a Practitioner; they book through
 ``scheduling.booking.services.book_session``, the REST API's service, so every
-rule (hours, the chair's modality, REMS, overlaps, the due window, the
-clinician's capacity) refuses with the REST API's status and code.
+rule (hours, the chair's modality, REMS, overlaps, the due window, prior
+authorisation, the clinician's capacity) refuses with the REST API's status
+and code. The REST API's two override reasons come as extensions
+(``appointments.OVERRIDE_EXTENSION`` for the due window, a clinician's;
+``appointments.AUTHORISATION_EXTENSION`` beyond the prior authorisation, a
+clinician's or a manager's).
 
 The course booked is the patient's open course of the treatment the chair
 gives: the one named by ``supportingInformation`` (``CarePlan/{course}``) or
@@ -36,7 +40,12 @@ from protocols.models.courses import OPEN_STATUSES
 from scheduling.booking import fast_reads
 from scheduling.booking import services as booking
 from scheduling.fhir import ids
-from scheduling.fhir.appointments import OVERRIDE_EXTENSION, PROTOCOL_EXTENSION, appointment
+from scheduling.fhir.appointments import (
+    AUTHORISATION_EXTENSION,
+    OVERRIDE_EXTENSION,
+    PROTOCOL_EXTENSION,
+    appointment,
+)
 from scheduling.fhir.codes import MODALITY_OF_TREATMENT, TREATMENT_SYSTEM
 from scheduling.fhir.errors import FhirError
 from scheduling.models import Chair, Session
@@ -62,6 +71,7 @@ class BookingRequest:
     modality: str | None  # asked for by serviceType
     protocol_slug: str | None  # asked for by the protocol extension
     override_reason: str
+    authorisation_reason: str
 
 
 def _validated(body, where: str = "Appointment") -> Appointment:
@@ -161,7 +171,8 @@ def read_booking(resource: Appointment) -> BookingRequest:
     _check_locations(resource, chair)
     return BookingRequest(patient=patient, chair=chair, start=start, clinician=clinician,
                           course_id=_care_plan(resource), modality=_treatment(resource),
-                          protocol_slug=_protocol(resource), override_reason=_override_reason(resource))
+                          protocol_slug=_protocol(resource), override_reason=_reason(resource, OVERRIDE_EXTENSION),
+                          authorisation_reason=_reason(resource, AUTHORISATION_EXTENSION))
 
 
 def _check_locations(resource: Appointment, chair: Chair) -> None:
@@ -202,9 +213,10 @@ def _protocol(resource: Appointment) -> str | None:
     return None
 
 
-def _override_reason(resource: Appointment) -> str:
+def _reason(resource: Appointment, url: str) -> str:
+    """The reason an extension gives (a due-window or an authorisation override), or ""."""
     for extension in resource.extension or []:
-        if extension.url == OVERRIDE_EXTENSION:
+        if extension.url == url:
             return (extension.valueString or "").strip()[:2000]
     return ""
 
@@ -247,7 +259,8 @@ def book_appointment(*, by, request: BookingRequest) -> Session:
     """Book what ``request`` asks for through the REST API's service; its refusals pass up unchanged."""
     course = fast_reads.course_for_booking(choose_course(request))
     return booking.book_session(by=by, course=course, chair=request.chair, start=request.start,
-                                clinician=request.clinician, override_reason=request.override_reason)
+                                clinician=request.clinician, override_reason=request.override_reason,
+                                authorisation_reason=request.authorisation_reason)
 
 
 # --- changes: cancel or no-show -----------------------------------------------------------------------------

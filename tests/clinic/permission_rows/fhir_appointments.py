@@ -7,6 +7,7 @@ page-like address) is a 415: past the door, as the matrix asks.
 
 from __future__ import annotations
 
+from clinic.roles import CLINICIAN, FRONT_DESK, MANAGER
 from tests.clinic.permission_rows.table import ALL, Row
 
 READ = "FHIR: read and search (`/fhir/`)"
@@ -16,6 +17,9 @@ ANONYMOUS = {"anonymous": frozenset({401})}
 ROWS: list[Row] = [
     Row("fhir/Appointment", "GET", ALL, READ, expect=ANONYMOUS),
     Row("fhir/Appointment/<pk>", "GET", ALL, READ, args={"pk": "session"}, expect=ANONYMOUS),
+    Row("fhir/Appointment/_search", "GET", ALL, READ, query="patient=Patient/{patient}", expect=ANONYMOUS),
+    Row("fhir/Appointment/_search", "POST", ALL, READ, body={"patient": "Patient/1"},
+        expect={**ANONYMOUS, **{role: frozenset({200}) for role in (FRONT_DESK, CLINICIAN, MANAGER)}}),
     Row("fhir/Appointment", "POST", ALL, BOOK, expect=ANONYMOUS),
     Row("fhir/Appointment/<operation>", "POST", ALL, BOOK, args={"operation": "=$book"}, expect=ANONYMOUS),
     Row("fhir/Appointment/<pk>", "PUT", ALL, BOOK, args={"pk": "session"}, expect=ANONYMOUS),

@@ -177,6 +177,14 @@ def test_an_unknown_parameter_is_ignored_when_the_client_prefers_lenient_handlin
     assert ids_of(read(response, Bundle)) == _ids(appointment_world, "tuesday")
 
 
+def test_a_search_may_be_posted_as_a_form_and_asked_for_its_total_alone(appointment_world, desk):
+    posted = desk.post("/fhir/Appointment/_search", "date=2026-03-03",
+                       content_type="application/x-www-form-urlencoded")
+    counted = _search(desk, "date=2026-03-02&_summary=count")
+    assert ids_of(read(posted, Bundle)) == _ids(appointment_world, "tuesday")
+    assert (counted.total, counted.entry) == (4, None)
+
+
 # --- paging and _include ----------------------------------------------------------------------------------------
 
 

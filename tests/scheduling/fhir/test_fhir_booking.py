@@ -16,7 +16,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from clinic.roles import CLINICIAN
 from protocols.models import CourseStatus
 from scheduling.fhir import ids
-from scheduling.fhir.appointments import OVERRIDE_EXTENSION
+from scheduling.fhir.appointments import AUTHORISATION_EXTENSION, OVERRIDE_EXTENSION
 from scheduling.fhir.codes import TREATMENT_SYSTEM
 from scheduling.models import Session, SessionStatus
 from tests.conftest import NOW
@@ -220,6 +220,25 @@ def test_outside_the_due_window_only_a_clinician_may_book_with_a_reason(fhir_wor
     _refused(by_desk, 403, "override_needs_clinician")
     assert by_clinician.status_code == 201, by_clinician.content
     assert Session.objects.get(pk=read(by_clinician, Appointment).id).override_reason == "Travelling until the 10th"
+
+
+def test_beyond_the_prior_authorisation_only_a_clinician_or_manager_may_book_with_a_reason(
+        fhir_world, desk, api_as, prior_authorisation_checks_all):
+    # given: an esketamine course (its protocol needs prior authorisation) with none approved
+    course = _course("esketamine-trd")
+    chair1 = fhir_world.chairs["chair1"]
+    body = _appointment(course.patient, _slot(chair1))
+    # when
+    refused = desk.post("/fhir/Appointment", body, format="json")
+    body["extension"] = [{"url": AUTHORISATION_EXTENSION, "valueString": "Renewal sent to the payer"}]
+    by_desk = desk.post("/fhir/Appointment", body, format="json")
+    by_clinician = api_as(fhir_world.users[CLINICIAN]).post("/fhir/Appointment", body, format="json")
+    # then
+    assert _refused(refused, 409, "no_authorisation").issue[0].code == "business-rule"
+    _refused(by_desk, 403, "authorisation_override_not_allowed")
+    assert by_clinician.status_code == 201, by_clinician.content
+    session = Session.objects.get(pk=read(by_clinician, Appointment).id)
+    assert session.authorisation_override_reason == "Renewal sent to the payer"
 
 
 # --- input that is not a booking --------------------------------------------------------------------------------
