@@ -55,6 +55,17 @@ OTHER_STATUSES = ("proposed", "pending", "entered-in-error", "checked-in", "wait
 RELEASED = (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
 
 
+# What an Appointment shows of a session, its course and its clinician (a session row has some sixty columns,
+# and building them cost a day's search more than its query); the patient, chair and site are read whole, as
+# the included Patient and Location resources show them.
+READ_FIELDS = ("id", "course_id", "patient_id", "location_id", "chair_id", "clinician_id", "start", "end",
+               "local_date", "status", "recorded_history", "booked_at", "confirmed_at", "cancel_reason",
+               "course__patient_id", "course__protocol_id", "course__modality", "course__protocol__slug",
+               "course__protocol__name", "course__protocol__modality", "clinician__first_name",
+               "clinician__last_name", "clinician__username", "clinician__is_active", "patient", "chair",
+               "location")
+
+
 def appointments() -> QuerySet[Session]:
     """Sessions with everything an Appointment shows: one statement, the session number a correlated count.
 
@@ -66,6 +77,7 @@ def appointments() -> QuerySet[Session]:
                                       start__lt=OuterRef("start"))
                .order_by().values("course_id").annotate(count=Count("pk")).values("count"))
     return (Session.objects.select_related("patient", "course__protocol", "clinician", "chair", "location")
+            .only(*READ_FIELDS)
             .annotate(discharged_before=Coalesce(Subquery(earlier, output_field=IntegerField()), Value(0))))
 
 
