@@ -233,3 +233,19 @@ def test_a_count_that_is_not_a_number_is_refused_beside_the_lot(client, clinicia
     assert response.status_code == 400
     assert f'id="count-{device_lot.pk}-error"' in response.content.decode()
     assert not Discrepancy.objects.exists()
+
+
+def test_the_registers_and_lots_read_in_a_fixed_number_of_queries(client, clinician, esk_session, device_lot,
+                                                                   staff_clinician, django_assert_max_num_queries):
+    # given a dozen doses from the lot, and more lots at the site
+    for minute in range(12):
+        stock.dispense(by=staff_clinician, session=esk_session, lot=device_lot, quantity=1,
+                       now=TUESDAY_NINE + timedelta(minutes=minute))
+    for number in range(5):
+        LotFactory(location=device_lot.location, lot_number=f"MORE-{number}", stock=3)
+    client.force_login(clinician)
+    # then each page reads in the same few queries, however many rows it lists
+    for address in ("/stock/", f"/stock/lots/{device_lot.pk}/", "/stock/registers/dispensing/",
+                    "/stock/registers/balances/", "/stock/registers/inventory/", "/stock/registers/receipts/"):
+        with django_assert_max_num_queries(14):
+            assert client.get(address).status_code == 200
