@@ -10,6 +10,7 @@ factories are in tests/factories.py.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -43,6 +44,33 @@ def fast_password_hashing():
     """
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prior_authorisation_checks_entered():
+    """Bookings are checked against prior authorisations only for courses that have one entered.
+
+    The test world books esketamine courses (whose protocol requires authorisation) in
+    nearly every test about something else, with no authorisation entered, as a clinic
+    adopting the system does (``PRIOR_AUTHORISATION_CHECKS = "entered"``, docs/CONFIGURATION).
+    A course with an authorisation is checked in full; ``prior_authorisation_checks_all``
+    checks every course, as the installed default does. The environment carries it to the
+    web and worker processes a test starts.
+    """
+    previous = os.environ.get("PRIOR_AUTHORISATION_CHECKS")
+    os.environ["PRIOR_AUTHORISATION_CHECKS"] = "entered"
+    with override_settings(PRIOR_AUTHORISATION_CHECKS="entered"):
+        yield
+    if previous is None:
+        os.environ.pop("PRIOR_AUTHORISATION_CHECKS", None)
+    else:
+        os.environ["PRIOR_AUTHORISATION_CHECKS"] = previous
+
+
+@pytest.fixture
+def prior_authorisation_checks_all(settings):
+    """Every booking of a course whose protocol requires authorisation is checked, as installed."""
+    settings.PRIOR_AUTHORISATION_CHECKS = "all"
 
 
 # --- time ---------------------------------------------------------------------------------------------

@@ -317,3 +317,23 @@ class WorkItemFactory(factory.django.DjangoModelFactory):
     subject = factory.Sequence(lambda n: f"test:{n + 1}")
     urgency = factory.LazyAttribute(lambda item: URGENCY[item.kind])
     patient = factory.SubFactory(PatientFactory)
+
+
+# --- prior authorisations --------------------------------------------------------------------------------------
+
+
+class PriorAuthorisationFactory(factory.django.DjangoModelFactory):
+    """An approved authorisation of 8 sessions from the course's start for 12 weeks, sent a week before it."""
+
+    class Meta:
+        model = "protocols.PriorAuthorisation"
+
+    course = factory.SubFactory(TreatmentCourseFactory)
+    payer = "Aetna"
+    number = factory.Sequence(lambda n: f"PA-{n:05d}")
+    status = "approved"
+    units_approved = 8
+    first_day = factory.LazyAttribute(lambda authorisation: authorisation.course.start_date)
+    last_day = factory.LazyAttribute(lambda authorisation: authorisation.first_day + timedelta(weeks=12))
+    submitted_on = factory.LazyAttribute(lambda authorisation: authorisation.course.start_date - timedelta(days=7))
+    decided_on = factory.LazyAttribute(lambda authorisation: authorisation.submitted_on + timedelta(days=2))
