@@ -56,7 +56,9 @@ def _validate_and_save(authorisation: PriorAuthorisation) -> PriorAuthorisation:
 
 
 def _lock_course(course_id: int) -> None:
-    list(TreatmentCourse.objects.select_for_update().filter(pk=course_id).values_list("pk", flat=True))
+    # NO KEY UPDATE: a booking holds the authorisations' rows and then inserts a session, which takes KEY SHARE
+    # on the course; a full UPDATE lock here would wait on it while it waits on us.
+    list(TreatmentCourse.objects.select_for_update(no_key=True).filter(pk=course_id).values_list("pk", flat=True))
 
 
 def _decided_today(authorisation: PriorAuthorisation, previous: str | None) -> None:

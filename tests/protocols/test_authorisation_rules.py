@@ -100,3 +100,19 @@ def test_the_esketamine_protocols_require_authorisation_and_the_iv_ones_do_not()
     required = dict(Protocol.objects.filter(version=1).values_list("slug", "requires_authorisation"))
     assert required == {"esketamine-trd": True, "esketamine-mdsi": True, "ketamine-iv-series": False,
                         "ketamine-iv-weekly": False}
+
+
+def test_a_manager_sets_whether_bookings_need_one_on_the_protocols_page_even_once_in_use(
+        client, manager, esketamine_trd, course):
+    # given a protocol courses follow
+    client.force_login(manager)
+    url = f"/manage/protocols/{esketamine_trd.pk}/"
+    assert 'name="requires_authorisation"' in client.get(url).content.decode()
+    # when the manager turns the requirement off, then on again
+    client.post(f"{url}name/", {"name": esketamine_trd.name, "active": "on"})
+    esketamine_trd.refresh_from_db()
+    turned_off = esketamine_trd.requires_authorisation
+    client.post(f"{url}name/", {"name": esketamine_trd.name, "active": "on", "requires_authorisation": "on"})
+    esketamine_trd.refresh_from_db()
+    # then
+    assert (turned_off, esketamine_trd.requires_authorisation) == (False, True)

@@ -116,7 +116,7 @@ def test_the_admin_shows_a_protocol_in_use_read_only_with_the_reason(admin_clien
     # then
     assert response.status_code == 200
     form = response.context["adminform"].form
-    assert set(form.fields) == {"name", "active"}
+    assert set(form.fields) == {"name", "active", "requires_authorisation"}
     assert "Copy as a new version" in response.content.decode()
     inline = response.context["inline_admin_formsets"][0]
     assert inline.has_change_permission is False and inline.has_delete_permission is False
