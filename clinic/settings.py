@@ -268,6 +268,8 @@ SPECTACULAR_SETTINGS = {
         "WorkKindEnum": "scheduling.models.worklist.WorkKind",
         "VitalsKindEnum": "scheduling.models.charting.VitalsKind",
         "MedicineAnswerEnum": "patients.models.MedicineAnswer",
+        "ProductKindEnum": "scheduling.models.stock.ProductKind",
+        "EntryKindEnum": "scheduling.models.stock.EntryKind",
     },
 }
 
@@ -276,6 +278,9 @@ CLINIC_NAME = env_str("CLINIC_NAME", "Riverside Wellness Clinic")
 CLINIC_PHONE = env_str("CLINIC_PHONE", "+15555550100")
 # The name authenticator apps show beside the six-digit code.
 OTP_TOTP_ISSUER = CLINIC_NAME
+
+# Bookings checked against prior authorisations: "all", or "entered" (courses with one entered: while adopting).
+PRIOR_AUTHORISATION_CHECKS = env_choice("PRIOR_AUTHORISATION_CHECKS", "all", ("all", "entered"))
 
 SMS_BACKEND = env_choice("SMS_BACKEND", "outbox", ("outbox", "locmem", "twilio"))
 # Twilio: required for SMS_BACKEND=twilio. The auth token also signs the

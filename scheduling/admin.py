@@ -6,8 +6,12 @@ from scheduling.models import (
     CalendarFeed,
     Chair,
     Closure,
+    Discrepancy,
+    LedgerEntry,
     Location,
+    Lot,
     OpeningHours,
+    Product,
     Reminder,
     ReminderPolicy,
     RemsForm,
@@ -123,3 +127,35 @@ class WorkItemAdmin(ReadOnlyAdmin):
     list_display = ("opened_at", "kind", "patient", "location", "closed_at", "assigned_to")
     list_filter = ("kind", "location", ("closed_at", admin.EmptyFieldListFilter))
     raw_id_fields = ("patient", "course", "session")
+
+
+# --- controlled-substance stock: the ledger changes only through its services (docs/STOCK.md) ---------------
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "strength_mg", "volume_ml", "unit", "active")
+    list_filter = ("kind", "active")
+
+
+@admin.register(Lot)
+class LotAdmin(ReadOnlyAdmin):
+    list_display = ("lot_number", "product", "location", "expiry", "received_quantity")
+    list_filter = ("product", "location")
+    search_fields = ("lot_number",)
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    """The ledger, to read: no entry is added, changed or deleted here (and the database refuses the last two)."""
+
+    list_display = ("at", "kind", "lot", "quantity", "counted_quantity", "by", "witness", "session")
+    list_filter = ("kind", "lot__location")
+    date_hierarchy = "at"
+    raw_id_fields = ("lot", "session", "patient", "dose", "corrects")
+
+
+@admin.register(Discrepancy)
+class DiscrepancyAdmin(ReadOnlyAdmin):
+    list_display = ("opened_at", "lot", "expected", "counted", "difference", "explained_at", "loss_reported_dea106")
+    list_filter = (("explained_at", admin.EmptyFieldListFilter),)
