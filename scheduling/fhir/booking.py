@@ -29,7 +29,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.parameters import Parameters
 from pydantic import ValidationError
@@ -48,6 +47,7 @@ from scheduling.fhir.appointments import (
 )
 from scheduling.fhir.codes import MODALITY_OF_TREATMENT, TREATMENT_SYSTEM
 from scheduling.fhir.errors import FhirError
+from scheduling.fhir.practitioners import clinicians
 from scheduling.models import Chair, Session
 
 # What a booking may ask for: a proposal the server books, or the booking itself.
@@ -128,9 +128,10 @@ def _actor_ids(resource: Appointment, kind: str) -> list[tuple[int, str]]:
     return found
 
 
-def _one_row(model, text: str, label: str, where: str, **conditions):
+def _one_row(rows, text: str, label: str, where: str):
+    """The row of ``rows`` a participant's id names, or a 400 ``not-found`` naming the participant."""
     pk = ids.number_id(text)
-    row = model.objects.filter(pk=pk, **conditions).first() if pk is not None else None
+    row = rows.filter(pk=pk).first() if pk is not None else None
     if row is None:
         raise FhirError(400, "not-found", f"{label}/{text} is not known here.", expression=[where],
                         details_code="invalid")
@@ -159,15 +160,16 @@ def read_booking(resource: Appointment) -> BookingRequest:
     if len(patients) != 1:
         raise FhirError.invalid("Name one Patient among the participants.", expression=["Appointment.participant"])
     index, patient_id = patients[0]
-    patient = _one_row(Patient, patient_id, "Patient", f"Appointment.participant[{index}].actor")
+    patient = _one_row(Patient.objects.all(), patient_id, "Patient", f"Appointment.participant[{index}].actor")
     practitioners = _actor_ids(resource, "Practitioner")
     if len(practitioners) > 1:
         raise FhirError.invalid("Name at most one Practitioner.", expression=["Appointment.participant"])
     clinician = None
     if practitioners:
         index, user_id = practitioners[0]
-        clinician = _one_row(get_user_model(), user_id, "Practitioner", f"Appointment.participant[{index}].actor",
-                             is_active=True)
+        # A Practitioner here is a clinician (``practitioners.clinicians``), and an inactive one books nothing.
+        clinician = _one_row(clinicians().filter(is_active=True), user_id, "Practitioner",
+                             f"Appointment.participant[{index}].actor")
     _check_locations(resource, chair)
     return BookingRequest(patient=patient, chair=chair, start=start, clinician=clinician,
                           course_id=_care_plan(resource), modality=_treatment(resource),

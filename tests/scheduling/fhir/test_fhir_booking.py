@@ -13,7 +13,7 @@ import pytest
 from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from clinic.roles import CLINICIAN
+from clinic.roles import CLINICIAN, FRONT_DESK
 from protocols.models import CourseStatus
 from scheduling.fhir import ids
 from scheduling.fhir.appointments import AUTHORISATION_EXTENSION, OVERRIDE_EXTENSION
@@ -278,8 +278,10 @@ def test_an_unknown_patient_or_practitioner_is_a_400_outcome_naming_the_particip
                 "participant": [{"actor": {"reference": "Patient/999999999"}, "status": "accepted"}]}
     no_clinician = _appointment(iv_course.patient, _slot(infusion), participants=[
         {"actor": {"reference": "Practitioner/999999999"}, "status": "accepted"}])
+    not_a_clinician = _appointment(iv_course.patient, _slot(infusion), participants=[
+        {"actor": {"reference": f"Practitioner/{fhir_world.users[FRONT_DESK].pk}"}, "status": "accepted"}])
     # when / then
-    for body in (stranger, no_clinician):
+    for body in (stranger, no_clinician, not_a_clinician):
         outcome = _invalid(desk.post("/fhir/Appointment", body, format="json"))
         assert outcome.issue[0].code == "not-found"
         assert outcome.issue[0].expression[0].startswith("Appointment.participant[")
