@@ -1,12 +1,11 @@
 """FHIR Appointments: read, search (with ``_include``), book (``POST``, ``$book``), cancel (``PUT``, ``PATCH``).
 
-Reads and searches are one query for the page (``appointments.appointments()``:
-the session with its patient, course, protocol, clinician, chair and site,
-the session number a correlated count) and one for the total; the resources
-an ``_include`` adds are built from the rows already read, so a page costs
-the same however many appointments it holds. Every answer that shows a
-patient's appointments is logged in the access log, one INSERT for the page.
-"""
+A search is one query for the page (``appointments.appointments()``: the
+session with its patient, course, protocol, clinician, chair and site, the
+session number a correlated count, the total a window count); the resources an
+``_include`` adds are built from the rows already read, so a page costs the
+same queries however many appointments it holds. Every answer that shows a
+patient's appointments is logged in the access log, one INSERT for the page."""
 
 from __future__ import annotations
 
