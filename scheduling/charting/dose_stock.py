@@ -70,6 +70,9 @@ def confirm_witness(request, *, by, username: str, password: str):
         errors["witness_password"] = ["The witness types their password."]
     if errors:
         raise Invalid("The witness confirms with their own username and password.", fields=errors)
+    if "\x00" in username or "\x00" in password:  # PostgreSQL text cannot hold NUL, and no login has one
+        raise Invalid("The witness's username or password is not right.", code="witness_not_confirmed",
+                      fields={"witness_password": ["Not right: the witness types their own username and password."]})
     witness = authenticate(request, username=username, password=password)
     if witness is None:
         raise Invalid("The witness's username or password is not right.", code="witness_not_confirmed",

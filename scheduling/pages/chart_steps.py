@@ -98,7 +98,8 @@ class Reader:
         value = self.text(name)
         if not value:
             return None
-        found = Lot.objects.select_related("product").filter(pk=value).first() if value.isdigit() else None
+        whole = value.isascii() and value.isdigit() and len(value) < 19
+        found = Lot.objects.select_related("product").filter(pk=value).first() if whole else None
         if found is None:
             self.errors[name] = ["Choose a lot from the list."]
         return found

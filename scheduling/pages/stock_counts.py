@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.errors import ClinicError, Invalid
 from clinic.roles import CLINICIAN, MANAGER, has_role, role_required
 from scheduling.models import Discrepancy, Location
+from scheduling.pages.stock_filters import refuse_nul, typed_whole
 from scheduling.stock import services as stock
 from scheduling.stock.registers import amount
 from scheduling.stock.selectors import balances
@@ -40,7 +41,7 @@ def _read_counts(data, lots) -> dict:
         value = (data.get(f"counted_{lot.pk}") or "").strip()
         if not value:
             continue
-        if not value.isdigit():
+        if not typed_whole(value):
             errors[f"counted_{lot.pk}"] = ["A whole number, 0 or more."]
             continue
         counted[lot] = int(value)
@@ -57,7 +58,7 @@ def count_stock(request):
     """The count of one location (``?location=``): the quantity found per lot; a difference opens a discrepancy."""
     locations = Location.objects.filter(active=True).order_by("name")
     chosen = request.GET.get("location") or request.POST.get("location") or ""
-    location = locations.filter(pk=chosen).first() if chosen.isdigit() else None
+    location = locations.filter(pk=chosen).first() if typed_whole(chosen) else None
     if location is None and len(locations) == 1:
         location = locations[0]
     lots = _lots_to_count(location) if location is not None else []
@@ -104,7 +105,7 @@ def _words(discrepancy: Discrepancy) -> str:
 
 def _list_context(request, *, error=None, error_for=None, typed=None) -> dict:
     chosen = request.GET.get("location") or ""
-    location_id = int(chosen) if chosen.isdigit() else None
+    location_id = int(chosen) if typed_whole(chosen) else None
     open_ones, explained = _discrepancies(location_id)
     for discrepancy in open_ones + explained:
         discrepancy.words = _words(discrepancy)
@@ -126,6 +127,7 @@ def explain_discrepancy(request, discrepancy_id: int):
     """A manager explains a discrepancy; a loss needs a note on DEA Form 106 (filed, or why none is needed)."""
     discrepancy = get_object_or_404(Discrepancy, pk=discrepancy_id)
     try:
+        refuse_nul(request.POST, ("explanation", "dea106_note"))
         stock.explain(by=request.user, discrepancy=discrepancy, explanation=request.POST.get("explanation", ""),
                       loss_reported_dea106=request.POST.get("loss_reported_dea106") in ("on", "true", "1"),
                       dea106_note=request.POST.get("dea106_note", ""))

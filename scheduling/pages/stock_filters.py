@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.core.paginator import Paginator
 
@@ -10,6 +12,9 @@ from scheduling.models import Location, Lot, Product
 from scheduling.stock.registers import StockFilters
 
 ROWS_PER_PAGE = 50
+# A typed whole number: ASCII digits only ("²".isdigit() is true, and int() refuses it), at most 9 of them, so
+# no count or quantity overflows the ledger's integers.
+WHOLE = re.compile(r"[0-9]{1,9}")
 
 
 class StockFilterForm(forms.Form):
@@ -57,6 +62,17 @@ def filter_choices(form: StockFilterForm | None, typed=None) -> dict:
         "chosen": chosen,
         "typed": form.data if form is not None else (typed or {}),
     }
+
+
+def refuse_nul(data, names) -> None:
+    """400 naming each field holding a NUL character, which PostgreSQL text cannot store."""
+    found = {name: ["Remove the NUL character."] for name in names if "\x00" in (data.get(name) or "")}
+    if found:
+        raise Invalid("Some answers hold a character that cannot be kept.", fields=found)
+
+
+def typed_whole(value: str) -> bool:
+    return WHOLE.fullmatch(value or "") is not None
 
 
 def page_of(rows, request):

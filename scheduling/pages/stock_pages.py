@@ -20,7 +20,14 @@ from clinic.errors import ClinicError, Invalid
 from clinic.roles import CLINICIAN, MANAGER, has_role, role_required
 from scheduling.models import Location, Product, ProductKind
 from scheduling.pages import stock_counts, stock_registers
-from scheduling.pages.stock_filters import filter_choices, page_of, query_without_page, read_filters
+from scheduling.pages.stock_filters import (
+    filter_choices,
+    page_of,
+    query_without_page,
+    read_filters,
+    refuse_nul,
+    typed_whole,
+)
 from scheduling.stock import registers
 from scheduling.stock import services as stock
 from scheduling.stock.selectors import balances
@@ -95,11 +102,12 @@ def _receipt_quantity(product: Product | None, counted_in: str, number: int | No
 
 def _read_receipt(data) -> dict:
     """The receipt form's fields, every problem gathered into one 400."""
+    refuse_nul(data, ("lot_number", "supplier", "invoice_number"))
     errors: dict[str, list[str]] = {}
 
     def chosen(model, name: str, label: str):
         value = (data.get(name) or "").strip()
-        found = model.objects.filter(pk=value).first() if value.isdigit() else None
+        found = model.objects.filter(pk=value).first() if typed_whole(value) else None
         if found is None:
             errors[name] = [f"Choose the {label}."]
         return found
@@ -117,7 +125,7 @@ def _read_receipt(data) -> dict:
     if counted_in not in COUNTED_IN:
         errors["counted_in"] = ["Choose how the stock is counted."]
     number = (data.get("number") or "").strip()
-    if not number.isdigit():
+    if not typed_whole(number):
         errors["number"] = ["Enter a whole number."]
     if errors:
         raise Invalid("Some answers need another look.", fields=errors)

@@ -249,3 +249,22 @@ def test_the_registers_and_lots_read_in_a_fixed_number_of_queries(client, clinic
                     "/stock/registers/balances/", "/stock/registers/inventory/", "/stock/registers/receipts/"):
         with django_assert_max_num_queries(14):
             assert client.get(address).status_code == 200
+
+
+@pytest.mark.parametrize("typed", ["²", "1e3", "9" * 12, "\x00"], ids=repr)
+def test_a_count_or_receipt_typed_wrong_is_a_400_never_a_500(client, manager, device_lot, typed):
+    client.force_login(manager)
+    counted = client.post(f"/stock/count/?location={device_lot.location_id}", {f"counted_{device_lot.pk}": typed})
+    received = client.post("/stock/receive/", {"location": device_lot.location_id, "product": product().pk,
+                                               "lot_number": f"N{typed}", "expiry": "2027-06-30", "number": typed,
+                                               "counted_in": "devices", "supplier": "Janssen",
+                                               "invoice_number": "INV-1", "received_on": "2026-03-03"})
+    assert (counted.status_code, received.status_code) == (400, 400)
+    assert balance(device_lot) == 12
+
+
+def test_a_witness_login_holding_a_nul_is_refused_on_the_chart(chart, iv_session, vial_lot, witness):
+    response = chart(iv_session)({"weight_kg": "80", "mg_per_kg": "0.5", "lot": vial_lot.pk,
+                                  "witness_username": "wit\x00ness", "witness_password": "witness-pass-1"})
+    assert response.status_code == 400
+    assert balance(vial_lot) == 1000
