@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from clinic import api_settings
 from clinic.environment import (
     env_bool,
     env_choice,
@@ -230,48 +231,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_MANIFEST_STRICT = False
 
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "clinic.token_auth.TokenWithRolesAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["clinic.roles.HasAnyRole"],
-    "DEFAULT_PAGINATION_CLASS": "clinic.pagination.ClinicPagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "clinic.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "20/min")},
-    "TEST_REQUEST_DEFAULT_FORMAT": "json",
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Clinic scheduling and session tracking API",
-    "DESCRIPTION": "Esketamine and IV ketamine clinics: patients, protocols, courses, sessions.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["clinic.roles.HasAnyRole"],
-    # Swagger UI from this site's own static files: no third-party script runs
-    # on this origin with a signed-in user's session, and the CSP stays 'self'.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-    # Every operation documents its error responses in the one error format (clinic/schema.py).
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "clinic.schema.document_errors"],
-    # One schema name per choice set, so clients see SessionStatus, not Status9b4Enum.
-    "ENUM_NAME_OVERRIDES": {
-        "SeverityEnum": "scheduling.models.charting.Severity",
-        "SessionStatusEnum": "scheduling.models.sessions.SessionStatus",
-        "CourseStatusEnum": "protocols.models.CourseStatus",
-        "RemsFormStatusEnum": "scheduling.models.rems.RemsFormStatus",
-        "ReminderKindEnum": "scheduling.models.messaging.ReminderKind",
-        "ReminderStateEnum": "scheduling.models.messaging.ReminderState",
-        "WorkKindEnum": "scheduling.models.worklist.WorkKind",
-        "VitalsKindEnum": "scheduling.models.charting.VitalsKind",
-        "MedicineAnswerEnum": "patients.models.MedicineAnswer",
-        "ProductKindEnum": "scheduling.models.stock.ProductKind",
-        "EntryKindEnum": "scheduling.models.stock.EntryKind",
-    },
-}
+# The API (DRF, and its OpenAPI schema): clinic/api_settings.py.
+REST_FRAMEWORK = api_settings.REST_FRAMEWORK
+SPECTACULAR_SETTINGS = api_settings.SPECTACULAR_SETTINGS
 
 # The clinic as patients know it: the only identity a reminder text carries.
 CLINIC_NAME = env_str("CLINIC_NAME", "Riverside Wellness Clinic")
@@ -352,6 +314,8 @@ CELERY_TASK_ROUTES = {
     "scheduling.sweep_reminders": {"queue": TEXTS_QUEUE},
     "scheduling.send_*": {"queue": TEXTS_QUEUE},
     "scheduling.reap_reminders": {"queue": TEXTS_QUEUE},
+    "scheduling.end_offers": {"queue": TEXTS_QUEUE},
+    "scheduling.plan_offers": {"queue": TEXTS_QUEUE},
 }
 # How many due texts (of each kind) one sweep claims. A sweep that claims a full batch publishes
 # itself again behind the sends it published, so the sweeps keep pace with however many text
@@ -375,10 +339,18 @@ if TEXT_SEND_TIME_LIMIT < TWILIO_TIMEOUT_SECONDS + 10:
                                f"TWILIO_TIMEOUT_SECONDS + 10 ({TWILIO_TIMEOUT_SECONDS + 10}).")
 TEXT_CLAIM_LEASE_SECONDS = TEXT_SEND_TIME_LIMIT + 15
 TEXT_REAP_SECONDS = max(5, TEXT_CLAIM_LEASE_SECONDS // 3)
+# Freed chairs (docs/OFFERS.md): a cancel or move at least this many hours ahead frees a time worth offering;
+# so many patients are offered it at once; an offer ends OFFER_MINUTES after it was sent or OFFER_STALE_HOURS
+# before the time, whichever is first (and none is sent for a time closer than that); beat ends them.
+FREED_CHAIR_MIN_NOTICE_HOURS = env_int("FREED_CHAIR_MIN_NOTICE_HOURS", 3, minimum=0)
+OFFERS_AT_ONCE = env_int("OFFERS_AT_ONCE", 3, minimum=1)
+OFFER_MINUTES = env_int("OFFER_MINUTES", 30, minimum=1)
+OFFER_STALE_HOURS = env_int("OFFER_STALE_HOURS", 2, minimum=0)
+OFFER_END_SECONDS = env_int("OFFER_END_SECONDS", 60, minimum=5)
 CELERY_TASK_ANNOTATIONS = {
     name: {"soft_time_limit": TEXT_SEND_TIME_LIMIT - 5, "time_limit": TEXT_SEND_TIME_LIMIT}
     for name in ("scheduling.send_reminder", "scheduling.send_outreach", "scheduling.send_desk_text",
-                 "scheduling.send_new_time")
+                 "scheduling.send_new_time", "scheduling.send_offer")
 }
 # Courses whose worklist items a booking change made stale are marked in PostgreSQL and refreshed
 # together, this many at a time (scheduling/worklist/refresh_queue.py); beat's pass picks up any
@@ -393,6 +365,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "sweep-reminders": {"task": "scheduling.sweep_reminders", "schedule": TEXT_SWEEP_SECONDS},
     # Recover texts whose claim's lease ran out (a worker died, a publish was lost).
     "reap-reminders": {"task": "scheduling.reap_reminders", "schedule": TEXT_REAP_SECONDS},
+    # End offers of freed times that ran out unanswered, and offer those times to the next patients.
+    "end-offers": {"task": "scheduling.end_offers", "schedule": OFFER_END_SECONDS},
     # Courses marked by booking changes whose refresh task was lost (normally published on commit).
     "refresh-marked-worklists": {"task": "scheduling.refresh_marked_worklists",
                                  "schedule": WORKLIST_REFRESH_SECONDS},

@@ -119,6 +119,8 @@ class FhirView(APIView):
     permission_classes = [StaffRole]
     parser_classes = [FhirJSONParser, JSONParser]
     renderer_classes = [FhirJSONRenderer, JSONRenderer]
+    # FHIR describes itself (GET /fhir/metadata); the REST API's OpenAPI schema leaves these views out.
+    schema = None
 
     def get_exception_handler(self):
         return fhir_exception_handler
