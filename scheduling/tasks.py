@@ -20,7 +20,15 @@ from celery import shared_task
 from django.conf import settings
 
 from clinic.queueing import publish, publish_again_allowed, publish_on_commit, publish_once_on_commit
-from scheduling.messaging import desk_texts, new_time, outreach, reminders
+from scheduling.messaging import (
+    desk_texts,
+    new_time,
+    offers_ending,
+    offers_planning,
+    offers_sending,
+    outreach,
+    reminders,
+)
 from scheduling.worklist import refresh_queue, sweep
 
 
@@ -40,11 +48,13 @@ def sweep_reminders_task() -> dict:
     publish(send_outreach_task, [(outreach_id,) for outreach_id in outreach_ids])
     desk_text_ids = desk_texts.claim_due_desk_texts(limit=batch)
     publish(send_desk_text_task, [(text_id,) for text_id in desk_text_ids])
-    more = batch in (len(reminder_ids), len(outreach_ids), len(desk_text_ids))
+    offer_text_ids = offers_sending.claim_due_offer_texts(limit=batch)
+    publish(send_offer_task, [(text_id,) for text_id in offer_text_ids])
+    more = batch in (len(reminder_ids), len(outreach_ids), len(desk_text_ids), len(offer_text_ids))
     if more:
         publish(sweep_reminders_task, [()])
     return {"reminders": len(reminder_ids), "outreach": len(outreach_ids), "desk_texts": len(desk_text_ids),
-            **({"more": True} if more else {})}
+            "offers": len(offer_text_ids), **({"more": True} if more else {})}
 
 
 @shared_task(name="scheduling.send_reminder")
@@ -63,6 +73,29 @@ def send_outreach_task(outreach_id: int) -> str | None:
 def send_desk_text_task(text_id: int) -> str | None:
     """Send one text a member of staff wrote, once its quiet hours are over, if this task wins the claim."""
     return desk_texts.send_claimed(text_id)
+
+
+@shared_task(name="scheduling.send_offer")
+def send_offer_task(text_id: int) -> str | None:
+    """Send one offer of a freed time if this task wins the claim; otherwise do nothing."""
+    return offers_sending.send_claimed(text_id)
+
+
+@shared_task(name="scheduling.plan_offers")
+def plan_offers_task(*freed_args) -> int:
+    """Offer a freed chair time to the next patients who could use it (``offers_planning.plan_offers``)."""
+    return len(offers_planning.plan_offers(offers_planning.FreedTime.from_args(*freed_args)))
+
+
+def plan_offers_on_commit(freed: offers_planning.FreedTime) -> None:
+    """Once the change that freed the time (or ended its offers) commits, offer it to the next patients."""
+    publish_on_commit(plan_offers_task, [freed.as_args()])
+
+
+@shared_task(name="scheduling.end_offers")
+def end_offers_task() -> dict:
+    """End offers whose time ran out and offer their freed times to the next patients."""
+    return offers_ending.end_and_refill()
 
 
 @shared_task(name="scheduling.send_new_time")
@@ -85,8 +118,10 @@ def reap_reminders_task() -> dict:
     publish(send_outreach_task, [(outreach_id,) for outreach_id in reaped_outreach.to_send])
     reaped_desk_texts = desk_texts.reap_stuck_desk_texts()
     publish(send_desk_text_task, [(text_id,) for text_id in reaped_desk_texts.to_send])
+    reaped_offers = offers_sending.reap_stuck_offer_texts()
+    publish(send_offer_task, [(text_id,) for text_id in reaped_offers.to_send])
     return {"reminders": reaped_reminders.counts(), "outreach": reaped_outreach.counts(),
-            "desk_texts": reaped_desk_texts.counts()}
+            "desk_texts": reaped_desk_texts.counts(), "offers": reaped_offers.counts()}
 
 
 @shared_task(name="scheduling.refresh_worklist")

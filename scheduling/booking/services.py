@@ -21,9 +21,9 @@ from protocols.services import complete_course_if_finished
 from scheduling.booking import authorisations, fast_reads, rules
 from scheduling.booking.fast_reads import CourseForBooking, SlotFacts
 from scheduling.booking.selectors import CourseDates, due_window_for_booking, due_window_for_move
-from scheduling.messaging import new_time, reminders
+from scheduling.messaging import new_time, offers_planning, reminders
 from scheduling.models import Chair, Location, Session, SessionStatus
-from scheduling.tasks import refresh_course_worklist_on_commit, text_new_time_on_commit
+from scheduling.tasks import plan_offers_on_commit, refresh_course_worklist_on_commit, text_new_time_on_commit
 
 # Which constraint a database refusal came from -> the code the client sees.
 _CONSTRAINT_CODES = {
@@ -242,7 +242,9 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
                                           day=local_day, by=by, reason=authorisation_reason, now=now)
     assigned = _assign_clinician(location=location, start=start, end=end,
                                  clinician=clinician or locked.clinician, exclude_session_id=locked.pk)
+    freed = offers_planning.freed_by(locked, now=now)
     locked.rescheduled_from = locked.start
+    locked.earlier_wanted_at = None  # the move answers the wish for an earlier time
     locked.revision += 1
     locked.chair, locked.location, locked.clinician = chair, location, assigned
     locked.start, locked.end, locked.occupied_until = start, end, occupied_until
@@ -258,7 +260,7 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
             locked.save()
     except IntegrityError as error:
         raise _conflict_from_integrity_error(error) from None
-    _after_booking_change(locked, "moved")
+    _after_booking_change(locked, "moved", freed=freed)
     # The patient who replied R gets one text with the new time; the desk's item is answered by the move.
     text_new_time_on_commit(locked.pk, new_time.answer_reschedule_requests(locked, by=by, now=now))
     return locked
@@ -275,7 +277,7 @@ def cancel_session(*, by, session: Session, reason: str, now: datetime | None = 
                        code="invalid_state", extra={"status": locked.status})
     locked.cancel(by=by, reason=reason.strip(), now=now)
     locked.save()
-    _after_booking_change(locked, "cancelled")
+    _after_booking_change(locked, "cancelled", freed=offers_planning.freed_by(locked, now=now))
     return locked
 
 
@@ -372,7 +374,15 @@ def _check_recorded_dose(*, course: TreatmentCourse, day: date, dose_mg: Decimal
         raise Invalid(" ".join(problems), fields={"dose_mg": list(problems)})
 
 
-def _after_booking_change(session: Session, change: str) -> None:
-    """Reminders follow the booking in the same transaction; the course's worklist items follow on commit."""
+def _after_booking_change(session: Session, change: str, *, freed: offers_planning.FreedTime | None = None) -> None:
+    """Reminders follow the booking in the same transaction; the course's worklist items follow on commit.
+
+    Chair time taken ends other patients' offers of it at once; chair time freed (a cancel or a move far
+    enough ahead) is offered to patients who could use it once the change commits (docs/OFFERS.md).
+    """
     reminders.booking_changed(session, change=change)
     refresh_course_worklist_on_commit(session.course_id)
+    if change in ("booked", "moved"):
+        offers_planning.void_offers_of_booking(session)
+    if freed is not None:
+        plan_offers_on_commit(freed)

@@ -7,7 +7,8 @@
   a text that may mean more ("cancel my Tuesday visit") does not, and goes to a person;
 - START (and YES while opted out) opts back in and plans reminders again;
 - HELP answers with the clinic's name and phone, opted out or not (carriers require it);
-- C or YES confirms the next visit; R asks the front desk for a new time;
+- YES or Y answers the patient's freed-time offer while one is open (``offers_replies``); C, and YES
+  without an offer, confirm the next visit; R asks the front desk for a new time;
 - anything else becomes a worklist item for a person to read.
 
 A provider retries a webhook it thinks failed, so a reply is recorded once per
@@ -33,7 +34,7 @@ from django.utils import timezone
 from clinic import sms
 from clinic.phones import InvalidPhone, to_e164
 from patients.models import ConsentMethod, Patient
-from scheduling.messaging import jobs, opt_out, reminders
+from scheduling.messaging import jobs, offers_replies, opt_out, reminders
 from scheduling.models import (
     OPEN_REMINDER_STATES,
     UPCOMING_STATUSES,
@@ -48,6 +49,7 @@ from scheduling.models import (
     WorkItem,
     WorkKind,
 )
+from scheduling.tasks import plan_offers_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ class Outcome(models.TextChoices):
     HELP = "help", "Answered HELP"  # opted out or not
     CONFIRMED = "confirmed", "Confirmed the next visit"  # C or YES
     RESCHEDULE_REQUESTED = "reschedule_requested", "Asked for a new time"  # R
+    OFFER_TAKEN = "offer_taken", "Took a freed time"  # YES or Y to an open offer, booked
+    OFFER_GONE = "offer_gone", "Answered an offer that had ended"  # told the time has been taken
     NEEDS_ATTENTION = "needs_attention", "Needs a person"  # anything the system could not act on
 
 
@@ -202,6 +206,9 @@ def _act(patient: Patient, message: TextMessage, now: datetime) -> tuple[Inbound
         # Answered at any time, opted out or not: carriers require it, and it is not a reminder.
         template = HELP_TEXT if patient.sms_opted_out_at is None else HELP_OPTED_OUT_TEXT
         return _result(Outcome.HELP, message), _Reply(reply_text(template), MessagePurpose.HELP)
+    offer = offers_replies.offer_answered(patient, keyword)
+    if offer is not None:
+        return _answer_offer(message, offer, now)
     if keyword in CONFIRM_WORDS:
         return _confirm_next(patient, message, now), None
     if keyword in RESCHEDULE_WORDS:
@@ -230,11 +237,26 @@ def _opt_out(patient: Patient, message: TextMessage, now: datetime, *,
     reminders.void_patient_reminders(patient.pk, reason="patient opted out")
     Outreach.objects.filter(patient=patient, state__in=OPEN_REMINDER_STATES).update(
         state=ReminderState.VOID, reason="patient opted out")
+    for freed in offers_replies.void_for_patient(patient.pk, reason="patient opted out", now=now):
+        plan_offers_on_commit(freed)
     item = None
     if more:
         item = _needs_attention(patient, message, now, note="Opted out of texts with this message.")
     reply = _Reply(reply_text(OPT_OUT_TEXT), MessagePurpose.CONFIRMATION) if first_time else None
     return _result(Outcome.OPTED_OUT, message, item=item), reply
+
+
+def _answer_offer(message: TextMessage, offer, now: datetime) -> tuple[InboundResult, _Reply]:
+    """YES to a freed-time offer: taken (booked) or gone; a refused or expired time goes to the next patients."""
+    answer = offers_replies.take(offer, now=now)
+    for freed in answer.offer_again:
+        plan_offers_on_commit(freed)
+    offers_replies.mark_answered(answer.offer, at=message.at)
+    if answer.booked:
+        message.session = answer.session
+        message.save(update_fields=["session"])
+    outcome = Outcome.OFFER_TAKEN if answer.booked else Outcome.OFFER_GONE
+    return _result(outcome, message, session=answer.session), _Reply(answer.reply, MessagePurpose.OFFER)
 
 
 def _opt_in(patient: Patient, message: TextMessage, now: datetime) -> InboundResult:
@@ -321,6 +343,8 @@ def _replay(message: TextMessage) -> InboundResult:
             "-opened_at", "-id").first()
     elif attention is not None:
         outcome = Outcome.NEEDS_ATTENTION
+    elif (offer_outcome := offers_replies.replayed_outcome(message)) is not None:
+        outcome = Outcome.OFFER_TAKEN if offer_outcome else Outcome.OFFER_GONE
     elif keyword in HELP_WORDS:
         outcome = Outcome.HELP
     elif keyword in CONFIRM_WORDS and message.session_id:

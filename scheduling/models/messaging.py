@@ -222,6 +222,7 @@ class MessagePurpose(models.TextChoices):
     REPLY = "reply", "Patient's reply"
     NEW_TIME = "new_time", "New time after R"  # the desk moved the visit the patient asked to move
     DESK = "desk", "Written by staff"  # typed on the patient page ("Text the patient")
+    OFFER = "offer", "Freed time offer"  # an offer of a freed chair time, and the answer to its YES
 
 
 class TextMessage(models.Model):

@@ -104,6 +104,8 @@ class Session(models.Model):
     late_cancel = models.BooleanField(default=False)
     no_show_at = models.DateTimeField(null=True, blank=True)
     rescheduled_from = models.DateTimeField(null=True, blank=True)
+    # The patient would take an earlier time for this visit if one frees up (asked when); a move clears it.
+    earlier_wanted_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every move: reminders belong to one revision, so a moved
     # session gets fresh reminders for its new time.
     revision = models.PositiveIntegerField(default=0)

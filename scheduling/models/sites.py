@@ -35,6 +35,9 @@ class Location(models.Model):
     )
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="clinic_locations")
     active = models.BooleanField(default=True)
+    offers_enabled = models.BooleanField(
+        "offer freed times by text", default=True,
+        help_text="A cancelled or moved time is offered by text to patients who could use it.")
 
     objects = LocationQuerySet.as_manager()
     # The words a refused value gets (clinic.constraints), beside the constraints they explain.

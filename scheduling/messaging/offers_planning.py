@@ -1,0 +1,226 @@
+"""Freed chair time, and whom it is offered to (docs/OFFERS.md, docs/DOMAIN.md "Freed chairs").
+
+A cancel or a move at least FREED_CHAIR_MIN_NOTICE_HOURS ahead, at a site with
+offers on, frees the chair time the session held; once the change commits,
+``plan_offers`` offers it to the first OFFERS_AT_ONCE candidates:
+
+- active courses of the same treatment (modality) last seen at that site,
+  whose patient may be texted (consent, not opted out, a number, not archived),
+  has no session that day and no other open offer, and was not offered this
+  time before;
+- either not booked yet, or booked later in the same window and marked as
+  wanting an earlier time (``Session.earlier_wanted_at``);
+- whose next session's due window contains the day.
+
+The first four are one SQL statement over every course; the due windows of
+those left are read together (``course_views_for``, one query and the due
+engine), never a query per course. Overdue first (past the target day, still
+inside the window), then the longest due (the window opened first), then the
+oldest earlier-time request (a patient with no time booked before one who has
+a later time and asked for an earlier one, when both are due as long).
+
+Planning and taking hold the freed time's advisory lock, so two planners never
+offer it to more than OFFERS_AT_ONCE patients and two YES never both book it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from patients.models import Patient
+from protocols.models import CourseStatus, TreatmentCourse
+from scheduling.booking.selectors import site_calendar, with_calendar
+from scheduling.messaging.desk_texts import Hours
+from scheduling.models import (
+    OPEN_OFFER_STATES,
+    RELEASED_STATUSES,
+    UPCOMING_STATUSES,
+    Location,
+    Offer,
+    OfferState,
+    OfferText,
+    ReminderState,
+    Session,
+    SessionStatus,
+)
+from scheduling.worklist.course_views import course_views_for
+
+
+@dataclass(frozen=True)
+class FreedTime:
+    """A chair's time a session no longer holds."""
+
+    location_id: int
+    chair_id: int
+    start: datetime
+    end: datetime
+    modality: str
+    session_id: int | None = None
+
+    def as_args(self) -> tuple:
+        return (self.location_id, self.chair_id, self.start.isoformat(), self.end.isoformat(), self.modality,
+                self.session_id)
+
+    @classmethod
+    def from_args(cls, location_id, chair_id, start, end, modality, session_id=None) -> FreedTime:
+        return cls(location_id, chair_id, datetime.fromisoformat(start), datetime.fromisoformat(end), modality,
+                   session_id)
+
+    @classmethod
+    def of_offer(cls, offer: Offer) -> FreedTime:
+        return cls(offer.location_id, offer.chair_id, offer.start, offer.end, offer.course.modality,
+                   offer.freed_from_id)
+
+
+def freed_by(session: Session, *, now: datetime | None = None) -> FreedTime | None:
+    """The time ``session`` holds (read before a move changes it), when giving it up would be worth an offer:
+    a chair, at least FREED_CHAIR_MIN_NOTICE_HOURS ahead. The site's switch is read when planning."""
+    now = now or timezone.now()
+    if session.chair_id is None or session.location_id is None or session.recorded_history:
+        return None
+    if session.start - now < timedelta(hours=settings.FREED_CHAIR_MIN_NOTICE_HOURS):
+        return None
+    return FreedTime(session.location_id, session.chair_id, session.start, session.end, session.course.modality,
+                     session.pk)
+
+
+def lock_freed_time(chair_id: int, start: datetime) -> None:
+    """Inside a transaction: one planner or one taker at a time for this chair's time (until commit)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [chair_id, int(start.timestamp()) % 2_000_000_000])
+
+
+def void_offers_of_booking(session: Session, *, reason: str = "the time was booked") -> list[int]:
+    """Inside a booking's (or a move's) transaction: the open offers of other patients for chair time this
+    session now holds end at once (a planned one's text is withdrawn). Returns the offers ended."""
+    if session.chair_id is None:
+        return []
+    now = timezone.now()
+    ids = list(Offer.objects.filter(chair_id=session.chair_id, state__in=OPEN_OFFER_STATES,
+                                    start__lt=session.occupied_until, end__gt=session.start)
+               .exclude(patient_id=session.patient_id).values_list("id", flat=True))
+    if ids:
+        end_offers(ids, OfferState.VOID, reason=reason, now=now)
+    return ids
+
+
+def end_offers(ids, state: str, *, reason: str, now: datetime) -> int:
+    """End these offers (those still open) with ``state`` and ``reason``; a text not yet claimed is voided."""
+    ended = Offer.objects.filter(pk__in=ids, state__in=OPEN_OFFER_STATES).update(
+        state=state, ended_at=now, ended_reason=reason[:300])
+    OfferText.objects.filter(offer_id__in=ids, state=ReminderState.PENDING).update(
+        state=ReminderState.VOID, reason=f"not sent: the offer ended ({reason})"[:300])
+    return ended
+
+
+def chair_taken(freed: FreedTime) -> bool:
+    return Session.objects.filter(chair_id=freed.chair_id, start__lt=freed.end, occupied_until__gt=freed.start) \
+        .exclude(status__in=RELEASED_STATUSES).exists()
+
+
+_CANDIDATES_SQL = f"""
+    SELECT c.id
+    FROM {TreatmentCourse._meta.db_table} c
+    JOIN {Patient._meta.db_table} p ON p.id = c.patient_id
+    WHERE c.status = '{CourseStatus.ACTIVE}' AND c.modality = %(modality)s
+      AND p.sms_consent AND p.sms_opted_out_at IS NULL AND p.phone <> '' AND p.archived_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM {Session._meta.db_table} s
+                      WHERE s.patient_id = p.id AND s.local_date = %(day)s
+                        AND s.status NOT IN ('{SessionStatus.CANCELLED}', '{SessionStatus.NO_SHOW}'))
+      AND NOT EXISTS (SELECT 1 FROM {Offer._meta.db_table} o
+                      WHERE o.patient_id = p.id
+                        AND (o.state IN ('{OfferState.PLANNED}', '{OfferState.SENT}')
+                             OR (o.chair_id = %(chair)s AND o.start = %(start)s)))
+      AND NOT EXISTS (SELECT 1 FROM {Session._meta.db_table} s
+                      WHERE s.course_id = c.id AND s.start >= %(now)s AND s.earlier_wanted_at IS NULL
+                        AND s.status IN ('{UPCOMING_STATUSES[0]}', '{UPCOMING_STATUSES[1]}'))
+      AND (SELECT s.location_id FROM {Session._meta.db_table} s
+           WHERE s.course_id = c.id AND s.status <> '{SessionStatus.CANCELLED}'
+           ORDER BY s.start DESC, s.id DESC LIMIT 1) = %(location)s
+"""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    course_id: int
+    patient_id: int
+    overdue: bool
+    opened: date
+    asked_earlier_at: datetime | None
+
+
+def candidates(freed: FreedTime, *, day: date, now: datetime) -> list[Candidate]:
+    """Everyone who could take ``freed`` on ``day`` (its local date), best first (see the module docstring)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CANDIDATES_SQL, {"modality": freed.modality, "day": day, "chair": freed.chair_id,
+                                         "start": freed.start, "now": now, "location": freed.location_id})
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return []
+    asked = dict(Session.objects.filter(course_id__in=ids, status__in=UPCOMING_STATUSES, start__gte=now,
+                                        earlier_wanted_at__isnull=False)
+                 .values_list("course_id", "earlier_wanted_at"))
+    found = []
+    for view in course_views_for(ids, now):
+        plan = view.outlook.plan
+        if not plan or view.timing not in ("due", "on_track", "overdue"):
+            continue
+        row = plan[0]  # the next session: its window, and its booking if it has one
+        if not row.earliest <= day <= row.latest:
+            continue
+        if row.booked is not None and not (row.booked > day and view.course.pk in asked):
+            continue
+        found.append(Candidate(course_id=view.course.pk, patient_id=view.course.patient_id,
+                               overdue=view.today > row.target, opened=row.earliest,
+                               asked_earlier_at=asked.get(view.course.pk)))
+    # Among patients due as long, one with no time at all comes before one booked later who asked.
+    never = datetime.max.replace(tzinfo=now.tzinfo)
+    found.sort(key=lambda c: (not c.overdue, c.opened, c.asked_earlier_at is not None, c.asked_earlier_at or never,
+                              c.course_id))
+    return found
+
+
+def offer_window_open(freed: FreedTime, now: datetime) -> bool:
+    """An offer can still be sent and answered: the time is more than OFFER_STALE_HOURS away."""
+    return freed.start - now > timedelta(hours=settings.OFFER_STALE_HOURS)
+
+
+def plan_offers(freed: FreedTime, *, now: datetime | None = None) -> list[Offer]:
+    """Offer ``freed`` to the next OFFERS_AT_ONCE candidates, unless some offer of it is still open, one took
+    it, it was booked meanwhile, it is outside opening hours, too close, or the site has offers off.
+    Their texts wait for the sweep (after quiet hours, when inside them)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lock_freed_time(freed.chair_id, freed.start)
+        location = with_calendar(Location.objects.filter(pk=freed.location_id)).first()
+        if location is None or not location.active or not location.offers_enabled:
+            return []
+        if not offer_window_open(freed, now) or chair_taken(freed):
+            return []
+        if not site_calendar(location).is_open_for(freed.start, freed.end):
+            return []
+        if Offer.objects.filter(chair_id=freed.chair_id, start=freed.start,
+                                state__in=(*OPEN_OFFER_STATES, OfferState.TAKEN)).exists():
+            return []
+        chosen = candidates(freed, day=location.local_date(freed.start), now=now)
+        send_at = Hours.of(location).next_allowed(now)
+        planned = []
+        for candidate in chosen:
+            if len(planned) == settings.OFFERS_AT_ONCE:
+                break
+            try:
+                with transaction.atomic():
+                    offer = Offer.objects.create(
+                        location_id=freed.location_id, chair_id=freed.chair_id, start=freed.start, end=freed.end,
+                        freed_from_id=freed.session_id, patient_id=candidate.patient_id,
+                        course_id=candidate.course_id, created_at=now)
+                    OfferText.objects.create(offer=offer, send_at=send_at, created_at=now)
+            except IntegrityError:  # an offer to this patient opened meanwhile (one open offer per patient)
+                continue
+            planned.append(offer)
+    return planned
