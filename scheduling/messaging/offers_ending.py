@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from scheduling.messaging.offers_planning import FreedTime, end_offers, plan_offers
+from scheduling.messaging.offers_planning import FreedTime, end_offers, refill
 from scheduling.models import Offer, OfferState
 
 
@@ -34,11 +34,6 @@ def expire_offers(*, now: datetime | None = None) -> list[FreedTime]:
     for offer in ended:
         times.setdefault((offer.chair_id, offer.start), FreedTime.of_offer(offer))
     return list(times.values())
-
-
-def refill(times: list[FreedTime], *, now: datetime | None = None) -> int:
-    """Offer each freed time to its next patients; returns how many offers were planned."""
-    return sum(len(plan_offers(freed, now=now)) for freed in times)
 
 
 def end_and_refill(*, now: datetime | None = None) -> dict:

@@ -224,3 +224,8 @@ def plan_offers(freed: FreedTime, *, now: datetime | None = None) -> list[Offer]
                 continue
             planned.append(offer)
     return planned
+
+
+def refill(times: list[FreedTime], *, now: datetime | None = None) -> int:
+    """Offer each freed time whose offers all ended to its next patients; returns how many offers were planned."""
+    return sum(len(plan_offers(freed, now=now)) for freed in times)

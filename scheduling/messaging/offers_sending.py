@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from scheduling.messaging import jobs
 from scheduling.messaging.desk_texts import Hours
-from scheduling.messaging.offers_planning import FreedTime, end_offers, offer_window_open
+from scheduling.messaging.offers_planning import FreedTime, end_offers, offer_window_open, refill
 from scheduling.messaging.reminders import cap_refusal, status_callback_url
 from scheduling.models import (
     OUTREACH_PRIORITY,
@@ -110,10 +110,8 @@ def deliver(text_id: int, *, now: datetime | None = None) -> str:
     """Send one claimed (``sending``) offer text and record it; returns the text's final state.
 
     When the text ends without going, the freed time's next patients are
-    offered (``offers_ending.refill``) once the offer has ended.
+    offered (``offers_planning.refill``) once the offer has ended.
     """
-    from scheduling.messaging.offers_ending import refill
-
     now = now or timezone.now()
     row = OfferText.objects.select_related("offer__location", "offer__patient", "offer__course").get(pk=text_id)
     if row.state != ReminderState.SENDING:
