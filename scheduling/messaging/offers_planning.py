@@ -25,7 +25,7 @@ offer it to more than OFFERS_AT_ONCE patients and two YES never both book it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -85,8 +85,9 @@ def freed_by(session: Session, *, now: datetime | None = None) -> FreedTime | No
         return None
     if session.start - now < timedelta(hours=settings.FREED_CHAIR_MIN_NOTICE_HOURS):
         return None
-    return FreedTime(session.location_id, session.chair_id, session.start, session.end, session.course.modality,
-                     session.pk)
+    # The treatment is read by the planning task when the change did not load the course (a cancel's query saved).
+    modality = session.course.modality if Session.course.is_cached(session) else ""
+    return FreedTime(session.location_id, session.chair_id, session.start, session.end, modality, session.pk)
 
 
 def lock_freed_time(chair_id: int, start: datetime) -> None:
@@ -195,6 +196,11 @@ def plan_offers(freed: FreedTime, *, now: datetime | None = None) -> list[Offer]
     it, it was booked meanwhile, it is outside opening hours, too close, or the site has offers off.
     Their texts wait for the sweep (after quiet hours, when inside them)."""
     now = now or timezone.now()
+    if not freed.modality:
+        modality = Session.objects.filter(pk=freed.session_id).values_list("course__modality", flat=True).first()
+        if modality is None:
+            return []
+        freed = replace(freed, modality=modality)
     with transaction.atomic():
         lock_freed_time(freed.chair_id, freed.start)
         location = with_calendar(Location.objects.filter(pk=freed.location_id)).first()
