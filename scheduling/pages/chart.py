@@ -240,10 +240,10 @@ def where_recorded(session: Session, label: str) -> str:
 
 
 def stock_words(entry) -> str:
-    """A ledger entry of a dose in words: "2 devices from lot L-1 (exp. 2027-01-31), witnessed by ..."."""
+    """A ledger entry of a dose in words: "2 devices from lot L-1 (exp. Jan 31, 2027), witnessed by ..."."""
     amount, unit = -entry.quantity, entry.lot.product.unit
     words = f"{amount} {unit}{'s' if unit == 'device' and amount != 1 else ''} from lot {entry.lot.lot_number} " \
-            f"(exp. {entry.lot.expiry:%Y-%m-%d})"
+            f"(exp. {entry.lot.expiry:%b} {entry.lot.expiry.day}, {entry.lot.expiry.year})"
     if entry.witness is not None:
         words += f", witnessed by {entry.witness.get_full_name() or entry.witness.get_username()}"
     return words

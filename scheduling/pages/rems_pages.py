@@ -79,6 +79,9 @@ def _form_context(form: RemsForm, *, error: ClinicError | None = None, typed: st
         "content": content,
         "date_of_birth": date.fromisoformat(content["patient"]["date_of_birth"]),
         "session_day": session_day,
+        # The lot's expiry, read from the ledger (ISO in the content, as the REMS gets it), in words on the page.
+        "lot_expiry": (date.fromisoformat(content["dose"]["lot_expiry"])
+                       if (content.get("dose") or {}).get("lot_expiry") else None),
         "late_entries": [{**entry, "at": _moment(entry["at"], session_day),
                           "entered_at": _moment(entry["entered_at"], session_day)}
                          for entry in content.get("late_entries") or []],

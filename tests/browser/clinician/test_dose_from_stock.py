@@ -72,7 +72,8 @@ def test_the_dose_step_doses_from_the_earliest_expiring_lot_and_the_rems_form_na
     nurse.goto(f"/rems/{form.pk}/")
     # then it names the lot and its expiry, as the ledger has them
     expect(nurse.get_by_test_id("rems-lot")).to_have_text("ESK-2231")
-    expect(nurse.get_by_test_id("rems-lot-expiry")).to_have_text(f"{early.expiry:%Y-%m-%d}")
+    expect(nurse.get_by_test_id("rems-lot-expiry")).to_have_text(f"{early.expiry:%b} {early.expiry.day}, "
+                                                                  f"{early.expiry.year}")
     shot(nurse, "rems-form", width)
 
     # and the stock pages show the lot's new balance and the dose in the dispensing log
