@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from django.conf import settings as django_settings
 
-from scheduling.messaging import offers_ending
+from scheduling.messaging import inbound, offers_ending
 from scheduling.messaging.offers_planning import plan_offers
 from scheduling.messaging.offers_replies import TAKEN_TEXT
 from scheduling.models import (
@@ -217,3 +217,33 @@ def test_a_freed_time_booked_by_staff_voids_its_offers_at_once(two_offered, site
     assert {offer.ended_reason for offer in offered(freed)} == {"the time was booked"}
     assert open_patients(freed_time(chair, hour=13)) == {third.patient_id}
     assert OfferText.objects.filter(offer__start=freed.start, state=ReminderState.PENDING).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_yes_delivered_twice_books_once_and_answers_once(client, two_offered):
+    freed, (first, _) = two_offered
+    # when the provider delivers the same YES twice
+    responses = [text_in(client, first.patient, "YES", sid="SMofferyes") for _ in range(2)]
+    # then one booking, one answer, and the second delivery reports what the first did
+    assert [response.status_code for response in responses] == [200, 200]
+    assert Session.objects.filter(chair_id=freed.chair_id, start=freed.start).count() == 1
+    assert [text["body"] for text in texts_to(first.patient.phone)].count(BOOKED) == 1
+    result = inbound.handle_inbound(from_phone=first.patient.phone, to_phone="", body="YES",
+                                    provider_id="SMofferyes")
+    assert (result.duplicate, result.outcome) == (True, inbound.Outcome.OFFER_TAKEN)
+
+
+@pytest.mark.django_db
+def test_without_an_offer_to_answer_yes_still_confirms_the_next_visit(client, two_offered, site, chair2, book, now):
+    freed, (first, second) = two_offered
+    # given the time taken by the first patient, and a later reminder-worthy visit for the second
+    text_in(client, first.patient, "YES")
+    visit = book(chair2, local(site, date(2026, 3, 5), 10), course=second)
+    TextMessage.objects.create(patient=second.patient, direction=Direction.OUTBOUND,
+                               purpose=MessagePurpose.REMINDER, counts_toward_caps=True,
+                               phone=second.patient.phone, body="reminder", at=now)
+    # when the second patient replies YES to that reminder
+    text_in(client, second.patient, "YES")
+    # then it confirms their visit, as YES always has
+    visit.refresh_from_db()
+    assert visit.status == SessionStatus.CONFIRMED
