@@ -12,12 +12,14 @@ from django.utils import timezone
 
 from clinic.roles import CLINICIAN, FRONT_DESK
 from scheduling.demo.access import write_access_log
+from scheduling.demo.authorisations import create_demo_authorisations, settle_demo_authorisations
 from scheduling.demo.charting import bring_reminders_forward, chart_recent_sessions, settle_rems_forms
 from scheduling.demo.courses import Story, create_demo_courses, end_stories
 from scheduling.demo.measures import create_demo_measures
 from scheduling.demo.patients import create_demo_patients
 from scheduling.demo.reset import demo_is_loaded, demo_is_stale, remove_demo
 from scheduling.demo.sessions import EXTRA_CLINICIANS, create_demo_sessions, create_demo_sites
+from scheduling.demo.stock import create_demo_stock
 from scheduling.demo.texts import write_text_history
 from scheduling.demo.users import DEMO_PASSWORD, DEMO_USERS, create_demo_users
 from scheduling.worklist.sweep import refresh_worklist
@@ -47,9 +49,16 @@ class Command(BaseCommand):
         patients = create_demo_patients()
         demos = create_demo_courses(patients, users, today={index: site.local_date(now)
                                                             for index, site in enumerate(sites)})
+        # Esketamine bookings need an approval: the demo's are entered first, shaped into the desk's cases after.
+        create_demo_authorisations([demo.course for demo in demos], by=users[FRONT_DESK],
+                                   today=sites[0].local_date(now))
         sessions = create_demo_sessions(demos, sites, booker=users[FRONT_DESK], now=now)
+        # Each site's controlled-substance stock, so the charted doses below draw from real lots.
+        lots = create_demo_stock(sites, users, now)
         charted = chart_recent_sessions(now=now)
         end_stories(demos, users, now=now)
+        settle_demo_authorisations([demo.course for demo in demos], by=users[FRONT_DESK],
+                                   today=sites[0].local_date(now))
         forms = settle_rems_forms(now)
         measures = create_demo_measures([demo.course for demo in demos], by=users[CLINICIAN])
         asking = next((demo.course for demo in demos if demo.story == Story.RESCHEDULE), None)
@@ -61,7 +70,8 @@ class Command(BaseCommand):
             f"Demo data ready in {time.monotonic() - began:.1f} s"
             + (f" (replaced {replaced} patients laid out at an earlier time)" if replaced else "") + ": "
             f"{len(patients)} patients, {len(sites)} sites, {len(demos)} courses, {sessions} sessions, "
-            f"{charted} charts, {forms} REMS forms submitted, {measures} PHQ-9s, {texts} reminder texts sent, "
+            f"{lots} stock lots, {charted} charts (doses drawn from them), "
+            f"{forms} REMS forms submitted, {measures} PHQ-9s, {texts} reminder texts sent, "
             f"{opened} openings of records in the access log, "
             f"{items['opened']} worklist items, {texts_soon} reminders due in the next few minutes (see /outbox/)."
         ))
