@@ -50,7 +50,8 @@ PUBLIC_SCALES = ("small", "medium", "large")
 
 THREADS = 16
 # The front desk's and the clinician's screens and the booking itself.
-INTERACTIVE_CASES = ("availability", "booking", "board", "plan", "worklist_api", "patient_search")
+INTERACTIVE_CASES = ("availability", "booking", "board", "plan", "worklist_api", "patient_search",
+                     "fhir_appointments_day")
 MAX_INTERACTIVE_QUERIES = 7  # "under 8 queries"
 # The large run's median may be at most this multiple of the medium run's (with --compare).
 CROSS_SCALE_RATIO = 1.3

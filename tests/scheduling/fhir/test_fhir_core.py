@@ -12,10 +12,12 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from clinic.errors import Conflict
-from scheduling.fhir import care_plans, ids, locations, patients, practitioners, slots
+from scheduling.fhir import ids, search_params
+from scheduling.fhir import urls as fhir_urls
+from scheduling.fhir.appointment_search import INCLUDES
 from scheduling.fhir.bundles import searchset
 from scheduling.fhir.errors import FhirError
-from scheduling.fhir.metadata import RESOURCES
+from scheduling.fhir.metadata import GENERAL_PARAMETERS
 from scheduling.fhir.responses import outcome
 from scheduling.fhir.search_params import as_dates, date_range, parse_date, parse_token
 from scheduling.fhir.views import paging
@@ -44,8 +46,8 @@ def test_metadata_is_a_capability_statement_anyone_may_read(db):
     resources = {resource.type: resource for resource in statement.rest[0].resource}
     assert set(resources) == {"Patient", "Practitioner", "Location", "Schedule", "Slot", "CarePlan", "Appointment"}
     appointment = resources["Appointment"]
-    assert {i.code for i in appointment.interaction} == {"read", "search-type", "create", "update"}
-    assert appointment.searchInclude == ["Appointment:patient", "Appointment:location", "Appointment:practitioner"]
+    assert {i.code for i in appointment.interaction} == {"read", "search-type", "create", "update", "patch"}
+    assert "Appointment:patient" in appointment.searchInclude
     assert [operation.name for operation in appointment.operation] == ["book"]
     assert {p.name for p in resources["Patient"].searchParam} >= {"identifier", "name", "birthdate", "_count"}
     assert "Bearer" in statement.rest[0].security.description
@@ -160,11 +162,60 @@ def test_a_middle_page_links_to_first_previous_next_and_last_with_the_same_searc
     assert links["previous"].endswith("_offset=0") and links["last"].endswith("_offset=30")
 
 
-@pytest.mark.parametrize(("kind", "module"), [("Patient", patients), ("Practitioner", practitioners),
-                                              ("Location", locations), ("Schedule", locations),
-                                              ("Slot", slots), ("CarePlan", care_plans)])
-def test_the_statement_lists_exactly_the_search_parameters_each_search_takes(kind, module):
-    taken = {name.split(":")[0] for name in getattr(module, f"{kind.upper()}_PARAMS", None)
-             or module.SEARCH_PARAMS}
-    listed = {name for name, _, _ in RESOURCES[kind][1]}
-    assert listed == taken
+def _statement(client) -> dict:
+    statement = CapabilityStatement.model_validate_json(client.get("/fhir/metadata").content)
+    return {resource.type: resource for resource in statement.rest[0].resource}
+
+
+def _parameters_taken(client, kind: str, monkeypatch) -> set[str]:
+    """The names the search of ``kind`` checks what it is sent against, read by running it."""
+    taken = []
+
+    def recording(request, allowed):
+        taken.extend(allowed)
+        raise FhirError.invalid("stopped by the test")
+
+    monkeypatch.setattr(search_params, "check_params", recording)
+    client.get(f"/fhir/{kind}")
+    monkeypatch.undo()
+    assert taken, f"the {kind} search checks no parameters"
+    return {name.split(":")[0] for name in [*taken, *search_params.COMMON]}
+
+
+def test_every_search_the_server_answers_is_in_the_statement(desk_api):
+    answered = {kind for kind, _, _ in fhir_urls.RESOURCES} | {"Appointment"}
+    assert set(_statement(desk_api)) == answered
+
+
+@pytest.mark.parametrize("kind", [kind for kind, _, _ in fhir_urls.RESOURCES] + ["Appointment"])
+def test_the_statement_lists_exactly_the_search_parameters_each_search_takes(desk_api, kind, monkeypatch):
+    resource = _statement(desk_api)[kind]
+    listed = {parameter.name for parameter in resource.searchParam}
+    taken = _parameters_taken(desk_api, kind, monkeypatch)
+    # _include's values are searchInclude; _format and _pretty are every interaction's, named in the docs.
+    assert listed == taken - {"_include", *GENERAL_PARAMETERS}
+    assert ("_include" in taken) == bool(resource.searchInclude)
+
+
+def test_the_statement_lists_every_include_the_appointment_search_answers(desk_api):
+    appointment = _statement(desk_api)["Appointment"]
+    assert set(appointment.searchInclude) == set(INCLUDES)
+    for value in appointment.searchInclude:
+        assert desk_api.get("/fhir/Appointment", {"_include": value}).status_code == 200
+
+
+def test_the_statement_offers_what_the_appointment_endpoints_do(desk_api):
+    response = desk_api.get("/fhir/metadata")
+    statement = CapabilityStatement.model_validate_json(response.content)
+    appointment = _statement(desk_api)["Appointment"]
+    assert [i.code for i in appointment.interaction] == ["read", "search-type", "create", "update", "patch"]
+    search = next(i for i in appointment.interaction if i.code == "search-type")
+    assert "Appointment/_search" in search.documentation
+    book = appointment.operation[0]
+    definition = next(resource for resource in statement.contained if resource.id == book.definition[1:])
+    assert (book.name, definition.code, definition.resource) == ("book", "book", ["Appointment"])
+    assert [p.name for p in definition.parameter if p.use == "in"] == ["appointment"]
+    # The posted search and $book exist where the statement says.
+    assert desk_api.post("/fhir/Appointment/_search", "_count=1",
+                         content_type="application/x-www-form-urlencoded").status_code == 200
+    assert desk_api.post("/fhir/Appointment/$book", {}, format="json").status_code == 400
