@@ -24,6 +24,20 @@ DEFINITION = (
     "Patients: courses with both readings."
 )
 
+# A course's PHQ-9s, each dated as the chart dates it: a linked session's local day, else the clinic's day. The
+# instants bound them a day wider than the dates, so the (patient, instrument, taken_at) index finds them.
+_PHQ9S = """
+    SELECT m.id, m.total, m.taken_at, coalesce(ls.local_date, (m.taken_at AT TIME ZONE %(zone)s)::date) AS day
+      FROM patients_outcomemeasure m
+      LEFT JOIN scheduling_sessionmeasure sm ON sm.measure_id = m.id
+      LEFT JOIN scheduling_session ls ON ls.id = sm.session_id
+     WHERE m.patient_id = pt.patient_id AND m.instrument = %(instrument)s
+       AND m.taken_at >= ({since})::timestamp AT TIME ZONE %(zone)s
+       AND m.taken_at < ({until})::timestamp AT TIME ZONE %(zone)s
+       AND (ls.course_id IS NULL OR ls.course_id = pt.course_id)"""
+_FROM_THE_START = _PHQ9S.format(since="pt.start_date - 1", until="'infinity'")
+_AROUND_THE_WEEK = _PHQ9S.format(since="pt.target - %(window)s - 1", until="pt.target + %(window)s + 2")
+
 _OUTCOMES = f"""
 WITH points AS (
     SELECT c.id AS course_id, c.patient_id, p.name AS protocol, w.week, c.start_date,
@@ -36,27 +50,17 @@ WITH points AS (
        AND c.start_date + 7 * w.week BETWEEN %(first)s AND %(end)s
        {{site}}
 ),
-phq9 AS (
-    SELECT m.id, m.patient_id, m.total, m.taken_at, ls.course_id AS linked_course,
-           coalesce(ls.local_date, (m.taken_at AT TIME ZONE %(zone)s)::date) AS day
-      FROM patients_outcomemeasure m
-      LEFT JOIN scheduling_sessionmeasure sm ON sm.measure_id = m.id
-      LEFT JOIN scheduling_session ls ON ls.id = sm.session_id
-     WHERE m.instrument = %(instrument)s AND m.patient_id IN (SELECT patient_id FROM points)
-),
 readings AS (
     SELECT pt.protocol, pt.week, pt.target >= %(start)s AS current,
            CASE WHEN baseline.day < pt.target - %(window)s THEN baseline.total END AS baseline, reading.total AS reading
       FROM points pt
       LEFT JOIN LATERAL (
-          SELECT m.total, m.day FROM phq9 m
-           WHERE m.patient_id = pt.patient_id AND (m.linked_course IS NULL OR m.linked_course = pt.course_id)
-             AND m.day >= pt.start_date AND (pt.ended_on IS NULL OR m.day <= pt.ended_on)
+          SELECT m.total, m.day FROM ({_FROM_THE_START}) m
+           WHERE m.day >= pt.start_date AND (pt.ended_on IS NULL OR m.day <= pt.ended_on)
            ORDER BY m.taken_at, m.id LIMIT 1) baseline ON true
       LEFT JOIN LATERAL (
-          SELECT m.total FROM phq9 m
-           WHERE m.patient_id = pt.patient_id AND (m.linked_course IS NULL OR m.linked_course = pt.course_id)
-             AND m.day BETWEEN pt.target - %(window)s AND pt.target + %(window)s
+          SELECT m.total FROM ({_AROUND_THE_WEEK}) m
+           WHERE m.day BETWEEN pt.target - %(window)s AND pt.target + %(window)s
              AND (pt.ended_on IS NULL OR m.day <= pt.ended_on)
            ORDER BY m.taken_at DESC, m.id DESC LIMIT 1) reading ON true
 )

@@ -22,10 +22,15 @@ COURSE_SITE = """(SELECT fs.location_id FROM scheduling_session fs
                    WHERE fs.course_id = {course}.id AND fs.location_id IS NOT NULL
                    ORDER BY fs.start, fs.id LIMIT 1)"""
 
-# The site a text belongs to when it is about no session: that of the patient's session nearest in time.
-NEAREST_SITE = """(SELECT ns.location_id FROM scheduling_session ns
-                    WHERE ns.patient_id = {row}.patient_id AND ns.location_id IS NOT NULL
-                    ORDER BY abs(extract(epoch FROM ns.start - {row}.{at})), ns.id LIMIT 1)"""
+# The site a text belongs to when it is about no session: that of the patient's latest session started before
+# it, else of their next one (two probes of the (patient, start) index).
+NEAREST_SITE = """coalesce(
+    (SELECT ns.location_id FROM scheduling_session ns
+      WHERE ns.patient_id = {row}.patient_id AND ns.start <= {row}.{at} AND ns.location_id IS NOT NULL
+      ORDER BY ns.start DESC LIMIT 1),
+    (SELECT ns.location_id FROM scheduling_session ns
+      WHERE ns.patient_id = {row}.patient_id AND ns.start > {row}.{at} AND ns.location_id IS NOT NULL
+      ORDER BY ns.start LIMIT 1))"""
 
 
 def site_filter(column: str, location_id: int | None) -> str:

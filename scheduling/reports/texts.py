@@ -17,7 +17,7 @@ DEFINITION = (
     "failed: failed, undelivered or cancelled. Replies: patients' texts by their first word (C or YES confirm, "
     "R asks for a new time, a stop word, START, HELP, anything else read by a person). Opt-outs: every opt-out "
     "recorded (by a stop word, a request in words, or by staff), even if the patient opted in again later. "
-    "A text counts at the site of its session, or of the patient's session nearest in time when it has none."
+    "A text counts at the site of its session, or else of the patient's latest session before it (or next)."
 )
 
 # The reply's first word as ``inbound.keyword_of`` reads it: upper-cased, surrounding punctuation stripped.

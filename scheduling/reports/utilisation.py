@@ -20,20 +20,26 @@ DEFINITION = (
 
 # One row per site, chair kind, weekday, hour and period: at most sites x 4 x 7 x 24 x 2, whatever the sessions.
 _BOOKED = f"""
-WITH clipped AS (
-    SELECT s.location_id, l.name AS site, {CHAIR_KIND} AS kind, s.local_date,
-           greatest(s.start AT TIME ZONE l.time_zone, s.local_date + h.opens) AS from_local,
-           least(s."end" AT TIME ZONE l.time_zone, s.local_date + h.closes) AS to_local
+WITH held AS MATERIALIZED (
+    -- The period's sessions read once (by status and start), before the hours are joined: joined the other way
+    -- round, the planner read each site's sessions once per weekday.
+    SELECT s.location_id, s.chair_id, s.local_date, s.start, s."end"
       FROM scheduling_session s
-      JOIN scheduling_location l ON l.id = s.location_id
-      JOIN scheduling_chair c ON c.id = s.chair_id AND c.active
-      JOIN scheduling_openinghours h
-        ON h.location_id = s.location_id AND h.weekday = extract(isodow FROM s.local_date)::int - 1
      WHERE s.local_date BETWEEN %(first)s AND %(end)s
        AND s.start >= %(utc_from)s AND s.start < %(utc_to)s
        AND s.status IN {HOLDING_CHAIR!r}
        {{site}}
-       AND NOT EXISTS (SELECT 1 FROM scheduling_closure x WHERE x.location_id = s.location_id AND x.date = s.local_date)
+),
+clipped AS (
+    SELECT s.location_id, l.name AS site, {CHAIR_KIND} AS kind, s.local_date,
+           greatest(s.start AT TIME ZONE l.time_zone, s.local_date + h.opens) AS from_local,
+           least(s."end" AT TIME ZONE l.time_zone, s.local_date + h.closes) AS to_local
+      FROM held s
+      JOIN scheduling_location l ON l.id = s.location_id
+      JOIN scheduling_chair c ON c.id = s.chair_id AND c.active
+      JOIN scheduling_openinghours h
+        ON h.location_id = s.location_id AND h.weekday = extract(isodow FROM s.local_date)::int - 1
+     WHERE NOT EXISTS (SELECT 1 FROM scheduling_closure x WHERE x.location_id = s.location_id AND x.date = s.local_date)
 )
 SELECT location_id, site, kind, extract(isodow FROM local_date)::int - 1 AS weekday,
        extract(hour FROM hour_start)::int AS hour, local_date >= %(start)s AS current,
