@@ -160,7 +160,7 @@ def test_bookings_made_while_redis_is_down_succeed_and_each_reminder_is_sent_onc
         Reminder.objects.filter(id__in=late).update(send_at=timezone.now() + timedelta(hours=1))
         # when beat's sweep claims two of them while the broker is still down
         with _warnings_from("clinic.queueing") as warnings:
-            assert sweep_reminders_task() == {"reminders": 2, "outreach": 0, "desk_texts": 0}
+            assert sweep_reminders_task() == {"reminders": 2, "outreach": 0, "desk_texts": 0, "offers": 0}
         # then they stay queued, with one warning for the lost sends (not one failed publish each)
         assert set(_states(early).values()) == {ReminderState.QUEUED}
         [warning] = warnings

@@ -190,8 +190,8 @@ def test_two_sweeps_in_a_row_claim_each_text_once_and_publish_one_send(due_cours
     first = tasks.sweep_reminders_task()
     second = tasks.sweep_reminders_task()
     # then the text was claimed once and its send published once
-    assert first == {"reminders": 0, "outreach": 1, "desk_texts": 0}
-    assert second == {"reminders": 0, "outreach": 0, "desk_texts": 0}
+    assert first == {"reminders": 0, "outreach": 1, "desk_texts": 0, "offers": 0}
+    assert second == {"reminders": 0, "outreach": 0, "desk_texts": 0, "offers": 0}
     assert published == [("scheduling.send_outreach", Outreach.objects.get().pk)]
     assert Outreach.objects.get().state == ReminderState.QUEUED
 
