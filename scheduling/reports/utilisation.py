@@ -42,12 +42,18 @@ clipped AS (
      WHERE NOT EXISTS (SELECT 1 FROM scheduling_closure x WHERE x.location_id = s.location_id AND x.date = s.local_date)
 )
 SELECT location_id, site, kind, extract(isodow FROM local_date)::int - 1 AS weekday,
-       extract(hour FROM hour_start)::int AS hour, local_date >= %(start)s AS current,
+       extract(hour FROM hour_start)::int AS hour, true AS current,
        sum(extract(epoch FROM least(to_local, hour_start + interval '1 hour') - greatest(from_local, hour_start)))
            / 60 AS minutes
   FROM clipped, generate_series(date_trunc('hour', from_local), to_local, interval '1 hour') AS hour_start
- WHERE from_local < to_local AND hour_start < to_local
+ WHERE local_date >= %(start)s AND from_local < to_local AND hour_start < to_local
  GROUP BY 1, 2, 3, 4, 5, 6
+UNION ALL
+-- The previous period gives only its total: no need to split it by hour.
+SELECT location_id, site, kind, NULL, NULL, false, sum(extract(epoch FROM to_local - from_local)) / 60
+  FROM clipped
+ WHERE local_date < %(start)s AND from_local < to_local
+ GROUP BY 1, 2, 3
 """
 
 _OPEN = f"""
