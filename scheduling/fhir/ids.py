@@ -10,7 +10,7 @@ chair and the start back from the id alone.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import MAXYEAR, UTC, datetime
 
 from scheduling.fhir.errors import FhirError
 
@@ -66,9 +66,12 @@ def parse_slot_id(text: str) -> tuple[int, datetime]:
     match = _SLOT.match(text or "")
     if match is not None and 0 < int(match.group(1)) <= MAX_ID:
         try:
-            return int(match.group(1)), datetime.strptime(match.group(2), SLOT_TIME).replace(tzinfo=UTC)
+            start = datetime.strptime(match.group(2), SLOT_TIME).replace(tzinfo=UTC)
         except ValueError:
-            pass  # a month 13, a minute 61: not a time, so not a slot
+            start = None  # a month 13, a minute 61: not a time, so not a slot
+        # The last year a datetime holds is no slot's: its end (and the day read around it) would not fit.
+        if start is not None and start.year < MAXYEAR:
+            return int(match.group(1)), start
     raise FhirError.invalid(f"“{text}” is not a Slot id of this server (chair-YYYYMMDDHHMM, e.g. 7-202603021400).",
                             expression=["Slot"])
 

@@ -39,7 +39,8 @@ def test_an_odd_search_value_is_answered_in_fhir_never_with_a_500(desk, fhir_wor
     read(response, Bundle if response.status_code == 200 else OperationOutcome)
 
 
-@pytest.mark.parametrize("address", ["Patient/1/_history/1", "Patient/", "patient", "Slot/1-20260303", "$book"])
+@pytest.mark.parametrize("address", ["Patient/1/_history/1", "Patient/", "patient", "Slot/1-20260303", "$book",
+                                     "Slot/1-999912312359"])
 def test_an_address_that_is_no_resource_is_a_404_outcome(desk, address):
     response = desk.get(f"/fhir/{address}")
     assert response.status_code == 404
