@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from clinic.roles import ALL_ROLES, CLINICIAN, FRONT_DESK, MANAGER, roles_may
 from patients.models import PatientAccess
 from patients.services import record_access
+from scheduling.api.stock_fields import WholeIdField, WholeNumberField
 from scheduling.charting import services as charting
 from scheduling.charting.dose_stock import confirm_witness
 from scheduling.charting.observation import observation_states
@@ -76,8 +77,8 @@ class AcknowledgeSerializer(serializers.Serializer):
 
 class DoseInSerializer(serializers.Serializer):
     dose_mg = serializers.DecimalField(max_digits=7, decimal_places=1, required=False, min_value=0)
-    devices = serializers.IntegerField(required=False, min_value=1, max_value=10)
-    lot = serializers.PrimaryKeyRelatedField(
+    devices = WholeNumberField(required=False, min_value=1, max_value=10)
+    lot = WholeIdField(
         queryset=Lot.objects.select_related("product"), required=False, allow_null=True,
         help_text="The stock lot the dose is drawn from (at the session's location, its product, in date, with "
                   "enough left): esketamine in whole devices, IV in mg")

@@ -11,14 +11,14 @@ from django.contrib.auth import authenticate
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, mixins, status, viewsets
+from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from clinic.errors import Invalid
-from clinic.roles import CLINICIAN, MANAGER, roles_may
+from clinic.roles import CLINICIAN, MANAGER, has_role, roles_may
 from scheduling.api.stock_serializers import (
     AdjustmentSerializer,
     CountResultSerializer,
@@ -40,6 +40,20 @@ from scheduling.stock import selectors, services
 
 READERS = (CLINICIAN, MANAGER)
 STOCK_READ = roles_may(read=READERS, write=())
+
+
+class AppendOnly:
+    """A method the ledger never takes (PUT, PATCH, DELETE: nothing is edited or deleted) is a 405 for its staff.
+
+    DRF checks the role before the method, so without this a manager's PUT on
+    a read-only endpoint was a 403, as if another role might edit the ledger.
+    The front desk, who sees none of the stock, keeps its 403.
+    """
+
+    def check_permissions(self, request):
+        if request.method.upper() not in self._allowed_methods() and has_role(request.user, *READERS):
+            raise exceptions.MethodNotAllowed(request.method)
+        super().check_permissions(request)
 
 
 def _query(serializer_class, request) -> dict:
@@ -76,7 +90,7 @@ def _entry_reply(entry: LedgerEntry) -> Response:
     return Response(LedgerEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
-class ProductViewSet(viewsets.ReadOnlyModelViewSet):
+class ProductViewSet(AppendOnly, viewsets.ReadOnlyModelViewSet):
     """What is stocked: the esketamine 28 mg device and ketamine vials by strength."""
 
     serializer_class = ProductSerializer
@@ -85,7 +99,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["kind", "active"]
 
 
-class LotViewSet(viewsets.ReadOnlyModelViewSet):
+class LotViewSet(AppendOnly, viewsets.ReadOnlyModelViewSet):
     """Lots per location with their balance (the sum of the ledger); ``ledger/`` is a lot's running balance."""
 
     serializer_class = LotSerializer
@@ -121,7 +135,7 @@ class LotViewSet(viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(rows) if page is not None else Response(rows)
 
 
-class ReceiptView(APIView):
+class ReceiptView(AppendOnly, APIView):
     """A manager records stock received: a lot at a location (new, or adding to the same lot number)."""
 
     permission_classes = [roles_may(read=(), write=(MANAGER,))]
@@ -141,7 +155,7 @@ class ReceiptView(APIView):
         return _entry_reply(entry)
 
 
-class WasteView(APIView):
+class WasteView(AppendOnly, APIView):
     """A clinician records stock destroyed or unused, confirmed by a witness's own password."""
 
     permission_classes = [roles_may(read=(), write=(CLINICIAN,))]
@@ -155,7 +169,7 @@ class WasteView(APIView):
         return _entry_reply(entry)
 
 
-class AdjustmentView(APIView):
+class AdjustmentView(AppendOnly, APIView):
     """A manager's witnessed correction of a lot's balance, as a new entry (no entry is ever edited)."""
 
     permission_classes = [roles_may(read=(), write=(MANAGER,))]
@@ -169,7 +183,7 @@ class AdjustmentView(APIView):
         return _entry_reply(entry)
 
 
-class CountView(APIView):
+class CountView(AppendOnly, APIView):
     """A physical count of a lot; a count that differs from the balance opens a discrepancy for a manager."""
 
     permission_classes = [roles_may(read=(), write=READERS)]
@@ -185,7 +199,7 @@ class CountView(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class DiscrepancyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DiscrepancyViewSet(AppendOnly, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Counts that differed from the balance; a manager explains each one (a loss: the DEA Form 106 note)."""
 
     serializer_class = DiscrepancySerializer
@@ -221,7 +235,7 @@ class DiscrepancyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(DiscrepancySerializer(selectors.discrepancies().get(pk=explained.pk)).data)
 
 
-class DispensingLogView(generics.ListAPIView):
+class DispensingLogView(AppendOnly, generics.ListAPIView):
     """Stock dispensed at sessions and wasted: date, patient, session, lot, quantity, by whom, witness."""
 
     serializer_class = LedgerEntrySerializer

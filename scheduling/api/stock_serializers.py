@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
+from scheduling.api.stock_fields import WholeIdField, WholeNumberField
 from scheduling.models import (
     KIT_SIZES,
     Discrepancy,
@@ -104,17 +105,17 @@ class DiscrepancySerializer(serializers.ModelSerializer):
 
 
 class ReceiptSerializer(serializers.Serializer):
-    location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.all())
-    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    location = WholeIdField(queryset=Location.objects.all())
+    product = WholeIdField(queryset=Product.objects.all())
     lot_number = serializers.CharField(max_length=40)
     expiry = serializers.DateField()
-    quantity = serializers.IntegerField(min_value=1, max_value=MOST, required=False,
+    quantity = WholeNumberField(min_value=1, max_value=MOST, required=False,
                                         help_text="In the product's unit: devices, or mg (vials x the vial's mg).")
-    kits = serializers.IntegerField(min_value=1, max_value=MOST // 3, required=False,
+    kits = WholeNumberField(min_value=1, max_value=MOST // 3, required=False,
                                     help_text="Esketamine only, instead of quantity: kits received.")
     kit_size = serializers.ChoiceField(choices=KIT_SIZES, required=False,
                                        help_text="Devices per kit: 2 (56 mg) or 3 (84 mg).")
-    vials = serializers.IntegerField(min_value=1, max_value=MOST // 500, required=False,
+    vials = WholeNumberField(min_value=1, max_value=MOST // 500, required=False,
                                      help_text="Ketamine only, instead of quantity: whole vials received.")
     supplier = serializers.CharField(max_length=120)
     invoice_number = serializers.CharField(max_length=60)
@@ -136,7 +137,7 @@ class ReceiptSerializer(serializers.Serializer):
 
 
 class WitnessedSerializer(serializers.Serializer):
-    witness = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all(),
+    witness = WholeIdField(queryset=get_user_model().objects.all(),
                                                  help_text="A second clinician or manager.")
     witness_password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True,
                                              style={"input_type": "password"},
@@ -144,23 +145,23 @@ class WitnessedSerializer(serializers.Serializer):
 
 
 class WasteSerializer(WitnessedSerializer):
-    lot = serializers.PrimaryKeyRelatedField(queryset=Lot.objects.all())
-    quantity = serializers.IntegerField(min_value=1, max_value=MOST)
+    lot = WholeIdField(queryset=Lot.objects.all())
+    quantity = WholeNumberField(min_value=1, max_value=MOST)
     reason = serializers.CharField(max_length=2000)
-    session = serializers.PrimaryKeyRelatedField(queryset=Session.objects.all(), required=False, allow_null=True)
+    session = WholeIdField(queryset=Session.objects.all(), required=False, allow_null=True)
 
 
 class AdjustmentSerializer(WitnessedSerializer):
-    lot = serializers.PrimaryKeyRelatedField(queryset=Lot.objects.all())
-    quantity = serializers.IntegerField(min_value=-MOST, max_value=MOST, help_text="+ adds, - takes; not 0.")
+    lot = WholeIdField(queryset=Lot.objects.all())
+    quantity = WholeNumberField(min_value=-MOST, max_value=MOST, help_text="+ adds, - takes; not 0.")
     reason = serializers.CharField(max_length=2000)
-    corrects = serializers.PrimaryKeyRelatedField(queryset=LedgerEntry.objects.all(), required=False,
+    corrects = WholeIdField(queryset=LedgerEntry.objects.all(), required=False,
                                                   allow_null=True, help_text="The entry this puts right.")
 
 
 class CountSerializer(serializers.Serializer):
-    lot = serializers.PrimaryKeyRelatedField(queryset=Lot.objects.all())
-    counted_quantity = serializers.IntegerField(min_value=0, max_value=MOST)
+    lot = WholeIdField(queryset=Lot.objects.all())
+    counted_quantity = WholeNumberField(min_value=0, max_value=MOST)
 
 
 class CountResultSerializer(serializers.Serializer):
@@ -176,16 +177,16 @@ class ExplainSerializer(serializers.Serializer):
 
 
 class LotQuerySerializer(serializers.Serializer):
-    location = serializers.IntegerField(min_value=1, required=False)
-    product = serializers.IntegerField(min_value=1, required=False)
+    location = WholeNumberField(min_value=1, required=False)
+    product = WholeNumberField(min_value=1, required=False)
     expired = serializers.BooleanField(required=False, allow_null=True, default=None)
     in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
 class LogQuerySerializer(serializers.Serializer):
-    location = serializers.IntegerField(min_value=1, required=False)
-    product = serializers.IntegerField(min_value=1, required=False)
-    lot = serializers.IntegerField(min_value=1, required=False)
+    location = WholeNumberField(min_value=1, required=False)
+    product = WholeNumberField(min_value=1, required=False)
+    lot = WholeNumberField(min_value=1, required=False)
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
     kind = serializers.ChoiceField(choices=[EntryKind.DISPENSE, EntryKind.WASTE], required=False)
@@ -197,6 +198,6 @@ class LogQuerySerializer(serializers.Serializer):
 
 
 class DiscrepancyQuerySerializer(serializers.Serializer):
-    location = serializers.IntegerField(min_value=1, required=False)
-    lot = serializers.IntegerField(min_value=1, required=False)
+    location = WholeNumberField(min_value=1, required=False)
+    lot = WholeNumberField(min_value=1, required=False)
     open = serializers.BooleanField(required=False, allow_null=True, default=None)
