@@ -78,7 +78,7 @@ def register_page(request, slug: str, as_csv: bool = False):
     if as_csv or request.GET.get("format") == "csv":
         return _csv(register, rows)
     page = page_of(rows, request)
-    table = [[(column.cell(row), column.numeric) for column in register.columns] for row in page]
+    table = [[(column.cell(row), column.css) for column in register.columns] for row in page]
     form, _filters = read_filters(request)
     return render(request, "scheduling/stock/register.html", {
         "register": register, "registers": REGISTERS.values(), "page": page, "table": table,

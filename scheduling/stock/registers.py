@@ -142,13 +142,19 @@ class Column:
     heading: str
     cell: Callable[[object], object]
     numeric: bool = False
+    # A date, a time or a code read whole: broken over lines ("MID-/ESK-/A") it is misread on a narrow screen.
+    whole: bool = False
+
+    @property
+    def css(self) -> str:
+        return "num" if self.numeric else "whole" if self.whole else ""
 
 
 LOT_COLUMNS = [
     Column("Location", lambda row: row.lot.location.name),
     Column("Product", lambda row: row.lot.product.name),
-    Column("Lot", lambda row: row.lot.lot_number),
-    Column("Expiry", lambda row: f"{row.lot.expiry:%Y-%m-%d}"),
+    Column("Lot", lambda row: row.lot.lot_number, whole=True),
+    Column("Expiry", lambda row: f"{row.lot.expiry:%Y-%m-%d}", whole=True),
 ]
 
 
@@ -167,16 +173,17 @@ REGISTERS = {
     register.slug: register for register in (
         Register("dispensing", "Dispensing log",
                  "Every dose drawn from stock and every rest of a vial wasted, newest first.", dispensing_log, [
-                     Column("Date and time", local_time), Column("What", lambda row: row.get_kind_display()),
+                     Column("Date and time", local_time, whole=True),
+                     Column("What", lambda row: row.get_kind_display()),
                      Column("Patient", patient_name),
-                     Column("Session", lambda row: row.session_id or ""), *LOT_COLUMNS,
+                     Column("Session", lambda row: row.session_id or "", whole=True), *LOT_COLUMNS,
                      Column("Quantity", lambda row: -row.quantity, numeric=True),
                      Column("Unit", lambda row: row.lot.product.unit),
                      Column("By", lambda row: person(row.by)), Column("Witness", lambda row: person(row.witness)),
                  ]),
         Register("balances", "Running balance per lot",
                  "Every entry of each lot in order, with the lot's balance after it.", running_balances, [
-                     *LOT_COLUMNS, Column("Date and time", local_time),
+                     *LOT_COLUMNS, Column("Date and time", local_time, whole=True),
                      Column("Entry", lambda row: row.get_kind_display()),
                      Column("Quantity", lambda row: row.quantity, numeric=True),
                      Column("Counted", lambda row: "" if row.counted_quantity is None else row.counted_quantity,
@@ -187,15 +194,15 @@ REGISTERS = {
                      Column("Patient", patient_name), Column("Reason", lambda row: row.reason),
                  ]),
         Register("receipts", "Receipts", "Stock received from suppliers, newest first.", receipts, [
-            Column("Received on", lambda row: f"{row.received_on:%Y-%m-%d}" if row.received_on else ""),
-            Column("Recorded", local_time), *LOT_COLUMNS,
+            Column("Received on", lambda row: f"{row.received_on:%Y-%m-%d}" if row.received_on else "", whole=True),
+            Column("Recorded", local_time, whole=True), *LOT_COLUMNS,
             Column("Quantity", lambda row: row.quantity, numeric=True),
             Column("Unit", lambda row: row.lot.product.unit),
             Column("Supplier", lambda row: row.supplier), Column("Invoice", lambda row: row.invoice_number),
             Column("Received by", lambda row: person(row.by)),
         ]),
         Register("waste", "Waste", "Stock destroyed or left unused, each before a witness, newest first.", waste, [
-            Column("Date and time", local_time), *LOT_COLUMNS,
+            Column("Date and time", local_time, whole=True), *LOT_COLUMNS,
             Column("Quantity", lambda row: -row.quantity, numeric=True),
             Column("Unit", lambda row: row.lot.product.unit), Column("Reason", lambda row: row.reason),
             Column("Patient", patient_name), Column("By", lambda row: person(row.by)),
