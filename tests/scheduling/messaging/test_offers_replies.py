@@ -10,6 +10,8 @@ from datetime import date, timedelta
 import pytest
 from django.conf import settings as django_settings
 
+from clinic import queueing
+from scheduling.booking import services as booking
 from scheduling.messaging import inbound, offers_ending
 from scheduling.messaging.offers_planning import plan_offers
 from scheduling.messaging.offers_replies import TAKEN_TEXT
@@ -247,3 +249,22 @@ def test_without_an_offer_to_answer_yes_still_confirms_the_next_visit(client, tw
     # then it confirms their visit, as YES always has
     visit.refresh_from_db()
     assert visit.status == SessionStatus.CONFIRMED
+
+
+@pytest.mark.django_db
+def test_a_cancel_whose_planning_task_was_lost_is_offered_by_beats_next_pass(site, chair, clinician, front_desk,
+                                                                            book, now, monkeypatch,
+                                                                            django_capture_on_commit_callbacks):
+    # given a due patient, and a cancel committed while the broker was down (its planning task lost)
+    due = last_seen(site, clinician, FEB_27)
+    session = book(chair, local(site, WEDNESDAY, 10))
+    monkeypatch.setattr(queueing, "publish", lambda task, calls: 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking.cancel_session(by=front_desk, session=session, reason="Unwell")
+    assert offered(freed_time(chair)) == []
+    # when beat's pass runs
+    done = offers_ending.end_and_refill()
+    # then the time is offered, once
+    assert done["planned"] == 1
+    assert [offer.course_id for offer in offered(freed_time(chair))] == [due.pk]
+    assert offers_ending.end_and_refill() == {"ended_times": 0, "planned": 0}
