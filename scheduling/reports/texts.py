@@ -34,10 +34,10 @@ WITH sited AS (
                      WHEN {_KEYWORD} = ANY(%(reschedule_words)s) THEN 'new_time'
                      ELSE 'other' END
            END AS reply_kind,
-           coalesce(s.location_id, CASE WHEN t.session_id IS NULL THEN {NEAREST_SITE.format(row='t', at='at')} END)
-               AS location_id
+           -- A probe of the session's primary key per text: a join let the planner hash every session there is.
+           CASE WHEN t.session_id IS NULL THEN {NEAREST_SITE.format(row='t', at='at')}
+                ELSE (SELECT s.location_id FROM scheduling_session s WHERE s.id = t.session_id) END AS location_id
       FROM scheduling_textmessage t
-      LEFT JOIN scheduling_session s ON s.id = t.session_id
      WHERE t.at >= %(utc_from)s AND t.at < %(utc_to)s AND t.patient_id IS NOT NULL
 ), dated AS (
     SELECT sited.*, (sited.at AT TIME ZONE coalesce(l.time_zone, %(zone)s))::date AS day
