@@ -10,6 +10,8 @@ from scheduling.models import (
     LedgerEntry,
     Location,
     Lot,
+    Offer,
+    OfferText,
     OpeningHours,
     Product,
     Reminder,
@@ -40,8 +42,8 @@ class ChairInline(admin.TabularInline):
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
     list_display = ("name", "time_zone", "rems_certified", "turnover_minutes", "max_in_treatment_per_clinician",
-                    "active")
-    list_filter = ("rems_certified", "active")
+                    "offers_enabled", "active")
+    list_filter = ("rems_certified", "offers_enabled", "active")
     search_fields = ("name",)
     filter_horizontal = ("staff",)
     inlines = [OpeningHoursInline, ClosureInline, ChairInline]
@@ -106,6 +108,22 @@ class ReminderAdmin(ReadOnlyAdmin):
     list_display = ("send_at", "kind", "state", "session", "attempts", "reason")
     list_filter = ("state", "kind")
     date_hierarchy = "send_at"
+
+
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyAdmin):
+    """Read-only: offers change only through their texts, the patients' replies and bookings (docs/OFFERS.md)."""
+
+    list_display = ("start", "location", "chair", "patient", "state", "sent_at", "answered_at", "ended_reason")
+    list_filter = ("state", "location")
+    date_hierarchy = "start"
+    raw_id_fields = ("patient", "course", "freed_from", "session")
+
+
+@admin.register(OfferText)
+class OfferTextAdmin(ReadOnlyAdmin):
+    list_display = ("send_at", "offer", "state", "attempts", "reason")
+    list_filter = ("state",)
 
 
 @admin.register(TextMessage)

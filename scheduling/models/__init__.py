@@ -27,6 +27,7 @@ from scheduling.models.messaging import (
     forbidden_words_in,
     validate_template,
 )
+from scheduling.models.offers import OPEN_OFFER_STATES, Offer, OfferState, OfferText
 from scheduling.models.outcomes import SessionMeasure
 from scheduling.models.rems import RemsForm, RemsFormQuerySet, RemsFormStatus
 from scheduling.models.sessions import (
@@ -73,4 +74,5 @@ __all__ = [
     "LocationQuerySet", "OpeningHours", "Session", "SessionQuerySet", "SessionStatus", "TsTzRange",
     "KIT_SIZES", "PRODUCT_KIND_FOR_MODALITY", "Discrepancy", "EntryKind", "LedgerEntry", "Lot", "Product",
     "ProductKind", "StockUnit",
+    "OPEN_OFFER_STATES", "Offer", "OfferState", "OfferText",
 ]
