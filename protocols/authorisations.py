@@ -10,6 +10,8 @@ corrected, and every version stays in the authorisation's history.
 
 from __future__ import annotations
 
+import copy
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,7 +23,6 @@ from protocols.models import AuthorisationStatus, PriorAuthorisation, TreatmentC
 WRITABLE = ("payer", "number", "status", "units_approved", "first_day", "last_day", "submitted_on", "decided_on",
             "notes", "documents")
 OVERLAP = "authorisation_no_overlapping_approvals"
-DECIDED = (AuthorisationStatus.APPROVED, AuthorisationStatus.DENIED)
 
 
 def _overlapping(authorisation: PriorAuthorisation) -> PriorAuthorisation | None:
@@ -40,7 +41,8 @@ def _validate_and_save(authorisation: PriorAuthorisation) -> PriorAuthorisation:
         raise Invalid("The authorisation cannot be saved as it is.", fields=error.message_dict) from None
     other = _overlapping(authorisation)
     if other is not None:
-        raise Conflict(f"The approved authorisation {other} already covers {other.dates_words()}; two approved "
+        name = f"{other.payer} {other.number}".strip()
+        raise Conflict(f"The approved authorisation {name} already covers {other.dates_words()}; two approved "
                        "authorisations of a course cannot cover the same day. Change its dates, or mark it "
                        "expired, first.", code="authorisation_overlap", extra={"authorisation": other.pk})
     try:
@@ -61,13 +63,6 @@ def _lock_course(course_id: int) -> None:
     list(TreatmentCourse.objects.select_for_update(no_key=True).filter(pk=course_id).values_list("pk", flat=True))
 
 
-def _decided_today(authorisation: PriorAuthorisation, previous: str | None) -> None:
-    # A decision entered without its date is taken as today's, so "pending for more than 7 days" and the
-    # history read right.
-    if authorisation.status in DECIDED and authorisation.status != previous and authorisation.decided_on is None:
-        authorisation.decided_on = timezone.localdate()
-
-
 @transaction.atomic
 def enter_authorisation(*, by, course: TreatmentCourse, **fields) -> PriorAuthorisation:
     """Enter an authorisation of ``course`` (any status; pending by default).
@@ -80,7 +75,7 @@ def enter_authorisation(*, by, course: TreatmentCourse, **fields) -> PriorAuthor
     # The course's row is locked so two desks entering overlapping approvals at once are checked one by one.
     _lock_course(course.pk)
     authorisation = PriorAuthorisation(course=course, created_by=by, updated_by=by, **fields)
-    _decided_today(authorisation, None)
+    authorisation.date_status_move(None, timezone.localdate())
     return _validate_and_save(authorisation)
 
 
@@ -88,7 +83,8 @@ def enter_authorisation(*, by, course: TreatmentCourse, **fields) -> PriorAuthor
 def change_authorisation(*, by, authorisation: PriorAuthorisation, **changes) -> PriorAuthorisation:
     """Change an authorisation's fields (the payer's answer, new dates or units, notes, documents).
 
-    The status moves only as ``STATUS_MOVES`` allows (400 naming ``status``); the other rules as for
+    The status moves only as ``STATUS_MOVES`` allows (400 naming ``status``); a new status dates itself where
+    its days were left as they were (``PriorAuthorisation.date_status_move``); the other rules as for
     ``enter_authorisation``.
     """
     unknown = set(changes) - set(WRITABLE)
@@ -96,6 +92,7 @@ def change_authorisation(*, by, authorisation: PriorAuthorisation, **changes) ->
         raise Invalid(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     _lock_course(authorisation.course_id)
     locked = PriorAuthorisation.objects.select_for_update().get(pk=authorisation.pk)
+    before = copy.copy(locked)
     previous = locked.status
     for name, value in changes.items():
         setattr(locked, name, value)
@@ -103,6 +100,6 @@ def change_authorisation(*, by, authorisation: PriorAuthorisation, **changes) ->
         locked.check_status_move(previous)
     except ValidationError as error:
         raise Invalid("The authorisation cannot move to that status.", fields=error.message_dict) from None
-    _decided_today(locked, previous)
+    locked.date_status_move(before, timezone.localdate())
     locked.updated_by = by
     return _validate_and_save(locked)

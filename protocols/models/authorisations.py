@@ -9,6 +9,8 @@ once (``scheduling.booking.authorisations``).
 
 from __future__ import annotations
 
+from datetime import date
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -36,6 +38,12 @@ STATUS_MOVES: dict[str, frozenset[str]] = {
     AuthorisationStatus.EXPIRED: frozenset(),
 }
 DOCUMENT_REFERENCE_MAX = 300
+NOTES_MAX = 4000  # a few paragraphs, as the record's other free texts; a pasted file belongs in the documents
+DECIDED = frozenset({AuthorisationStatus.APPROVED, AuthorisationStatus.DENIED})
+# The days a desk may type (as ``clinic.dates`` for scheduling): a year 1 or 9999 is a typo, and a day there has
+# no neighbour for the worklist's and the labels' arithmetic.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+DAY_FIELDS = ("first_day", "last_day", "submitted_on", "decided_on")
 
 
 class PriorAuthorisationQuerySet(models.QuerySet):
@@ -149,8 +157,14 @@ class PriorAuthorisation(models.Model):
             errors["units_approved"] = ["At least 1 session."]
         if self.first_day and self.last_day and self.last_day < self.first_day:
             errors["last_day"] = ["The last day covered cannot be before the first."]
+        for name in DAY_FIELDS:
+            day = getattr(self, name)
+            if isinstance(day, date) and not EARLIEST_DAY <= day <= LATEST_DAY:
+                errors[name] = [f"Use a date between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}."]
         if self.decided_on and self.submitted_on and self.decided_on < self.submitted_on:
             errors["decided_on"] = ["The decision cannot come before the request was submitted."]
+        if self.notes and len(self.notes) > NOTES_MAX:
+            errors["notes"] = [f"At most {NOTES_MAX} characters."]
         documents = self.documents
         if not isinstance(documents, list) or not all(
                 isinstance(item, str) and item.strip() and len(item) <= DOCUMENT_REFERENCE_MAX for item in documents):
@@ -159,6 +173,26 @@ class PriorAuthorisation(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def date_status_move(self, before: PriorAuthorisation | None, today: date) -> None:
+        """Date what a new status means when the desk left the dates as they were (``before``: the saved
+        version, None for a new entry).
+
+        A decision (approved or denied) whose day was not changed is today's: an approval withdrawn or an
+        appeal won is a new answer, not the old one's. A request sent again (pending after a denial) has no
+        answer yet, and was sent today unless its day is given, so "pending for more than 7 days" counts from
+        the new request. An unchanged status changes nothing.
+        """
+        if before is not None and before.status == self.status:
+            return
+        decision_kept = self.decided_on == (before.decided_on if before is not None else None)
+        if self.status in DECIDED and decision_kept:
+            self.decided_on = today
+        elif self.status == AuthorisationStatus.PENDING and before is not None:
+            if decision_kept:
+                self.decided_on = None
+            if self.submitted_on == before.submitted_on:
+                self.submitted_on = today
+
     def check_status_move(self, previous: str) -> None:
         """Raise ``ValidationError`` naming ``status`` when the move from ``previous`` is not one ``STATUS_MOVES``
         allows (an unchanged status always is)."""
@@ -166,4 +200,5 @@ class PriorAuthorisation(models.Model):
             return
         allowed = sorted(STATUS_MOVES.get(previous, ()))
         then = f"it can become {' or '.join(allowed)}" if allowed else "it cannot change any more"
-        raise ValidationError({"status": [f"A {previous} authorisation cannot become {self.status}; {then}."]})
+        article = "An" if previous[:1] in "aeiou" else "A"
+        raise ValidationError({"status": [f"{article} {previous} authorisation cannot become {self.status}; {then}."]})

@@ -14,6 +14,7 @@ import copy
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -25,13 +26,23 @@ from patients.models import PatientAccess
 from patients.services import record_access
 from protocols import authorisations as entering
 from protocols.models import PriorAuthorisation, TreatmentCourse
+from protocols.models.authorisations import NOTES_MAX
 from scheduling.booking.authorisations import AuthorisationUse, uses_for_courses
 
 ENTERERS = (FRONT_DESK, CLINICIAN, MANAGER)
 
 
+class DocumentReference(serializers.CharField):
+    """A document's reference as typed: text only (DRF's CharField would take 12 or true as "12", "True")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class DocumentsField(serializers.ListField):
-    child = serializers.CharField(max_length=300, allow_blank=False, trim_whitespace=True)
+    child = DocumentReference(max_length=300, allow_blank=False, trim_whitespace=True)
 
 
 class AuthorisationSerializer(ConstraintsChecked, serializers.ModelSerializer):
@@ -39,6 +50,12 @@ class AuthorisationSerializer(ConstraintsChecked, serializers.ModelSerializer):
     sessions (booked, confirmed, checked in, in treatment, discharged) on the days it covers."""
 
     documents = DocumentsField(required=False, max_length=50, help_text="References to documents (text each).")
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX)
+    # Declared so the schema says what the rules take (at least 1), and 0 or -3 get the same words.
+    units_approved = serializers.IntegerField(
+        min_value=1, max_value=32767, allow_null=True, required=False,
+        help_text="Sessions the payer approved; required once approved.",
+        error_messages={"min_value": "At least 1 session."})
     units_used = serializers.SerializerMethodField()
     units_left = serializers.SerializerMethodField()
     label = serializers.SerializerMethodField()
@@ -69,6 +86,12 @@ class AuthorisationSerializer(ConstraintsChecked, serializers.ModelSerializer):
         candidate = copy.copy(self.instance) if self.instance is not None else PriorAuthorisation()
         for name, value in attrs.items():
             setattr(candidate, name, value)
+        # The days a new status implies, as the service sets them, written into what is checked next (the
+        # constraints) and saved, so a resent request's new day is not judged against the old decision.
+        implied = ("submitted_on", "decided_on")
+        typed = {name: getattr(candidate, name) for name in implied}
+        candidate.date_status_move(self.instance, timezone.localdate())
+        attrs.update({name: getattr(candidate, name) for name in implied if getattr(candidate, name) != typed[name]})
         errors: dict[str, list[str]] = {}
         try:
             candidate.clean()

@@ -185,9 +185,9 @@ def problem(covers: tuple[Cover, ...], day: date, *, planned: tuple[date, ...] =
     """
     cover = next((cover for cover in covers if cover.covers(day)), None)
     if cover is None:
-        known = "; ".join(cover.words() for cover in covers) or "none approved"
+        known = f"approved: {'; '.join(cover.words() for cover in covers)}" if covers else "none is approved"
         return Conflict(
-            f"No approved prior authorisation covers {day:%a %-d %b %Y} (approved: {known}). A clinician or a "
+            f"No approved prior authorisation covers {day:%a %-d %b %Y} ({known}). A clinician or a "
             "manager may book it with a reason.",
             code="no_authorisation", extra={"authorisations": [cover.id for cover in covers]})
     used = cover.used + sum(1 for planned_day in planned if cover.covers(planned_day))

@@ -83,6 +83,45 @@ def test_a_decision_entered_without_its_day_is_dated_today(course, front_desk, n
     assert denied.decided_on == date(2026, 3, 2)
 
 
+def test_an_appeal_won_without_its_day_is_approved_today_not_on_the_denials_day(course, front_desk, now):
+    # given a request denied on 22 Feb
+    denied = PriorAuthorisationFactory(course=course, status="denied", submitted_on=date(2026, 2, 20),
+                                       decided_on=date(2026, 2, 22), **MARCH)
+    # when the appeal is won and only the status is entered
+    approved = entering.change_authorisation(by=front_desk, authorisation=denied, status="approved")
+    # then
+    assert approved.decided_on == date(2026, 3, 2)
+
+
+def test_a_denied_request_sent_again_has_no_answer_and_counts_from_its_new_day(course, front_desk, now):
+    # given a request denied on 22 Feb
+    denied = PriorAuthorisationFactory(course=course, status="denied", submitted_on=date(2026, 2, 20),
+                                       decided_on=date(2026, 2, 22), **MARCH)
+    # when it is sent again on 1 Mar
+    pending = entering.change_authorisation(by=front_desk, authorisation=denied, status="pending",
+                                            submitted_on=date(2026, 3, 1))
+    # then
+    assert (pending.submitted_on, pending.decided_on) == (date(2026, 3, 1), None)
+
+
+@pytest.mark.parametrize("field", ["first_day", "last_day", "submitted_on", "decided_on"])
+def test_a_day_outside_1900_to_2999_is_refused_naming_the_field(course, front_desk, field):
+    days = {"first_day": date(2026, 3, 1), "last_day": date(2026, 3, 31), "submitted_on": date(2026, 2, 20),
+            "decided_on": date(2026, 2, 22)}
+    typo = date(1, 1, 1) if field in ("first_day", "submitted_on") else date(9999, 12, 31)
+    with pytest.raises(Invalid) as refused:
+        entering.enter_authorisation(by=front_desk, course=course, payer="Aetna", status="approved", units_approved=8,
+                                     **{**days, field: typo})
+    assert field in refused.value.fields
+
+
+def test_a_refused_status_move_reads_as_english(course, front_desk):
+    approved = PriorAuthorisationFactory(course=course, **MARCH)
+    with pytest.raises(Invalid) as refused:
+        entering.change_authorisation(by=front_desk, authorisation=approved, status="pending")
+    assert refused.value.fields["status"][0].startswith("An approved authorisation cannot become pending")
+
+
 def test_every_change_is_in_the_history_with_who_made_it(course, front_desk, clinician):
     # given
     authorisation = entering.enter_authorisation(by=front_desk, course=course, payer="Aetna",

@@ -62,6 +62,13 @@ def test_the_list_gives_units_used_and_left_for_each_authorisation_over_time(
     ({"documents": "not a list"}, "documents"),
     ({"status": "maybe"}, "status"),
     ({"first_day": "not a date"}, "first_day"),
+    ({"units_approved": -3}, "units_approved"),
+    ({"units_approved": "eight"}, "units_approved"),
+    ({"first_day": "0001-01-01"}, "first_day"),
+    ({"last_day": "9999-12-31"}, "last_day"),
+    ({"submitted_on": "1850-02-20", "decided_on": None}, "submitted_on"),
+    ({"documents": [12, True]}, "documents"),
+    ({"notes": "x" * 4001}, "notes"),
 ])
 def test_an_authorisation_the_rules_refuse_is_a_400_naming_the_field(desk_api, esk_course, changes, field):
     # when
@@ -92,6 +99,46 @@ def test_the_payers_answer_is_entered_with_patch_and_the_decision_day_defaults_t
     # then
     assert response.status_code == 200, response.json()
     assert (response.json()["decided_on"], response.json()["label"]) == ("2026-03-02", "0 of 6 used, ends 31 Mar")
+
+
+def test_units_below_one_are_refused_in_the_same_words_the_schema_gives(desk_api, esk_course):
+    # when
+    answers = [enter(desk_api, esk_course, **{**APPROVED, "units_approved": units}).json() for units in (0, -3)]
+    schema = desk_api.get("/api/schema/", {"format": "json"}).json()
+    # then
+    assert [answer["fields"]["units_approved"] for answer in answers] == [["At least 1 session."]] * 2
+    assert schema["components"]["schemas"]["AuthorisationRequest"]["properties"]["units_approved"]["minimum"] == 1
+
+
+def test_an_approval_withdrawn_without_its_day_is_denied_today_not_on_the_approvals_day(desk_api, esk_course, now):
+    # given an approval decided on 25 Feb
+    approved = enter(desk_api, esk_course, **APPROVED).json()
+    # when the payer withdraws it and the desk enters only the status
+    response = desk_api.patch(f"/api/authorisations/{approved['id']}/", {"status": "denied"}, format="json")
+    # then
+    assert response.status_code == 200, response.json()
+    assert (response.json()["decided_on"], response.json()["label"]) == ("2026-03-02", "denied 2 Mar")
+
+
+def test_a_denied_request_sent_again_is_pending_from_its_new_day_with_no_answer(desk_api, esk_course, now):
+    # given a request denied on 25 Feb
+    denied = enter(desk_api, esk_course, **{**APPROVED, "status": "denied"}).json()
+    # when the desk sends it again on 1 Mar, after the denial
+    response = desk_api.patch(f"/api/authorisations/{denied['id']}/", {"status": "pending",
+                                                                       "submitted_on": "2026-03-01"}, format="json")
+    # then
+    assert response.status_code == 200, response.json()
+    assert (response.json()["submitted_on"], response.json()["decided_on"], response.json()["label"]) == (
+        "2026-03-01", None, "pending since 1 Mar")
+
+
+def test_a_denied_request_sent_again_without_its_day_was_sent_today(desk_api, esk_course, now):
+    # given
+    denied = enter(desk_api, esk_course, **{**APPROVED, "status": "denied"}).json()
+    # when
+    response = desk_api.patch(f"/api/authorisations/{denied['id']}/", {"status": "pending"}, format="json")
+    # then
+    assert (response.json()["submitted_on"], response.json()["decided_on"]) == ("2026-03-02", None)
 
 
 @pytest.mark.parametrize(("start", "to"), [("expired", "approved"), ("expired", "pending"),
