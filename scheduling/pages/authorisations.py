@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
@@ -81,8 +82,15 @@ def _read_form(request) -> dict:
     """The form's values, typed; ``Invalid`` with every field's error when one cannot be read."""
     form = AuthorisationForm(request.POST)
     if not form.is_valid():
-        raise Invalid("Check the authorisation's fields.",
-                      fields={name: list(messages) for name, messages in form.errors.items()})
+        fields = {name: list(messages) for name, messages in form.errors.items()}
+        # The rules on the values that could be read, so the desk hears of every field at once rather than of
+        # the days in the wrong order only once the units are fixed.
+        try:
+            PriorAuthorisation(**form.cleaned_data).clean()
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                fields.setdefault(name, messages)
+        raise Invalid("Check the authorisation's fields.", fields=fields)
     return form.cleaned_data
 
 
@@ -145,12 +153,20 @@ def booking_context(course: TreatmentCourse, today: date, error: ClinicError | N
     }
 
 
+def _override_by(session) -> str:
+    # Read only when a session carries an override, so the panel of a covered session costs no more.
+    by = session.authorisation_override_by
+    return (by.get_full_name() or by.username) if by is not None else ""
+
+
 def panel_authorisation(session) -> dict:
-    """The authorisation covering the session's day, for the board's panel (one query; none for history)."""
+    """The authorisation covering the session's day, for the board's panel (one query; none for history), and
+    the reason a clinician or manager gave to book it beyond one, with who gave it (one more query, only then)."""
     if session.course_id is None:
-        return {"authorisation_use": None, "authorisation_required": False}
+        return {"authorisation_use": None, "authorisation_required": False, "authorisation_override_by": ""}
     return {"authorisation_use": current_use(session.course_id, session.local_date),
-            "authorisation_required": session.course.protocol.requires_authorisation}
+            "authorisation_required": session.course.protocol.requires_authorisation,
+            "authorisation_override_by": _override_by(session) if session.authorisation_override_reason else ""}
 
 
 urlpatterns = [

@@ -62,6 +62,7 @@ def _context(request, course: TreatmentCourse, *, error: ClinicError | None = No
         "plan": plan,
         "history": course_history(course),
         "overridden_sessions": [s for s in sessions if s.override_reason],
+        "authorisation_overrides": [s for s in sessions if s.authorisation_override_reason],
         "authorisation_uses": course_authorisations(course),
         "actions": actions,
         # A refusal of an action the page does not offer (a role's, a stale page's) is said above the actions.

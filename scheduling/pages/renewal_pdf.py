@@ -25,6 +25,7 @@ MARGIN = 16 * mm
 _STYLES = getSampleStyleSheet()
 BODY = ParagraphStyle("body", parent=_STYLES["BodyText"], fontSize=9.5, leading=12)
 CELL = ParagraphStyle("cell", parent=BODY, fontSize=9, leading=11, spaceBefore=0, spaceAfter=0)
+FRAME_PADDING = 6
 HEADING = ParagraphStyle("heading", parent=_STYLES["Heading2"], fontSize=12.5, spaceBefore=10, spaceAfter=4)
 TITLE = ParagraphStyle("title", parent=_STYLES["Title"], fontSize=17, alignment=0, spaceAfter=2)
 GRID = TableStyle([
@@ -111,7 +112,9 @@ def renewal_pdf(summary: RenewalSummary, *, prepared_by: str) -> bytes:
     document = SimpleDocTemplate(
         buffer, pagesize=LETTER, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
         title=f"Renewal summary: {summary.protocol.name}", author=prepared_by, subject="Prior authorisation renewal")
-    width = document.width
+    # The page's frame keeps 6 pt inside each margin (ReportLab's default padding): a table as wide as the
+    # margins would hang past it and sit 6 pt left of the headings.
+    width = document.width - 2 * FRAME_PADDING
 
     def footer(canvas, doc):
         canvas.saveState()

@@ -229,3 +229,47 @@ def test_a_move_past_the_last_covered_day_asks_a_clinician_for_a_reason_and_then
     session.refresh_from_db()
     assert session.local_date == date(2026, 3, 6)
     assert session.authorisation_override_reason == "Renewal approved by phone, letter to follow"
+
+
+def test_a_booking_beyond_the_authorisation_shows_its_reason_and_who_gave_it_on_the_panel_and_the_course_page(
+        desk, now, site, chair, esk_course, clinician):
+    # given a session a clinician booked with no approval on file
+    session = SessionRowFactory(course=esk_course, chair=chair, start=local(site, TUESDAY, 9),
+                                authorisation_override_reason="Payer confirmed by phone, letter to follow",
+                                authorisation_override_by=clinician, authorisation_override_at=now)
+    who = clinician.get_full_name() or clinician.username
+    # when the desk opens its panel and the course page
+    panel = desk.get(f"/sessions/{session.pk}/", **HTMX).content.decode()
+    course_page = desk.get(f"/courses/{esk_course.pk}/").content.decode()
+    # then both say why it went ahead; the panel says who and when
+    assert 'data-testid="panel-authorisation-override"' in panel
+    assert "Payer confirmed by phone, letter to follow" in panel and f"({who}, Mar 2, 09:00)" in panel
+    assert 'data-testid="course-authorisation-override"' in course_page
+    assert "Payer confirmed by phone, letter to follow" in course_page
+    assert '<p class="muted">None on file.</p>' not in course_page
+
+
+def test_an_approval_withdrawn_on_the_edit_form_is_dated_today_though_the_form_kept_the_approvals_day(
+        desk, now, esk_course, approved):
+    # given the edit form, which shows the approval's own day
+    approved_on = approved.decided_on
+    # when the desk changes only the status
+    response = desk.post(f"/authorisations/{approved.pk}/edit/", form(
+        payer=approved.payer, number=approved.number, status="denied", units_approved="8", first_day="2026-03-03",
+        last_day="2026-04-14", submitted_on=approved.submitted_on.isoformat(), decided_on=approved_on.isoformat()))
+    # then the denial is today's
+    approved.refresh_from_db()
+    assert response.status_code == 302
+    assert (approved.status, approved.decided_on) == ("denied", date(2026, 3, 2))
+    assert approved_on != date(2026, 3, 2)
+
+
+def test_a_form_with_an_unreadable_field_names_the_rules_other_fields_break_at_the_same_time(desk, now, esk_course):
+    # when the units are negative and the days in the wrong order
+    response = desk.post(f"/courses/{esk_course.pk}/authorisations/new/", form(
+        status="approved", units_approved="-2", first_day="2026-05-01", last_day="2026-04-01"))
+    # then both are said beside their fields, and nothing is saved
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "greater than or equal to 1" in html and "The last day covered cannot be before the first." in html
+    assert not PriorAuthorisation.objects.exists()
