@@ -12,13 +12,13 @@ from django.db.models import prefetch_related_objects
 from fhir.resources.R4B.resource import Resource
 
 from scheduling.fhir.locations import chair_resource, site_resource
-from scheduling.fhir.patients import patient_resource
+from scheduling.fhir.patients import checked_patient_json, patient_resource
 from scheduling.fhir.practitioners import practitioner_resource
 from scheduling.models import Session
 
 
-def included_resources(sessions: list[Session], kinds: set[str]) -> list[Resource]:
-    """The Patient, Practitioner and Location resources of ``sessions`` of the ``kinds`` asked, each once."""
+def _participants(sessions: list[Session], kinds: set[str]) -> tuple[dict, dict, dict, dict]:
+    """The page's patients, clinicians, sites and chairs of the ``kinds`` asked, each once by id."""
     patients, clinicians, chairs, sites = {}, {}, {}, {}
     for session in sessions:
         if "Patient" in kinds:
@@ -33,5 +33,23 @@ def included_resources(sessions: list[Session], kinds: set[str]) -> list[Resourc
             if session.location_id is not None:
                 sites.setdefault(session.location_id, session.location)
     prefetch_related_objects(list(sites.values()), "hours")
-    return [*map(patient_resource, patients.values()), *map(practitioner_resource, clinicians.values()),
-            *map(site_resource, sites.values()), *map(chair_resource, chairs.values())]
+    return patients, clinicians, sites, chairs
+
+
+def _others(clinicians: dict, sites: dict, chairs: dict) -> list[Resource]:
+    return [*map(practitioner_resource, clinicians.values()), *map(site_resource, sites.values()),
+            *map(chair_resource, chairs.values())]
+
+
+def included_resources(sessions: list[Session], kinds: set[str]) -> list[Resource]:
+    """The Patient, Practitioner and Location resources of ``sessions`` of the ``kinds`` asked, each once."""
+    patients, clinicians, sites, chairs = _participants(sessions, kinds)
+    return [*map(patient_resource, patients.values()), *_others(clinicians, sites, chairs)]
+
+
+def included_json(sessions: list[Session], kinds: set[str]) -> list[dict]:
+    """``included_resources`` in FHIR JSON, as a search writes them: each validated by the library, the
+    Patients (most of what a day's search includes) written from their checked JSON, the rest by the library."""
+    patients, clinicians, sites, chairs = _participants(sessions, kinds)
+    return [*map(checked_patient_json, patients.values()),
+            *(resource.model_dump(mode="json", exclude_none=True) for resource in _others(clinicians, sites, chairs))]

@@ -18,7 +18,7 @@ from rest_framework.parsers import JSONParser
 
 from scheduling.fhir import ids
 from scheduling.fhir.access import log_patient_reads
-from scheduling.fhir.appointment_includes import included_resources
+from scheduling.fhir.appointment_includes import included_json
 from scheduling.fhir.appointment_search import includes, search_filter
 from scheduling.fhir.appointments import appointment, appointments, checked_json
 from scheduling.fhir.booking import appointment_in, book_appointment, change_appointment, patched, read_booking
@@ -60,7 +60,7 @@ class AppointmentsView(FhirView):
         else:
             total = 0 if offset == 0 and count > 0 else matching.count()
         log_patient_reads(request, [session.patient_id for session in page])
-        return _searchset(request, page, included_resources(page, kinds), total=total, offset=offset, count=count)
+        return _searchset(request, page, included_json(page, kinds), total=total, offset=offset, count=count)
 
     def post(self, request):
         return _book(request, operation=False)
@@ -73,22 +73,23 @@ class BookView(FhirView):
         return _book(request, operation=True)
 
 
-def _searchset(request, page: list[Session], included: list, *, total: int, offset: int, count: int) -> HttpResponse:
+def _searchset(request, page: list[Session], included: list[dict], *, total: int, offset: int,
+               count: int) -> HttpResponse:
     """The searchset as ``bundles.searchset`` writes it, with the Appointments written from their checked JSON.
 
     The Bundle's own elements (total, links) are the library's; each entry's
     resource is validated by the library (``appointments.checked_json``) and
     written as that JSON, which is what the library's serialiser writes for it
-    (tests/scheduling/fhir/test_appointment_json.py), at a fraction of its cost.
+    (tests/scheduling/fhir/test_appointment_json.py), at a fraction of its cost; so are the included
+    resources (``appointment_includes.included_json``).
     """
     bundle = searchset(request, resources=[], total=total, offset=offset, count=count).model_dump(
         mode="json", exclude_none=True)
     base = base_url(request)
     entries = [{"fullUrl": f"{base}/Appointment/{session.pk}", "resource": checked_json(session),
                 "search": {"mode": "match"}} for session in page]
-    entries += [{"fullUrl": f"{base}/{resource.get_resource_type()}/{resource.id}",
-                 "resource": resource.model_dump(mode="json", exclude_none=True), "search": {"mode": "include"}}
-                for resource in included]
+    entries += [{"fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}", "resource": resource,
+                 "search": {"mode": "include"}} for resource in included]
     if entries:
         bundle["entry"] = entries
     return HttpResponse(json.dumps(bundle, separators=(",", ":"), ensure_ascii=False), content_type=CONTENT_TYPE)

@@ -16,6 +16,7 @@ from fhir.resources.R4B.patient import Patient as FhirPatient
 from patients.models import Patient, Sex
 from scheduling.fhir import search_params as params
 from scheduling.fhir.access import log_patient_reads
+from scheduling.fhir.appointments import instant
 from scheduling.fhir.errors import FhirError
 from scheduling.fhir.ids import read_id
 from scheduling.fhir.responses import fhir_response
@@ -33,23 +34,48 @@ NAME_FIELDS = {"name": ("first_name", "last_name", "preferred_name"), "family": 
                "given": ("first_name", "preferred_name")}
 
 
-def patient_resource(patient: Patient) -> FhirPatient:
-    """``patient`` as a FHIR Patient (see the module for the mapping)."""
-    names = [{"use": "official", "family": patient.last_name or None, "given": [patient.first_name] if
-              patient.first_name else None, "text": f"{patient.first_name} {patient.last_name}".strip()}]
+def patient_json(patient: Patient) -> dict:
+    """``patient`` as a Patient in FHIR JSON (see the module for the mapping); ``patient_resource`` validates it."""
+    official = {"use": "official", "family": patient.last_name, "given": [patient.first_name],
+                "text": f"{patient.first_name} {patient.last_name}".strip()}
+    names = [official]
     if patient.preferred_name:
-        names.append({"use": "usual", "family": patient.last_name or None, "given": [patient.preferred_name],
+        names.append({"use": "usual", "family": patient.last_name, "given": [patient.preferred_name],
                       "text": patient.display_name})
-    return FhirPatient(
-        id=str(patient.pk),
-        meta={"lastUpdated": patient.updated_at} if patient.updated_at else None,
-        identifier=[{"use": "usual", "type": MRN_TYPE, "system": MRN_SYSTEM, "value": patient.mrn}],
-        active=patient.archived_at is None,
-        name=names,
-        telecom=[{"system": "phone", "value": patient.phone, "use": "mobile"}] if patient.phone else None,
-        gender=GENDER.get(patient.sex, "unknown"),
-        birthDate=patient.date_of_birth,
-    )
+    for name in names:  # an empty part is left out, as FHIR writes no empty element
+        if not name["family"]:
+            del name["family"]
+        if not name["given"][0]:
+            del name["given"]
+    resource = {"resourceType": "Patient", "id": str(patient.pk)}
+    if patient.updated_at:
+        resource["meta"] = {"lastUpdated": instant(patient.updated_at)}
+    resource["identifier"] = [{"use": "usual", "type": MRN_TYPE, "system": MRN_SYSTEM, "value": patient.mrn}]
+    resource["active"] = patient.archived_at is None
+    resource["name"] = names
+    if patient.phone:
+        resource["telecom"] = [{"system": "phone", "value": patient.phone, "use": "mobile"}]
+    resource["gender"] = GENDER.get(patient.sex, "unknown")
+    if patient.date_of_birth:
+        resource["birthDate"] = patient.date_of_birth.isoformat()
+    return resource
+
+
+def patient_resource(patient: Patient) -> FhirPatient:
+    """``patient`` as a FHIR Patient, built and validated by the library from ``patient_json``."""
+    return FhirPatient.model_validate(patient_json(patient))
+
+
+def checked_patient_json(patient: Patient) -> dict:
+    """``patient_json(patient)``, validated by the library: what an Appointment search writes as it is.
+
+    As with ``appointments.checked_json``, the library's serialiser cost more
+    than building and checking the resource, and what it writes is this dict
+    (tests/scheduling/fhir/test_appointment_json.py holds the two equal).
+    """
+    resource = patient_json(patient)
+    FhirPatient.model_validate(resource)
+    return resource
 
 
 def patient_filter(request) -> Q:

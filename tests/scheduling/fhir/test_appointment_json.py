@@ -8,9 +8,11 @@ from fhir.resources.R4B.bundle import Bundle
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
+from patients.models import Patient
 from scheduling.fhir.appointment_includes import included_resources
 from scheduling.fhir.appointments import appointment, appointments, checked_json
 from scheduling.fhir.bundles import searchset
+from scheduling.fhir.patients import checked_patient_json, patient_resource
 from tests.scheduling.fhir.appointment_world import appointment_world
 
 __all__ = ["appointment_world"]
@@ -29,6 +31,18 @@ def test_each_appointment_is_written_as_the_library_writes_it(appointment_world,
         fast = json.loads(json.dumps(checked_json(session)))
         # then
         assert fast == _library_json(appointment(session)), session.status
+
+
+def test_each_included_patient_is_written_as_the_library_writes_it(appointment_world, desk):
+    # given: patients with and without a preferred name, a phone, a birth date; one archived
+    patients = list(Patient.objects.all())
+    Patient.objects.filter(pk=patients[0].pk).update(preferred_name="", phone="", archived_at="2026-01-05T10:00Z")
+    Patient.objects.filter(pk=patients[-1].pk).update(preferred_name="Sunny")
+    for patient in Patient.objects.all():
+        # when
+        fast = json.loads(json.dumps(checked_patient_json(patient)))
+        # then
+        assert fast == _library_json(patient_resource(patient)), patient.mrn
 
 
 def test_a_search_answer_is_the_bundle_the_library_writes(appointment_world, desk):
