@@ -1,0 +1,84 @@
+"""The desk's offers page (`/offers/`): freed times grouped, taken first, times in the site's zone, the result."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+
+from scheduling.models import Offer, OfferState
+from tests.factories import PatientFactory, TreatmentCourseFactory, standard_protocol
+from tests.scheduling.conftest import local
+
+TUESDAY, THURSDAY = date(2026, 3, 3), date(2026, 3, 5)
+
+
+def offer(chair, start, state, *, name: str, freed_from=None, **fields) -> Offer:
+    course = TreatmentCourseFactory(protocol=standard_protocol("esketamine-trd"),
+                                    patient=PatientFactory(first_name=name, last_name="Test"))
+    return Offer.objects.create(location=chair.location, chair=chair, start=start, end=start + timedelta(minutes=150),
+                                patient=course.patient, course=course, state=state, freed_from=freed_from, **fields)
+
+
+@pytest.fixture
+def offers(site, chair, chair2, now):
+    """Tuesday: 11:00 offered to Ava (expired) and Ben (taken); 14:00 on chair 2 offered to Cal (sent).
+    Thursday 10:00 offered to Dee (void)."""
+    eleven, two = local(site, TUESDAY, 11), local(site, TUESDAY, 14)
+    sent = now + timedelta(minutes=5)  # 09:05 in New York
+    return {
+        "ava": offer(chair, eleven, OfferState.EXPIRED, name="Ava", sent_at=sent, ended_at=sent + timedelta(minutes=30),
+                     ended_reason="No answer in 30 minutes."),
+        "ben": offer(chair, eleven, OfferState.TAKEN, name="Ben", sent_at=sent, answered_at=sent + timedelta(minutes=7),
+                     ended_at=sent + timedelta(minutes=7)),
+        "cal": offer(chair2, two, OfferState.SENT, name="Cal", sent_at=sent),
+        "dee": offer(chair, local(site, THURSDAY, 10), OfferState.VOID, name="Dee", ended_reason="Booked by staff."),
+    }
+
+
+def page(desk, site, **query):
+    response = desk.get(reverse("offers"), {"location": site.pk, **query})
+    assert response.status_code == 200
+    return response
+
+
+def test_a_day_groups_offers_by_freed_time_taken_first_in_the_sites_zone(desk, site, offers):
+    response = page(desk, site, day="2026-03-03")
+    groups = response.context["page"].object_list
+    assert [(group.start.hour, [o.patient.first_name for o in group.offers]) for group in groups] == [
+        (16, ["Ava", "Ben"]), (19, ["Cal"])]  # UTC: 11:00 and 14:00 in New York; the taken time first
+    html = response.content.decode()
+    assert html.count('data-testid="call-if-needed"') == 1
+    assert "Tue Mar 3, 11:00–13:30 · Chair 1" in html
+    assert "09:05" in html and "09:12" in html and "09:35" in html  # sent, answered, ended: New York's clock
+    assert "Refilled: booked by Ben" in html and "Still being offered" in html
+    assert "No answer in 30 minutes." in html and "Dee" not in html
+
+
+def test_a_week_holds_every_day_of_it_and_a_day_only_its_own(desk, site, offers):
+    week = page(desk, site, day="2026-03-04", span="week").content.decode()
+    assert "Dee" in week and "Ben" in week and "Mar 2 – Sun Mar 8" in week
+    thursday = page(desk, site, day="2026-03-05").content.decode()
+    assert "Dee" in thursday and "Ben" not in thursday and "Not refilled" in thursday
+
+
+def test_a_freed_time_booked_by_the_desk_says_so(desk, site, chair, book, offers):
+    book(chair, local(site, THURSDAY, 10))
+    assert "Booked by the desk for" in page(desk, site, day="2026-03-05").content.decode()
+
+
+def test_bad_questions_get_today_or_a_404_never_a_500(desk, site, offers, now):
+    today = page(desk, site, day="2026-02-31", span="year", page="x")
+    assert today.context["day"] == date(2026, 3, 2) and today.context["span"] == "day"
+    assert 'data-testid="offers-empty"' in today.content.decode()
+    assert desk.get(reverse("offers"), {"location": 999999}).status_code == 404
+    assert page(desk, site, day="2026-03-03", page="99").context["page"].number == 1
+
+
+def test_many_freed_times_are_paginated(desk, site, chair, now):
+    for minute in range(0, 21):
+        offer(chair, local(site, TUESDAY, 8) + timedelta(minutes=minute * 20), OfferState.EXPIRED, name=f"P{minute}")
+    first = page(desk, site, day="2026-03-03")
+    assert len(first.context["page"].object_list) == 20 and 'rel="next"' in first.content.decode()
+    assert len(page(desk, site, day="2026-03-03", page="2").context["page"].object_list) == 1
