@@ -69,10 +69,14 @@ def undo_cancel(session: Session, *, by, now: datetime | None = None) -> Session
     _check_window(course=course, dates=facts.dates, local_day=location.local_date(locked.start),
                   by=locked.override_by or by, override_reason=locked.override_reason, moving=locked)
     # The session takes a unit again; a reason given for it beyond the authorisations is checked as its giver's.
-    authorisations.check_booking(course=course, covers=slot.covers, entered=slot.authorisation_entered,
-                                 day=location.local_date(locked.start),
-                                 by=locked.authorisation_override_by or by,
-                                 reason=locked.authorisation_override_reason, now=now)
+    beyond = authorisations.check_booking(course=course, covers=slot.covers, entered=slot.authorisation_entered,
+                                          day=location.local_date(locked.start),
+                                          by=locked.authorisation_override_by or by,
+                                          reason=locked.authorisation_override_reason, now=now)
+    if not beyond.reason:
+        # An approval now covers it: the old reason no longer says why it is booked, as after a move back inside.
+        locked.authorisation_override_reason, locked.authorisation_override_by = "", None
+        locked.authorisation_override_at = None
     locked.clinician = _assign_clinician(location=location, start=locked.start, end=locked.end,
                                          clinician=locked.clinician, exclude_session_id=locked.pk)
     locked.status = SessionStatus.CONFIRMED if locked.confirmed_at else SessionStatus.BOOKED

@@ -316,6 +316,20 @@ def test_putting_back_a_cancelled_session_needs_a_unit_left(esk_course, book_on,
     assert first.status == SessionStatus.CANCELLED
 
 
+def test_a_session_put_back_where_an_approval_now_covers_it_drops_its_old_reason(esk_course, book_on, front_desk,
+                                                                                clinician):
+    # given a session a clinician booked with no approval on file, then cancelled
+    first = book_on(esk_course, TUESDAY, by=clinician, authorisation_reason="Payer confirmed by phone")
+    booking.cancel_session(by=front_desk, session=first, reason="Unwell")
+    # when the approval arrives and the cancel is undone
+    covering(esk_course, units=8)
+    undo.undo_cancel(first, by=front_desk)
+    # then
+    first.refresh_from_db()
+    assert (first.status, first.authorisation_override_reason, first.authorisation_override_by) == (
+        SessionStatus.BOOKED, "", None)
+
+
 def test_recorded_history_is_not_checked(esk_course, site, clinician, clock):
     # given a course that started in January with a denied authorisation, and today 2 March
     esk_course.start_date = date(2026, 1, 6)
