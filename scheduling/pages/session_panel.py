@@ -20,7 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from clinic.errors import ClinicError
+from clinic.errors import ClinicError, Conflict, Invalid
 from clinic.roles import CLINICIAN, MANAGER, has_role, role_required
 from patients.models import PatientAccess
 from patients.services import record_access
@@ -59,7 +59,7 @@ def panel_context(request, session: Session, *, error: ClinicError | None = None
     can_undo_cancel = session.status == SessionStatus.CANCELLED and session.start > now
     # A refusal sits in the form that was sent; if that form is gone (another desk cancelled meanwhile), on top.
     shown = {"move": movable, "cancel": movable, "no-show": can_no_show, "check-in": can_check_in,
-             "undo": can_undo_cancel}
+             "undo": can_undo_cancel, "earlier": movable}
     return {
         "session": session,
         "location": location,
@@ -215,7 +215,33 @@ def session_check_in(request, session_id: int):
     return _after_change(request, session, f"{session.patient.display_name} is checked in.", stay=True)
 
 
+@require_POST
+@role_required()
+def session_earlier_wanted(request, session_id: int):
+    """Mark (``wanted=yes``) or unmark (``wanted=no``) the patient as wanting an earlier time than this booking.
+
+    The flag lets the patient be offered freed chair time before this session (docs/OFFERS.md). The form says
+    which way it goes, so a second click or a stale panel cannot flip it back.
+    """
+    session = _session(session_id)
+    _access(request, session)
+    wanted = request.POST.get("wanted", "")
+    if wanted not in ("yes", "no"):
+        return _refused(request, session, Invalid("Say whether the patient wants an earlier time.",
+                                                  fields={"wanted": ["Choose yes or no."]}), "earlier")
+    # Conditional on the booking still being upcoming: a session cancelled meanwhile keeps no request.
+    # Marking again keeps the first time asked: the oldest request goes first among equals.
+    since = (session.earlier_wanted_at or timezone.now()) if wanted == "yes" else None
+    changed = Session.objects.filter(pk=session.pk, status__in=UPCOMING_STATUSES).update(earlier_wanted_at=since)
+    if not changed:
+        return _refused(request, session, Conflict("Only an upcoming booking can ask for an earlier time.",
+                                                   code="session_not_upcoming"), "earlier")
+    words = "wants an earlier time" if wanted == "yes" else "no longer wants an earlier time"
+    return _after_change(request, session, f"{session.patient.display_name} {words}.", stay=True)
+
+
 urlpatterns = [
+    path("sessions/<int:session_id>/earlier-wanted/", session_earlier_wanted, name="session-earlier-wanted"),
     path("sessions/<int:session_id>/check-in/", session_check_in, name="session-check-in"),
     path("sessions/<int:session_id>/undo-cancel/", session_undo_cancel, name="session-undo-cancel"),
 ]

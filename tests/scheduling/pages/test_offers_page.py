@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
+from scheduling.booking import services as booking
 from scheduling.models import Offer, OfferState
 from tests.factories import PatientFactory, TreatmentCourseFactory, standard_protocol
 from tests.scheduling.conftest import local
@@ -82,3 +83,28 @@ def test_many_freed_times_are_paginated(desk, site, chair, now):
     first = page(desk, site, day="2026-03-03")
     assert len(first.context["page"].object_list) == 20 and 'rel="next"' in first.content.decode()
     assert len(page(desk, site, day="2026-03-03", page="2").context["page"].object_list) == 1
+
+
+def test_the_panel_marks_and_unmarks_wanting_an_earlier_time(desk, site, chair, book, now):
+    session = book(chair, local(site, THURSDAY, 10))
+    address = reverse("session-earlier-wanted", args=[session.pk])
+    marked = desk.post(address, {"wanted": "yes"}, HTTP_HX_REQUEST="true")
+    assert marked.status_code == 200 and 'data-testid="panel-earlier-wanted"' in marked.content.decode()
+    session.refresh_from_db()
+    assert session.earlier_wanted_at == now
+    desk.post(address, {"wanted": "yes"}, HTTP_HX_REQUEST="true")  # twice: the first request's time is kept
+    session.refresh_from_db()
+    assert session.earlier_wanted_at == now
+    assert desk.post(address, {"wanted": "maybe"}, HTTP_HX_REQUEST="true").status_code == 400
+    unmarked = desk.post(address, {"wanted": "no"}, HTTP_HX_REQUEST="true")
+    session.refresh_from_db()
+    assert session.earlier_wanted_at is None and "panel-earlier-wanted" not in unmarked.content.decode()
+
+
+def test_a_cancelled_session_cannot_want_an_earlier_time(desk, site, chair, book, front_desk, now):
+    session = booking.cancel_session(by=front_desk, session=book(chair, local(site, THURSDAY, 10)), reason="Ill")
+    refused = desk.post(reverse("session-earlier-wanted", args=[session.pk]), {"wanted": "yes"},
+                        HTTP_HX_REQUEST="true")
+    assert refused.status_code == 409 and "Only an upcoming booking" in refused.content.decode()
+    session.refresh_from_db()
+    assert session.earlier_wanted_at is None
