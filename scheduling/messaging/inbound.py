@@ -9,6 +9,7 @@
 - HELP answers with the clinic's name and phone, opted out or not (carriers require it);
 - YES or Y answers the patient's freed-time offer while one is open (``offers_replies``); C, and YES
   without an offer, confirm the next visit; R asks the front desk for a new time;
+- EARLIER marks the next booked visit as wanting an earlier time (``earlier``), so freed times are offered;
 - anything else becomes a worklist item for a person to read.
 
 A provider retries a webhook it thinks failed, so a reply is recorded once per
@@ -34,6 +35,7 @@ from django.utils import timezone
 from clinic import sms
 from clinic.phones import InvalidPhone, to_e164
 from patients.models import ConsentMethod, Patient
+from scheduling.messaging import earlier as earlier_reply
 from scheduling.messaging import jobs, offers_replies, opt_out, reminders
 from scheduling.models import (
     OPEN_REMINDER_STATES,
@@ -87,6 +89,7 @@ class Outcome(models.TextChoices):
     RESCHEDULE_REQUESTED = "reschedule_requested", "Asked for a new time"  # R
     OFFER_TAKEN = "offer_taken", "Took a freed time"  # YES or Y to an open offer, booked
     OFFER_GONE = "offer_gone", "Answered an offer that had ended"  # told the time has been taken
+    EARLIER_WANTED = "earlier_wanted", "Asked for an earlier time"  # EARLIER (``earlier``)
     NEEDS_ATTENTION = "needs_attention", "Needs a person"  # anything the system could not act on
 
 
@@ -211,6 +214,8 @@ def _act(patient: Patient, message: TextMessage, now: datetime) -> tuple[Inbound
         return _answer_offer(message, offer, now)
     if keyword in CONFIRM_WORDS:
         return _confirm_next(patient, message, now), None
+    if earlier_reply.is_earlier_request(keyword):
+        return _want_earlier(patient, message, now)
     if keyword in RESCHEDULE_WORDS:
         return _ask_reschedule(patient, message, now), None
     note = MAYBE_STOP_NOTE if meaning.kind == opt_out.MAYBE else ""
@@ -257,6 +262,17 @@ def _answer_offer(message: TextMessage, offer, now: datetime) -> tuple[InboundRe
         message.save(update_fields=["session"])
     outcome = Outcome.OFFER_TAKEN if answer.booked else Outcome.OFFER_GONE
     return _result(outcome, message, session=answer.session), _Reply(answer.reply, MessagePurpose.OFFER)
+
+
+def _want_earlier(patient: Patient, message: TextMessage, now: datetime) -> tuple[InboundResult, _Reply | None]:
+    """EARLIER: mark the next booked session; an opted-out patient is not answered (only HELP is)."""
+    session = earlier_reply.mark_next_session(patient, now)
+    if session is not None:
+        message.session = session
+        message.save(update_fields=["session"])
+    template = earlier_reply.NOTED_TEXT if session is not None else earlier_reply.NOTHING_BOOKED_TEXT
+    reply = _Reply(reply_text(template), MessagePurpose.CONFIRMATION) if patient.sms_opted_out_at is None else None
+    return _result(Outcome.EARLIER_WANTED, message, session=session), reply
 
 
 def _opt_in(patient: Patient, message: TextMessage, now: datetime) -> InboundResult:
@@ -343,6 +359,8 @@ def _replay(message: TextMessage) -> InboundResult:
             "-opened_at", "-id").first()
     elif attention is not None:
         outcome = Outcome.NEEDS_ATTENTION
+    elif earlier_reply.is_earlier_request(keyword):
+        outcome = Outcome.EARLIER_WANTED
     elif (offer_outcome := offers_replies.replayed_outcome(message)) is not None:
         outcome = Outcome.OFFER_TAKEN if offer_outcome else Outcome.OFFER_GONE
     elif keyword in HELP_WORDS:
