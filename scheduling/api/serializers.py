@@ -89,7 +89,7 @@ class LocationSerializer(ConstraintsChecked, serializers.ModelSerializer):
     class Meta:
         model = Location
         fields = ["id", "name", "time_zone", "address", "phone", "rems_certified", "turnover_minutes",
-                  "max_in_treatment_per_clinician", "active", "hours", "closures"]
+                  "max_in_treatment_per_clinician", "active", "offers_enabled", "hours", "closures"]
 
     def validate_name(self, value: str) -> str:
         # The name goes into texts to patients: the same rule as ``Location.clean``.

@@ -34,7 +34,7 @@ DONE = {
     "closure-removed": "Closure removed: the site is open that day again.",
 }
 SETTINGS_FIELDS = ("name", "time_zone", "address", "phone", "turnover_minutes", "max_in_treatment_per_clinician")
-SETTINGS_CHECKS = ("rems_certified", "active")
+SETTINGS_CHECKS = ("rems_certified", "active", "offers_enabled")
 
 
 def site_or_404(site_id: int) -> Location:
@@ -59,7 +59,7 @@ def settings_values(location: Location | None, post=None) -> dict:
         return settings_data(post)
     if location is None:
         return {"time_zone": "", "turnover_minutes": 15, "max_in_treatment_per_clinician": 4,
-                "rems_certified": False, "active": True}
+                "rems_certified": False, "active": True, "offers_enabled": True}
     values = {name: getattr(location, name) for name in (*SETTINGS_FIELDS, *SETTINGS_CHECKS)}
     values["phone"] = for_display(location.phone)
     return values

@@ -108,3 +108,21 @@ def test_a_cancelled_session_cannot_want_an_earlier_time(desk, site, chair, book
     assert refused.status_code == 409 and "Only an upcoming booking" in refused.content.decode()
     session.refresh_from_db()
     assert session.earlier_wanted_at is None
+
+
+def test_the_manager_turns_a_sites_offers_off_and_on_with_its_settings(client, manager, front_desk, site):
+    address = reverse("site-settings", args=[site.pk])
+    settings = {"name": site.name, "time_zone": site.time_zone, "address": site.address, "phone": site.phone,
+                "turnover_minutes": str(site.turnover_minutes), "rems_certified": "on", "active": "on",
+                "max_in_treatment_per_clinician": str(site.max_in_treatment_per_clinician)}
+    client.force_login(front_desk)
+    assert client.post(address, settings).status_code == 403
+    client.force_login(manager)
+    page_html = client.get(reverse("site-detail", args=[site.pk])).content.decode()
+    assert 'name="offers_enabled" id="site-offers" checked' in page_html
+    assert client.post(address, settings).status_code == 302  # the box unticked
+    site.refresh_from_db()
+    assert site.offers_enabled is False
+    client.post(address, {**settings, "offers_enabled": "on"})
+    site.refresh_from_db()
+    assert site.offers_enabled is True
