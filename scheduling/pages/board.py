@@ -24,6 +24,7 @@ from scheduling.charting.observation import ObservationState, observation_states
 from scheduling.models import Location, Session, SessionStatus
 from scheduling.pages import first_location_for, parse_day
 from scheduling.pages import session_panel as panel
+from scheduling.pages.offers_page import board_markers
 
 ROW_MINUTES = 5  # the grid's resolution: a session starting at 09:10 sits exactly there
 STEP_MINUTES = 15  # labelled rows
@@ -148,6 +149,8 @@ def board_context(location: Location, day: date, now: datetime | None = None) ->
         "now_row": now_row,
         "now_local": location.local(now).replace(tzinfo=None),
         "released": released,
+        # Freed times of the day that were offered by text: a marker each, linking to the offers page.
+        "offer_markers": board_markers(location, day),
         "without_chair": without_chair,
         "standing_count": len(standing) + len(without_chair),
         "previous_day": day - timedelta(days=1),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.utils import timezone
@@ -96,6 +97,30 @@ def freed_times(location: Location, first: date, last: date) -> list[FreedTime]:
         if group is not None:
             group.rebooked = session
     return sorted(groups.values(), key=lambda group: (group.taken is None, group.start, group.chair.name))
+
+
+@dataclass(frozen=True)
+class BoardMarker:
+    """What the board shows of one freed time's offers: when, which chair, how many and in which states."""
+
+    start: datetime
+    chair_name: str
+    count: int
+    states: str
+
+
+def board_markers(location: Location, day: date) -> list[BoardMarker]:
+    """The day's freed times that have offers, for the board (one grouped query)."""
+    since, until = location.day_bounds(day)
+    rows = (Offer.objects.filter(location=location, start__gte=since, start__lt=until)
+            .values("start", "chair__name", "state").annotate(count=Count("id")).order_by("start", "chair__name"))
+    grouped: dict[tuple[datetime, str], dict[str, int]] = {}
+    for row in rows:
+        grouped.setdefault((row["start"], row["chair__name"]), {})[row["state"]] = row["count"]
+    labels = dict(OfferState.choices)
+    return [BoardMarker(start, chair_name, sum(states.values()),
+                        ", ".join(f"{count} {labels[state].lower()}" for state, count in sorted(states.items())))
+            for (start, chair_name), states in grouped.items()]
 
 
 @require_GET

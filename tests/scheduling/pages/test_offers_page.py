@@ -126,3 +126,10 @@ def test_the_manager_turns_a_sites_offers_off_and_on_with_its_settings(client, m
     client.post(address, {**settings, "offers_enabled": "on"})
     site.refresh_from_db()
     assert site.offers_enabled is True
+
+
+def test_the_board_marks_each_offered_freed_time_and_links_to_its_day(desk, site, offers):
+    html = desk.get(reverse("board", kwargs={"location_id": site.pk, "day": TUESDAY})).content.decode()
+    assert html.count('data-testid="board-offer-marker"') == 2
+    assert "2 offers</span> 11:00 · Chair 1 · 1 expired, 1 taken" in html
+    assert f'?location={site.pk}&amp;span=day&amp;day=2026-03-03' in html

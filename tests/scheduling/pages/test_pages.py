@@ -30,8 +30,9 @@ WEDNESDAY = date(2026, 3, 4)
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # Measured: the session and user of the request, the user's roles, the location with its hours and
 # closures, the chairs, the sessions with everything a block shows, their observation state
-# (doses, vitals, alerts), the location switcher, and saving the session (in a savepoint).
-BOARD_MAX_QUERIES = 15
+# (doses, vitals, alerts), the day's freed-time offers (one grouped query), the location switcher, and
+# saving the session (in a savepoint).
+BOARD_MAX_QUERIES = 16
 
 
 def page_urls(site, session, course) -> list[str]:
