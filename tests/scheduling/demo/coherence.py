@@ -67,9 +67,12 @@ def outside_opening_hours() -> list[str]:
 
 
 def chairs_shared() -> list[str]:
-    """No two standing sessions hold one chair at once (chair time plus turnover)."""
+    """No two standing sessions hold one chair at once (chair time plus turnover).
+
+    Recorded history (a visit given before the course was entered) holds no chair, so it cannot share one.
+    """
     wrong, by_chair = [], defaultdict(list)
-    for session in _sessions().exclude(status__in=RELEASED_STATUSES):
+    for session in _sessions().exclude(status__in=RELEASED_STATUSES).exclude(chair__isnull=True):
         by_chair[session.chair_id].append(session)
     for sessions in by_chair.values():
         for before, after in zip(sessions, sessions[1:], strict=False):
