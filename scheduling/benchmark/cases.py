@@ -5,7 +5,8 @@
 - ``desk_cases``: free slots, a booking, the day board, a course's plan;
 - ``sweep_cases``: the due-visit sweep and the reminder sweep;
 - ``api_cases``: the worklist page and patient search through the API;
-- ``fhir_cases``: a day of Appointments for a site through the FHIR face.
+- ``fhir_cases``: a day of Appointments for a site through the FHIR face;
+- ``report_cases``: the managers' dashboard, a month for all sites.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 from scheduling.benchmark.api_cases import PatientSearch, WorklistApi
 from scheduling.benchmark.desk_cases import Availability, Board, Booking, Plan
 from scheduling.benchmark.fhir_cases import FhirAppointmentsDay
+from scheduling.benchmark.report_cases import Dashboard
 from scheduling.benchmark.sweep_cases import DueVisitSweep, ReminderSweep
 
 # In this order: the booking case adds sessions the later ones see, and the worklist page
 # lists the items the due-visit sweep opened.
 CASES = (Availability, Booking, Board, Plan, DueVisitSweep, ReminderSweep, WorklistApi, PatientSearch,
-         FhirAppointmentsDay)
+         FhirAppointmentsDay, Dashboard)

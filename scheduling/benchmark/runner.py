@@ -22,7 +22,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from scheduling.benchmark import concurrency, synthetic
+from scheduling.benchmark import concurrency, report_cases, synthetic
 from scheduling.benchmark.cases import CASES
 from scheduling.benchmark.hot_path import Case
 from scheduling.benchmark.scales import (
@@ -159,6 +159,7 @@ def checks(report: dict, scale: Scale, compare: dict | None) -> list[dict]:
                         contested["exactly_one_winner"]))
     errors = distinct["errors"] + contested["errors"]
     found.append(_check("concurrency: errors other than 409", errors, 0, errors == 0))
+    found += report_cases.checks(report, _check)
     return found
 
 

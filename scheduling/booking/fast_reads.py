@@ -31,10 +31,12 @@ from scheduling.booking import authorisations
 from scheduling.booking.rules import SiteCalendar
 from scheduling.booking.selectors import CourseDates, calendar_of, course_dates, site_calendar, with_calendar
 from scheduling.models import (
+    OPEN_OFFER_STATES,
     RELEASED_STATUSES,
     Chair,
     Closure,
     Location,
+    Offer,
     OpeningHours,
     ReminderPolicy,
     Session,
@@ -46,6 +48,10 @@ SESSIONS = Session._meta.db_table
 STANDING = f"s.status NOT IN {literals(RELEASED_STATUSES)}"
 # Every session but the one being moved (none when booking).
 NOT_MOVED = "s.id IS DISTINCT FROM %(exclude)s"
+# Other patients' open offers of chair time the booking takes: ended in its transaction, read with the slot.
+OPEN_OFFERS = (f"ARRAY(SELECT o.id FROM {Offer._meta.db_table} o WHERE o.chair_id = %(chair)s "
+               f"AND o.state IN {literals(OPEN_OFFER_STATES)} AND o.start < %(until)s AND o.\"end\" > %(start)s "
+               f"AND o.patient_id <> %(patient)s ORDER BY o.id)")
 
 COURSE, PATIENT, PROTOCOL, PHASE = RowModel(TreatmentCourse), RowModel(Patient), RowModel(Protocol), RowModel(Phase)
 CHAIR, LOCATION, POLICY = RowModel(Chair), RowModel(Location), RowModel(ReminderPolicy)
@@ -180,6 +186,7 @@ class SlotFacts:
     day_taken: bool
     covers: tuple[authorisations.Cover, ...] = ()
     authorisation_entered: bool = False
+    open_offers: tuple[int, ...] = ()  # ids of other patients' open offers of this chair time
 
 
 def _hours_column(column: str) -> str:
@@ -199,7 +206,8 @@ def _slot_sql() -> str:
                EXISTS(SELECT 1 {others} AND s.patient_id = %(patient)s AND {overlapping}),
                EXISTS(SELECT 1 {others} AND s.course_id = %(course)s AND s.local_date = %(day)s),
                {authorisations.covers_sql("%(course)s", "%(exclude)s")},
-               {authorisations.entered_sql("%(course)s")}
+               {authorisations.entered_sql("%(course)s")},
+               {OPEN_OFFERS}
         FROM {Location._meta.db_table} l
         LEFT JOIN {ReminderPolicy._meta.db_table} rp ON rp.location_id = l.id
         WHERE l.id = %(location)s"""
@@ -216,18 +224,19 @@ def slot_facts(*, course: TreatmentCourse, chair: Chair, start: datetime, occupi
     location, at = LOCATION.take(row, 0)
     policy, at = POLICY.take(row, at)
     attach_related(location, "reminder_policy", policy)
-    weekdays, opens, closes, closures, chair_taken, patient_taken, day_taken, covers, entered = row[at:]
+    weekdays, opens, closes, closures, chair_taken, patient_taken, day_taken, covers, entered, offers = row[at:]
     if isinstance(covers, str):  # json, as the driver hands it over undecoded
         covers = json.loads(covers)
     return SlotFacts(location=location,
                      calendar=calendar_of(location, weekdays=weekdays, opens=opens, closes=closes, closures=closures),
                      chair_taken=chair_taken, patient_taken=patient_taken, day_taken=day_taken,
-                     covers=authorisations.covers_from_json(covers), authorisation_entered=entered)
+                     covers=authorisations.covers_from_json(covers), authorisation_entered=entered,
+                     open_offers=tuple(offers))
 
 
 def slot_facts_by_orm(*, course: TreatmentCourse, chair: Chair, start: datetime, occupied_until: datetime,
                       local_day: date, exclude_session_id: int | None) -> SlotFacts:
-    """``slot_facts``'s ORM twin (six queries)."""
+    """``slot_facts``'s ORM twin (seven queries)."""
     location = with_calendar(Location.objects.select_related("reminder_policy")).get(pk=chair.location_id)
     others = Session.objects.standing().exclude(pk=exclude_session_id)
     overlapping = others.overlapping(start, occupied_until)
@@ -236,7 +245,10 @@ def slot_facts_by_orm(*, course: TreatmentCourse, chair: Chair, start: datetime,
                      patient_taken=overlapping.filter(patient_id=course.patient_id).exists(),
                      day_taken=others.filter(course_id=course.pk, local_date=local_day).exists(),
                      covers=authorisations.covers_by_orm(course.pk, exclude_session_id=exclude_session_id),
-                     authorisation_entered=authorisations.entered_by_orm(course.pk))
+                     authorisation_entered=authorisations.entered_by_orm(course.pk),
+                     open_offers=tuple(Offer.objects.filter(
+                         chair_id=chair.pk, state__in=OPEN_OFFER_STATES, start__lt=occupied_until, end__gt=start)
+                         .exclude(patient_id=course.patient_id).order_by("pk").values_list("pk", flat=True)))
 
 
 # --- the clinicians ----------------------------------------------------------------------------------

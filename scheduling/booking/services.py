@@ -203,7 +203,7 @@ def book_session(*, by, course: TreatmentCourse | CourseForBooking, chair: Chair
             session.save()
     except IntegrityError as error:
         raise _conflict_from_integrity_error(error) from None
-    _after_booking_change(session, "booked")
+    _after_booking_change(session, "booked", open_offers=slot.open_offers)
     return session
 
 
@@ -260,7 +260,7 @@ def reschedule_session(*, by, session: Session, start: datetime, chair: Chair | 
             locked.save()
     except IntegrityError as error:
         raise _conflict_from_integrity_error(error) from None
-    _after_booking_change(locked, "moved", freed=freed)
+    _after_booking_change(locked, "moved", freed=freed, open_offers=slot.open_offers)
     # The patient who replied R gets one text with the new time; the desk's item is answered by the move.
     text_new_time_on_commit(locked.pk, new_time.answer_reschedule_requests(locked, by=by, now=now))
     return locked
@@ -374,15 +374,17 @@ def _check_recorded_dose(*, course: TreatmentCourse, day: date, dose_mg: Decimal
         raise Invalid(" ".join(problems), fields={"dose_mg": list(problems)})
 
 
-def _after_booking_change(session: Session, change: str, *, freed: offers_planning.FreedTime | None = None) -> None:
+def _after_booking_change(session: Session, change: str, *, freed: offers_planning.FreedTime | None = None,
+                          open_offers: tuple[int, ...] = ()) -> None:
     """Reminders follow the booking in the same transaction; the course's worklist items follow on commit.
 
-    Chair time taken ends other patients' offers of it at once; chair time freed (a cancel or a move far
+    Chair time taken ends other patients' offers of it at once (``open_offers``, read with the slot's facts,
+    so a booking costs no statement more when there are none); chair time freed (a cancel or a move far
     enough ahead) is offered to patients who could use it once the change commits (docs/OFFERS.md).
     """
     reminders.booking_changed(session, change=change)
     refresh_course_worklist_on_commit(session.course_id)
-    if change in ("booked", "moved"):
-        offers_planning.void_offers_of_booking(session)
+    if open_offers:
+        offers_planning.void_offers_of_booking(session, open_offers)
     if freed is not None:
         plan_offers_on_commit(freed)

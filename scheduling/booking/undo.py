@@ -88,7 +88,7 @@ def undo_cancel(session: Session, *, by, now: datetime | None = None) -> Session
             locked.save()
     except IntegrityError as error:
         raise _conflict_from_integrity_error(error) from None
-    _after_booking_change(locked, "booked")
+    _after_booking_change(locked, "booked", open_offers=slot.open_offers)
     return locked
 
 

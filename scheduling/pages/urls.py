@@ -16,6 +16,7 @@ from scheduling.pages import (
     day_sheet,
     manager_home,
     numbers,
+    offers_page,
     patient_page,
     patient_texts,
     protocol_pages,
@@ -76,4 +77,5 @@ urlpatterns = [
     *numbers.urlpatterns,
     *stock_pages.urlpatterns,
     *authorisations.urlpatterns,
+    *offers_page.urlpatterns,
 ]

@@ -15,7 +15,7 @@ import pytest
 from scheduling.benchmark.scales import INTERACTIVE_CASES, MAX_INTERACTIVE_QUERIES, SWEEP_MAX_QUERIES
 
 ROOT = Path(__file__).resolve().parents[2]
-CASES = (*INTERACTIVE_CASES, "due_visit_sweep", "reminder_sweep")
+CASES = (*INTERACTIVE_CASES, "due_visit_sweep", "reminder_sweep", "dashboard_month")
 
 # One xdist worker runs this module's tests, so the benchmark (a module-scoped fixture) runs once.
 pytestmark = pytest.mark.xdist_group("benchmark")

@@ -51,6 +51,7 @@ from tests.clinic.permission_rows import (
     authorisations,
     fhir,
     fhir_appointments,
+    offers,
     reports,
     reports_pages,
     stock,
@@ -442,7 +443,8 @@ TABLE: list[Row] = [
     Row("ical/clinician/<token>.ics", "GET", PUBLIC, None, args={"token": "feed_token"}),
 ]
 # The newer wings keep their rows beside the data they need (tests/clinic/permission_rows/).
-WINGS = (authorisations, authorisation_pages, fhir, fhir_appointments, reports, reports_pages, stock, stock_pages)
+WINGS = (authorisations, authorisation_pages, fhir, fhir_appointments, offers, reports, reports_pages, stock,
+         stock_pages)
 TABLE += [row for wing in WINGS for row in wing.ROWS]
 
 ADMIN_ROUTE = "admin/"

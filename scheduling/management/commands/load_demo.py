@@ -16,6 +16,7 @@ from scheduling.demo.authorisations import create_demo_authorisations, settle_de
 from scheduling.demo.charting import bring_reminders_forward, chart_recent_sessions, settle_rems_forms
 from scheduling.demo.courses import Story, create_demo_courses, end_stories
 from scheduling.demo.measures import create_demo_measures
+from scheduling.demo.offers import create_offer_candidates
 from scheduling.demo.patients import create_demo_patients
 from scheduling.demo.reset import demo_is_loaded, demo_is_stale, remove_demo
 from scheduling.demo.sessions import EXTRA_CLINICIANS, create_demo_sessions, create_demo_sites
@@ -60,6 +61,10 @@ class Command(BaseCommand):
         settle_demo_authorisations([demo.course for demo in demos], by=users[FRONT_DESK],
                                    today=sites[0].local_date(now))
         forms = settle_rems_forms(now)
+        # Due, unbooked patients of both treatments at each site, so a cancel in the demo is offered by text.
+        create_offer_candidates(patients, sites, users, now=now)
+        # Due, unbooked patients of both treatments at each site, so a cancel in the demo is offered by text.
+        create_offer_candidates(patients, sites, users, now=now)
         measures = create_demo_measures([demo.course for demo in demos], by=users[CLINICIAN])
         asking = next((demo.course for demo in demos if demo.story == Story.RESCHEDULE), None)
         texts = write_text_history(now, asking_for_new_time=asking)
