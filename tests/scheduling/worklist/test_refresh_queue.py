@@ -72,9 +72,10 @@ def test_many_changes_mark_each_course_once_and_publish_one_pass(now, book, site
         for session in sessions:
             booking.reschedule_session(by=session.booked_by, session=session,
                                        start=session.start + timedelta(minutes=30))
-    # then each course is marked once, and one pass was published for all of them
+    # then each course is marked once, and one pass was published for all of them (each move also freed a
+    # chair time, which is offered by a task of its own: docs/OFFERS.md)
     assert _marked() == {course.pk for course in courses}
-    assert published == ["scheduling.refresh_marked_worklists"]
+    assert [task for task in published if task != "scheduling.plan_offers"] == ["scheduling.refresh_marked_worklists"]
 
 
 def test_a_pass_refreshes_the_marked_courses_and_clears_their_marks(now, book, chair, published,
