@@ -26,6 +26,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from scheduling.models import PRODUCT_KIND_FOR_MODALITY, Discrepancy, EntryKind, LedgerEntry, Location, Lot, Session
+from scheduling.stock.registers import StockFilters
 
 # What the dispensing log lists: stock that left a lot for or at a patient's visit, or was destroyed.
 LOG_KINDS = (EntryKind.DISPENSE, EntryKind.WASTE)
@@ -122,25 +123,10 @@ def dispensing_log(filters: LogFilters | None = None) -> QuerySet[LedgerEntry]:
     filters = filters or LogFilters()
     entries = (LedgerEntry.objects.filter(kind__in=[filters.kind] if filters.kind else LOG_KINDS)
                .select_related("lot__product", "lot__location", "patient", "session", "by", "witness"))
-    if filters.location_id is not None:
-        entries = entries.filter(lot__location_id=filters.location_id)
-    if filters.product_id is not None:
-        entries = entries.filter(lot__product_id=filters.product_id)
-    if filters.lot_id is not None:
-        entries = entries.filter(lot_id=filters.lot_id)
-    if filters.date_from is not None or filters.date_to is not None:
-        entries = entries.annotate(local_day=_local_day())
-        if filters.date_from is not None:
-            entries = entries.filter(local_day__gte=filters.date_from)
-        if filters.date_to is not None:
-            entries = entries.filter(local_day__lte=filters.date_to)
+    # The same filters, read the same way (local dates in each entry's own zone), as the registers' pages.
+    entries = StockFilters(location_id=filters.location_id, product_id=filters.product_id, lot_id=filters.lot_id,
+                           date_from=filters.date_from, date_to=filters.date_to).entries(entries)
     return entries.order_by("-at", "-id")
-
-
-def _local_day() -> Cast:
-    """The entry's date in its location's time zone (PostgreSQL's ``timezone(zone, instant)``)."""
-    local = Func(F("lot__location__time_zone"), F("at"), function="timezone", output_field=DateTimeField())
-    return Cast(local, DateField())
 
 
 def ledger_with_balance(lot: Lot) -> QuerySet[LedgerEntry]:
