@@ -58,5 +58,8 @@ def test_desks_booking_the_last_unit_at_once_leave_one_session_and_tell_the_othe
         results = list(pool.map(attempt, DAYS))
     # then
     assert sorted(status for status, _ in results) == [201, 409, 409]
-    assert {code for status, code in results if status == 409} == {"authorisation_units_used"}
+    # A loser counts the winner's session: its unit is gone, and its day may now fall outside the next
+    # session's due window (which check speaks first depends on which day won). Without the lock both
+    # losers would have counted one session and booked.
+    assert {code for status, code in results if status == 409} <= {"authorisation_units_used", "outside_due_window"}
     assert Session.objects.filter(course=course).count() == 2
