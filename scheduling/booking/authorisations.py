@@ -42,16 +42,26 @@ class AuthorisationUse:
     label: str
 
 
+def _units_text(used: int, approved: int) -> str:
+    """"3 of 8 used"; sessions booked beyond the approval with a clinician's reason are named as such, since
+    "4 of 3 used" reads like a counting error to the desk."""
+    if used > approved:
+        return f"all {approved} used and {used - approved} beyond (overridden)"
+    return f"{used} of {approved} used"
+
+
 def label_for(authorisation: PriorAuthorisation, used: int) -> str:
     """The authorisation in a few words: "3 of 8 used, ends 14 Jan", "pending since 2 Dec", "denied 5 Dec"."""
     status = authorisation.status
     if status == AuthorisationStatus.APPROVED:
-        return f"{used} of {authorisation.units_approved} used, ends {authorisation.last_day:%-d %b}"
+        return f"{_units_text(used, authorisation.units_approved)}, ends {authorisation.last_day:%-d %b}"
     if status == AuthorisationStatus.PENDING:
         return f"pending since {authorisation.submitted_on:%-d %b}"
     if status == AuthorisationStatus.DENIED:
         return f"denied {authorisation.decided_on:%-d %b}" if authorisation.decided_on else "denied"
-    return f"expired, {used} of {authorisation.units_approved} used" if authorisation.units_approved else "expired"
+    if authorisation.units_approved:
+        return f"expired, {_units_text(used, authorisation.units_approved)}"
+    return "expired"
 
 
 def use_of(authorisation: PriorAuthorisation, used: int) -> AuthorisationUse:

@@ -108,6 +108,18 @@ def test_the_unit_after_the_last_is_refused_with_authorisation_units_used(esk_co
     assert Session.objects.filter(course=esk_course).count() == 2
 
 
+def test_units_booked_beyond_the_approval_are_named_as_overridden_not_counted_past_it(esk_course, book_on, clinician):
+    # given an approval of two sessions, both used
+    covering(esk_course, units=2, last=date(2026, 3, 31))
+    book_on(esk_course, TUESDAY)
+    book_on(esk_course, FRIDAY)
+    # when a clinician books a third with a reason
+    book_on(esk_course, NEXT_TUESDAY, by=clinician, authorisation_reason="Renewal sent")
+    # then
+    [use] = authorisations.uses_for_courses([esk_course.pk])[esk_course.pk]
+    assert (use.used, use.left, use.label) == (3, 0, "all 2 used and 1 beyond (overridden), ends 31 Mar")
+
+
 @pytest.mark.parametrize("role", ["clinician", "manager"])
 def test_a_clinician_or_manager_books_beyond_with_a_reason_recorded_with_who_and_when(
         request, esk_course, book_on, now, role):
