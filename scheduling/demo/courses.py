@@ -90,7 +90,7 @@ class DemoCourse:
     site_index: int  # 0 Midtown, 1 Westside
 
 
-def _override_reason(patient: Patient, findings) -> str:
+def eligibility_override_reason(patient: Patient, findings) -> str:
     if not findings:
         return ""
     if findings[0].code == "diagnosis_not_mdd":
@@ -98,7 +98,7 @@ def _override_reason(patient: Patient, findings) -> str:
     return FINDING_REASONS.get(findings[0].code, DEFAULT_OVERRIDE_REASON)
 
 
-def _fits(patient: Patient, protocol: Protocol) -> bool:
+def fits_protocol(patient: Patient, protocol: Protocol) -> bool:
     """No hard stop; esketamine-mdsi is for MDD with suicidal ideation only, and only it is."""
     if (protocol.slug == "esketamine-mdsi") != (patient.diagnosis == Diagnosis.MDD_SI) \
             and protocol.modality == Modality.ESKETAMINE_NASAL:
@@ -121,7 +121,7 @@ def create_demo_courses(patients: Sequence[Patient], users: Mapping[str, object]
     made = []
     for story, slug, days_ago in PLAN:
         protocol = protocols[slug]
-        patient = next((p for p in free if _fits(p, protocol)), None)
+        patient = next((p for p in free if fits_protocol(p, protocol)), None)
         if patient is None:
             continue
         free.remove(patient)
@@ -134,7 +134,7 @@ def create_demo_courses(patients: Sequence[Patient], users: Mapping[str, object]
             patient.save(update_fields=["rems_enrolled_on", "rems_patient_id", "updated_at"])
         findings = eligibility.needs_override(eligibility.check(protocol.modality, patient.diagnosis,
                                                                 patient.screening()))
-        reason = _override_reason(patient, findings)
+        reason = eligibility_override_reason(patient, findings)
         course = services.start_course(by=users[CLINICIAN] if reason else users[FRONT_DESK], patient=patient,
                                        protocol=protocol, start_date=start, override_reason=reason)
         # Entered at intake, a few days before the first visit.

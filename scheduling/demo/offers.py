@@ -19,7 +19,7 @@ from protocols import eligibility, services
 from protocols.models import Modality, Protocol, TreatmentCourse
 from scheduling.booking.services import record_past_session
 from scheduling.demo.authorisations import create_demo_authorisations
-from scheduling.demo.courses import _fits, _override_reason
+from scheduling.demo.courses import eligibility_override_reason, fits_protocol
 from scheduling.models import Location
 
 # One course of each treatment per site; the IV series is the one whose second visit follows soonest.
@@ -38,7 +38,7 @@ def create_offer_candidates(patients: Sequence[Patient], sites: Sequence[Locatio
         today = site.local_date(now)
         for slug in SLUGS:
             protocol = protocols[slug]
-            found = next(((i, p) for i, p in free if i % 2 == site_index and _fits(p, protocol)), None)
+            found = next(((i, p) for i, p in free if i % 2 == site_index and fits_protocol(p, protocol)), None)
             if found is None:
                 continue
             free.remove(found)
@@ -49,7 +49,7 @@ def create_offer_candidates(patients: Sequence[Patient], sites: Sequence[Locatio
                 patient.save(update_fields=["rems_enrolled_on", "rems_patient_id", "updated_at"])
             findings = eligibility.needs_override(eligibility.check(protocol.modality, patient.diagnosis,
                                                                     patient.screening()))
-            reason = _override_reason(patient, findings)
+            reason = eligibility_override_reason(patient, findings)
             course = services.start_course(by=users[CLINICIAN] if reason else users[FRONT_DESK], patient=patient,
                                            protocol=protocol, start_date=start, override_reason=reason)
             record_past_session(by=users[CLINICIAN], course=course, day=start, location=site)
