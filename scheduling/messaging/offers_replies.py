@@ -16,6 +16,8 @@
   patient had from us, gets ``TAKEN_TEXT``; otherwise, without an open offer,
   YES keeps its meaning (``inbound``: it confirms the next visit).
 - STOP ends the patient's open offers (``void_for_patient``).
+- A taken offer opens the desk's "Offer taken" worklist item in the same
+  transaction as the booking (``worklist.offer_items``): a call may be needed.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ from scheduling.models import (
     OfferState,
     Session,
     TextMessage,
+    WorkItem,
 )
+from scheduling.worklist import offer_items
 
 OFFER_WORDS = frozenset({"YES", "Y"})
 TAKEN_TEXT = "That time has been taken; we'll text you if another opens."
@@ -49,11 +53,13 @@ REPLY_TEXTS = (TAKEN_TEXT, BOOKED_TEXT)
 
 @dataclass(frozen=True)
 class Answer:
-    """What a YES to an offer did: ``session`` when it booked, the reply to send, freed times to offer again."""
+    """What a YES to an offer did: ``session`` when it booked (and the desk's ``item``), the reply to send,
+    freed times to offer again."""
 
     offer: Offer
     reply: str
     session: Session | None = None
+    item: WorkItem | None = None
     offer_again: tuple[FreedTime, ...] = ()
 
     @property
@@ -83,7 +89,7 @@ def offer_answered(patient, keyword: str) -> Offer | None:
 def _later_booking(offer: Offer) -> Session | None:
     """The patient's booking of this course after the offered time, which taking it moves."""
     return (Session.objects.filter(course_id=offer.course_id, status__in=UPCOMING_STATUSES, start__gt=offer.start)
-            .order_by("start", "id").first())
+            .select_related("location").order_by("start", "id").first())
 
 
 def booked_text(offer: Offer) -> str:
@@ -102,6 +108,8 @@ def take(offer: Offer, *, now: datetime) -> Answer:
         end_offers([offer.pk], OfferState.EXPIRED, reason="no answer in time", now=now)
         return Answer(offer, TAKEN_TEXT, offer_again=(FreedTime.of_offer(offer),))
     later = _later_booking(offer)
+    # As it was before the move, for the desk's item ("moved from ...").
+    moved_from = Session(location=later.location, start=later.start) if later is not None else None
     try:
         with transaction.atomic():
             if later is not None:
@@ -117,7 +125,8 @@ def take(offer: Offer, *, now: datetime) -> Answer:
         return Answer(offer, TAKEN_TEXT, offer_again=(FreedTime.of_offer(offer),))
     Offer.objects.filter(pk=offer.pk).update(state=OfferState.TAKEN, answered_at=now, ended_at=now, session=session,
                                              ended_reason="taken by the patient's reply")
-    return Answer(offer, booked_text(offer), session=session)
+    item = offer_items.open_taken(offer, session, moved_from=moved_from, now=now)
+    return Answer(offer, booked_text(offer), session=session, item=item)
 
 
 def mark_answered(offer: Offer, *, at: datetime) -> None:

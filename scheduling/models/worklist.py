@@ -21,6 +21,8 @@ class WorkKind(models.TextChoices):
     REMS_FORM_DUE = "rems_form_due", "REMS form due"  # monitoring form not submitted by day 5
     RESCHEDULE_REQUEST = "reschedule_request", "Asked for a new time"  # replied R to a reminder
     REPLY_NEEDS_ATTENTION = "reply_needs_attention", "Reply to read"  # a text the system could not act on
+    # A patient's YES took a freed time (docs/OFFERS.md): a call may be needed before a visit that may be today.
+    OFFER_TAKEN = "offer_taken", "Offer taken"
     UNCONFIRMED_TOMORROW = "unconfirmed_tomorrow", "Unconfirmed for tomorrow"  # booked, no C reply yet
     REMS_ENROLMENT_MISSING = "rems_enrolment_missing", "REMS enrolment missing"  # esketamine booked, not enrolled
     DUE_UNBOOKED = "due_unbooked", "Due, not booked"  # the next window opens within 3 days
@@ -36,8 +38,8 @@ class WorkKind(models.TextChoices):
 URGENCY = {kind: rank for rank, kind in enumerate(WorkKind.values)}
 
 # Kinds the sweep derives from the facts (and closes when the facts change);
-# the others are opened by events (a patient's reply) and closed by a person
-# or by the booking change that answers them.
+# the others are opened by events (a patient's reply, a taken offer) and closed
+# by a person or by the booking change that answers them.
 COMPUTED_KINDS = (
     WorkKind.DUE_UNBOOKED, WorkKind.OVERDUE, WorkKind.LAPSED, WorkKind.NO_SHOW_REBOOK,
     WorkKind.REMS_ENROLMENT_MISSING, WorkKind.REMS_FORM_DUE, WorkKind.UNCONFIRMED_TOMORROW,
