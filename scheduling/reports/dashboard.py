@@ -12,7 +12,7 @@ from typing import Any
 from django.utils import timezone
 
 from scheduling.models import Location
-from scheduling.reports import attendance, courses, outcomes, rems_timeliness, texts, utilisation
+from scheduling.reports import attendance, courses, offers, outcomes, rems_timeliness, texts, utilisation
 from scheduling.reports.period import Period, period_from
 from scheduling.reports.scope import Scope
 
@@ -28,10 +28,11 @@ BUILDERS = {
     "sessions_by_phase": courses.sessions_by_phase,
     "courses": courses.courses,
     "texts": texts.texts,
+    "freed_chairs": offers.freed_chairs,
 }
 FIGURE_KEYS = tuple(BUILDERS)
 # The modules whose statements make the dashboard (the benchmark runs them raw as its floor).
-SOURCES = (utilisation, attendance, rems_timeliness, outcomes, courses, texts)
+SOURCES = (utilisation, attendance, rems_timeliness, outcomes, courses, texts, offers)
 
 
 def _location(location_id: int | None) -> dict[str, Any] | None:
