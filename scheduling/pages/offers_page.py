@@ -3,26 +3,30 @@
 Each freed time (a chair and a start) shows what freed it, every patient it was
 offered to with the offer's state and times, and what became of it: booked by a
 patient's YES, booked by the desk meanwhile, still being offered, or not refilled.
-Times a patient took come first, so the desk can call them if needed. The rules
-that made these offers are in docs/OFFERS.md; this page only reads them.
+Times a patient took come first, so the desk can call them if needed. Above
+the list, the week's freed chair hours, the hours offers refilled and the
+median time to take (the dashboard's figure, ``scheduling.reports.offers``).
+The rules that made these offers are in docs/OFFERS.md; this page only reads them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET
 
-from clinic.roles import role_required
+from clinic.roles import MANAGER, has_role, role_required
 from scheduling.models import Location, Offer, OfferState, Session, SessionStatus
 from scheduling.pages import day_words
+from scheduling.reports import offers as offer_numbers
 
 PAGE_SIZE = 20
 SPANS = (("day", "Day"), ("week", "Week"))
@@ -123,6 +127,18 @@ def board_markers(location: Location, day: date) -> list[BoardMarker]:
             for (start, chair_name), states in grouped.items()]
 
 
+def week_numbers(request, location: Location, day: date) -> dict:
+    """The site's freed-chair numbers for the week holding ``day`` (the dashboard's figure, one statement), with
+    a link to that week on the dashboard for those who may open it."""
+    monday = day - timedelta(days=day.weekday())
+    numbers = offer_numbers.week_at_site(location.pk, day, now=timezone.now())
+    numbers["first"], numbers["last"] = monday, monday + timedelta(days=6)
+    numbers["dashboard_href"] = (
+        f"{reverse('numbers')}?{urlencode({'location': location.pk, 'period': 'week', 'anchor': monday})}"
+        if has_role(request.user, MANAGER) else None)
+    return numbers
+
+
 @require_GET
 @role_required()
 def offers_list(request):
@@ -141,7 +157,7 @@ def offers_list(request):
         "locations": locations, "location": location, "span": span, "spans": SPANS, "day": day,
         "first": first, "last": last, "span_words": day_words(first) if span == "day" else
         f"{day_words(first)} – {day_words(last)}", "page": page, "earlier": day - step, "later": day + step,
-        "zone": location.time_zone,
+        "zone": location.time_zone, "numbers": week_numbers(request, location, day),
     })
 
 

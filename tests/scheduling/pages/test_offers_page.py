@@ -133,3 +133,26 @@ def test_the_board_marks_each_offered_freed_time_and_links_to_its_day(desk, site
     assert html.count('data-testid="board-offer-marker"') == 2
     assert "2 offers</span> 11:00 · Chair 1 · 1 expired, 1 taken" in html
     assert f'?location={site.pk}&amp;span=day&amp;day=2026-03-03' in html
+
+
+def test_the_weeks_numbers_sit_above_the_list_and_a_manager_gets_the_dashboards_week(client, desk, manager, site,
+                                                                                       offers):
+    # Freed: chair 1 Tuesday 11:00, chair 2 Tuesday 14:00, chair 1 Thursday 10:00, 2.5 h each = 7.5 h; Ben's YES
+    # refilled 2.5 h (33.3%), 7 minutes after his text; Ava's, Ben's and Cal's texts were sent, Dee's never.
+    response = page(desk, site, day="2026-03-03")
+    assert {key: response.context["numbers"][key] for key in
+            ("freed_hours", "refilled_hours", "refill_rate", "offers_sent", "taken", "median_minutes")} == {
+        "freed_hours": 7.5, "refilled_hours": 2.5, "refill_rate": 33.3, "offers_sent": 3, "taken": 1,
+        "median_minutes": 7.0}
+    html = response.content.decode()
+    assert "Mon Mar 2 – Sun Mar 8" in html and ">7.5 h<" in html and ">2.5 h (33.3%)<" in html
+    assert ">7 min, of 1 taken<" in html
+    assert 'data-testid="offer-numbers-dashboard"' not in html  # the dashboard is the managers'
+    client.force_login(manager)
+    link = reverse("numbers") + f"?location={site.pk}&amp;period=week&amp;anchor=2026-03-02"
+    assert link in page(client, site, day="2026-03-05").content.decode()
+
+
+def test_a_week_with_nothing_freed_says_no_data_not_zero_minutes(desk, site, offers):
+    html = page(desk, site, day="2026-03-10").content.decode()
+    assert ">0.0 h<" in html and ">no data<" in html and "%)" not in html
