@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
-from rest_framework import exceptions as drf
-from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from clinic.constraints import errors_for_violation
+
+if TYPE_CHECKING:
+    from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,13 @@ def validation_error_from_django(exc: DjangoValidationError) -> Invalid:
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF exception handler: every error leaves in the one format."""
+    # DRF imported here, not with the module: every model imports this module for its errors, and a Celery
+    # worker, which serves no API, would load DRF's serializers at each start (a worker restarted after a
+    # crash takes no text until it is up).
+    from rest_framework import exceptions as drf
+    from rest_framework.response import Response
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, ClinicError):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, DjangoValidationError):

@@ -10,7 +10,6 @@ from functools import cache
 
 import phonenumbers
 from django.conf import settings
-from phonenumbers import geocoder
 
 
 class InvalidPhone(ValueError):
@@ -52,6 +51,10 @@ def typing_hint() -> str:
 
 @cache
 def _typing_hint(region: str) -> str:
+    # Imported here: its place-name tables take a third of a second to load, and only this hint uses them
+    # (every process imports this module through the patient model; a worker restarted after a crash waits).
+    from phonenumbers import geocoder
+
     example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     if example is None:
         return "Type the number with + and its country code, e.g. +44 20 7183 8750."

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from clinic import sms
 from scheduling.messaging import inbound
@@ -196,3 +197,5 @@ def test_the_status_callback_url_is_the_status_webhook(settings):
     settings.PUBLIC_BASE_URL = "https://clinic.example.org/"
     # when / then
     assert status_callback_url() == "https://clinic.example.org/api/sms/status/"
+    # the path is written out in reminders.py (reversing it loads every view): it must be the webhook's own
+    assert status_callback_url() == "https://clinic.example.org" + reverse("sms-status")
