@@ -72,6 +72,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_int_list(name: str, default: list[int], *, minimum: int | None = None) -> list[int]:
+    """Return the variable as comma-separated whole numbers (``5,15,30``), refusing an empty list, a
+    non-number and a value below ``minimum``."""
+    items = env_list(name, [str(number) for number in default])
+    if not items:
+        raise ImproperlyConfigured(f"{name} needs at least one whole number.")
+    numbers = []
+    for item in items:
+        try:
+            numbers.append(int(item))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a whole number.") from None
+        if minimum is not None and numbers[-1] < minimum:
+            raise ImproperlyConfigured(f"{name}: {numbers[-1]} must be at least {minimum}.")
+    return numbers
+
+
 def env_database(name: str = "DATABASE_URL") -> dict | None:
     """Parse a PostgreSQL URL; other engines are refused because the invariants live in PostgreSQL."""
     value = _raw(name)

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from functools import cache
 
 from django.conf import settings
 
@@ -26,7 +29,14 @@ class SmsError(Exception):
 
 
 class TransientSmsError(SmsError):
-    """The provider refused for now (rate limit, outage, connection refused); nothing was sent."""
+    """The provider refused for now (rate limit, outage, connection refused); nothing was sent.
+
+    ``retry_after``: the seconds the provider asked us to wait (its ``Retry-After``), when it said.
+    """
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermanentSmsError(SmsError):
@@ -68,22 +78,55 @@ class OutboxBackend:
         return SendResult(provider_id=message.provider_id, status="sent")
 
 
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """A ``Retry-After`` header as seconds from now (it is either seconds or an HTTP date); None when absent or
+    unreadable, 0 for a date already past."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@cache
+def _answer_keeping_client():
+    """Twilio's HTTP client, keeping the last answer's ``Retry-After``: the exceptions the twilio package raises
+    for a 429 or 503 carry the status and body, not the headers."""
+    from twilio.http.http_client import TwilioHttpClient
+
+    class AnswerKeepingClient(TwilioHttpClient):
+        retry_after: float | None = None
+
+        def request(self, *args, **kwargs):
+            response = super().request(*args, **kwargs)
+            self.retry_after = retry_after_seconds((response.headers or {}).get("Retry-After"))
+            return response
+
+    return AnswerKeepingClient
+
+
 class TwilioBackend:
     """Twilio's REST API, with a per-message status callback and a short timeout."""
 
     def __init__(self):
-        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
-        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN,
-                             http_client=TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT_SECONDS))
+        self.http = _answer_keeping_client()(timeout=settings.TWILIO_TIMEOUT_SECONDS)
+        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=self.http)
         if settings.TWILIO_API_BASE:
             # A stand-in server for fault tests; production leaves it unset.
             self.client.api.base_url = settings.TWILIO_API_BASE
 
     def send(self, *, to: str, body: str, status_callback: str | None = None) -> SendResult:
         import requests
-        from twilio.base.exceptions import TwilioRestException
+        from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 
         sender = ({"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID}
                   if settings.TWILIO_MESSAGING_SERVICE_SID else {"from_": settings.TWILIO_FROM_NUMBER})
@@ -102,10 +145,11 @@ class TwilioBackend:
             raise SmsTimeout("the connection dropped after the request was sent") from None
         except requests.exceptions.Timeout:
             raise SmsTimeout("no answer from the provider") from None
-        except TwilioRestException as exc:
+        except (TwilioRestException, TwilioServiceException) as exc:  # the older error body and RFC 9457's
             if exc.status == 429 or exc.status >= 500:
-                raise TransientSmsError(f"provider said {exc.status}") from None
-            raise PermanentSmsError(f"provider refused ({exc.code}): {exc.msg}") from None
+                raise TransientSmsError(f"provider said {exc.status}", retry_after=self.http.retry_after) from None
+            message = exc.msg if isinstance(exc, TwilioRestException) else (exc.detail or exc.title)
+            raise PermanentSmsError(f"provider refused ({exc.code}): {message}") from None
         return SendResult(provider_id=message.sid, status=message.status or "queued")
 
 

@@ -31,22 +31,25 @@ HOLD_AT_MOST = 120
 class Reply:
     """How the stand-in answers one request.
 
-    ``status`` and ``body`` (None: a new message resource with its own SID),
-    after ``delay`` seconds; ``drop`` closes the connection without answering;
-    ``hold`` waits until the test calls ``release()`` first.
+    ``status`` and ``body`` (None: a new message resource with its own SID)
+    with any further ``headers`` (``Retry-After``...), after ``delay``
+    seconds; ``drop`` closes the connection without answering; ``hold`` waits
+    until the test calls ``release()`` first.
     """
 
     status: int = 201
     body: dict | None = None
+    headers: tuple[tuple[str, str], ...] = ()
     delay: float = 0.0
     drop: bool = False
     hold: bool = False
 
 
-def error_reply(status: int, code: int, message: str = "try later") -> Reply:
-    """Twilio's error body for ``status`` (429, 500, 503, 400...)."""
+def error_reply(status: int, code: int, message: str = "try later", *, retry_after: str | None = None) -> Reply:
+    """Twilio's error body for ``status`` (429, 500, 503, 400...), with a ``Retry-After`` header if given."""
     return Reply(status=status, body={"code": code, "message": message, "status": status,
-                                      "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+                                      "more_info": f"https://www.twilio.com/docs/errors/{code}"},
+                 headers=(("Retry-After", retry_after),) if retry_after is not None else ())
 
 
 class StandInTwilio:
@@ -126,6 +129,8 @@ class StandInTwilio:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
+                    for header, value in reply.headers:
+                        self.send_header(header, value)
                     self.end_headers()
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):

@@ -29,6 +29,7 @@ provider themselves).
 from __future__ import annotations
 
 import logging
+import random
 import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -45,7 +46,6 @@ from scheduling.models import ReminderState, SmsSendSlot
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
 # The advisory-lock key space of "the texts of session N" (``texts_of_session_held``): N in the low 32 bits.
 _SESSION_TEXTS_LOCK = 0x5458 << 32  # "TX"
 
@@ -90,6 +90,25 @@ def patient_refusal(patient) -> tuple[str, str]:
     if not patient.sms_consent:
         return ReminderState.SKIPPED, "no text-message consent recorded"
     return "", ""
+
+
+def retry_wait(attempts: int, retry_after: float | None = None) -> float:
+    """Seconds to wait before the next try of a text the provider refused for now, after ``attempts`` tries.
+
+    The provider's ``Retry-After`` when it gave one (it knows when it will
+    take texts again), else the ``attempts``-th of TEXT_RETRY_SECONDS (the
+    last repeats) spread by TEXT_RETRY_JITTER_PERCENT, so the texts one burst
+    of 429s refused do not all come back in the same second; at most
+    TEXT_RETRY_MAX_SECONDS either way. A refusal costs nothing at the
+    provider's end, so the first waits are short: a text refused once is
+    still on time.
+    """
+    if retry_after is not None:
+        return min(max(0.0, retry_after), settings.TEXT_RETRY_MAX_SECONDS)
+    schedule = settings.TEXT_RETRY_SECONDS
+    base = schedule[min(max(attempts, 1), len(schedule)) - 1]
+    spread = settings.TEXT_RETRY_JITTER_PERCENT / 100
+    return min(base * random.uniform(1 - spread, 1 + spread), settings.TEXT_RETRY_MAX_SECONDS)
 
 
 def claim_due(model: type[models.Model], *, now: datetime, limit: int, order_by: str) -> list[int]:
@@ -249,9 +268,12 @@ def call_provider(model: type[models.Model], job_id: int, *, attempts: int, phon
 
     A text naming a treatment or diagnosis -> ``failed`` with the reason, and
     the provider is never called; timeout -> ``unknown``; permanent refusal ->
-    ``failed``; transient error -> back to ``pending`` a little later each
-    time, ``failed`` after MAX_ATTEMPTS. ``before_call`` fields are saved with
-    ``provider_called_at``.
+    ``failed``; transient error -> back to ``pending`` after ``retry_wait``,
+    ``failed`` after TEXT_SEND_ATTEMPTS tries. The retry goes through the
+    sweep and ``wait_turn`` again, so it keeps to the provider's rate, and
+    through the send's checks, so it is never sent once its visit is
+    cancelled, moved or nearer than the policy's lead time. ``before_call``
+    fields are saved with ``provider_called_at``.
     """
     try:
         checked_text(text)
@@ -275,11 +297,12 @@ def call_provider(model: type[models.Model], job_id: int, *, attempts: int, phon
         set_state(model, job_id, ReminderState.FAILED, reason=str(exc)[:300])
         return ReminderState.FAILED, None
     except sms.TransientSmsError as exc:
-        if attempts >= MAX_ATTEMPTS:
+        if attempts >= settings.TEXT_SEND_ATTEMPTS:
             set_state(model, job_id, ReminderState.FAILED, reason=f"gave up after {attempts} tries: {exc}"[:300])
             return ReminderState.FAILED, None
-        # Nothing left the building: back to pending, a little later each time.
-        set_state(model, job_id, ReminderState.PENDING, send_at=now + timedelta(minutes=2 ** (attempts - 1)),
-                  provider_called_at=None, reason=f"retrying: {exc}"[:300])
+        # Nothing left the building: back to pending for the sweep to claim again after the wait.
+        wait = retry_wait(attempts, exc.retry_after)
+        set_state(model, job_id, ReminderState.PENDING, send_at=now + timedelta(seconds=wait),
+                  provider_called_at=None, reason=f"retrying in {wait:.0f} s: {exc}"[:300])
         return ReminderState.PENDING, None
     return ReminderState.SENT, result

@@ -27,6 +27,8 @@ def _check(**overrides: str) -> subprocess.CompletedProcess:
         ("SESSION_IDLE_MINUTES", "soon"),
         ("DJANGO_HTTPS", "2"),
         ("CLINIC_NAME", "Midtown Ketamine Clinic"),  # it is in every text: the system check refuses it
+        ("TEXT_RETRY_SECONDS", "5,soon"),
+        ("TEXT_RETRY_JITTER_PERCENT", "150"),
     ],
 )
 def test_a_bad_value_stops_the_start_with_the_variable_named(variable, value):

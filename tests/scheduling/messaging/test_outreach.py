@@ -233,18 +233,19 @@ def test_a_provider_timeout_leaves_the_text_unknown(due_course, monkeypatch, sen
     assert send_due_outreach() == []
 
 
-def test_a_transient_error_retries_later_and_gives_up_after_five_tries(due_course, monkeypatch, now):
+def test_a_transient_error_retries_later_and_gives_up_after_the_last_try(due_course, monkeypatch, now, settings):
     # given a provider that refuses every time
+    settings.TEXT_SEND_ATTEMPTS, settings.TEXT_RETRY_SECONDS, settings.TEXT_RETRY_JITTER_PERCENT = 5, [5, 15, 30], 0
     monkeypatch.setattr(sms.LocmemBackend, "fail_with", [sms.TransientSmsError("busy")] * 5)
     refresh_worklist()
     # when
     assert send_due_outreach() == [ReminderState.PENDING]
     # then
     row = Outreach.objects.get()
-    assert (row.send_at, row.attempts, row.provider_called_at) == (now + timedelta(minutes=1), 1, None)
-    # when it keeps failing
-    for minutes in (1, 3, 7, 15):
-        with time_machine.travel(now + timedelta(minutes=minutes), tick=False):
+    assert (row.send_at, row.attempts, row.provider_called_at) == (now + timedelta(seconds=5), 1, None)
+    # when it keeps failing (the last wait repeats)
+    for seconds in (5, 20, 50, 80):
+        with time_machine.travel(now + timedelta(seconds=seconds), tick=False):
             outcome = send_due_outreach()
     # then
     assert outcome == [ReminderState.FAILED]

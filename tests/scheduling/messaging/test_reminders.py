@@ -181,16 +181,60 @@ def test_a_provider_timeout_is_unknown_and_never_resent(esk_course, chair, now, 
     assert due_and_send(local(chair.location, date(2026, 3, 4), 18)) == []
 
 
-def test_a_transient_error_retries_later_with_backoff(esk_course, chair, now, book):
+def test_a_transient_error_retries_within_seconds_then_a_little_later_each_time(esk_course, chair, now, book,
+                                                                                 settings):
+    settings.TEXT_RETRY_SECONDS, settings.TEXT_RETRY_JITTER_PERCENT = [5, 15, 30], 0
     session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
     sms.LocmemBackend.fail_with.extend([sms.TransientSmsError("429"), sms.TransientSmsError("503")])
     at = local(chair.location, date(2026, 3, 4), 17)
     assert due_and_send(at) == [ReminderState.PENDING]
-    assert reminder(session, ReminderKind.DAY_BEFORE).send_at == at + timedelta(minutes=1)
-    assert due_and_send(at + timedelta(minutes=1)) == [ReminderState.PENDING]
-    assert reminder(session, ReminderKind.DAY_BEFORE).send_at == at + timedelta(minutes=3)
-    assert due_and_send(at + timedelta(minutes=3)) == [ReminderState.SENT]
+    assert reminder(session, ReminderKind.DAY_BEFORE).send_at == at + timedelta(seconds=5)
+    assert due_and_send(at + timedelta(seconds=4)) == []  # not before its time
+    assert due_and_send(at + timedelta(seconds=5)) == [ReminderState.PENDING]
+    assert reminder(session, ReminderKind.DAY_BEFORE).send_at == at + timedelta(seconds=20)
+    assert due_and_send(at + timedelta(seconds=20)) == [ReminderState.SENT]
     assert len(sms.outbox) == 1
+
+
+def test_a_transient_error_waits_as_long_as_the_provider_asks(esk_course, chair, now, book, settings):
+    settings.TEXT_RETRY_MAX_SECONDS = 600
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
+    sms.LocmemBackend.fail_with.extend([sms.TransientSmsError("429", retry_after=90),
+                                        sms.TransientSmsError("429", retry_after=3600)])
+    at = local(chair.location, date(2026, 3, 4), 17)
+    assert due_and_send(at) == [ReminderState.PENDING]
+    assert reminder(session, ReminderKind.DAY_BEFORE).send_at == at + timedelta(seconds=90)
+    assert "retrying in 90 s" in reminder(session, ReminderKind.DAY_BEFORE).reason
+    # an hour is more than the longest wait: capped
+    assert due_and_send(at + timedelta(seconds=90)) == [ReminderState.PENDING]
+    assert reminder(session, ReminderKind.DAY_BEFORE).send_at == at + timedelta(seconds=90 + 600)
+
+
+def test_a_retry_that_would_come_too_near_the_visit_is_skipped_not_sent(esk_course, chair, now, book, settings):
+    # given a same-day reminder refused at 11:59 for a 13:00 visit (the policy's lead time is an hour)
+    settings.TEXT_RETRY_JITTER_PERCENT = 0
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
+    same_day = reminder(session, ReminderKind.SAME_DAY)
+    Reminder.objects.filter(pk=same_day.pk).update(send_at=local(chair.location, date(2026, 3, 5), 11, 59))
+    Reminder.objects.filter(session=session, kind=ReminderKind.DAY_BEFORE).update(state=ReminderState.SENT)
+    sms.LocmemBackend.fail_with.append(sms.TransientSmsError("503"))
+    refused_at = local(chair.location, date(2026, 3, 5), 11, 59) + timedelta(seconds=58)
+    assert due_and_send(refused_at) == [ReminderState.PENDING]
+    # when its retry comes due, past the lead time
+    assert due_and_send(refused_at + timedelta(seconds=5)) == [ReminderState.SKIPPED]
+    # then nothing was sent
+    assert sms.outbox == []
+    assert "too late" in reminder(session, ReminderKind.SAME_DAY).reason
+
+
+def test_a_transient_error_gives_up_after_the_last_try(esk_course, chair, now, book, settings):
+    settings.TEXT_SEND_ATTEMPTS, settings.TEXT_RETRY_SECONDS, settings.TEXT_RETRY_JITTER_PERCENT = 3, [5], 0
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
+    sms.LocmemBackend.fail_with.extend([sms.TransientSmsError("503")] * 3)
+    at = local(chair.location, date(2026, 3, 4), 17)
+    assert [due_and_send(at + timedelta(seconds=5 * n)) for n in range(3)] == [
+        [ReminderState.PENDING], [ReminderState.PENDING], [ReminderState.FAILED]]
+    assert reminder(session, ReminderKind.DAY_BEFORE).reason.startswith("gave up after 3 tries")
 
 
 def test_a_permanent_refusal_fails_with_the_reason(esk_course, chair, now, book):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -83,6 +84,23 @@ def test_a_rate_limit_or_outage_is_a_transient_error(twilio_api, status):
     # when / then
     with pytest.raises(sms.TransientSmsError):
         send()
+
+
+@pytest.mark.parametrize(("header", "seconds"), [("42", 42.0), (None, None), ("soon", None)])
+def test_a_refusal_carries_the_providers_retry_after_when_it_gives_one(twilio_api, header, seconds):
+    # given
+    twilio_api.answer_next(error_reply(429, 20429, retry_after=header))
+    # when
+    with pytest.raises(sms.TransientSmsError) as refused:
+        send()
+    # then
+    assert refused.value.retry_after == seconds
+
+
+def test_a_retry_after_may_be_a_date():
+    now = datetime(2026, 3, 4, 17, 0, tzinfo=UTC)
+    assert sms.retry_after_seconds("Wed, 04 Mar 2026 17:01:30 GMT", now=now) == 90.0
+    assert sms.retry_after_seconds("Wed, 04 Mar 2026 16:59:00 GMT", now=now) == 0.0
 
 
 def test_an_invalid_number_is_a_permanent_error(twilio_api):
