@@ -42,6 +42,11 @@ def _rate_by(key_name: str, label: str, keys, counted: str) -> dict:
 HEAT = [{"weekday": day, "hour": hour, "booked_hours": 2.0 + index, "open_hours": 10.0,
          "utilisation": round(10.0 * (2.0 + index) % 100, 1)}
         for index, day in enumerate(WEEKDAYS[:5]) for hour in HOURS]
+FREED_COLUMNS = [_column("freed_hours", "Freed chair hours", "hours"),
+                 _column("refilled_hours", "Refilled by offers", "hours"),
+                 _column("refill_rate", "Refill rate", "percent"), _column("offers_sent", "Offers sent", "count"),
+                 _column("taken", "Offers taken", "count"),
+                 _column("median_minutes", "Median minutes to take", "minutes")]
 HOURS_COLUMNS = [_column("booked_hours", "Booked chair hours", "hours"),
                  _column("open_hours", "Open chair hours", "hours"), _column("utilisation", "Utilisation", "percent")]
 
@@ -121,6 +126,22 @@ NOVEMBER = {
                    [{"kind": "Confirm", "count": 120, "previous": 111}, {"kind": "Cancel", "count": 7, "previous": 9},
                     {"kind": "Stop", "count": 1, "previous": 0}], x="kind", series=["count", "previous"]),
         ]),
+        _figure("freed_chairs", "Freed chair hours refilled by offers", "percent", 61.9, 50.0, numerator=6.5,
+                denominator=10.5, tables=[
+                    _table("by_site", "By site", "bar", [_column("site", "Site"), *FREED_COLUMNS],
+                           [{"site": "Midtown", "freed_hours": 9.0, "refilled_hours": 5.0, "refill_rate": 55.6,
+                             "offers_sent": 6, "taken": 2, "median_minutes": 26.0},
+                            {"site": "Westside", "freed_hours": 1.5, "refilled_hours": 1.5, "refill_rate": 100.0,
+                             "offers_sent": 2, "taken": 1, "median_minutes": 5.0}],
+                           x="site", series=["freed_hours", "refilled_hours"]),
+                    _table("by_week", "By week (local)", "bar", [_column("week", "Week"), *FREED_COLUMNS],
+                           [{"week": f"2026-W{45 + index} ({day} Nov)", "freed_hours": 2.5 * index,
+                             "refilled_hours": 1.5 * index, "refill_rate": 60.0 if index else None,
+                             "offers_sent": 3 * index, "taken": index,
+                             "median_minutes": 10.0 + index if index else None}
+                            for index, day in enumerate((2, 9, 16, 23, 30))],
+                           x="week", series=["freed_hours", "refilled_hours"]),
+                ]),
     ],
 }
 
