@@ -20,6 +20,8 @@ Lakeside (Chicago, offers off), chair L1
 
 from __future__ import annotations
 
+import csv
+import io
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,6 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from django.db import connection, transaction
 from django.test.utils import override_settings
+from django.urls import reverse
 
 from scheduling.models import Location, OfferState, SessionStatus
 from scheduling.reports import offers
@@ -190,3 +193,22 @@ def test_the_dashboard_carries_the_figure_in_one_statement(sites, django_assert_
         freed()
     numbers = clinic_numbers(period=WEEK, location_id=sites.westside.pk, now=NOW)
     assert next(found for found in numbers["figures"] if found["key"] == "freed_chairs")["value"] == 100.0
+
+
+def test_the_api_and_the_csv_give_the_same_figure(sites, manager_api, client, manager):
+    week = {"period": "week", "anchor": "2026-01-21"}
+    response = manager_api.get("/api/reports/freed_chairs/", {**week, "location": sites.westside.pk})
+    assert response.status_code == 200
+    body = response.json()["figure"]
+    assert (body["value"], body["numerator"], body["denominator"]) == (100.0, 1.5, 1.5)
+    assert manager_api.get("/api/reports/freed_chairs/", {"period": "week", "anchor": "2026-01-99"}).status_code == 400
+
+    client.force_login(manager)
+    csv_response = client.get(reverse("numbers-csv", args=["freed_chairs", "by_site"]), week)
+    assert csv_response.status_code == 200
+    assert list(csv.reader(io.StringIO(csv_response.content.decode()))) == [
+        ["Site", "Freed chair hours (hours)", "Refilled by offers (hours)", "Refill rate (%)", "Offers sent",
+         "Offers taken", "Median minutes to take"],
+        ["Midtown", "9.0", "5.0", "55.6", "6", "2", "26.0"],
+        ["Westside", "1.5", "1.5", "100.0", "2", "1", "5.0"],
+    ]
