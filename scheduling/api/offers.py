@@ -99,7 +99,8 @@ class OfferViewSet(LogsPatientHistoryReads, mixins.ListModelMixin, mixins.Retrie
 
     serializer_class = OfferSerializer
     filterset_class = OfferFilter
-    permission_classes = [roles_may(read=ALL_ROLES)]
+    # Read-only for everyone: a write method is then a 405 (no such method), not a 403 (not your role).
+    permission_classes = [roles_may(read=ALL_ROLES, write=ALL_ROLES)]
 
     def get_queryset(self):
         return (Offer.objects.select_related("location", "chair", "patient")
