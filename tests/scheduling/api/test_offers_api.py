@@ -185,3 +185,16 @@ def test_a_missing_or_unclear_answer_is_refused(desk_api, site, chair, book, bod
 
 def test_an_unknown_session_is_not_found(desk_api, now):
     assert desk_api.post("/api/sessions/999999/earlier-wanted/", {"wanted": True}).status_code == 404
+
+
+def test_a_page_costs_the_same_statements_however_many_offers_it_holds(desk_api, site, chair, chair2, now,
+                                                                       django_assert_max_num_queries,
+                                                                       django_assert_num_queries):
+    offer_of(chair, local(site, WEDNESDAY, 10))
+    listed(desk_api)  # the first request also fills caches the later ones reuse
+    with django_assert_max_num_queries(2) as with_one:
+        listed(desk_api)
+    for hour in (9, 12, 15):
+        offer_of(chair2, local(site, WEDNESDAY, hour))
+    with django_assert_num_queries(len(with_one)):
+        assert len(listed(desk_api)["results"]) == 4

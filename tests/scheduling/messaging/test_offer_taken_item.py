@@ -7,9 +7,11 @@ New York; the freed time is Wednesday 4 March at 10:00 on ``chair`` at Midtown.
 
 from __future__ import annotations
 
+import importlib
 from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from scheduling.booking import services as booking
 from scheduling.messaging.offers_planning import plan_offers
@@ -172,3 +174,21 @@ def test_the_worklist_page_offers_the_kind_and_links_the_days_freed_times(taken,
     assert '<option value="offer_taken" selected>Offer taken</option>' in page
     assert f'href="/offers/?location={site.pk}&amp;day=2026-03-04" data-testid="worklist-offers"' in page
     assert "Took the freed time Wed 4 Mar 10:00 at Midtown" in page
+
+
+def test_the_migration_ranks_open_items_as_the_kinds_rank_them_now(site):
+    from django.apps import apps
+
+    migration = importlib.import_module("scheduling.migrations.0015_offer_taken_work_kind")
+    # given open items of every kind ranked as before the new kind, and one closed item
+    assert migration.AFTER == list(WorkKind.values)
+    items = [WorkItem.objects.create(kind=kind, subject=f"rank:{kind}", urgency=migration.BEFORE.index(kind),
+                                     location=site) for kind in migration.BEFORE]
+    closed = WorkItem.objects.create(kind=WorkKind.DUE_UNBOOKED, subject="rank:closed", urgency=99,
+                                     closed_at=timezone.now(), location=site)
+    # when the migration runs
+    migration._rank_open_items(migration.AFTER)(apps, None)
+    # then each open item has its kind's rank now; a closed item is left as it closed
+    assert {item.kind: WorkItem.objects.get(pk=item.pk).urgency for item in items} == {
+        kind: URGENCY[kind] for kind in migration.BEFORE}
+    assert WorkItem.objects.get(pk=closed.pk).urgency == 99
