@@ -57,6 +57,7 @@ from scheduling.worklist.authorisation_items import (
     closing_reason,
 )
 from scheduling.worklist.course_views import CourseView, course_views_for, day_text
+from scheduling.worklist.offer_items import close_settled as close_settled_offers
 
 # Kinds about a whole course (subject "course:<id>"); the others are about a session or a form.
 COURSE_KINDS = (WorkKind.DUE_UNBOOKED, WorkKind.OVERDUE, WorkKind.LAPSED, WorkKind.NO_SHOW_REBOOK,
@@ -329,8 +330,9 @@ def refresh_worklist(*, course_ids: list[int] | None = None, now: datetime | Non
     missing; closes those no longer true ("resolved itself: <why>"); never
     deletes. Plans due-visit outreach texts. Closes the
     patients' requests for a new time answered by a new booking and texts
-    them the new time. Returns the counts ``{"opened", "closed", "outreach",
-    "answered"}``.
+    them the new time, and the desk's "Offer taken" items with nothing left
+    to call about (``offer_items.close_settled``). Returns the counts
+    ``{"opened", "closed", "outreach", "answered"}``.
     """
     now = now or timezone.now()
     ids = None if course_ids is None else sorted({int(pk) for pk in course_ids})
@@ -348,6 +350,8 @@ def refresh_worklist(*, course_ids: list[int] | None = None, now: datetime | Non
         counts["outreach"] = _plan_outreach(views, now)
         # A patient's R answered by cancelling the visit and booking another (a move answers it itself).
         answered = new_time.answer_rebooked_requests(course_ids=ids, now=now)
+        # A taken offer's item with nothing left to call about (the visit cancelled, moved or over).
+        counts["closed"] += close_settled_offers(course_ids=ids, now=now)
     # Committed: the patient is texted the new time (at most once per request, ``new_time.send_new_time``).
     new_time.send_new_times(answered)
     counts["answered"] = len(answered)
