@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from scheduling.api import authorisations, reports, stock
 from scheduling.api.measures import MeasureViewSet, PatientMeasuresView
+from scheduling.api.offers import EarlierWantedView, OfferViewSet
 from scheduling.api.outbox import OutboxListView, SimulatedReplyView
 from scheduling.api.reminders import ReminderViewSet
 from scheduling.api.rems_forms import RemsFormViewSet
@@ -25,6 +26,7 @@ router.register("rems-forms", RemsFormViewSet, basename="rems-form")
 router.register("measures", MeasureViewSet, basename="measure")
 router.register("worklist", WorkItemViewSet, basename="work-item")
 router.register("reminders", ReminderViewSet, basename="reminder")
+router.register("offers", OfferViewSet, basename="offer")
 urlpatterns = [
     path("availability/", AvailabilityView.as_view(), name="availability"),
     path("me/", MeView.as_view(), name="me"),
@@ -34,6 +36,7 @@ urlpatterns = [
     path("sms/status/", DeliveryStatusView.as_view(), name="sms-status"),
     path("outbox/", OutboxListView.as_view(), name="outbox-list"),
     path("outbox/reply/", SimulatedReplyView.as_view(), name="outbox-reply"),
+    path("sessions/<int:pk>/earlier-wanted/", EarlierWantedView.as_view(), name="session-earlier-wanted-api"),
     *router.urls,
     *authorisations.urlpatterns,
     *reports.urlpatterns,
