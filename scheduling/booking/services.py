@@ -387,4 +387,6 @@ def _after_booking_change(session: Session, change: str, *, freed: offers_planni
     if open_offers:
         offers_planning.void_offers_of_booking(session, open_offers)
     if freed is not None:
+        # Kept in this transaction, so a planning task lost with the broker is caught up by beat.
+        offers_planning.keep_freed(freed)
         plan_offers_on_commit(freed)

@@ -21,6 +21,10 @@ a later time and asked for an earlier one, when both are due as long).
 
 Planning and taking hold the freed time's advisory lock, so two planners never
 offer it to more than OFFERS_AT_ONCE patients and two YES never both book it.
+
+The change also writes a ``FreedTimeMark`` in its own transaction (``keep_freed``):
+a planning task lost with the broker leaves a freed time with no offer, and
+beat's ``end_offers`` pass plans it from its mark (``offers_ending``).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from scheduling.models import (
     Session,
     SessionStatus,
 )
+from scheduling.models.offers import FreedTimeMark
 from scheduling.worklist.course_views import course_views_for
 
 
@@ -88,6 +93,12 @@ def freed_by(session: Session, *, now: datetime | None = None) -> FreedTime | No
     # The treatment is read by the planning task when the change did not load the course (a cancel's query saved).
     modality = session.course.modality if Session.course.is_cached(session) else ""
     return FreedTime(session.location_id, session.chair_id, session.start, session.end, modality, session.pk)
+
+
+def keep_freed(freed: FreedTime, *, now: datetime | None = None) -> None:
+    """Inside the cancel's or move's transaction: the freed time, kept for beat's catch-up (and the numbers)."""
+    FreedTimeMark.objects.create(location_id=freed.location_id, chair_id=freed.chair_id, start=freed.start,
+                                 end=freed.end, session_id=freed.session_id, freed_at=now or timezone.now())
 
 
 def lock_freed_time(chair_id: int, start: datetime) -> None:

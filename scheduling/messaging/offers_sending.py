@@ -4,7 +4,8 @@ The ``OfferText`` row goes through ``messaging.jobs`` as reminders do: the
 sweep claims it (pending -> queued), the send task claims it again (queued ->
 sending) with a conditional UPDATE, ``provider_called_at`` is committed before
 the provider is called (a timeout or a dead worker leaves it ``unknown``,
-never re-sent), and the reaper recovers lost claims.
+never re-sent, and its offer counts as sent: the patient may have it), and
+the reaper recovers lost claims.
 
 Checked again at the send: the offer is still planned, the site still offers,
 the time is more than OFFER_STALE_HOURS away, the patient may be texted, the
@@ -20,7 +21,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from scheduling.messaging import jobs
@@ -31,6 +33,7 @@ from scheduling.models import (
     OUTREACH_PRIORITY,
     Direction,
     MessagePurpose,
+    Offer,
     OfferState,
     OfferText,
     ReminderState,
@@ -64,7 +67,23 @@ def claim_due_offer_texts(*, now: datetime | None = None, limit: int | None = No
 
 
 def reap_stuck_offer_texts(*, now: datetime | None = None) -> jobs.Reaped:
-    return jobs.reap_stuck(OfferText, now=now or timezone.now())
+    """The reaper's pass over offer texts; an offer whose text it left ``unknown`` counts as sent."""
+    reaped = jobs.reap_stuck(OfferText, now=now or timezone.now())
+    offers_of_unknown_texts_sent()
+    return reaped
+
+
+def offers_of_unknown_texts_sent() -> int:
+    """An offer still planned whose text is ``unknown`` (a worker died while the provider was being called) is
+    treated as sent from that call, as a timeout is in ``deliver``: the patient may have it, so their YES
+    counts, and it ends by time. Set-based and idempotent, so a reaper pass that died before it is made good by
+    the next."""
+    called = OfferText.objects.filter(offer_id=OuterRef("pk")).values("provider_called_at")[:1]
+    return Offer.objects.filter(state=OfferState.PLANNED, text__state=ReminderState.UNKNOWN,
+                                text__provider_called_at__isnull=False).update(
+        state=OfferState.SENT, sent_at=Subquery(called),
+        expires_at=Least(Subquery(called) + timedelta(minutes=settings.OFFER_MINUTES),
+                         F("start") - timedelta(hours=settings.OFFER_STALE_HOURS)))
 
 
 def send_claimed(text_id: int) -> str | None:

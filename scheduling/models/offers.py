@@ -88,3 +88,36 @@ class OfferText(TextJob):
 
     def __str__(self) -> str:
         return f"Text of offer {self.offer_id} ({self.state})"
+
+
+class FreedTimeMark(models.Model):
+    """A chair time a cancel or a move freed, written in the change's own transaction.
+
+    The planning task a change publishes on commit is lost when the broker is
+    down at that moment, and a move leaves nothing on its session that says
+    which chair it gave up: this row does, so beat's ``end_offers`` pass offers
+    every freed time that has no offer yet (``offers_ending``). It also keeps
+    what was freed, for the freed-chair numbers.
+    """
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    chair = models.ForeignKey(Chair, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # The cancelled or moved session (its course says which treatment the time suits).
+    session = models.ForeignKey(Session, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    freed_at = models.DateTimeField(default=timezone.now)
+    # When beat's pass first planned the time from this mark because it still had no offer (its task was lost,
+    # or nobody could take it then); empty when the change's own task offered it.
+    caught_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["freed_at", "id"]
+        indexes = [
+            models.Index(fields=["chair", "start"], name="freedtime_chair_start"),
+            models.Index(fields=["freed_at"], name="freedtime_freed_at"),
+            models.Index(fields=["start"], condition=Q(caught_up_at__isnull=True), name="freedtime_not_caught_up"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Chair {self.chair_id} freed at {self.start:%Y-%m-%d %H:%M}"

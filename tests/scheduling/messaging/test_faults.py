@@ -16,18 +16,11 @@ a phone number in it twice would be a duplicate text.
 
 from __future__ import annotations
 
-import logging
-import os
 import signal
 import time as clock
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-import psycopg
 import pytest
-import time_machine
-from django.db import connection
 from django.utils import timezone
 
 from scheduling.messaging import reminders
@@ -35,18 +28,15 @@ from scheduling.models import (
     Direction,
     Reminder,
     ReminderKind,
-    ReminderPolicy,
     ReminderState,
     Session,
     TextMessage,
     WorklistRefresh,
 )
-from scheduling.tasks import reap_reminders_task, sweep_reminders_task
+from scheduling.tasks import sweep_reminders_task
 from tests import sms_standin
 from tests.celery_harness import (
-    REDIS_SERVER,
     clinic_for_real_workers,
-    database_url_for_subprocess,
     free_port,
     redis_server,
     use_broker,
@@ -54,6 +44,13 @@ from tests.celery_harness import (
     workers,
 )
 from tests.factories import EVERY_DAY_ALL_DAY, SessionFactory
+from tests.scheduling.messaging.faults import (
+    integration,
+    policies_locked,
+    reap_later,
+    waiting_on_the_policy_lock,
+    warnings_from,
+)
 from tests.sms_standin import Reply, error_reply
 
 pytestmark = [
@@ -64,17 +61,8 @@ pytestmark = [
 ]
 
 
-def integration(test):
-    """Real processes: a Redis server of the test's own and Celery workers (tests/celery_harness.py)."""
-    needs = pytest.mark.skipif(not os.path.exists(REDIS_SERVER) and not os.environ.get("CI"),
-                               reason=f"needs {REDIS_SERVER} (Debian's redis-server package)")
-    return pytest.mark.integration(needs(test))
-
-
 SEND = "scheduling.send_reminder"
 SWEEP = "scheduling.sweep_reminders"
-# The reaper only touches claims older than STUCK_AFTER: run it as beat would, that much later.
-LATER = reminders.STUCK_AFTER + timedelta(minutes=1)
 
 
 # --- the clinic -------------------------------------------------------------------------------------
@@ -112,22 +100,8 @@ def _phones(ids) -> list[str]:
 
 
 def _reap_later() -> dict[str, int]:
-    """What beat's reaper does, run in this process once the claims are old enough to be stuck."""
-    with time_machine.travel(timezone.now() + LATER):
-        return reap_reminders_task()["reminders"]
-
-
-@contextmanager
-def _warnings_from(logger_name: str) -> Iterator[list[logging.LogRecord]]:
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler(logging.WARNING)
-    handler.emit = records.append
-    logger = logging.getLogger(logger_name)
-    logger.addHandler(handler)
-    try:
-        yield records
-    finally:
-        logger.removeHandler(handler)
+    """What beat's reaper does to reminders, run in this process once the claims are old enough to be stuck."""
+    return reap_later()["reminders"]
 
 
 # --- (a) the broker goes down while bookings are made --------------------------------------------------
@@ -142,7 +116,7 @@ def test_bookings_made_while_redis_is_down_succeed_and_each_reminder_is_sent_onc
         # given the broker crashes (and forgets everything it held)
         broker.kill()
         # when the front desk books four visits
-        with _warnings_from("clinic.queueing") as warnings:
+        with warnings_from("clinic.queueing") as warnings:
             for course, chair in pairs:
                 began = clock.monotonic()
                 response = desk_api.post("/api/sessions/", {"course": course.pk, "chair": chair.pk,
@@ -159,7 +133,7 @@ def test_bookings_made_while_redis_is_down_succeed_and_each_reminder_is_sent_onc
         early, late = ids[:2], ids[2:]
         Reminder.objects.filter(id__in=late).update(send_at=timezone.now() + timedelta(hours=1))
         # when beat's sweep claims two of them while the broker is still down
-        with _warnings_from("clinic.queueing") as warnings:
+        with warnings_from("clinic.queueing") as warnings:
             assert sweep_reminders_task() == {"reminders": 2, "outreach": 0, "desk_texts": 0, "offers": 0}
         # then they stay queued, with one warning for the lost sends (not one failed publish each)
         assert set(_states(early).values()) == {ReminderState.QUEUED}
@@ -234,38 +208,16 @@ def test_a_worker_killed_after_calling_the_provider_leaves_the_reminder_unknown_
     assert _texts_logged([reminder_id]) == 0
 
 
-@contextmanager
-def _policies_locked() -> Iterator[None]:
-    """Hold an exclusive lock on the reminder policies, from a connection of its own, until the block ends.
-
-    A send reads its site's policy after its claim (queued -> sending) and
-    before it records ``provider_called_at``: a worker there waits on this lock.
-    """
-    with psycopg.connect(database_url_for_subprocess()) as locker:
-        locker.execute(f"LOCK TABLE {ReminderPolicy._meta.db_table} IN ACCESS EXCLUSIVE MODE")
-        try:
-            yield
-        finally:
-            locker.rollback()
-
-
-def _waiting_on_the_policy_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND wait_event_type = 'Lock' AND query LIKE %s", [f"%{ReminderPolicy._meta.db_table}%"])
-        return cursor.fetchone()[0]
-
-
 @integration
 def test_a_worker_killed_before_calling_the_provider_is_requeued_by_the_reaper_and_sends_once(tmp_path, site):
     [session] = _booked(site, 1)
     [reminder_id] = _make_due([session])
     with sms_standin.running() as provider, redis_server(tmp_path) as broker, use_broker(broker.url):
         # given a worker that has claimed the reminder and not yet called the provider
-        with _policies_locked(), \
+        with policies_locked(), \
                 workers(broker.url, tmp_path, concurrency=1, environment=provider.environment()) as running:
             running.send(SWEEP)
-            assert wait_for(lambda: _waiting_on_the_policy_lock() == 1, 90), running.log_tail()
+            assert wait_for(lambda: waiting_on_the_policy_lock() == 1, 90), running.log_tail()
             reminder = Reminder.objects.get(pk=reminder_id)
             assert (reminder.state, reminder.provider_called_at) == (ReminderState.SENDING, None)
             # when the whole worker is killed, main process and pool alike
