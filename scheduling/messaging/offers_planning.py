@@ -34,10 +34,11 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, QuerySet, Subquery
 from django.utils import timezone
 
 from patients.models import Patient
-from protocols.models import CourseStatus, TreatmentCourse
+from protocols.models import CourseStatus, Phase, Protocol, TreatmentCourse
 from scheduling.booking.selectors import site_calendar, with_calendar
 from scheduling.messaging.desk_texts import Hours
 from scheduling.models import (
@@ -123,16 +124,43 @@ def end_offers(ids, state: str, *, reason: str, now: datetime) -> int:
     return ended
 
 
-def chair_taken(freed: FreedTime) -> bool:
+def _holding(freed: FreedTime) -> QuerySet[Session]:
+    """Sessions that hold the freed chair time (it was booked again)."""
     return Session.objects.filter(chair_id=freed.chair_id, start__lt=freed.end, occupied_until__gt=freed.start) \
-        .exclude(status__in=RELEASED_STATUSES).exists()
+        .exclude(status__in=RELEASED_STATUSES)
 
 
+def chair_taken(freed: FreedTime) -> bool:
+    return _holding(freed).exists()
+
+
+# With each course, the oldest request for an earlier time among its upcoming bookings (None: none asked),
+# read for the few rows that pass rather than in a statement of its own.
+#
+# ``reach``: a next session's window closes at most this many days after its anchor (the last kept session,
+# or the course's start or restart date; protocols.due), so a course whose window can hold the day has a
+# session at the site on or after the day less the reach (its latest kept session is there and no earlier
+# than the anchor), or started or restarted since. That test reads the site's recent sessions by
+# (location, day) and leaves a few hundred courses, not every active course of the treatment in the network,
+# to the per-course reads below (at large, half the statement's time). The due engine still decides.
 _CANDIDATES_SQL = f"""
-    SELECT c.id
+    WITH reach AS (
+        SELECT %(day)s::date - max(greatest(ph.latest_days, coalesce(ph.weekly_latest_days, 0),
+                                            pr.first_session_latest_days))
+        FROM {Protocol._meta.db_table} pr JOIN {Phase._meta.db_table} ph ON ph.protocol_id = pr.id
+        WHERE pr.modality = %(modality)s
+    )
+    SELECT c.id,
+           (SELECT min(s.earlier_wanted_at) FROM {Session._meta.db_table} s
+            WHERE s.course_id = c.id AND s.start >= %(now)s AND s.earlier_wanted_at IS NOT NULL
+              AND s.status IN ('{UPCOMING_STATUSES[0]}', '{UPCOMING_STATUSES[1]}'))
     FROM {TreatmentCourse._meta.db_table} c
     JOIN {Patient._meta.db_table} p ON p.id = c.patient_id
     WHERE c.status = '{CourseStatus.ACTIVE}' AND c.modality = %(modality)s
+      AND (c.id IN (SELECT s.course_id FROM {Session._meta.db_table} s
+                    WHERE s.location_id = %(location)s AND s.local_date >= (TABLE reach)
+                      AND s.status <> '{SessionStatus.CANCELLED}')
+           OR c.start_date >= (TABLE reach) OR c.restart_on >= (TABLE reach))
       AND p.sms_consent AND p.sms_opted_out_at IS NULL AND p.phone <> '' AND p.archived_at IS NULL
       AND NOT EXISTS (SELECT 1 FROM {Session._meta.db_table} s
                       WHERE s.patient_id = p.id AND s.local_date = %(day)s
@@ -164,12 +192,11 @@ def candidates(freed: FreedTime, *, day: date, now: datetime) -> list[Candidate]
     with connection.cursor() as cursor:
         cursor.execute(_CANDIDATES_SQL, {"modality": freed.modality, "day": day, "chair": freed.chair_id,
                                          "start": freed.start, "now": now, "location": freed.location_id})
-        ids = [row[0] for row in cursor.fetchall()]
-    if not ids:
+        rows = cursor.fetchall()
+    if not rows:
         return []
-    asked = dict(Session.objects.filter(course_id__in=ids, status__in=UPCOMING_STATUSES, start__gte=now,
-                                        earlier_wanted_at__isnull=False)
-                 .values_list("course_id", "earlier_wanted_at"))
+    ids = [course_id for course_id, _ in rows]
+    asked = {course_id: asked_at for course_id, asked_at in rows if asked_at is not None}
     found = []
     for view in course_views_for(ids, now):
         plan = view.outlook.plan
@@ -200,22 +227,27 @@ def plan_offers(freed: FreedTime, *, now: datetime | None = None) -> list[Offer]
     it, it was booked meanwhile, it is outside opening hours, too close, or the site has offers off.
     Their texts wait for the sweep (after quiet hours, when inside them)."""
     now = now or timezone.now()
-    if not freed.modality:
-        modality = Session.objects.filter(pk=freed.session_id).values_list("course__modality", flat=True).first()
-        if modality is None:
-            return []
-        freed = replace(freed, modality=modality)
     with transaction.atomic():
         lock_freed_time(freed.chair_id, freed.start)
-        location = with_calendar(Location.objects.filter(pk=freed.location_id)).first()
+        # One query: the site with its calendar and quiet hours, whether the chair was booked again, whether an
+        # offer of the time is open or was taken, and (when the change did not load the course) the treatment.
+        location = with_calendar(Location.objects.filter(pk=freed.location_id).select_related("reminder_policy")) \
+            .annotate(chair_booked=Exists(_holding(freed)),
+                      time_offered=Exists(Offer.objects.filter(chair_id=freed.chair_id, start=freed.start,
+                                                               state__in=(*OPEN_OFFER_STATES, OfferState.TAKEN))),
+                      freed_modality=Subquery(Session.objects.filter(pk=freed.session_id)
+                                              .values("course__modality")[:1])).first()
         if location is None or not location.active or not location.offers_enabled:
             return []
-        if not offer_window_open(freed, now) or chair_taken(freed):
+        if not freed.modality:
+            if location.freed_modality is None:
+                return []
+            freed = replace(freed, modality=location.freed_modality)
+        if not offer_window_open(freed, now) or location.chair_booked:
             return []
         if not site_calendar(location).is_open_for(freed.start, freed.end):
             return []
-        if Offer.objects.filter(chair_id=freed.chair_id, start=freed.start,
-                                state__in=(*OPEN_OFFER_STATES, OfferState.TAKEN)).exists():
+        if location.time_offered:
             return []
         chosen = candidates(freed, day=location.local_date(freed.start), now=now)
         send_at = Hours.of(location).next_allowed(now)
