@@ -47,6 +47,8 @@ class Case:
     description = ""
     # Sweeps run fewer times; their query count is checked against a fixed ceiling, not "under 8".
     sweep = False
+    # Timed calls, when the scale's number does not suit the case (one call may be a thousand plannings).
+    repeats: int | None = None
 
     def __init__(self, network: Network) -> None:
         self.network = network
@@ -62,6 +64,9 @@ class Case:
 
     def floor(self, index: int) -> None:
         raise NotImplementedError
+
+    def teardown(self) -> None:
+        """Untimed, after the case: put back what it changed that later cases would see."""
 
     def extra(self) -> dict:
         """Anything worth reporting beside the timings."""

@@ -22,7 +22,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from scheduling.benchmark import concurrency, report_cases, synthetic
+from scheduling.benchmark import concurrency, offer_cases, report_cases, synthetic
 from scheduling.benchmark.cases import CASES
 from scheduling.benchmark.hot_path import Case
 from scheduling.benchmark.scales import (
@@ -86,7 +86,7 @@ def measure(case: Case, *, repeats: int) -> dict:
     index += warm_up
     floors = _timed(case.floor, range(index, index + repeats), case.prepare)
     median, floor_median = statistics.median(calls), statistics.median(floors)
-    return {
+    result = {
         "description": case.description,
         "runs": repeats,
         "median_ms": round(median * 1000, 2),
@@ -103,6 +103,8 @@ def measure(case: Case, *, repeats: int) -> dict:
         "plans": plans,
         **case.extra(),
     }
+    case.teardown()
+    return result
 
 
 def explain_slowest(logged: list[dict], count: int = 2) -> list[dict]:
@@ -160,6 +162,7 @@ def checks(report: dict, scale: Scale, compare: dict | None) -> list[dict]:
     errors = distinct["errors"] + contested["errors"]
     found.append(_check("concurrency: errors other than 409", errors, 0, errors == 0))
     found += report_cases.checks(report, _check)
+    found += offer_cases.checks(report, _check)
     return found
 
 
@@ -194,6 +197,13 @@ def print_table(report: dict, write) -> None:
     for name, case in report["cases"].items():
         write(f"{name:<18}{case['median_ms']:>11.2f}{case['p95_ms']:>10.2f}{case['cpu_median_ms']:>9.2f}"
               f"{case['queries']:>9}{case['floor_median_ms']:>10.2f}{case['ratio_to_floor'] or 0:>9.1f}")
+    offers = report["cases"].get("offer_sweep")
+    if offers:
+        spread = offers["queries_per_freed_time"]
+        write(f"\nOffer sweep: {offers['freed_slots']} freed slots, {offers['ms_per_1000_freed_slots']} ms per 1,000 "
+              f"(per slot median {offers['per_slot_median_ms']} ms, p95 {offers['per_slot_p95_ms']} ms); "
+              f"{spread['min']}-{spread['max']} queries per freed time; {offers['offers_planned']} offers for "
+              f"{offers['freed_times_offered']} of the times.")
     distinct, contested = report["concurrency"]["distinct"], report["concurrency"]["contested"]
     write(f"\nConcurrency, {distinct['threads']} threads: {distinct['booked']}/{distinct['attempts']} distinct "
           f"bookings in {distinct['seconds']} s = {distinct['bookings_per_second']}/s, answers "
@@ -242,7 +252,7 @@ def run(scale: Scale, *, json_path: Path | None, compare_path: Path | None, writ
     for case_class in CASES:
         case = case_class(network)
         write(f"Measuring {case.name}...")
-        cases[case.name] = measure(case, repeats=scale.sweep_repeats if case.sweep else scale.repeats)
+        cases[case.name] = measure(case, repeats=case.repeats or (scale.sweep_repeats if case.sweep else scale.repeats))
     write("Concurrency test...")
     report = {
         "scale": scale.name,

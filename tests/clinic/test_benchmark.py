@@ -12,10 +12,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from scheduling.benchmark import offer_cases
+from scheduling.benchmark.runner import _check
 from scheduling.benchmark.scales import INTERACTIVE_CASES, MAX_INTERACTIVE_QUERIES, SWEEP_MAX_QUERIES
 
 ROOT = Path(__file__).resolve().parents[2]
-CASES = (*INTERACTIVE_CASES, "due_visit_sweep", "reminder_sweep", "dashboard_month")
+CASES = (*INTERACTIVE_CASES, "due_visit_sweep", "reminder_sweep", "dashboard_month", "offer_sweep")
 
 # One xdist worker runs this module's tests, so the benchmark (a module-scoped fixture) runs once.
 pytestmark = pytest.mark.xdist_group("benchmark")
@@ -83,6 +85,38 @@ def test_sixteen_desks_book_distinct_slots_and_exactly_one_wins_each_contested_s
     assert contested["winners_per_slot"] and set(contested["winners_per_slot"]) == {1}
     assert contested["statuses"] == {"201": contested["slots"], "409": 15 * contested["slots"]}
     assert contested["errors"] == 0
+
+
+def test_the_offer_sweep_plans_every_freed_time_with_a_fixed_number_of_queries_and_reports_its_cost(tiny_run):
+    # given
+    _, report = tiny_run
+    case = report["cases"]["offer_sweep"]
+    # then every freed time was planned, some were offered, and the cost is given per 1,000 and per slot
+    assert case["freed_slots"] == offer_cases.FREED_SLOTS["tiny"]
+    assert 0 < case["freed_times_offered"] <= case["freed_slots"] and case["offers_planned"] > 0
+    assert case["ms_per_1000_freed_slots"] > 0 and 0 < case["per_slot_median_ms"] <= case["per_slot_p95_ms"]
+    # the statements of a freed time that was offered depend on the offers it made (at most OFFERS_AT_ONCE),
+    # never on how many candidates it had
+    counts = {int(planned): seen for planned, seen in case["queries_by_offers_planned"].items()}
+    assert all(len(seen) == 1 for planned, seen in counts.items() if planned), counts
+    assert 0 < case["queries_per_freed_time"]["max"] <= offer_cases.MAX_QUERIES_PER_FREED_TIME
+    assert any(sql.startswith("INSERT INTO \"scheduling_offer\"") for sql in case["sql"])
+    targets = {check["target"]: check for check in report["checks"]}
+    assert targets["offer_sweep: ratio to its raw-SQL floor"]["ok"]
+
+
+def test_the_offer_sweep_check_fails_when_planning_is_far_above_its_floor_or_its_queries_grow():
+    # given the figures of a run whose planning costs four times its floor and 40 statements a freed time
+    case = {"ratio_to_floor": 4.0, "queries_per_freed_time": {"min": 12, "max": 40, "median": 19},
+            "freed_times_offered": 0, "freed_slots": 1000}
+    # when
+    found = offer_cases.checks({"cases": {"offer_sweep": case}}, _check)
+    # then every target is missed
+    assert [check["ok"] for check in found] == [False, False, False], found
+    # and within its limits it passes
+    case.update(ratio_to_floor=2.9, queries_per_freed_time={"min": 3, "max": 13, "median": 13},
+                freed_times_offered=640)
+    assert all(check["ok"] for check in offer_cases.checks({"cases": {"offer_sweep": case}}, _check))
 
 
 def test_the_benchmark_database_is_dropped_after_the_run(tiny_run):
