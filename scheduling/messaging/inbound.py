@@ -261,7 +261,8 @@ def _answer_offer(message: TextMessage, offer, now: datetime) -> tuple[InboundRe
         message.session = answer.session
         message.save(update_fields=["session"])
     outcome = Outcome.OFFER_TAKEN if answer.booked else Outcome.OFFER_GONE
-    return _result(outcome, message, session=answer.session), _Reply(answer.reply, MessagePurpose.OFFER)
+    return (_result(outcome, message, session=answer.session, item=answer.item),
+            _Reply(answer.reply, MessagePurpose.OFFER))
 
 
 def _want_earlier(patient: Patient, message: TextMessage, now: datetime) -> tuple[InboundResult, _Reply | None]:

@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 
 from scheduling.booking import services as booking
+from scheduling.messaging import inbound
 from scheduling.messaging.offers_planning import plan_offers
 from scheduling.models import URGENCY, OfferState, Session, WorkItem, WorkKind
 from scheduling.worklist.sweep import refresh_worklist
@@ -51,6 +52,18 @@ def test_a_yes_that_books_a_new_visit_opens_the_item_with_the_booking(taken, sit
         course.patient_id, course.pk, session.pk, site.pk)
     assert (item.due_on, item.urgency) == (WEDNESDAY, URGENCY[WorkKind.OFFER_TAKEN])
     assert item.detail == "Took the freed time Wed 4 Mar 10:00 at Midtown (a new booking)."
+
+
+def test_the_replys_result_names_the_item_it_opened(site, chair, clinician, now):
+    # given a due patient offered Wednesday 10:00
+    course = last_seen(site, clinician, FEB_27)
+    plan_offers(freed_time(chair))
+    send_due_offers()
+    # when they answer YES (what the outbox's simulated reply reports back, too)
+    result = inbound.handle_inbound(from_phone=course.patient.phone, to_phone="", body="YES", provider_id="SMyes")
+    # then the result points the desk's tools at the booking and its item
+    [item] = offer_items()
+    assert (result.session_id, result.work_item_id) == (item.session_id, item.pk)
 
 
 def test_a_yes_that_moves_a_later_booking_says_where_it_was_moved_from(client, site, chair, chair2, clinician,
