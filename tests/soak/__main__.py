@@ -1,7 +1,7 @@
 """``make soak``: the soak in a database of its own on DATABASE_URL's server (``<name>_soak``, made afresh), its
 own ``redis-server`` on SOAK_REDIS_PORT (6390), the project's settings with environment overrides.
 
-    SOAK_REMINDERS=10000 SOAK_SPAN_SECONDS=120 SOAK_SEED=25 SOAK_FAULTS=on python -m tests.soak
+    SOAK_REMINDERS=10000 SOAK_SPAN_SECONDS=120 SOAK_SEED=25 SOAK_FAULTS=on SOAK_CONCURRENCY=2 python -m tests.soak
 
 Exits 1 when a text was lost, duplicated or stale.
 """
@@ -50,7 +50,8 @@ def main() -> int:
 
     count = int(os.environ.get("SOAK_REMINDERS", "10000"))
     soak = Soak(reminders=count, span_seconds=float(os.environ.get("SOAK_SPAN_SECONDS", "120")),
-                seed=int(os.environ.get("SOAK_SEED", "25")))
+                seed=int(os.environ.get("SOAK_SEED", "25")),
+                concurrency=int(os.environ.get("SOAK_CONCURRENCY", "2")))
     soak.faults = Faults(window=soak.span_seconds + 30)
     if os.environ.get("SOAK_FAULTS", "on") == "off":
         soak.faults = Faults.none()

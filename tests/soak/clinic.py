@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from patients.models import Diagnosis, Patient
-from protocols.models import TreatmentCourse
+from protocols.models import AuthorisationStatus, PriorAuthorisation, TreatmentCourse
 from scheduling.models import KIND_PRIORITY, Reminder, ReminderKind, ReminderState, Session, SessionStatus
 from tests.factories import (
     EVERY_DAY_ALL_DAY,
@@ -76,6 +76,12 @@ def build(count: int, *, span_seconds: float, rng: random.Random, start_in: floa
         TreatmentCourse(patient=patient, protocol=protocol, modality=protocol.modality,
                         start_date=site.local_date(start), created_by=desk)
         for patient, start in zip(patients, starts, strict=True)], batch_size=BATCH)
+    # Each course approved by its payer for the year ahead, so the desk's moves are booked, not refused.
+    PriorAuthorisation.objects.bulk_create([
+        PriorAuthorisation(course=course, payer="Soak payer", status=AuthorisationStatus.APPROVED, units_approved=36,
+                           first_day=today, last_day=today + timedelta(days=365),
+                           submitted_on=today - timedelta(days=30), decided_on=today - timedelta(days=20))
+        for course in courses], batch_size=BATCH)
     chair_minutes, turnover = protocol.chair_minutes, site.turnover_minutes
     sessions = Session.objects.bulk_create([
         Session(course=course, patient=course.patient, location=site, chair=chairs[n % CHAIRS], start=start,

@@ -23,6 +23,8 @@ class Report:
     provider_answers: dict[str, int]
     faults: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
+    # texts handed over in each TIMELINE_SECONDS from the first due time: where the sends slowed down
+    timeline: list[int] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -43,9 +45,18 @@ class Report:
             + (f"median {late['median']:.1f}, p99 {late['p99']:.1f}, max {late['max']:.1f}" if late else "none"),
             "time to drain (first due to last text handed): "
             + (f"{self.drain_seconds:.0f} s" if self.drain_seconds is not None else "did not drain"),
+            f"handed per {TIMELINE_SECONDS} s from the first due time: {self.timeline}",
             f"faults: {len(self.faults)}", *(f"  {line}" for line in self.faults),
             *(f"desk change refused: {line}" for line in self.refusals),
         ]
+
+
+TIMELINE_SECONDS = 30
+
+
+def _timeline(times: list[float], first_due: float) -> list[int]:
+    counts = Counter(int(max(0.0, at - first_due) // TIMELINE_SECONDS) for at in times)
+    return [counts.get(bucket, 0) for bucket in range(max(counts, default=-1) + 1)]
 
 
 def _p(values: list[float], share: float) -> float:
@@ -96,6 +107,6 @@ def compute(*, due, log: list[dict], changes, states: dict[int, tuple[str, str]]
                   lost=lost, waiting=waiting,
                   duplicated=duplicated, stale=stale, unknown=dict(unknown), not_handed=dict(not_handed),
                   lateness=lateness, drain_seconds=(max(everything) - first_due) if everything and drained else None,
-                  provider_answers=dict(answers), faults=faults,
+                  provider_answers=dict(answers), faults=faults, timeline=_timeline(everything, first_due),
                   refusals=[f"{change.session_id} {change.what}: {change.refusal}" for change in changes
                             if change.committed_at is None])

@@ -107,8 +107,10 @@ def run(soak: Soak, *, redis: RedisServer, directory: Path, worker_env: dict[str
 
 
 def environment_for_workers(database_url: str, redis_url: str | None) -> dict[str, str]:
+    # PUBLIC_BASE_URL as in production: every text carries its delivery-status callback.
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "false", "DJANGO_HTTPS": "false",
-           "DJANGO_SECRET_KEY": settings.SECRET_KEY, "LOG_LEVEL": "WARNING"}
+           "DJANGO_SECRET_KEY": settings.SECRET_KEY, "LOG_LEVEL": "WARNING",
+           "PUBLIC_BASE_URL": "https://clinic.example.org"}
     if redis_url:
         env["REDIS_URL"] = redis_url
     return env
