@@ -2,12 +2,14 @@
 
 A freed time is one chair's time from a start (``chair``, ``start``), counted
 once however many offers it had and however often it was freed. The system
-knows one in two ways: it was offered (its ``Offer`` rows), or it is a
-cancelled session's chair time at a site with offers on, cancelled at least
-FREED_CHAIR_MIN_NOTICE_HOURS before it started (the same rule that plans
-offers, so a time with no candidate counts too). A move leaves no row of its
-old chair unless the time was offered, so a moved-from time nobody could be
-offered is not counted.
+knows it three ways, all for times freed at least FREED_CHAIR_MIN_NOTICE_HOURS
+ahead (the rule that plans offers), so a time with no candidate counts too:
+
+- it was offered (its ``Offer`` rows);
+- a cancel or a move kept it (its ``FreedTimeMark``, written in the change's
+  own transaction), at a site with offers on;
+- it is a cancelled session's chair time at a site with offers on, cancelled
+  that far ahead (times freed before the marks were kept).
 """
 
 from __future__ import annotations
@@ -25,11 +27,10 @@ from scheduling.reports.sql import site_filter
 DEFINITION = (
     "Refill rate: freed chair hours refilled by a patient's YES to an offer, divided by the chair hours freed. "
     "A freed time is a chair's time given up by a cancel or a move at least {notice} hours before it starts, at a "
-    "site with offers on: every time offered by text, and every cancelled session's time that was cancelled that "
-    "far ahead (offered or not, for want of a patient to offer it to). It counts once however many offers it had, "
-    "for its whole length, on its own local day. Refilled: one of its offers was taken (the YES booked that very "
-    "time); a time the desk booked again is freed but not refilled by offers. Offers sent: texts that reached the "
-    "provider. Median minutes to take: from the offer's text being sent to the YES that took it."
+    "site with offers on, whether or not there was a patient to offer it to. It counts once however many offers it "
+    "had, for its whole length, on its own local day. Refilled: one of its offers was taken (the YES booked that "
+    "very time); a time the desk booked again is freed but not refilled by offers. Offers sent: texts that reached "
+    "the provider. Median minutes to take: from the offer's text being sent to the YES that took it."
 )
 
 _FREED = """
@@ -44,6 +45,11 @@ WITH offered AS (
       FROM (SELECT location_id, chair_id, start, "end", (sent_at IS NOT NULL)::int AS sent,
                    (state = %(taken)s)::int AS taken
               FROM offered
+            UNION ALL
+            SELECT m.location_id, m.chair_id, m.start, m."end", 0, 0
+              FROM scheduling_freedtimemark m
+              JOIN scheduling_location ml ON ml.id = m.location_id AND ml.offers_enabled
+             WHERE m.start >= %(utc_from)s AND m.start < %(utc_to)s {site_marks}
             UNION ALL
             SELECT s.location_id, s.chair_id, s.start, s."end", 0, 0
               FROM scheduling_session s
@@ -92,6 +98,7 @@ MEASURES = [
 
 def statements(scope: Scope) -> dict[str, tuple[str, dict]]:
     sql = _FREED.format(site_offers=site_filter("o.location_id", scope.location_id),
+                        site_marks=site_filter("m.location_id", scope.location_id),
                         site_sessions=site_filter("s.location_id", scope.location_id))
     params = {**scope.params(), "notice": settings.FREED_CHAIR_MIN_NOTICE_HOURS, "taken": OfferState.TAKEN.value,
               "cancelled": SessionStatus.CANCELLED.value}

@@ -5,17 +5,18 @@ times are 150 minutes (2.5 h), IV times 90 (1.5 h). "sent +12" is an offer sent 
 
 Midtown (New York, offers on), chairs E1 and E2
   F1 Mon 19 10:00 E1 2.5 h  cancelled 2 days ahead; offers: taken (sent +12), void, expired     refilled
-  F2 Tue 20 14:00 E2 1.5 h  a move (no cancel row); offers: expired, expired, planned then expired (never sent)
+  F2 Tue 20 14:00 E2 1.5 h  a move (its mark); offers: expired, expired, planned then expired (never sent)
   F3 Wed 21 09:00 E1 2.5 h  cancelled a day ahead, nobody to offer it to
   -- Thu 22 13:00 E1        cancelled 2 hours ahead: too late to be freed
+  F9 Thu 22 15:00 E2 1.5 h  a move nobody could be offered: only its mark
   F5 Fri 23 09:00 E2 2.5 h  cancelled 2 days ahead and offered: taken (sent +40), counted once     refilled
   F8 Tue 13 10:00 E1 2.5 h  (the week before) cancelled a day ahead, not offered
   -- Tue 20 09:00 E1        cancelled ahead but recorded from before the system: not counted
 Westside (Los Angeles, offers on), chair W1
-  F6 Sun 25 23:00 W1 1.5 h  a move; offers: taken (sent +5), expired    (Monday 07:00 UTC: still this week)
+  F6 Sun 25 23:00 W1 1.5 h  a move (its mark); offers: taken (sent +5), expired   (Monday 07:00 UTC: this week)
   F7 Sun 18 22:00 W1 2.5 h  (the week before; Monday 19 06:00 UTC) a move; offer taken (sent +20)
 Lakeside (Chicago, offers off), chair L1
-  -- Mon 19 10:00 L1        cancelled 2 days ahead: no offers at this site, not counted
+  -- Mon 19 10:00 L1        cancelled 2 days ahead, and Tue 20 10:00 L1 moved (its mark): offers off, not counted
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from django.test.utils import override_settings
 from django.urls import reverse
 
 from scheduling.models import Location, OfferState, SessionStatus
+from scheduling.models.offers import FreedTimeMark
 from scheduling.reports import offers
 from scheduling.reports.dashboard import FIGURE_KEYS, clinic_numbers, figure_numbers
 from scheduling.reports.period import Period, period_from
@@ -86,20 +88,29 @@ def _build() -> Sites:
                          state=OfferState.EXPIRED if state == "never_sent" else state, sent_at=sent_at,
                          answered_at=sent_at + timedelta(minutes=taken_after) if taken_after is not None else None)
 
+    def moved(chair, day: date, hour: int, minutes: int):
+        start = chair.location.at(day, time(hour))
+        FreedTimeMark.objects.create(location=chair.location, chair=chair, start=start,
+                                     end=start + timedelta(minutes=minutes), freed_at=start - timedelta(days=1))
+
     two_days, a_day = timedelta(days=2), timedelta(days=1)
     f1 = cancelled(e1, jan(19), 10, ahead=two_days)
     offered(e1, jan(19), 10, [(OfferState.TAKEN, 12), (OfferState.VOID, None), (OfferState.EXPIRED, None)],
             freed_from=f1)
+    moved(e2, jan(20), 14, 90)
     offered(e2, jan(20), 14, [(OfferState.EXPIRED, None), (OfferState.EXPIRED, None), ("never_sent", None)], slug=IV)
+    moved(e2, jan(22), 15, 90)
     cancelled(e1, jan(21), 9, ahead=a_day)
     cancelled(e1, jan(22), 13, ahead=timedelta(hours=2))
     f5 = cancelled(e2, jan(23), 9, ahead=two_days)
     offered(e2, jan(23), 9, [(OfferState.TAKEN, 40)], freed_from=f5)
     cancelled(e1, jan(13), 10, ahead=a_day)
     cancelled(e1, jan(20), 9, ahead=a_day, recorded_history=True)
+    moved(w1, jan(25), 23, 90)
     offered(w1, jan(25), 23, [(OfferState.TAKEN, 5), (OfferState.EXPIRED, None)], slug=IV)
     offered(w1, jan(18), 22, [(OfferState.TAKEN, 20)])
     cancelled(l1, jan(19), 10, ahead=two_days)
+    moved(l1, jan(20), 10, 150)
     return Sites(midtown, westside, lakeside)
 
 
@@ -124,16 +135,16 @@ def rows(found: dict, key: str) -> list[dict]:
 
 def test_the_week_for_all_sites_counts_each_freed_time_once_and_the_refilled_hours(sites):
     found = freed()
-    # Freed: F1 2.5 + F2 1.5 + F3 2.5 + F5 2.5 + F6 1.5 = 10.5 h; refilled F1, F5, F6 = 6.5 h: 61.9%.
+    # Freed: F1 2.5 + F2 1.5 + F3 2.5 + F5 2.5 + F9 1.5 + F6 1.5 = 12.0 h; refilled F1, F5, F6 = 6.5 h: 54.2%.
     # The week before: F7 2.5 (refilled) + F8 2.5 = 5.0 h: 50.0%.
-    assert (found["value"], found["previous"], found["numerator"], found["denominator"]) == (61.9, 50.0, 6.5, 10.5)
+    assert (found["value"], found["previous"], found["numerator"], found["denominator"]) == (54.2, 50.0, 6.5, 12.0)
     assert found["unit"] == "percent" and "3 hours" in found["definition"]
 
 
 def test_by_site_gives_hours_rate_offers_sent_taken_and_the_median_minutes_to_take(sites):
     assert rows(freed(), "by_site") == [
         # Sent: F1 3 + F2 2 (the third never sent) + F5 1 = 6; taken after 12 and 40 minutes: median 26.
-        {"site": "Midtown", "freed_hours": 9.0, "refilled_hours": 5.0, "refill_rate": 55.6, "offers_sent": 6,
+        {"site": "Midtown", "freed_hours": 10.5, "refilled_hours": 5.0, "refill_rate": 47.6, "offers_sent": 6,
          "taken": 2, "median_minutes": 26.0},
         {"site": "Westside", "freed_hours": 1.5, "refilled_hours": 1.5, "refill_rate": 100.0, "offers_sent": 2,
          "taken": 1, "median_minutes": 5.0},
@@ -143,7 +154,7 @@ def test_by_site_gives_hours_rate_offers_sent_taken_and_the_median_minutes_to_ta
 def test_by_week_is_the_sites_local_week_so_sunday_night_in_los_angeles_stays_in_it(sites):
     assert rows(freed(), "by_week") == [
         # Taken after 5, 12 and 40 minutes: median 12.
-        {"week": "2026-W04 (19 Jan)", "freed_hours": 10.5, "refilled_hours": 6.5, "refill_rate": 61.9,
+        {"week": "2026-W04 (19 Jan)", "freed_hours": 12.0, "refilled_hours": 6.5, "refill_rate": 54.2,
          "offers_sent": 8, "taken": 3, "median_minutes": 12.0},
     ]
 
@@ -156,17 +167,17 @@ def test_a_month_lists_every_week_it_touches_with_no_data_where_nothing_was_free
         ("2026-W01 (29 Dec)", 0.0, 0.0, None, None),
         ("2026-W02 (5 Jan)", 0.0, 0.0, None, None),
         ("2026-W03 (12 Jan)", 5.0, 2.5, 50.0, 20.0),  # F7 (Sunday night in Los Angeles) and F8
-        ("2026-W04 (19 Jan)", 10.5, 6.5, 61.9, 12.0),
+        ("2026-W04 (19 Jan)", 12.0, 6.5, 54.2, 12.0),
         ("2026-W05 (26 Jan)", 0.0, 0.0, None, None),  # F6 is Monday 26 in UTC, Sunday 25 at its site
     ]
-    assert (found["value"], found["numerator"], found["denominator"]) == (58.1, 9.0, 15.5)
+    assert (found["value"], found["numerator"], found["denominator"]) == (52.9, 9.0, 17.0)
     assert found["previous"] is None  # December: nothing freed, no rate (not 0)
 
 
 def test_one_site_reads_its_own_times_and_the_week_before(sites):
     midtown = freed(location=sites.midtown)
     assert (midtown["value"], midtown["previous"], midtown["numerator"], midtown["denominator"]) == \
-        (55.6, 0.0, 5.0, 9.0)  # the week before: F8 freed, not refilled
+        (47.6, 0.0, 5.0, 10.5)  # the week before: F8 freed, not refilled
     westside = freed(location=sites.westside)
     assert (westside["value"], westside["previous"]) == (100.0, 100.0)
     assert [row["site"] for row in rows(westside, "by_site")] == ["Westside"]
@@ -182,7 +193,7 @@ def test_a_site_with_offers_off_has_no_data_never_zero(sites):
 
 def test_the_offers_page_reads_the_sites_week(sites):
     assert offers.week_at_site(sites.midtown.pk, jan(21), now=NOW) == {
-        "freed_hours": 9.0, "refilled_hours": 5.0, "refill_rate": 55.6, "offers_sent": 6, "taken": 2,
+        "freed_hours": 10.5, "refilled_hours": 5.0, "refill_rate": 47.6, "offers_sent": 6, "taken": 2,
         "median_minutes": 26.0}
 
 
@@ -209,6 +220,6 @@ def test_the_api_and_the_csv_give_the_same_figure(sites, manager_api, client, ma
     assert list(csv.reader(io.StringIO(csv_response.content.decode()))) == [
         ["Site", "Freed chair hours (hours)", "Refilled by offers (hours)", "Refill rate (%)", "Offers sent",
          "Offers taken", "Median minutes to take"],
-        ["Midtown", "9.0", "5.0", "55.6", "6", "2", "26.0"],
+        ["Midtown", "10.5", "5.0", "47.6", "6", "2", "26.0"],
         ["Westside", "1.5", "1.5", "100.0", "2", "1", "5.0"],
     ]
