@@ -28,6 +28,8 @@ from scheduling.models import (
     Direction,
     Location,
     MessagePurpose,
+    Offer,
+    OfferState,
     OpeningHours,
     Outreach,
     ReminderPolicy,
@@ -337,3 +339,22 @@ class PriorAuthorisationFactory(factory.django.DjangoModelFactory):
     last_day = factory.LazyAttribute(lambda authorisation: authorisation.first_day + timedelta(weeks=12))
     submitted_on = factory.LazyAttribute(lambda authorisation: authorisation.course.start_date - timedelta(days=7))
     decided_on = factory.LazyAttribute(lambda authorisation: authorisation.submitted_on + timedelta(days=2))
+
+
+# --- freed-chair offers ----------------------------------------------------------------------------------------
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    """An offer of a freed chair time saved straight to the table, no planning rule checked: 150 minutes from
+    ``start`` (09:00 on Tuesday 3 March at the chair's site unless told) to a new esketamine course's patient."""
+
+    class Meta:
+        model = Offer
+
+    chair = factory.SubFactory(ChairFactory)
+    location = factory.LazyAttribute(lambda offer: offer.chair.location)
+    start = factory.LazyAttribute(lambda offer: offer.location.at(date(2026, 3, 3), time(9)))
+    end = factory.LazyAttribute(lambda offer: offer.start + timedelta(minutes=150))
+    course = factory.SubFactory(TreatmentCourseFactory)
+    patient = factory.LazyAttribute(lambda offer: offer.course.patient)
+    state = OfferState.PLANNED
