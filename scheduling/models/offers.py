@@ -96,8 +96,8 @@ class FreedTimeMark(models.Model):
     The planning task a change publishes on commit is lost when the broker is
     down at that moment, and a move leaves nothing on its session that says
     which chair it gave up: this row does, so beat's ``end_offers`` pass offers
-    every freed time that has no offer yet (``offers_ending``). It also keeps
-    what was freed, for the freed-chair numbers.
+    every freed time a lost task left without its offers (``offers_ending``).
+    It also keeps what was freed, for the freed-chair numbers.
     """
 
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
@@ -107,8 +107,8 @@ class FreedTimeMark(models.Model):
     # The cancelled or moved session (its course says which treatment the time suits).
     session = models.ForeignKey(Session, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     freed_at = models.DateTimeField(default=timezone.now)
-    # When beat's pass first planned the time from this mark because it still had no offer (its task was lost,
-    # or nobody could take it then); empty when the change's own task offered it.
+    # When beat's pass last planned the time from this mark because a planning task may have been lost (it had
+    # no offer, or its offers had ended by a STOP or a refusal); empty while the tasks did their work.
     caught_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

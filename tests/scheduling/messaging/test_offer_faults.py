@@ -357,6 +357,34 @@ def test_a_freed_time_nobody_could_take_is_looked_at_again_for_an_hour(
     assert [offer.course_id for offer in offered(freed_time(chair))] == [due.pk]
 
 
+@pytest.mark.django_db
+def test_a_stop_whose_offer_again_task_was_lost_has_its_time_offered_to_the_next_patient_by_beat(
+        site, chair, clinician, front_desk, book, clock, settings, client, sent_texts, monkeypatch,
+        django_capture_on_commit_callbacks):
+    settings.OFFERS_AT_ONCE = 1
+    first, second = last_seen(site, clinician, FEB_27), last_seen(site, clinician, FEB_28)
+    session = book(chair, local(site, WEDNESDAY, 10))
+    with offers_planned_inline(monkeypatch, django_capture_on_commit_callbacks):
+        booking.cancel_session(by=front_desk, session=session, reason="Unwell")
+    assert send_due_offers() == [ReminderState.SENT]
+    # given the offered patient opts out five minutes later, while the broker is down (the task offering the time
+    # again is lost)
+    clock.shift(timedelta(minutes=5))
+    monkeypatch.setattr(queueing, "publish", lambda task, calls: 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert text_in(client, first.patient, "STOP").status_code == 200
+    [ended] = offered(freed_time(chair))
+    assert ended.state == OfferState.VOID
+    # when beat's pass runs
+    done = offers_ending.end_and_refill()
+    # then the time goes to the next patient, once
+    assert done["planned"] == 1
+    assert [(offer.patient_id, offer.state) for offer in offered(freed_time(chair))] == [
+        (first.patient_id, OfferState.VOID), (second.patient_id, OfferState.PLANNED)]
+    assert FreedTimeMark.objects.get().caught_up_at == timezone.now()
+    assert offers_ending.end_and_refill() == {"ended_times": 0, "planned": 0}
+
+
 # --- the provider fails, rate-limits, times out (in this process) -------------------------------------------
 
 
