@@ -22,18 +22,27 @@ DASHBOARD_MEDIAN_MS = 500
 DASHBOARD_FLOOR_RATIO = 3.0
 MAX_DASHBOARD_QUERIES = 12
 
+# Each text at the site ``TextMessage.save`` would record: a reminder at its session's, a reply (about no session)
+# at that of the patient's latest session started at or before it, else their next one.
 _TEXTS = """
 INSERT INTO scheduling_textmessage (patient_id, direction, purpose, counts_toward_caps, phone, body, provider_id,
-                                    delivery_status, session_id, at)
+                                    delivery_status, session_id, at, location_id)
 SELECT s.patient_id, 'outbound', 'reminder', true, '+15555550000', 'Reminder', '',
-       CASE WHEN s.id %% 20 = 0 THEN 'failed' ELSE 'delivered' END, s.id, s.start - interval '1 day'
+       CASE WHEN s.id %% 20 = 0 THEN 'failed' ELSE 'delivered' END, s.id, s.start - interval '1 day', s.location_id
   FROM scheduling_session s
  WHERE s.chair_id IS NOT NULL AND s.start >= %(since)s AND s.start < %(now)s
 UNION ALL
-SELECT s.patient_id, 'inbound', 'reply', false, '+15555550000',
-       (ARRAY['C', 'R', 'Can I come later?'])[1 + s.id / 3 %% 3], '', 'received', NULL, s.start - interval '20 hours'
-  FROM scheduling_session s
- WHERE s.chair_id IS NOT NULL AND s.start >= %(since)s AND s.start < %(now)s AND s.id %% 3 = 0
+SELECT r.patient_id, 'inbound', 'reply', false, '+15555550000', r.body, '', 'received', NULL, r.at,
+       coalesce((SELECT b.location_id FROM scheduling_session b
+                  WHERE b.patient_id = r.patient_id AND b.start <= r.at AND b.location_id IS NOT NULL
+                  ORDER BY b.start DESC LIMIT 1),
+                (SELECT a.location_id FROM scheduling_session a
+                  WHERE a.patient_id = r.patient_id AND a.start > r.at AND a.location_id IS NOT NULL
+                  ORDER BY a.start LIMIT 1))
+  FROM (SELECT s.patient_id, (ARRAY['C', 'R', 'Can I come later?'])[1 + s.id / 3 %% 3] AS body,
+               s.start - interval '20 hours' AS at
+          FROM scheduling_session s
+         WHERE s.chair_id IS NOT NULL AND s.start >= %(since)s AND s.start < %(now)s AND s.id %% 3 = 0) r
 """
 
 # A fall from the baseline that differs by course (some respond, some remit, some neither).

@@ -182,6 +182,15 @@ class Session(models.Model):
             models.Index(fields=["patient", "occupied_until"], condition=STANDING, name="session_patient_occupied"),
             models.Index(fields=["clinician", "occupied_until"], condition=STANDING,
                          name="session_clinician_occupied"),
+            # The clinic's numbers: a period's sessions at every site from the index alone (an index-only range
+            # scan on the local day, no visit to the wide rows), whatever the figure reads of them.
+            models.Index(fields=["local_date"], include=["location", "chair", "course", "status", "start", "end",
+                                                         "late_cancel", "recorded_history", "id"],
+                         name="session_report_day"),
+            # A discharged session's number in its course (the phase it belonged to), counted from this index
+            # alone, with what the figure then asks of the session.
+            models.Index(fields=["course", "start", "id"], include=["local_date", "recorded_history", "location"],
+                         condition=Q(status=SessionStatus.DISCHARGED), name="session_course_discharged"),
         ]
         constraints = [
             # The guarantee against double-booking lives in PostgreSQL, so no race

@@ -18,20 +18,27 @@ DEFINITIONS = {
 }
 TITLES = {"no_shows": "No-shows", "late_cancels": "Late cancels"}
 
+# Sessions come from the covering index session_report_day. Those starting at one site at one instant are counted
+# together first, so each start is turned into the site's local hour once, not once per chair.
 _ATTENDANCE = """
-SELECT extract(isodow FROM s.local_date)::int - 1 AS weekday,
-       extract(hour FROM s.start AT TIME ZONE l.time_zone)::int AS hour,
-       s.local_date >= %(start)s AS current,
-       count(*) AS due,
-       count(*) FILTER (WHERE s.status = 'no_show') AS no_shows,
-       count(*) FILTER (WHERE s.status = 'cancelled' AND s.late_cancel) AS late_cancels
-  FROM scheduling_session s
-  JOIN scheduling_location l ON l.id = s.location_id
- WHERE s.local_date BETWEEN %(first)s AND %(end)s
-   AND s.start >= %(utc_from)s AND s.start < %(utc_to)s AND s.start < %(now)s
-   AND NOT s.recorded_history
-   AND NOT (s.status = 'cancelled' AND NOT s.late_cancel)
-   {site}
+WITH starts AS (
+    SELECT s.location_id, s.local_date, s.start,
+           count(*) AS due,
+           count(*) FILTER (WHERE s.status = 'no_show') AS no_shows,
+           count(*) FILTER (WHERE s.status = 'cancelled' AND s.late_cancel) AS late_cancels
+      FROM scheduling_session s
+     WHERE s.local_date BETWEEN %(first)s AND %(end)s AND s.start < %(now)s
+       AND NOT s.recorded_history
+       AND NOT (s.status = 'cancelled' AND NOT s.late_cancel)
+       {site}
+     GROUP BY 1, 2, 3
+)
+SELECT date_part('isodow', st.local_date)::int - 1 AS weekday,
+       date_part('hour', st.start AT TIME ZONE l.time_zone)::int AS hour,
+       st.local_date >= %(start)s AS current,
+       sum(st.due)::int AS due, sum(st.no_shows)::int AS no_shows, sum(st.late_cancels)::int AS late_cancels
+  FROM starts st
+  JOIN scheduling_location l ON l.id = st.location_id
  GROUP BY 1, 2, 3
 """
 

@@ -19,28 +19,34 @@ COURSES_DEFINITION = (
 )
 
 # The session's number among its course's completed sessions, then its phase as ``protocols.due._locate``
-# finds it: after a restart, numbering starts again at the restarted phase.
+# finds it: after a restart, numbering starts again at the restarted phase. The period's discharged sessions come
+# from the covering index session_report_day; each of their courses is then numbered from the partial index
+# session_course_discharged alone: a count of its discharged sessions before the first of them, then the
+# discharged sessions from the first to the last of them in order (ties on the start broken by id, as before).
 _BY_PHASE = """
-WITH period_courses AS (
-    SELECT DISTINCT s.course_id FROM scheduling_session s
-     WHERE s.status = 'discharged' AND s.local_date BETWEEN %(first)s AND %(end)s
-       AND s.start >= %(utc_from)s AND s.start < %(utc_to)s {site}
-),
-numbered AS (
-    SELECT s.course_id, s.location_id, s.local_date, s.recorded_history,
-           row_number() OVER (PARTITION BY s.course_id ORDER BY s.start, s.id) AS number
+WITH spans AS (
+    SELECT s.course_id, max(s.start) AS last_start
       FROM scheduling_session s
-     WHERE s.course_id IN (SELECT course_id FROM period_courses) AND s.status = 'discharged'
-       AND s.start < %(utc_to)s
+     WHERE s.status = 'discharged' AND s.local_date BETWEEN %(first)s AND %(end)s AND NOT s.recorded_history
+       {site}
+     GROUP BY s.course_id
 ),
 counted AS (
-    SELECT c.protocol_id, n.local_date >= %(start)s AS current,
-           CASE WHEN n.number > c.restart_after_completed THEN c.restart_phase_index ELSE 0 END AS from_index,
-           CASE WHEN n.number > c.restart_after_completed THEN n.number - c.restart_after_completed
-                ELSE n.number END AS position,
+    SELECT c.protocol_id, d.local_date >= %(start)s AS current,
+           CASE WHEN d.number > c.restart_after_completed THEN c.restart_phase_index ELSE 0 END AS from_index,
+           CASE WHEN d.number > c.restart_after_completed THEN d.number - c.restart_after_completed
+                ELSE d.number END AS position,
            count(*) AS sessions
-      FROM numbered n JOIN protocols_treatmentcourse c ON c.id = n.course_id
-     WHERE n.local_date BETWEEN %(first)s AND %(end)s AND NOT n.recorded_history {numbered_site}
+      FROM spans
+      JOIN protocols_treatmentcourse c ON c.id = spans.course_id
+     CROSS JOIN LATERAL (
+         -- The course's discharged sessions up to its last in the periods, in the index's order (numbering needs no
+         -- sort); history, other days and other sites' sessions are numbered here and left out after.
+         SELECT d.local_date, d.recorded_history, d.location_id,
+                row_number() OVER (ORDER BY d.start, d.id) AS number
+           FROM scheduling_session d
+          WHERE d.course_id = spans.course_id AND d.status = 'discharged' AND d.start <= spans.last_start) d
+     WHERE d.local_date BETWEEN %(first)s AND %(end)s AND NOT d.recorded_history {numbered_site}
      GROUP BY 1, 2, 3, 4
 ),
 phases AS (
@@ -64,19 +70,25 @@ SELECT p.name AS protocol, found.name AS phase, found.phase_index, counted.curre
  GROUP BY 1, 2, 3, 4
 """
 
+# Only a course completed or discontinued around the periods needs its site (for the time zone of that day): a
+# course that only started in them is counted by its start date, so its first session is not looked up (unless the
+# question is about one site). OFFSET 0 keeps the site looked up once per course, not once per use.
 _COURSES = f"""
 WITH sited AS (
-    SELECT c.start_date, c.completed_at, c.discontinued_at, l.time_zone
+    SELECT c.start_date, c.completed_at, c.discontinued_at,
+           CASE WHEN c.completed_at >= %(utc_from)s AND c.completed_at < %(utc_to)s
+                  OR c.discontinued_at >= %(utc_from)s AND c.discontinued_at < %(utc_to)s
+                THEN {COURSE_SITE.format(course='c')} END AS location_id
       FROM protocols_treatmentcourse c
-      LEFT JOIN scheduling_location l ON l.id = {COURSE_SITE.format(course='c')}
      WHERE (c.start_date BETWEEN %(first)s AND %(end)s
             OR c.completed_at >= %(utc_from)s AND c.completed_at < %(utc_to)s
             OR c.discontinued_at >= %(utc_from)s AND c.discontinued_at < %(utc_to)s)
        {{site}}
+    OFFSET 0
 ), dated AS (
-    SELECT start_date, (completed_at AT TIME ZONE coalesce(time_zone, %(zone)s))::date AS completed_on,
-           (discontinued_at AT TIME ZONE coalesce(time_zone, %(zone)s))::date AS discontinued_on
-      FROM sited
+    SELECT start_date, (completed_at AT TIME ZONE coalesce(l.time_zone, %(zone)s))::date AS completed_on,
+           (discontinued_at AT TIME ZONE coalesce(l.time_zone, %(zone)s))::date AS discontinued_on
+      FROM sited LEFT JOIN scheduling_location l ON l.id = sited.location_id
 )
 SELECT 'started' AS measure,
        count(*) FILTER (WHERE start_date BETWEEN %(start)s AND %(end)s) AS now,
@@ -102,7 +114,7 @@ def statements(scope: Scope) -> dict[str, tuple[str, dict]]:
     course_site = f"AND {COURSE_SITE.format(course='c')} = %(location)s" if scope.location_id is not None else ""
     return {
         "by_phase": (_BY_PHASE.format(site=site_filter("s.location_id", scope.location_id),
-                                      numbered_site=site_filter("n.location_id", scope.location_id)), scope.params()),
+                                      numbered_site=site_filter("d.location_id", scope.location_id)), scope.params()),
         "courses": (_COURSES.format(site=course_site, lapsed_site=site_filter("w.location_id", scope.location_id)),
                     scope.params()),
     }

@@ -24,45 +24,54 @@ DEFINITION = (
     "Patients: courses with both readings."
 )
 
-# A course's PHQ-9s, each dated as the chart dates it: a linked session's local day, else the clinic's day. The
-# instants bound them a day wider than the dates, so the (patient, instrument, taken_at) index finds them.
-_PHQ9S = """
-    SELECT m.id, m.total, m.taken_at, coalesce(ls.local_date, (m.taken_at AT TIME ZONE %(zone)s)::date) AS day
-      FROM patients_outcomemeasure m
-      LEFT JOIN scheduling_sessionmeasure sm ON sm.measure_id = m.id
-      LEFT JOIN scheduling_session ls ON ls.id = sm.session_id
-     WHERE m.patient_id = pt.patient_id AND m.instrument = %(instrument)s
-       AND m.taken_at >= ({since})::timestamp AT TIME ZONE %(zone)s
-       AND m.taken_at < ({until})::timestamp AT TIME ZONE %(zone)s
-       AND (ls.course_id IS NULL OR ls.course_id = pt.course_id)"""
-_FROM_THE_START = _PHQ9S.format(since="pt.start_date - 1", until="'infinity'")
-_AROUND_THE_WEEK = _PHQ9S.format(since="pt.target - %(window)s - 1", until="pt.target + %(window)s + 2")
-
+# The courses whose week 4 or 8 falls in either period, and every PHQ-9 that counts for each: the patient's, dated
+# as the chart dates it (a linked session's local day, else the clinic's day), not linked to another course's
+# session, from the start day to the end of the course. The instants bound them a day wider than the dates, so the
+# (patient, instrument, taken_at) index finds them. Read once, in one join, and reduced to one row per course in
+# one grouping: its baseline (the first) and its reading at each week (the latest in the week's window). No probe
+# per course or per week, and no join between derived sets whose sizes the planner can only guess.
+_WINDOWS = {week: ("m.taken_at >= (pt.start_date + {d} - %(window)s - 1)::timestamp AT TIME ZONE %(zone)s"
+                   " AND m.taken_at < (pt.start_date + {d} + %(window)s + 2)::timestamp AT TIME ZONE %(zone)s"
+                   " AND m.day BETWEEN pt.start_date + {d} - %(window)s AND pt.start_date + {d} + %(window)s"
+                   ).format(d=7 * week) for week in WEEKS}
+_READING_AT = ",\n           ".join(
+    f"(array_agg(m.total ORDER BY m.taken_at DESC, m.id DESC) FILTER (WHERE {condition}))[1] AS week_{week}"
+    for week, condition in _WINDOWS.items())
 _OUTCOMES = f"""
-WITH points AS (
-    SELECT c.id AS course_id, c.patient_id, p.name AS protocol, w.week, c.start_date,
-           c.start_date + 7 * w.week AS target,
+WITH courses AS (
+    SELECT c.id AS course_id, c.patient_id, p.name AS protocol, c.start_date,
            (coalesce(c.completed_at, c.discontinued_at) AT TIME ZONE %(zone)s)::date AS ended_on
       FROM protocols_treatmentcourse c
       JOIN protocols_protocol p ON p.id = c.protocol_id
-     CROSS JOIN (VALUES {', '.join(f'({week})' for week in WEEKS)}) AS w(week)
      WHERE c.start_date BETWEEN %(first)s - {7 * max(WEEKS)} AND %(end)s - {7 * min(WEEKS)}
-       AND c.start_date + 7 * w.week BETWEEN %(first)s AND %(end)s
        {{site}}
 ),
+per_course AS (
+    SELECT pt.course_id, pt.protocol, pt.start_date,
+           (array_agg(m.total ORDER BY m.taken_at, m.id))[1] AS baseline,
+           (array_agg(m.day ORDER BY m.taken_at, m.id))[1] AS baseline_day,
+           {_READING_AT}
+      FROM courses pt
+      LEFT JOIN LATERAL (
+          SELECT m.id, m.total, m.taken_at, coalesce(ls.local_date, (m.taken_at AT TIME ZONE %(zone)s)::date) AS day,
+                 ls.course_id AS linked_course
+            FROM patients_outcomemeasure m
+            LEFT JOIN scheduling_sessionmeasure sm ON sm.measure_id = m.id
+            LEFT JOIN scheduling_session ls ON ls.id = sm.session_id
+           WHERE m.patient_id = pt.patient_id AND m.instrument = %(instrument)s
+             AND m.taken_at >= (pt.start_date - 1)::timestamp AT TIME ZONE %(zone)s
+             -- Nothing later can be a reading, nor a baseline (which must come before its reading's window).
+             AND m.taken_at < (%(end)s::date + %(window)s + 2)::timestamp AT TIME ZONE %(zone)s) m
+        ON (m.linked_course IS NULL OR m.linked_course = pt.course_id)
+       AND m.day >= pt.start_date AND (pt.ended_on IS NULL OR m.day <= pt.ended_on)
+     GROUP BY pt.course_id, pt.protocol, pt.start_date
+),
 readings AS (
-    SELECT pt.protocol, pt.week, pt.target >= %(start)s AS current,
-           CASE WHEN baseline.day < pt.target - %(window)s THEN baseline.total END AS baseline, reading.total AS reading
-      FROM points pt
-      LEFT JOIN LATERAL (
-          SELECT m.total, m.day FROM ({_FROM_THE_START}) m
-           WHERE m.day >= pt.start_date AND (pt.ended_on IS NULL OR m.day <= pt.ended_on)
-           ORDER BY m.taken_at, m.id LIMIT 1) baseline ON true
-      LEFT JOIN LATERAL (
-          SELECT m.total FROM ({_AROUND_THE_WEEK}) m
-           WHERE m.day BETWEEN pt.target - %(window)s AND pt.target + %(window)s
-             AND (pt.ended_on IS NULL OR m.day <= pt.ended_on)
-           ORDER BY m.taken_at DESC, m.id DESC LIMIT 1) reading ON true
+    SELECT c.protocol, w.week, c.start_date + 7 * w.week >= %(start)s AS current,
+           CASE WHEN c.baseline_day < c.start_date + 7 * w.week - %(window)s THEN c.baseline END AS baseline,
+           CASE w.week {' '.join(f'WHEN {week} THEN c.week_{week}' for week in WEEKS)} END AS reading
+      FROM per_course c CROSS JOIN (VALUES {', '.join(f'({week})' for week in WEEKS)}) AS w(week)
+     WHERE c.start_date + 7 * w.week BETWEEN %(first)s AND %(end)s
 )
 SELECT protocol, week, current,
        count(*) FILTER (WHERE baseline IS NOT NULL AND reading IS NOT NULL) AS patients,

@@ -14,16 +14,24 @@ DEFINITION = (
     "Overdue now: forms of any date not submitted and past their deadline today."
 )
 
+# Each site's days of the periods are worked out once (the instant a form's seventh day ends there, and whether that
+# day is past at the site today), so each form is compared with an instant instead of being converted to local time.
+# A local day ends when the next one begins: "submitted on or before day + 7 at the site" is "before day + 8 began".
 _ON_TIME = """
-SELECT l.name AS site, s.local_date >= %(start)s AS current,
-       count(*) FILTER (WHERE f.status = 'submitted'
-                           OR (%(now)s AT TIME ZONE l.time_zone)::date > s.local_date + %(days)s) AS settled,
-       count(*) FILTER (WHERE f.status = 'submitted'
-                          AND (f.submitted_at AT TIME ZONE l.time_zone)::date <= s.local_date + %(days)s) AS on_time
+WITH days AS MATERIALIZED (
+    SELECT l.id AS location_id, l.name AS site, day::date AS local_date,
+           (day::date + %(days)s + 1)::timestamp AT TIME ZONE l.time_zone AS deadline,
+           (%(now)s AT TIME ZONE l.time_zone)::date > day::date + %(days)s AS past_deadline
+      FROM scheduling_location l, generate_series(%(first)s::date, %(end)s::date, interval '1 day') AS day
+     WHERE true {days_site}
+)
+SELECT d.site, s.local_date >= %(start)s AS current,
+       count(*) FILTER (WHERE f.status = 'submitted' OR d.past_deadline) AS settled,
+       count(*) FILTER (WHERE f.status = 'submitted' AND f.submitted_at < d.deadline) AS on_time
   FROM scheduling_remsform f
   JOIN scheduling_session s ON s.id = f.session_id
-  JOIN scheduling_location l ON l.id = s.location_id
- WHERE s.local_date BETWEEN %(first)s AND %(end)s AND s.start >= %(utc_from)s AND s.start < %(utc_to)s
+  JOIN days d ON d.location_id = s.location_id AND d.local_date = s.local_date
+ WHERE s.local_date BETWEEN %(first)s AND %(end)s
    {site}
  GROUP BY 1, 2
 """
@@ -44,7 +52,8 @@ SELECT l.name AS site, count(*) AS overdue_now
 def statements(scope: Scope) -> dict[str, tuple[str, dict]]:
     params = {**scope.params(), "days": OVERDUE_AFTER_DAY}
     site = site_filter("s.location_id", scope.location_id)
-    return {"on_time": (_ON_TIME.format(site=site), params), "overdue": (_OVERDUE_NOW.format(site=site), params)}
+    on_time = _ON_TIME.format(site=site, days_site=site_filter("l.id", scope.location_id))
+    return {"on_time": (on_time, params), "overdue": (_OVERDUE_NOW.format(site=site), params)}
 
 
 def rems_on_time(scope: Scope) -> dict:

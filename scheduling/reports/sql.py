@@ -33,6 +33,20 @@ NEAREST_SITE = """coalesce(
       ORDER BY ns.start LIMIT 1))"""
 
 
+# Each site's local days of both periods (first to end), worked out once per site and day rather than once per row:
+# ``midnight``, the instant the day begins there, and ``regular``, whether the day is 24 hours long (no change of
+# UTC offset during it). On a regular day an instant's wall-clock time is plain arithmetic from ``midnight``; on the
+# day the clocks change, the figures convert each row instead. (No time zone changes its offset twice in a day.)
+SITE_DAYS = """
+SELECT l.id AS location_id, l.time_zone, day::date AS local_date,
+       date_part('isodow', day)::int - 1 AS weekday,
+       date_part('epoch', day::timestamp AT TIME ZONE l.time_zone) AS midnight,
+       (day::date + 1)::timestamp AT TIME ZONE l.time_zone - day::timestamp AT TIME ZONE l.time_zone
+           = interval '24 hours' AS regular
+  FROM scheduling_location l, generate_series(%(first)s::date, %(end)s::date, interval '1 day') AS day
+ WHERE true {site}"""
+
+
 def site_filter(column: str, location_id: int | None) -> str:
     """``AND column = %(location)s`` for one site, nothing for all sites (so the planner sees no OR)."""
     return f"AND {column} = %(location)s" if location_id is not None else ""

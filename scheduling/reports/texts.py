@@ -5,7 +5,7 @@ from __future__ import annotations
 from scheduling.messaging import inbound, opt_out
 from scheduling.reports.layout import column, figure, table
 from scheduling.reports.scope import Scope
-from scheduling.reports.sql import NEAREST_SITE
+from scheduling.reports.sql import NEAREST_SITE, site_filter
 
 DELIVERED = ("delivered", "read")
 FAILED = ("failed", "undelivered", "canceled")
@@ -17,40 +17,56 @@ DEFINITION = (
     "failed: failed, undelivered or cancelled. Replies: patients' texts by their first word (C or YES confirm, "
     "R asks for a new time, a stop word, START, HELP, anything else read by a person). Opt-outs: every opt-out "
     "recorded (by a stop word, a request in words, or by staff), even if the patient opted in again later. "
-    "A text counts at the site of its session, or else of the patient's latest session before it (or next)."
+    "A text counts at the site of its session, or else of the patient's latest session before it (or next), as "
+    "recorded with the text when it was sent or received (or linked to a session)."
 )
 
 # The reply's first word as ``inbound.keyword_of`` reads it: upper-cased, surrounding punctuation stripped.
 _KEYWORD = r"""upper(btrim(coalesce((regexp_match(t.body, '^\s*(\S+)'))[1], ''), '.,!?;:''"()'))"""
 
+# The site is the one stored with each text (``TextMessage.location``, set when it was recorded); texts are read by
+# time (index message_at). Which period a text falls in is decided by comparing its instant with the instants the
+# periods' local days begin at its site (worked out once per site, and once in the clinic's zone for a text with
+# no site): the same days as converting each text's time, without converting each. Replies are counted by their
+# body and the first word is read once per distinct body; only the few counted groups are sorted into kinds.
 _TEXTS = f"""
-WITH sited AS (
-    SELECT t.direction, t.delivery_status, t.at,
-           CASE WHEN t.direction = 'inbound' THEN
-                CASE WHEN lower({_KEYWORD}) = ANY(%(stop_words)s) THEN 'stop'
-                     WHEN {_KEYWORD} = ANY(%(start_words)s) THEN 'start'
-                     WHEN {_KEYWORD} = ANY(%(help_words)s) THEN 'help'
-                     WHEN {_KEYWORD} = ANY(%(confirm_words)s) THEN 'confirm'
-                     WHEN {_KEYWORD} = ANY(%(reschedule_words)s) THEN 'new_time'
-                     ELSE 'other' END
-           END AS reply_kind,
-           -- A probe of the session's primary key per text: a join let the planner hash every session there is.
-           CASE WHEN t.session_id IS NULL THEN {NEAREST_SITE.format(row='t', at='at')}
-                ELSE (SELECT s.location_id FROM scheduling_session s WHERE s.id = t.session_id) END AS location_id
+WITH bounds AS (
+    SELECT l.id, l.time_zone FROM scheduling_location l
+    UNION ALL
+    SELECT 0, %(zone)s  -- a text with no site: the clinic's zone
+), days AS MATERIALIZED (  -- worked out once per site, not once per text
+    SELECT id, %(first)s::timestamp AT TIME ZONE time_zone AS first_at,
+           %(start)s::timestamp AT TIME ZONE time_zone AS start_at,
+           (%(end)s::date + 1)::timestamp AT TIME ZONE time_zone AS end_at
+      FROM bounds
+), counted AS (
+    SELECT t.at >= d.start_at AS current, CASE WHEN t.direction = 'inbound' THEN t.body END AS body,
+           count(*) FILTER (WHERE t.direction = 'outbound' AND t.delivery_status <> ALL(%(not_sent)s)) AS sent,
+           count(*) FILTER (WHERE t.direction = 'outbound' AND t.delivery_status = ANY(%(delivered)s)) AS delivered,
+           count(*) FILTER (WHERE t.direction = 'outbound' AND t.delivery_status = ANY(%(failed)s)) AS failed,
+           count(*) FILTER (WHERE t.direction = 'inbound') AS replies
       FROM scheduling_textmessage t
+      JOIN days d ON d.id = coalesce(t.location_id, 0)
      WHERE t.at >= %(utc_from)s AND t.at < %(utc_to)s AND t.patient_id IS NOT NULL
-), dated AS (
-    SELECT sited.*, (sited.at AT TIME ZONE coalesce(l.time_zone, %(zone)s))::date AS day
-      FROM sited LEFT JOIN scheduling_location l ON l.id = sited.location_id
-     WHERE true {{site}}
+       AND t.at >= d.first_at AND t.at < d.end_at
+       {{site}}
+     GROUP BY 1, 2
+), worded AS (
+    SELECT current, CASE WHEN body IS NOT NULL THEN {_KEYWORD.replace('t.body', 'body')} END AS keyword,
+           sent, delivered, failed, replies
+      FROM counted
 )
-SELECT day >= %(start)s AS current, coalesce(reply_kind, 'outbound') AS kind,
-       count(*) FILTER (WHERE direction = 'outbound' AND delivery_status <> ALL(%(not_sent)s)) AS sent,
-       count(*) FILTER (WHERE direction = 'outbound' AND delivery_status = ANY(%(delivered)s)) AS delivered,
-       count(*) FILTER (WHERE direction = 'outbound' AND delivery_status = ANY(%(failed)s)) AS failed,
-       count(*) FILTER (WHERE direction = 'inbound') AS replies
-  FROM dated
- WHERE day BETWEEN %(first)s AND %(end)s
+SELECT current,
+       CASE WHEN keyword IS NULL THEN 'outbound'
+            WHEN lower(keyword) = ANY(%(stop_words)s) THEN 'stop'
+            WHEN keyword = ANY(%(start_words)s) THEN 'start'
+            WHEN keyword = ANY(%(help_words)s) THEN 'help'
+            WHEN keyword = ANY(%(confirm_words)s) THEN 'confirm'
+            WHEN keyword = ANY(%(reschedule_words)s) THEN 'new_time'
+            ELSE 'other' END AS kind,
+       sum(sent)::int AS sent, sum(delivered)::int AS delivered, sum(failed)::int AS failed,
+       sum(replies)::int AS replies
+  FROM worded
  GROUP BY 1, 2
 """
 
@@ -76,13 +92,14 @@ TEXT_MEASURES = {"sent": "Sent", "delivered": "Delivered", "failed": "Failed", "
 
 def statements(scope: Scope) -> dict[str, tuple[str, dict]]:
     site = "AND location_id = %(location)s" if scope.location_id is not None else ""
+    text_site = site_filter("t.location_id", scope.location_id)
     params = {
         **scope.params(), "not_sent": list(NOT_SENT), "delivered": list(DELIVERED), "failed": list(FAILED),
         "stop_words": sorted(opt_out.STOP_WORDS), "start_words": sorted(inbound.START_WORDS),
         "help_words": sorted(inbound.HELP_WORDS), "confirm_words": sorted(inbound.CONFIRM_WORDS),
         "reschedule_words": sorted(inbound.RESCHEDULE_WORDS),
     }
-    return {"texts": (_TEXTS.format(site=site), params), "opt_outs": (_OPT_OUTS.format(site=site), params)}
+    return {"texts": (_TEXTS.format(site=text_site), params), "opt_outs": (_OPT_OUTS.format(site=site), params)}
 
 
 def texts(scope: Scope) -> dict:

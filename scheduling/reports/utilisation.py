@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from scheduling.reports.layout import WEEKDAYS, column, figure, percent, table
 from scheduling.reports.scope import Scope
-from scheduling.reports.sql import CHAIR_KIND, CHAIR_KIND_LABELS, HOLDING_CHAIR, site_filter
+from scheduling.reports.sql import CHAIR_KIND, CHAIR_KIND_LABELS, HOLDING_CHAIR, SITE_DAYS, site_filter
 
 DEFINITION = (
     "Booked chair minutes divided by open chair minutes. Booked: sessions booked, confirmed, checked in, in "
@@ -19,64 +19,87 @@ DEFINITION = (
 )
 
 # One row per site, chair kind, weekday, hour and period: at most sites x 4 x 7 x 24 x 2, whatever the sessions.
+# The period's sessions come from the covering index session_report_day (an index-only range scan on local_date);
+# the small tables are hashed. Each session is reduced to its site, chair kind, weekday and its clipped start and
+# end as seconds after local midnight, and sessions alike are counted together (bookings fall on a few slot times
+# and lengths), so only those few groups are split over the hours they span, with arithmetic per hour.
+# sql.CHAIR_KIND from the number the booked minutes carry (2 for esketamine, 1 for a pump).
+_KIND_NAME = "(ARRAY['other', 'iv', 'esketamine', 'both'])[a.kind + 1]"
 _BOOKED = f"""
-WITH held AS MATERIALIZED (
-    -- The period's sessions read once (by status and start), before the hours are joined: joined the other way
-    -- round, the planner read each site's sessions once per weekday.
-    SELECT s.location_id, s.chair_id, s.local_date, s.start, s."end"
-      FROM scheduling_session s
-     WHERE s.local_date BETWEEN %(first)s AND %(end)s
-       AND s.start >= %(utc_from)s AND s.start < %(utc_to)s
-       AND s.status IN {HOLDING_CHAIR!r}
-       {{site}}
+WITH open_days AS MATERIALIZED (
+    -- The days each site opened (closures and closed weekdays left out), with the opening hours as seconds.
+    SELECT d.location_id, d.time_zone, d.local_date, d.weekday, d.midnight, d.regular, h.opens, h.closes,
+           date_part('epoch', h.opens) AS opens_second, date_part('epoch', h.closes) AS closes_second
+      FROM ({SITE_DAYS.format(site='{days_site}')}) d
+      JOIN scheduling_openinghours h ON h.location_id = d.location_id AND h.weekday = d.weekday
+     WHERE NOT EXISTS (SELECT 1 FROM scheduling_closure x
+                        WHERE x.location_id = d.location_id AND x.date = d.local_date)
 ),
 clipped AS (
-    SELECT s.location_id, l.name AS site, {CHAIR_KIND} AS kind, s.local_date,
-           greatest(s.start AT TIME ZONE l.time_zone, s.local_date + h.opens) AS from_local,
-           least(s."end" AT TIME ZONE l.time_zone, s.local_date + h.closes) AS to_local
-      FROM held s
-      JOIN scheduling_location l ON l.id = s.location_id
-      JOIN scheduling_chair c ON c.id = s.chair_id AND c.active
-      JOIN scheduling_openinghours h
-        ON h.location_id = s.location_id AND h.weekday = extract(isodow FROM s.local_date)::int - 1
-     WHERE NOT EXISTS (SELECT 1 FROM scheduling_closure x WHERE x.location_id = s.location_id AND x.date = s.local_date)
+    SELECT s.location_id, c.kind, o.weekday, s.local_date >= %(start)s AS current,
+           CASE WHEN o.regular
+                THEN greatest(date_part('epoch', s.start) - o.midnight, o.opens_second)
+                ELSE date_part('epoch', greatest(s.start AT TIME ZONE o.time_zone, s.local_date + o.opens)
+                                        - s.local_date) END AS from_second,
+           CASE WHEN o.regular
+                THEN least(date_part('epoch', s."end") - o.midnight, o.closes_second)
+                ELSE date_part('epoch', least(s."end" AT TIME ZONE o.time_zone, s.local_date + o.closes)
+                                        - s.local_date) END AS to_second
+      FROM (SELECT s.location_id, s.chair_id, s.local_date, s.start, s."end"
+              FROM scheduling_session s
+             WHERE s.local_date BETWEEN %(first)s AND %(end)s
+               AND s.status IN {HOLDING_CHAIR!r}
+               {{site}}
+            OFFSET 0) s  -- one range scan, hashed against the days (not one index probe per site and day)
+      JOIN open_days o ON o.location_id = s.location_id AND o.local_date = s.local_date
+      -- The chair's kind as a number while rows are many (sorting and hashing text is slower): named after.
+      JOIN (SELECT c.id, c.serves_esketamine::int * 2 + c.has_infusion_pump::int AS kind
+              FROM scheduling_chair c WHERE c.active) c ON c.id = s.chair_id
+),
+alike AS MATERIALIZED (
+    SELECT location_id, kind, weekday, current, from_second, to_second, count(*) AS sessions
+      FROM clipped
+     GROUP BY 1, 2, 3, 4, 5, 6
 )
-SELECT location_id, site, kind, extract(isodow FROM local_date)::int - 1 AS weekday,
-       extract(hour FROM hour_start)::int AS hour, true AS current,
-       sum(extract(epoch FROM least(to_local, hour_start + interval '1 hour') - greatest(from_local, hour_start)))
-           / 60 AS minutes
-  FROM clipped, generate_series(date_trunc('hour', from_local), to_local, interval '1 hour') AS hour_start
- WHERE local_date >= %(start)s AND from_local < to_local AND hour_start < to_local
+SELECT a.location_id, l.name AS site, {_KIND_NAME} AS kind, a.weekday, hour, true AS current,
+       sum(a.sessions * (least(a.to_second, 3600 * (hour + 1)) - greatest(a.from_second, 3600 * hour))) / 60
+           AS minutes
+  FROM alike a
+  JOIN scheduling_location l ON l.id = a.location_id,
+       generate_series(floor(a.from_second / 3600)::int, ceil(a.to_second / 3600)::int - 1) AS hour
+ WHERE a.current AND a.from_second < a.to_second
  GROUP BY 1, 2, 3, 4, 5, 6
 UNION ALL
 -- The previous period gives only its total: no need to split it by hour.
-SELECT location_id, site, kind, NULL, NULL, false, sum(extract(epoch FROM to_local - from_local)) / 60
-  FROM clipped
- WHERE local_date < %(start)s AND from_local < to_local
+SELECT a.location_id, l.name, {_KIND_NAME}, NULL, NULL, false, sum(a.sessions * (a.to_second - a.from_second)) / 60
+  FROM alike a JOIN scheduling_location l ON l.id = a.location_id
+ WHERE NOT a.current AND a.from_second < a.to_second
  GROUP BY 1, 2, 3
 """
 
+# Open chair time: the period's days counted per site, weekday and opening hours (closures left out), each such
+# group split over its hours once and multiplied by the site's active chairs of each kind.
 _OPEN = f"""
 WITH open_days AS (
-    SELECT h.location_id, day::date AS day, day + h.opens AS from_local, day + h.closes AS to_local
+    SELECT h.location_id, h.weekday, day >= %(start)s AS current,
+           date_part('epoch', h.opens) AS from_second, date_part('epoch', h.closes) AS to_second, count(*) AS days
       FROM generate_series(%(first)s::date, %(end)s::date, interval '1 day') AS day
-      JOIN scheduling_openinghours h ON h.weekday = extract(isodow FROM day)::int - 1
+      JOIN scheduling_openinghours h ON h.weekday = date_part('isodow', day)::int - 1
      WHERE NOT EXISTS (SELECT 1 FROM scheduling_closure x WHERE x.location_id = h.location_id AND x.date = day::date)
        {{site_hours}}
+     GROUP BY 1, 2, 3, 4, 5
 ),
 chairs AS (
     SELECT c.location_id, {CHAIR_KIND} AS kind, count(*) AS chairs
       FROM scheduling_chair c WHERE c.active {{site_chairs}} GROUP BY 1, 2
 )
-SELECT o.location_id, l.name AS site, chairs.kind, extract(isodow FROM o.day)::int - 1 AS weekday,
-       extract(hour FROM hour_start)::int AS hour, o.day >= %(start)s AS current,
-       sum(chairs.chairs * extract(epoch FROM least(o.to_local, hour_start + interval '1 hour')
-                                             - greatest(o.from_local, hour_start))) / 60 AS minutes
+SELECT o.location_id, l.name AS site, chairs.kind, o.weekday, hour, o.current,
+       sum(o.days * chairs.chairs * (least(o.to_second, 3600 * (hour + 1)) - greatest(o.from_second, 3600 * hour)))
+           / 60 AS minutes
   FROM open_days o
   JOIN chairs ON chairs.location_id = o.location_id
   JOIN scheduling_location l ON l.id = o.location_id,
-       generate_series(date_trunc('hour', o.from_local), o.to_local, interval '1 hour') AS hour_start
- WHERE hour_start < o.to_local
+       generate_series(floor(o.from_second / 3600)::int, ceil(o.to_second / 3600)::int - 1) AS hour
  GROUP BY 1, 2, 3, 4, 5, 6
 """
 
@@ -96,7 +119,8 @@ def _rows(groups: dict, key_name: str, labels=None) -> list[dict]:
 def statements(scope: Scope) -> dict[str, tuple[str, dict]]:
     """The booked and the open chair minutes per site, chair kind, local weekday and hour, both periods."""
     return {
-        "booked": (_BOOKED.format(site=site_filter("s.location_id", scope.location_id)), scope.params()),
+        "booked": (_BOOKED.format(site=site_filter("s.location_id", scope.location_id),
+                                  days_site=site_filter("l.id", scope.location_id)), scope.params()),
         "open": (_OPEN.format(site_hours=site_filter("h.location_id", scope.location_id),
                               site_chairs=site_filter("c.location_id", scope.location_id)), scope.params()),
     }
