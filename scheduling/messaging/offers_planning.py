@@ -12,8 +12,9 @@ offers on, frees the chair time the session held; once the change commits,
   wanting an earlier time (``Session.earlier_wanted_at``);
 - whose next session's due window contains the day.
 
-The first four are one SQL statement over every course; the due windows of
-those left are read together (``course_views_for``, one query and the due
+The first two are one SQL statement, over the courses with a session at the
+site recent enough for a window to reach the day (see ``_CANDIDATES_SQL``);
+the due windows of those left are read together (``course_views_for``, one query and the due
 engine), never a query per course. Overdue first (past the target day, still
 inside the window), then the longest due (the window opened first), then the
 oldest earlier-time request (a patient with no time booked before one who has
