@@ -60,11 +60,12 @@ from protocols.models import Protocol, TreatmentCourse
 from scheduling.booking import services as booking
 from scheduling.charting import outcomes, rems
 from scheduling.charting import services as charting
-from scheduling.models import Chair, Location, Reminder, RemsForm, Session, TextMessage, WorkItem
+from scheduling.models import Chair, Location, Offer, Reminder, RemsForm, Session, TextMessage, WorkItem
 from scheduling.worklist import sweep
 from tests.factories import (
     ChairFactory,
     LocationFactory,
+    OfferFactory,
     PatientFactory,
     TreatmentCourseFactory,
     UserFactory,
@@ -99,7 +100,7 @@ ID_SOURCES = {
     "/api/patients/": "patients", "/api/courses/": "courses", "/api/sessions/": "sessions",
     "/api/locations/": "locations", "/api/chairs/": "chairs", "/api/measures/": "measures",
     "/api/rems-forms/": "rems_forms", "/api/worklist/": "work_items", "/api/reminders/": "reminders",
-    "/api/protocols/": "protocols",
+    "/api/protocols/": "protocols", "/api/offers/": "offers",
 }
 
 
@@ -177,7 +178,10 @@ def seed(transactional_db, ticking_from_tuesday_morning, book):
                                  dose_mg=None, notes="Given before the system")
     book(iv_chair, site.at(TODAY, time(13)), course=course, by=clinician)
     # A course due and not booked: the worklist has something to show.
-    TreatmentCourseFactory(patient=PatientFactory(), protocol=esketamine, start_date=TODAY, created_by=clinician)
+    due = TreatmentCourseFactory(patient=PatientFactory(), protocol=esketamine, start_date=TODAY,
+                                 created_by=clinician)
+    # An offer of tomorrow afternoon's freed chair to that patient: the offers' list and detail have a row.
+    OfferFactory(chair=chair, course=due, start=site.at(TODAY + timedelta(days=1), time(14)))
     sweep.refresh_worklist()
 
     def ids(model) -> list[int]:
@@ -187,7 +191,7 @@ def seed(transactional_db, ticking_from_tuesday_morning, book):
         "patients": ids(Patient), "courses": ids(TreatmentCourse), "sessions": ids(Session),
         "locations": ids(Location), "chairs": ids(Chair), "measures": ids(OutcomeMeasure),
         "rems_forms": ids(RemsForm), "work_items": ids(WorkItem), "reminders": ids(Reminder),
-        "protocols": [*ids(Protocol), "esketamine-trd"],
+        "offers": ids(Offer), "protocols": [*ids(Protocol), "esketamine-trd"],
     }
 
 
