@@ -162,7 +162,7 @@ def checks(report: dict, scale: Scale, compare: dict | None) -> list[dict]:
     errors = distinct["errors"] + contested["errors"]
     found.append(_check("concurrency: errors other than 409", errors, 0, errors == 0))
     found += report_cases.checks(report, _check)
-    found += offer_cases.checks(report, _check)
+    found += offer_cases.checks(report, _check, scale.name)
     return found
 
 
