@@ -48,10 +48,11 @@ SESSIONS = Session._meta.db_table
 STANDING = f"s.status NOT IN {literals(RELEASED_STATUSES)}"
 # Every session but the one being moved (none when booking).
 NOT_MOVED = "s.id IS DISTINCT FROM %(exclude)s"
-# Other patients' open offers of chair time the booking takes: ended in its transaction, read with the slot.
+# Open offers of chair time the booking takes: ended in its transaction, read with the slot. The booked
+# patient's own offer too: a booking by the desk ends it like the others, and a YES marks it taken afterwards.
 OPEN_OFFERS = (f"ARRAY(SELECT o.id FROM {Offer._meta.db_table} o WHERE o.chair_id = %(chair)s "
                f"AND o.state IN {literals(OPEN_OFFER_STATES)} AND o.start < %(until)s AND o.\"end\" > %(start)s "
-               f"AND o.patient_id <> %(patient)s ORDER BY o.id)")
+               "ORDER BY o.id)")
 
 COURSE, PATIENT, PROTOCOL, PHASE = RowModel(TreatmentCourse), RowModel(Patient), RowModel(Protocol), RowModel(Phase)
 CHAIR, LOCATION, POLICY = RowModel(Chair), RowModel(Location), RowModel(ReminderPolicy)
@@ -186,7 +187,7 @@ class SlotFacts:
     day_taken: bool
     covers: tuple[authorisations.Cover, ...] = ()
     authorisation_entered: bool = False
-    open_offers: tuple[int, ...] = ()  # ids of other patients' open offers of this chair time
+    open_offers: tuple[int, ...] = ()  # ids of the open offers of this chair time
 
 
 def _hours_column(column: str) -> str:
@@ -248,7 +249,7 @@ def slot_facts_by_orm(*, course: TreatmentCourse, chair: Chair, start: datetime,
                      authorisation_entered=authorisations.entered_by_orm(course.pk),
                      open_offers=tuple(Offer.objects.filter(
                          chair_id=chair.pk, state__in=OPEN_OFFER_STATES, start__lt=occupied_until, end__gt=start)
-                         .exclude(patient_id=course.patient_id).order_by("pk").values_list("pk", flat=True)))
+                         .order_by("pk").values_list("pk", flat=True)))
 
 
 # --- the clinicians ----------------------------------------------------------------------------------

@@ -378,7 +378,7 @@ def _after_booking_change(session: Session, change: str, *, freed: offers_planni
                           open_offers: tuple[int, ...] = ()) -> None:
     """Reminders follow the booking in the same transaction; the course's worklist items follow on commit.
 
-    Chair time taken ends other patients' offers of it at once (``open_offers``, read with the slot's facts,
+    Chair time taken ends every open offer of it at once (``open_offers``, read with the slot's facts,
     so a booking costs no statement more when there are none); chair time freed (a cancel or a move far
     enough ahead) is offered to patients who could use it once the change commits (docs/OFFERS.md).
     """
