@@ -136,6 +136,20 @@ def test_a_move_under_three_hours_ahead_frees_no_time_worth_offering(site, chair
 
 
 @pytest.mark.django_db
+def test_a_cancel_exactly_three_hours_ahead_frees_the_time(site, chair, clinician, front_desk, book, clock,
+                                                          monkeypatch, django_capture_on_commit_callbacks):
+    # given a due patient and a session on Wednesday at 10:00
+    due = last_seen(site, clinician, FEB_27)
+    session = book(chair, local(site, WEDNESDAY, 10))
+    # when it is cancelled at 07:00, three hours ahead ("at least 3 hours")
+    clock.move_to(local(site, WEDNESDAY, 7))
+    with offers_planned_inline(monkeypatch, django_capture_on_commit_callbacks):
+        booking.cancel_session(by=front_desk, session=session, reason="Unwell")
+    # then the time is offered
+    assert [offer.course_id for offer in offered(freed_time(chair))] == [due.pk]
+
+
+@pytest.mark.django_db
 def test_the_notice_a_freed_time_needs_is_a_setting(site, chair, clinician, front_desk, book, clock, settings,
                                                     monkeypatch, django_capture_on_commit_callbacks):
     # given a clinic that offers times freed 2.5 hours ahead, a due patient and a session at 10:00
