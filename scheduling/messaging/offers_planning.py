@@ -7,7 +7,7 @@ offers on, frees the chair time the session held; once the change commits,
 - active courses of the same treatment (modality) last seen at that site,
   whose patient may be texted (consent, not opted out, a number, not archived),
   has no session that day and no other open offer, and was not offered this
-  time before;
+  time before, nor is the patient whose cancel or move freed it;
 - either not booked yet, or booked later in the same window and marked as
   wanting an earlier time (``Session.earlier_wanted_at``);
 - whose next session's due window contains the day.
@@ -163,6 +163,8 @@ _CANDIDATES_SQL = f"""
                       AND s.status <> '{SessionStatus.CANCELLED}')
            OR c.start_date >= (TABLE reach) OR c.restart_on >= (TABLE reach))
       AND p.sms_consent AND p.sms_opted_out_at IS NULL AND p.phone <> '' AND p.archived_at IS NULL
+      -- Never offered back to the patient whose own cancel or move freed it.
+      AND p.id IS DISTINCT FROM (SELECT s.patient_id FROM {Session._meta.db_table} s WHERE s.id = %(freed_from)s)
       AND NOT EXISTS (SELECT 1 FROM {Session._meta.db_table} s
                       WHERE s.patient_id = p.id AND s.local_date = %(day)s
                         AND s.status NOT IN ('{SessionStatus.CANCELLED}', '{SessionStatus.NO_SHOW}'))
@@ -192,7 +194,8 @@ def candidates(freed: FreedTime, *, day: date, now: datetime) -> list[Candidate]
     """Everyone who could take ``freed`` on ``day`` (its local date), best first (see the module docstring)."""
     with connection.cursor() as cursor:
         cursor.execute(_CANDIDATES_SQL, {"modality": freed.modality, "day": day, "chair": freed.chair_id,
-                                         "start": freed.start, "now": now, "location": freed.location_id})
+                                         "start": freed.start, "now": now, "location": freed.location_id,
+                                         "freed_from": freed.session_id})
         rows = cursor.fetchall()
     if not rows:
         return []

@@ -121,6 +121,20 @@ def test_a_cancel_three_hours_ahead_at_a_site_with_offers_on_offers_the_time(sit
 
 
 @pytest.mark.django_db
+def test_the_patient_who_cancelled_is_not_offered_their_own_time_back(site, chair, clinician, front_desk, book, now,
+                                                                     monkeypatch, django_capture_on_commit_callbacks):
+    # given a patient due on Wednesday and booked then, and another due patient with nothing booked
+    cancelling = last_seen(site, clinician, FEB_27)
+    session = book(chair, local(site, WEDNESDAY, 10), course=cancelling)
+    other = last_seen(site, clinician, FEB_27)
+    # when the desk cancels the first patient's session (they are due and unbooked again)
+    with offers_planned_inline(monkeypatch, django_capture_on_commit_callbacks):
+        booking.cancel_session(by=front_desk, session=session, reason="Patient unwell")
+    # then the time is offered to the other patient only, not back to the one who gave it up
+    assert [offer.course_id for offer in offered(freed_time(chair))] == [other.pk]
+
+
+@pytest.mark.django_db
 def test_a_move_frees_the_old_time_and_clears_the_wish_for_an_earlier_time(site, chair, chair2, clinician,
                                                                          front_desk, book, now, monkeypatch,
                                                                          django_capture_on_commit_callbacks):
