@@ -258,6 +258,23 @@ def test_yes_is_refused_for_a_course_no_longer_active(client, site, chair, clini
 
 
 @pytest.mark.django_db
+def test_yes_is_refused_when_the_time_has_left_the_patients_due_window(client, site, chair, clinician, now):
+    # given a patient due 1-4 March sent an offer of this afternoon, whose session of yesterday is then charted
+    course = last_seen(site, clinician, FEB_27)
+    freed = freed_time(chair, day=date(2026, 3, 2), hour=13)
+    plan_offers(freed)
+    send_due_offers()
+    booking.record_past_session(by=clinician, course=course, day=date(2026, 3, 1), location=site)
+    # when they answer YES (their next session is now due from Tuesday)
+    text_in(client, course.patient, "YES")
+    # then nothing is booked: the offer is declined for the due window and they hear the time has gone
+    assert not Session.objects.filter(chair=chair, start=freed.start).exists()
+    offer = offered(freed)[0]
+    assert offer.state == OfferState.DECLINED and "outside_due_window" in offer.ended_reason
+    assert texts_to(course.patient.phone)[-1]["body"] == TAKEN_TEXT
+
+
+@pytest.mark.django_db
 def test_yes_moving_a_later_booking_is_refused_when_its_clinician_is_at_capacity(client, site, chair, chair2,
                                                                                  clinician, book, now):
     # given a patient booked Thursday with a clinician who may treat one patient at a time, wanting earlier,
