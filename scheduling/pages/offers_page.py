@@ -103,6 +103,13 @@ def freed_times(location: Location, first: date, last: date) -> list[FreedTime]:
     return sorted(groups.values(), key=lambda group: (group.taken is None, group.start, group.chair.name))
 
 
+def next_offered_day(location: Location, after: date) -> date | None:
+    """The site's first day after ``after`` with a freed time offered, if any (its own day)."""
+    start = (Offer.objects.filter(location=location, start__gte=location.at(after + timedelta(days=1), time()))
+             .order_by("start").values_list("start", flat=True).first())
+    return location.local_date(start) if start is not None else None
+
+
 @dataclass(frozen=True)
 class BoardMarker:
     """What the board shows of one freed time's offers: when, which chair, how many and in which states."""
@@ -153,11 +160,13 @@ def offers_list(request):
     span, day, first, last = _span(request, location)
     step = timedelta(days=7 if span == "week" else 1)
     page = Paginator(freed_times(location, first, last), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Offers are for times ahead, so today's list is often empty just after a cancel: say where the next ones are.
+    next_offered = None if page.object_list else next_offered_day(location, last)
     return render(request, "scheduling/offers/offers.html", {
         "locations": locations, "location": location, "span": span, "spans": SPANS, "day": day,
         "first": first, "last": last, "span_words": day_words(first) if span == "day" else
         f"{day_words(first)} – {day_words(last)}", "page": page, "earlier": day - step, "later": day + step,
-        "zone": location.time_zone, "numbers": week_numbers(request, location, day),
+        "zone": location.time_zone, "numbers": week_numbers(request, location, day), "next_offered": next_offered,
     })
 
 

@@ -133,6 +133,8 @@ def test_the_outbox_page_shows_texts_with_a_reply_box(client, front_desk, outbox
     assert "Riverside: see you tomorrow" in page
     assert booked.patient.display_name in page
     assert 'hx-post="/outbox/reply/"' in page
+    # and it names the replies to an offered time and for an earlier one, which the demo has the desk try
+    assert "YES to take an offered time" in page and "EARLIER to ask for an earlier time" in page
 
 
 @pytest.mark.django_db

@@ -156,3 +156,29 @@ def test_the_weeks_numbers_sit_above_the_list_and_a_manager_gets_the_dashboards_
 def test_a_week_with_nothing_freed_says_no_data_not_zero_minutes(desk, site, offers):
     html = page(desk, site, day="2026-03-10").content.decode()
     assert ">0.0 h<" in html and ">no data<" in html and "%)" not in html
+
+
+def test_a_moment_on_another_day_than_the_freed_time_shows_its_day(desk, site, chair, offers, now):
+    # given Monday's offer of Monday 15:00, sent and answered the same day (Tuesday's were sent on Monday)
+    offer(chair, local(site, date(2026, 3, 2), 15), OfferState.TAKEN, name="Eve", sent_at=now + timedelta(minutes=5),
+          answered_at=now + timedelta(minutes=9), ended_at=now + timedelta(minutes=9))
+    # then Tuesday's times give Monday's day, so a text sent the day before never reads as sent after the start
+    tuesday = page(desk, site, day="2026-03-03").content.decode()
+    assert "<td>Mon Mar 2, 09:05</td>" in tuesday and "<td>Mon Mar 2, 09:12</td>" in tuesday
+    assert "<td>09:05</td>" not in tuesday
+    # and Monday's own, the time alone
+    monday = page(desk, site, day="2026-03-02").content.decode()
+    assert "<td>09:05</td>" in monday and "<td>09:09</td>" in monday and "Mon Mar 2, 09:05" not in monday
+
+
+def test_an_empty_day_or_week_points_to_the_next_day_offered(desk, site, offers):
+    # given offers on Tuesday and Thursday: an empty Monday points to Tuesday, an empty Wednesday to Thursday
+    monday = page(desk, site, day="2026-03-02")
+    assert monday.context["next_offered"] == TUESDAY
+    assert f'href="?location={site.pk}&amp;span=day&amp;day=2026-03-03"' in monday.content.decode()
+    assert "The next time offered: Tue Mar 3" in monday.content.decode()
+    assert page(desk, site, day="2026-03-04").context["next_offered"] == THURSDAY
+    # and a day or a week with offers, or with none after it, points nowhere
+    assert page(desk, site, day="2026-03-03").context["next_offered"] is None
+    assert 'data-testid="offers-next"' not in page(desk, site, day="2026-03-06").content.decode()
+    assert page(desk, site, day="2026-03-09", span="week").context["next_offered"] is None
