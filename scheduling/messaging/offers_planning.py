@@ -110,9 +110,10 @@ def lock_freed_time(chair_id: int, start: datetime) -> None:
 
 
 def void_offers_of_booking(session: Session, offer_ids, *, reason: str = "the time was booked") -> int:
-    """Inside a booking's (or a move's) transaction: other patients' open offers of chair time this session now
-    holds (``offer_ids``, read with the slot's facts: ``fast_reads.SlotFacts.open_offers``) end at once, and a
-    planned one's text is withdrawn. Returns how many ended."""
+    """Inside a booking's (or a move's) transaction: the open offers of chair time this session now holds
+    (``offer_ids``, read with the slot's facts: ``fast_reads.SlotFacts.open_offers``) end at once, and a planned
+    one's text is withdrawn. The booked patient's own offer ends too: when their YES made the booking, ``take``
+    marks it taken right after. Returns how many ended."""
     return end_offers(list(offer_ids), OfferState.VOID, reason=reason, now=timezone.now()) if offer_ids else 0
 
 
