@@ -92,6 +92,12 @@ def _later_booking(offer: Offer) -> Session | None:
             .select_related("location").order_by("start", "id").first())
 
 
+def _held_by_the_patient(offer: Offer) -> bool:
+    """The offered time is booked for the offer's own course (by the desk, or by an earlier YES)."""
+    return Session.objects.filter(course_id=offer.course_id, chair_id=offer.chair_id, start=offer.start,
+                                  status__in=UPCOMING_STATUSES).exists()
+
+
 def booked_text(offer: Offer) -> str:
     day, clock = day_and_time(offer.location, offer.start)
     return BOOKED_TEXT.format(day=day, time=clock, clinic=settings.CLINIC_NAME)
@@ -103,6 +109,10 @@ def take(offer: Offer, *, now: datetime) -> Answer:
     lock_freed_time(offer.chair_id, offer.start)
     offer = Offer.objects.select_related("location", "course", "chair__location").get(pk=offer.pk)
     if offer.state != OfferState.SENT:
+        # The desk may have booked the time for this very patient on the phone (which ends the offer): telling
+        # them it was "taken" would read as if they had lost it.
+        if _held_by_the_patient(offer):
+            return Answer(offer, booked_text(offer))
         return Answer(offer, TAKEN_TEXT)
     if offer.expires_at is not None and offer.expires_at <= now:
         end_offers([offer.pk], OfferState.EXPIRED, reason="no answer in time", now=now)

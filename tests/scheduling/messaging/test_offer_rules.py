@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings as django_settings
 
 from protocols.models import CourseStatus, TreatmentCourse
 from scheduling.booking import services as booking
 from scheduling.messaging import inbound, offers_ending
 from scheduling.messaging.offers_planning import plan_offers
-from scheduling.messaging.offers_replies import TAKEN_TEXT
+from scheduling.messaging.offers_replies import BOOKED_TEXT, TAKEN_TEXT
 from scheduling.models import (
     Direction,
     MessagePurpose,
@@ -367,4 +368,24 @@ def test_a_freed_time_booked_by_staff_for_an_offered_patient_ends_that_patients_
     assert {(offer.state, offer.ended_reason) for offer in offered(freed)} == {
         (OfferState.VOID, "the time was booked")}
     assert not any(offer.session_id == session.pk for offer in offered(freed))
+
+
+@pytest.mark.django_db
+def test_a_yes_after_the_desk_booked_the_time_for_that_patient_is_told_it_is_booked(client, site, chair, clinician,
+                                                                                  book, now):
+    # given two patients offered Wednesday 10:00, and the desk booked it for the first on the phone
+    first = last_seen(site, clinician, FEB_27)
+    second = last_seen(site, clinician, FEB_28)
+    freed = freed_time(chair)
+    plan_offers(freed)
+    send_due_offers()
+    book(chair, freed.start, course=first)
+    # when both answer YES
+    for course in (first, second):
+        text_in(client, course.patient, "YES")
+    # then the first is told the time is theirs, the second that it has gone; nothing more is booked
+    assert texts_to(first.patient.phone)[-1]["body"] == BOOKED_TEXT.format(
+        day="Wednesday March 4", time="10:00 AM", clinic=django_settings.CLINIC_NAME)
+    assert texts_to(second.patient.phone)[-1]["body"] == TAKEN_TEXT
+    assert Session.objects.filter(chair=chair, start=freed.start).count() == 1
 
