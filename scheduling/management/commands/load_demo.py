@@ -61,9 +61,8 @@ class Command(BaseCommand):
         settle_demo_authorisations([demo.course for demo in demos], by=users[FRONT_DESK],
                                    today=sites[0].local_date(now))
         forms = settle_rems_forms(now)
-        # Due, unbooked patients of both treatments at each site, so a cancel in the demo is offered by text.
-        create_offer_candidates(patients, sites, users, now=now)
-        # Due, unbooked patients of both treatments at each site, so a cancel in the demo is offered by text.
+        # At each site, patients of both treatments a freed chair can be offered to (booked later and wanting
+        # earlier, or due from tomorrow), so a cancel in the demo is offered by text.
         create_offer_candidates(patients, sites, users, now=now)
         measures = create_demo_measures([demo.course for demo in demos], by=users[CLINICIAN])
         asking = next((demo.course for demo in demos if demo.story == Story.RESCHEDULE), None)

@@ -15,7 +15,16 @@ from django.conf import settings
 from protocols.models import Modality, TreatmentCourse
 from scheduling.booking.services import cancel_session
 from scheduling.messaging import offers_planning
-from scheduling.models import UPCOMING_STATUSES, Location, OfferState, OfferText, Session
+from scheduling.models import (
+    UPCOMING_STATUSES,
+    Direction,
+    Location,
+    OfferState,
+    OfferText,
+    Outreach,
+    Session,
+    TextMessage,
+)
 from tests.scheduling.demo.conftest import new_york
 
 # The clock stands at the demo's moment (tests/conftest.py ``NOW`` is Monday 2 March, 09:00 in New York).
@@ -70,3 +79,21 @@ def test_cancelling_the_next_visit_plans_offers_with_texts(demo, front_desk, sit
     assert offers
     assert {offer.state for offer in offers} == {OfferState.PLANNED}
     assert OfferText.objects.filter(offer__in=offers).count() == len(offers)
+
+
+@pytest.mark.parametrize(("site_name", "modality"), CASES)
+def test_the_patients_offered_have_no_due_visit_text_waiting_to_use_up_the_days_one_text(demo, site_name, modality):
+    # given the demo's first morning: the worklist sweep has planned its due-visit texts
+    site = Location.objects.get(name=site_name)
+    session = _next_visit(site, modality)
+    freed = offers_planning.freed_by(session, now=MONDAY_NINE)
+    # when
+    found = offers_planning.candidates(freed, day=session.local_date, now=MONDAY_NINE)
+    # then some of them have no text today, sent or waiting, that the one-text-a-day limit would set against
+    # the offer (a due patient's morning text skips their offer, and the next patients are offered)
+    patients = {candidate.patient_id for candidate in found}
+    texted = set(Outreach.objects.filter(patient_id__in=patients).values_list("patient_id", flat=True))
+    texted |= set(TextMessage.objects.filter(patient_id__in=patients, direction=Direction.OUTBOUND,
+                                             at__gte=MONDAY_NINE - timedelta(days=1))
+                  .values_list("patient_id", flat=True))
+    assert patients - texted, f"every patient offered at {site_name} has a text today"
