@@ -241,11 +241,11 @@ def cap_refusal(*, patient_id: int, policy: ReminderPolicy, zone, when: datetime
         send_at__gte=when, send_at__lt=horizon_end).exclude(pk=exclude_reminder).values_list("send_at", flat=True)]
     days = sent_days + planned_days
     if sum(1 for other in days if other == day) + 1 > policy.daily_cap:
-        return f"daily cap of {policy.daily_cap} text(s) reached"
+        return f"daily cap of {policy.daily_cap} text{'' if policy.daily_cap == 1 else 's'} reached"
     for start in (day - timedelta(days=offset) for offset in range(7)):
         window = [other for other in days if start <= other <= start + timedelta(days=6)]
         if len(window) + 1 > policy.weekly_cap:
-            return f"weekly cap of {policy.weekly_cap} texts reached"
+            return f"weekly cap of {policy.weekly_cap} text{'' if policy.weekly_cap == 1 else 's'} reached"
     return None
 
 

@@ -165,7 +165,7 @@ def test_the_daily_cap_skips_the_outreach_and_records_why(due_course, sent_texts
     assert send_due_outreach() == [ReminderState.SKIPPED]
     # then
     assert sent_texts == []
-    assert Outreach.objects.get().reason == "daily cap of 1 text(s) reached"
+    assert Outreach.objects.get().reason == "daily cap of 1 text reached"
 
 
 def test_the_weekly_cap_skips_the_outreach(due_course, sent_texts, now):
