@@ -259,10 +259,11 @@ def test_refusals_for_now_are_retried_with_growing_backoff_and_the_text_goes_out
     twilio_api.answer_next(error_reply(429, 20429, "Too Many Requests"), error_reply(500, 20500),
                            error_reply(503, 20503))
     settings.TWILIO_API_BASE = f"http://127.0.0.1:{free_port()}"
+    settings.TEXT_RETRY_SECONDS, settings.TEXT_RETRY_JITTER_PERCENT = [5, 15, 30, 60], 0
     due = timezone.now()
-    tries = [("could not connect to the provider", 1), ("provider said 429", 2), ("provider said 500", 4),
-             ("provider said 503", 8)]
-    for attempt, (reason, backoff_minutes) in enumerate(tries, start=1):
+    tries = [("could not connect to the provider", 5), ("provider said 429", 15), ("provider said 500", 30),
+             ("provider said 503", 60)]
+    for attempt, (reason, backoff_seconds) in enumerate(tries, start=1):
         if attempt == 2:
             settings.TWILIO_API_BASE = twilio_api.url  # reachable again
         # when the sweep finds it due and the send fails for now
@@ -272,7 +273,7 @@ def test_refusals_for_now_are_retried_with_growing_backoff_and_the_text_goes_out
         reminder = Reminder.objects.get(pk=reminder_id)
         assert (reminder.attempts, reminder.provider_called_at) == (attempt, None)
         assert reason in reminder.reason
-        backoff = timedelta(minutes=backoff_minutes)
+        backoff = timedelta(seconds=backoff_seconds)
         assert before + backoff <= reminder.send_at <= timezone.now() + backoff
         # and no sweep before that time claims it
         assert _send_due(reminder.send_at - timedelta(seconds=1)) == {}
@@ -292,24 +293,25 @@ def test_refusals_for_now_are_retried_with_growing_backoff_and_the_text_goes_out
     assert len(twilio_api.requests) == 4
 
 
-def test_a_provider_that_keeps_failing_is_given_up_after_five_tries(twilio_api, site):
+def test_a_provider_that_keeps_failing_is_given_up_after_the_last_try(twilio_api, site, settings):
     # given a provider that answers 503 to everything
     [session] = _booked(site, 1)
     [reminder_id] = _make_due([session])
     twilio_api.default = error_reply(503, 20503, "Service Unavailable")
+    tries = settings.TEXT_SEND_ATTEMPTS
     # when the sweep keeps finding it due
     due = timezone.now()
     outcomes = []
-    for _ in range(5):
+    for _ in range(tries):
         outcomes += _send_due(due).values()
         due = Reminder.objects.get(pk=reminder_id).send_at
-    # then it is retried four times and then failed with the reason, never sent
-    assert outcomes == [ReminderState.PENDING] * 4 + [ReminderState.FAILED]
+    # then it is retried until its last try and then failed with the reason, never sent
+    assert outcomes == [ReminderState.PENDING] * (tries - 1) + [ReminderState.FAILED]
     reminder = Reminder.objects.get(pk=reminder_id)
     assert reminder.state == ReminderState.FAILED
-    assert reminder.reason == "gave up after 5 tries: provider said 503"
+    assert reminder.reason == f"gave up after {tries} tries: provider said 503"
     assert _send_due(due + timedelta(days=1)) == {}
-    assert len(twilio_api.requests) == 5
+    assert len(twilio_api.requests) == tries
     assert _texts_logged([reminder_id]) == 0
 
 
