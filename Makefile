@@ -39,7 +39,8 @@ chaos: $(STAMP)
 	CHAOS_SECONDS=60 $(PY) -m clinic.launcher test -q -n 0 -s tests/scheduling/booking/test_bookings_under_chaos.py
 
 # Reminders under chaos (docs/RELIABILITY.md, "Soak"): its own database (<name>_soak) and redis-server on 6390.
-#   make soak   (SOAK_REMINDERS=500 for a small one; SOAK_SPAN_SECONDS, SOAK_SEED, SOAK_FAULTS=off, SOAK_REDIS_PORT)
+#   make soak   (SOAK_REMINDERS=500 for a small one; SOAK_SPAN_SECONDS, SOAK_SEED, SOAK_FAULTS=off, SOAK_REDIS_PORT,
+#   SOAK_CONCURRENCY: processes a worker)
 soak: $(STAMP)
 	$(PY) -m tests.soak
 

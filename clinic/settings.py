@@ -18,6 +18,7 @@ from clinic.environment import (
     env_choice,
     env_database,
     env_int,
+    env_int_list,
     env_list,
     env_redis,
     env_str,
@@ -298,6 +299,10 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes the database connection after every task unless this is set; with it,
+# after this many tasks, and clinic/celery.py keeps or drops connections by DATABASE_CONN_MAX_AGE and
+# their health, as for a web request: a text no longer pays for a new PostgreSQL connection.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90, minimum=1)
 CELERY_TIMEZONE = "UTC"
@@ -339,6 +344,18 @@ if TEXT_SEND_TIME_LIMIT < TWILIO_TIMEOUT_SECONDS + 10:
                                f"TWILIO_TIMEOUT_SECONDS + 10 ({TWILIO_TIMEOUT_SECONDS + 10}).")
 TEXT_CLAIM_LEASE_SECONDS = TEXT_SEND_TIME_LIMIT + 15
 TEXT_REAP_SECONDS = max(5, TEXT_CLAIM_LEASE_SECONDS // 3)
+# A text the provider refused for now (429, 5xx, no connection: nothing was sent) goes back to
+# pending and is tried again after the provider's Retry-After when it sends one, else after the
+# next of TEXT_RETRY_SECONDS (the last repeats), give or take TEXT_RETRY_JITTER_PERCENT so a burst of
+# refusals does not come back at once; never more than TEXT_RETRY_MAX_SECONDS. It fails after
+# TEXT_SEND_ATTEMPTS tries (the defaults keep trying for about 14 minutes); a try that would come
+# less than the policy's lead time before the visit is skipped as too late.
+TEXT_RETRY_SECONDS = env_int_list("TEXT_RETRY_SECONDS", [5, 15, 30, 60, 120, 300], minimum=0)
+TEXT_RETRY_MAX_SECONDS = env_int("TEXT_RETRY_MAX_SECONDS", 600, minimum=1)
+TEXT_RETRY_JITTER_PERCENT = env_int("TEXT_RETRY_JITTER_PERCENT", 20, minimum=0)
+TEXT_SEND_ATTEMPTS = env_int("TEXT_SEND_ATTEMPTS", 8, minimum=1)
+if TEXT_RETRY_JITTER_PERCENT > 100:
+    raise ImproperlyConfigured(f"TEXT_RETRY_JITTER_PERCENT={TEXT_RETRY_JITTER_PERCENT} must be at most 100.")
 # Freed chairs (docs/OFFERS.md): a cancel or move at least this many hours ahead frees a time worth offering;
 # so many patients are offered it at once; an offer ends OFFER_MINUTES after it was sent or OFFER_STALE_HOURS
 # before the time, whichever is first (and none is sent for a time closer than that); beat ends them.
