@@ -22,7 +22,7 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 @task_postrun.connect
-def _connections_as_for_a_request(**_) -> None:
+def _connections_as_for_a_request(task=None, **_) -> None:
     """Keep or drop each database connection around a task as Django does around a request.
 
     Celery's fix-up would close it after every task (unless CELERY_DB_REUSE_MAX is set, as it is):
@@ -30,5 +30,10 @@ def _connections_as_for_a_request(**_) -> None:
     the database's side of a send paid more for than for the send's own statements. Here a
     connection lives DATABASE_CONN_MAX_AGE and one that broke (the database restarted) is dropped
     before the next task uses it (CONN_HEALTH_CHECKS).
+
+    A task run eagerly (``task.apply``, tests with CELERY_TASK_ALWAYS_EAGER) runs inside its caller's
+    request or transaction: closing the caller's connection there would break the caller's transaction.
     """
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
     close_old_connections()

@@ -232,7 +232,7 @@ class OfferSweep(Case):
                 modality, _active, _on, local_day = cursor.fetchone()[:4]
                 cursor.execute(offers_planning._CANDIDATES_SQL, {
                     "modality": modality, "day": local_day, "chair": freed.chair_id, "start": freed.start,
-                    "now": self.now, "location": freed.location_id})
+                    "now": self.now, "location": freed.location_id, "freed_from": freed.session_id})
                 ids = [row[0] for row in cursor.fetchall()]  # with the earlier-time requests
                 if not ids:
                     continue

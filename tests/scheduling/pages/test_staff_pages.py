@@ -236,8 +236,9 @@ def test_two_managers_demoting_each_other_at_once_leave_one_manager():
     # when both save at once
     with ThreadPoolExecutor(max_workers=2) as pool:
         statuses = sorted(pool.map(demote, (anna, bea), (bea, anna)))
-    # then one wins and the other is told the clinic must keep a manager
-    assert statuses == [302, 409]
+    # then one wins; the other is told the clinic must keep a manager (409), or, when the winner's change
+    # committed before the other's request reached the door, is no longer a manager to ask (403)
+    assert statuses in ([302, 409], [302, 403])
     assert User.objects.filter(is_active=True, groups__name=MANAGER).count() == 1
 
 
