@@ -46,6 +46,9 @@ def dumped_and_restored(tmp_path):
     quoted = connection.ops.quote_name(restored_name)
     chosen = tools.choose(drill.server_major(_conninfo(source_name)))
     with connection._nodb_cursor() as cursor:
+        # Dropping a database waits for its files to go; on a loaded machine that outlasts the connection's
+        # statement timeout, which is there for the clinic's own queries.
+        cursor.execute("SET statement_timeout = 0")
         cursor.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
         cursor.execute(f"CREATE DATABASE {quoted}")
     try:
@@ -56,6 +59,7 @@ def dumped_and_restored(tmp_path):
             yield source, restored
     finally:
         with connection._nodb_cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
             cursor.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
 
 
