@@ -49,6 +49,16 @@ class Network:
     seconds: float
 
 
+# Every discharged session's number in its course, counted from scratch (as migration 0018 first counted them).
+NUMBERED = """
+SELECT id, course_id, row_number() OVER (PARTITION BY course_id ORDER BY start, id), local_date, location_id,
+       recorded_history
+  FROM scheduling_session WHERE status = 'discharged'
+"""
+NUMBER_DISCHARGED = ("INSERT INTO scheduling_sessionnumber (session_id, course_id, number, local_date, location_id, "
+                     "recorded_history)" + NUMBERED)
+
+
 def generate(scale: Scale, *, now: datetime | None = None, log=print) -> Network:
     """Create the whole network in the current (empty, migrated) database and return what the cases need.
 
@@ -75,6 +85,8 @@ def generate(scale: Scale, *, now: datetime | None = None, log=print) -> Network
             cursor.execute("SET LOCAL session_replication_role = DEFAULT")
             for statement in connection.ops.sequence_reset_sql(no_style(), loaded):
                 cursor.execute(statement)
+            # The discharged sessions' numbers, as the sessions' trigger (off while loading) would have kept them.
+            cursor.execute(NUMBER_DISCHARGED)
         token = Token.objects.create(user=desk)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

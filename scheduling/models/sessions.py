@@ -281,3 +281,31 @@ class CalendarFeed(models.Model):
     def rotate(self) -> None:
         self.token = self.new_token()
         self.rotated_at = timezone.now()
+
+
+class SessionNumber(models.Model):
+    """A discharged session's number among its course's discharged sessions (in order of start, then id).
+
+    Kept by the database alone: a trigger on the sessions table (migration 0018) numbers a course's discharged
+    sessions again whenever one is discharged, moved, corrected, recorded from before the system or deleted, so
+    every path that changes a session keeps it right and the application never writes it. The clinic's numbers
+    read the phase each session belonged to from it without counting each course's history (docs/REPORTS.md),
+    a period's rows by their day from its own index: the session's day, site and history flag are kept beside.
+    """
+
+    session = models.OneToOneField(Session, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                                   related_name="number_in_course")
+    course = models.ForeignKey("protocols.TreatmentCourse", on_delete=models.DO_NOTHING, db_constraint=False,
+                               related_name="+")
+    number = models.PositiveIntegerField()
+    local_date = models.DateField()
+    location = models.ForeignKey(Location, on_delete=models.DO_NOTHING, db_constraint=False, null=True,
+                                 related_name="+")
+    recorded_history = models.BooleanField()
+
+    class Meta:
+        indexes = [models.Index(fields=["local_date"], include=["course", "number", "location", "recorded_history"],
+                                name="sessionnumber_day")]
+
+    def __str__(self) -> str:
+        return f"Session {self.session_id}: number {self.number} of course {self.course_id}"

@@ -18,35 +18,21 @@ COURSES_DEFINITION = (
     "period. A course's site is that of its first session."
 )
 
-# The session's number among its course's completed sessions, then its phase as ``protocols.due._locate``
-# finds it: after a restart, numbering starts again at the restarted phase. The period's discharged sessions come
-# from the covering index session_report_day; each of their courses is then numbered from the partial index
-# session_course_discharged alone: a count of its discharged sessions before the first of them, then the
-# discharged sessions from the first to the last of them in order (ties on the start broken by id, as before).
+# The session's number among its course's completed sessions (``SessionNumber``, kept by the database), then its
+# phase as ``protocols.due._locate`` finds it: after a restart, numbering starts again at the restarted phase. The
+# period's discharged sessions and their numbers come from the covering index sessionnumber_day alone; history from
+# before the system is numbered but not counted here.
 _BY_PHASE = """
-WITH spans AS (
-    SELECT s.course_id, max(s.start) AS last_start
-      FROM scheduling_session s
-     WHERE s.status = 'discharged' AND s.local_date BETWEEN %(first)s AND %(end)s AND NOT s.recorded_history
-       {site}
-     GROUP BY s.course_id
-),
-counted AS (
-    SELECT c.protocol_id, d.local_date >= %(start)s AS current,
-           CASE WHEN d.number > c.restart_after_completed THEN c.restart_phase_index ELSE 0 END AS from_index,
-           CASE WHEN d.number > c.restart_after_completed THEN d.number - c.restart_after_completed
-                ELSE d.number END AS position,
+WITH counted AS (
+    SELECT c.protocol_id, n.local_date >= %(start)s AS current,
+           CASE WHEN n.number > c.restart_after_completed THEN c.restart_phase_index ELSE 0 END AS from_index,
+           CASE WHEN n.number > c.restart_after_completed THEN n.number - c.restart_after_completed
+                ELSE n.number END AS position,
            count(*) AS sessions
-      FROM spans
-      JOIN protocols_treatmentcourse c ON c.id = spans.course_id
-     CROSS JOIN LATERAL (
-         -- The course's discharged sessions up to its last in the periods, in the index's order (numbering needs no
-         -- sort); history, other days and other sites' sessions are numbered here and left out after.
-         SELECT d.local_date, d.recorded_history, d.location_id,
-                row_number() OVER (ORDER BY d.start, d.id) AS number
-           FROM scheduling_session d
-          WHERE d.course_id = spans.course_id AND d.status = 'discharged' AND d.start <= spans.last_start) d
-     WHERE d.local_date BETWEEN %(first)s AND %(end)s AND NOT d.recorded_history {numbered_site}
+      FROM scheduling_sessionnumber n
+      JOIN protocols_treatmentcourse c ON c.id = n.course_id
+     WHERE n.local_date BETWEEN %(first)s AND %(end)s AND NOT n.recorded_history
+       {site}
      GROUP BY 1, 2, 3, 4
 ),
 phases AS (
@@ -113,8 +99,7 @@ COURSE_MEASURES = {"started": "Started", "completed": "Completed", "discontinued
 def statements(scope: Scope) -> dict[str, tuple[str, dict]]:
     course_site = f"AND {COURSE_SITE.format(course='c')} = %(location)s" if scope.location_id is not None else ""
     return {
-        "by_phase": (_BY_PHASE.format(site=site_filter("s.location_id", scope.location_id),
-                                      numbered_site=site_filter("d.location_id", scope.location_id)), scope.params()),
+        "by_phase": (_BY_PHASE.format(site=site_filter("n.location_id", scope.location_id)), scope.params()),
         "courses": (_COURSES.format(site=course_site, lapsed_site=site_filter("w.location_id", scope.location_id)),
                     scope.params()),
     }
