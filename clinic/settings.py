@@ -174,6 +174,8 @@ if DATABASE_POOL:
     }
     _database["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django refuses both at once
 DATABASES = {"default": _database}
+# The dashboard reads its figures on this many connections at once, one snapshot (scheduling/reports/reading.py).
+REPORT_READERS = env_int("REPORT_READERS", 2, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis("REDIS_URL")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext, override_settings
 
 from scheduling.benchmark.hot_path import Case, fetch
 from scheduling.reports.dashboard import clinic_numbers, statements
@@ -81,6 +82,11 @@ class Dashboard(Case):
             SELECT (SELECT count(*) FROM scheduling_session WHERE local_date BETWEEN %s AND %s),
                    (SELECT count(*) FROM scheduling_textmessage), (SELECT count(*) FROM patients_outcomemeasure)
         """, [self.period.start, self.period.end])[0], strict=True))
+        # The statements behind the figures, counted on one connection: read side by side, the other readers'
+        # statements never pass through the connection the runner counts on.
+        with override_settings(REPORT_READERS=1), CaptureQueriesContext(connection) as captured:
+            self.call(-1)
+        self.counts["statements_one_reader"] = len(captured.captured_queries)
 
     def call(self, index):
         clinic_numbers(period=self.period, location_id=None, now=self.network.now)
@@ -102,6 +108,6 @@ def checks(report: dict, check) -> list[dict]:
               case["median_ms"] < DASHBOARD_MEDIAN_MS, "ms"),
         check("dashboard_month: ratio to its raw-SQL floor", ratio, DASHBOARD_FLOOR_RATIO,
               ratio is not None and ratio <= DASHBOARD_FLOOR_RATIO),
-        check("dashboard_month: queries (fixed, not per session)", case["queries"], MAX_DASHBOARD_QUERIES,
-              case["queries"] <= MAX_DASHBOARD_QUERIES),
+        check("dashboard_month: queries (fixed, not per session)", case["statements_one_reader"],
+              MAX_DASHBOARD_QUERIES, case["statements_one_reader"] <= MAX_DASHBOARD_QUERIES),
     ]

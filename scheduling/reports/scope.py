@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.conf import settings
 
 from scheduling.reports.period import Period
+from scheduling.reports.reading import read_together
 from scheduling.reports.sql import ZONE_MARGIN_HOURS, fetch
 
 
@@ -42,8 +43,19 @@ class Scope:
         """The rows of each named ``(sql, params)``, each statement run once per scope."""
         found = {}
         for name, (sql, params) in statements.items():
-            key = (sql, tuple(sorted((param, repr(value)) for param, value in params.items())))
+            key = _key(sql, params)
             if key not in self.memo:
                 self.memo[key] = fetch(sql, params)
             found[name] = self.memo[key]
         return found
+
+    def read_ahead(self, statements: list[tuple[str, dict]]) -> None:
+        """Read ``statements`` side by side on one snapshot (``reading.read_together``, longest first) into the
+        memo that ``read`` answers from."""
+        todo = {_key(sql, params): (sql, params) for sql, params in statements}
+        todo = {key: statement for key, statement in todo.items() if key not in self.memo}
+        self.memo.update(zip(todo, read_together(list(todo.values())), strict=True))
+
+
+def _key(sql: str, params: dict) -> tuple:
+    return sql, tuple(sorted((param, repr(value)) for param, value in params.items()))
