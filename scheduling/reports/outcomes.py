@@ -34,9 +34,12 @@ _WINDOWS = {week: ("m.taken_at >= (pt.start_date + {d} - %(window)s - 1)::timest
                    " AND m.taken_at < (pt.start_date + {d} + %(window)s + 2)::timestamp AT TIME ZONE %(zone)s"
                    " AND m.day BETWEEN pt.start_date + {d} - %(window)s AND pt.start_date + {d} + %(window)s"
                    ).format(d=7 * week) for week in WEEKS}
+# The first and the latest reading are found by comparing arrays (moment, id, total, day), not by sorting each
+# course's readings once per aggregate: the moment and the id order them as "ORDER BY taken_at, id" would, and every
+# element is exact in a float8 (microseconds since 1970 and ids stay below 2^53).
+_ORDERED = "ARRAY[date_part('epoch', m.taken_at), m.id, m.total, m.day - DATE '2000-01-01']::float8[]"
 _READING_AT = ",\n           ".join(
-    f"(array_agg(m.total ORDER BY m.taken_at DESC, m.id DESC) FILTER (WHERE {condition}))[1] AS week_{week}"
-    for week, condition in _WINDOWS.items())
+    f"(max({_ORDERED}) FILTER (WHERE {condition}))[3]::int AS week_{week}" for week, condition in _WINDOWS.items())
 _OUTCOMES = f"""
 WITH courses AS (
     SELECT c.id AS course_id, c.patient_id, p.name AS protocol, c.start_date,
@@ -48,8 +51,8 @@ WITH courses AS (
 ),
 per_course AS (
     SELECT pt.course_id, pt.protocol, pt.start_date,
-           (array_agg(m.total ORDER BY m.taken_at, m.id))[1] AS baseline,
-           (array_agg(m.day ORDER BY m.taken_at, m.id))[1] AS baseline_day,
+           (min({_ORDERED}))[3]::int AS baseline,
+           DATE '2000-01-01' + (min({_ORDERED}))[4]::int AS baseline_day,
            {_READING_AT}
       FROM courses pt
       LEFT JOIN LATERAL (
@@ -60,6 +63,8 @@ per_course AS (
             LEFT JOIN scheduling_session ls ON ls.id = sm.session_id
            WHERE m.patient_id = pt.patient_id AND m.instrument = %(instrument)s
              AND m.taken_at >= (pt.start_date - 1)::timestamp AT TIME ZONE %(zone)s
+             -- The same bound for the earliest course asked about, which the planner can use before it joins.
+             AND m.taken_at >= (%(first)s::date - {7 * max(WEEKS) + 1})::timestamp AT TIME ZONE %(zone)s
              -- Nothing later can be a reading, nor a baseline (which must come before its reading's window).
              AND m.taken_at < (%(end)s::date + %(window)s + 2)::timestamp AT TIME ZONE %(zone)s) m
         ON (m.linked_course IS NULL OR m.linked_course = pt.course_id)
