@@ -35,6 +35,8 @@ from scheduling.models import (
     OPEN_REMINDER_STATES,
     Direction,
     MessagePurpose,
+    OfferText,
+    Outreach,
     Reminder,
     ReminderKind,
     ReminderPolicy,
@@ -226,20 +228,32 @@ def cap_refusal(*, patient_id: int, policy: ReminderPolicy, zone, when: datetime
                 exclude_reminder: int | None = None) -> str | None:
     """Why a text of ``priority`` may not go to the patient at ``when`` (daily / weekly cap), or None.
 
-    Counts texts already sent and higher-priority reminders still to come, so
-    when a cap would be exceeded it is the lower-priority text that gives way.
-    Days are the patient's local days at the session's location.
+    Counts texts already sent, texts left ``unknown`` (the provider may well
+    have delivered them: until a person settles one, it counts from the
+    moment the provider was called), and higher-priority reminders still to
+    come, so when a cap would be exceeded it is the lower-priority text that
+    gives way. Days are the patient's local days at the session's location.
+    One statement.
     """
     day = when.astimezone(zone).date()
     horizon_start = datetime.combine(day - timedelta(days=6), time(0), tzinfo=zone)
     horizon_end = datetime.combine(day + timedelta(days=7), time(0), tzinfo=zone)
-    sent_days = [at.astimezone(zone).date() for at in TextMessage.objects.filter(
-        patient_id=patient_id, direction=Direction.OUTBOUND, counts_toward_caps=True,
-        at__gte=horizon_start, at__lt=when + timedelta(seconds=1)).values_list("at", flat=True)]
-    planned_days = [at.astimezone(zone).date() for at in Reminder.objects.filter(
+    until = when + timedelta(seconds=1)
+    unknown = {"state": ReminderState.UNKNOWN, "provider_called_at__gte": horizon_start,
+               "provider_called_at__lt": until}
+    sent = TextMessage.objects.filter(patient_id=patient_id, direction=Direction.OUTBOUND, counts_toward_caps=True,
+                                      at__gte=horizon_start, at__lt=until).values_list("at", flat=True)
+    maybe_sent = [
+        Reminder.objects.filter(session__patient_id=patient_id, **unknown),
+        Outreach.objects.filter(patient_id=patient_id, **unknown),
+        OfferText.objects.filter(offer__patient_id=patient_id, **unknown),
+    ]
+    planned = Reminder.objects.filter(
         session__patient_id=patient_id, state__in=OPEN_REMINDER_STATES, priority__gt=priority,
-        send_at__gte=when, send_at__lt=horizon_end).exclude(pk=exclude_reminder).values_list("send_at", flat=True)]
-    days = sent_days + planned_days
+        send_at__gte=when, send_at__lt=horizon_end).exclude(pk=exclude_reminder).values_list("send_at", flat=True)
+    moments = sent.union(*(rows.values_list("provider_called_at", flat=True) for rows in maybe_sent), planned,
+                         all=True)
+    days = [at.astimezone(zone).date() for at in moments]
     if sum(1 for other in days if other == day) + 1 > policy.daily_cap:
         return f"daily cap of {policy.daily_cap} text{'' if policy.daily_cap == 1 else 's'} reached"
     for start in (day - timedelta(days=offset) for offset in range(7)):
@@ -289,7 +303,8 @@ def status_callback_url() -> str | None:
 
 def _check_and_call(reminder_id: int, now: datetime):
     """Under the session's texts lock: re-read, check, and call the provider; (state, result, session, body)."""
-    reminder = Reminder.objects.select_related("session__patient", "session__location").get(pk=reminder_id)
+    reminder = Reminder.objects.select_related("session__patient", "session__location__reminder_policy").get(
+        pk=reminder_id)
     if reminder.state != ReminderState.SENDING:
         return reminder.state, None, None, ""
     session = reminder.session

@@ -71,7 +71,9 @@ def policies_locked() -> Iterator[None]:
 
 
 def waiting_on_the_policy_lock() -> int:
+    """The backends waiting for a lock on the policies' table (from pg_locks: a long query's text in
+    pg_stat_activity is cut off before it names every table it reads)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND wait_event_type = 'Lock' AND query LIKE %s", [f"%{ReminderPolicy._meta.db_table}%"])
+        cursor.execute("SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
+                       [ReminderPolicy._meta.db_table])
         return cursor.fetchone()[0]

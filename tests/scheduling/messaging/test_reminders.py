@@ -27,6 +27,7 @@ from scheduling.models import (
 from scheduling.tasks import send_reminder_task
 from tests.factories import (
     ChairFactory,
+    OutreachFactory,
     ReminderPolicyFactory,
     TextMessageFactory,
     TreatmentCourseFactory,
@@ -321,6 +322,34 @@ def test_the_weekly_cap_skips_a_fourth_text_in_seven_days(esk_course, chair, now
         _sent_text(esk_course.patient, datetime(2026, 2, day, 16, tzinfo=UTC))
     assert due_and_send(local(chair.location, date(2026, 3, 4), 17)) == [ReminderState.SKIPPED]
     assert "weekly cap" in reminder(session, ReminderKind.DAY_BEFORE).reason
+
+
+def test_a_text_left_unknown_counts_toward_the_cap(site, esk_course, chair, now, book):
+    # given the patient's text of this morning, about another course's visit, whose outcome is unknown (the
+    # provider may have delivered it)
+    infusions = TreatmentCourseFactory(patient=esk_course.patient, protocol=standard_protocol("ketamine-iv-series"),
+                                       start_date=date(2026, 3, 4))
+    iv_chair = ChairFactory(location=site, name="Pump", has_infusion_pump=True, serves_esketamine=False)
+    earlier = book(iv_chair, local(site, date(2026, 3, 4), 13), course=infusions)
+    Reminder.objects.filter(session=earlier).update(state=ReminderState.VOID)
+    Reminder.objects.filter(session=earlier, kind=ReminderKind.SAME_DAY).update(
+        state=ReminderState.UNKNOWN, provider_called_at=local(chair.location, date(2026, 3, 4), 11))
+    session = book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
+    # then tonight's reminder for the next visit waits behind the daily cap
+    assert due_and_send(local(chair.location, date(2026, 3, 4), 17)) == [ReminderState.SKIPPED]
+    assert "daily cap" in reminder(session, ReminderKind.DAY_BEFORE).reason
+
+
+@pytest.mark.parametrize("settled", [False, True])
+def test_a_due_visit_text_left_unknown_counts_toward_the_cap_and_a_settled_one_as_what_it_was(
+        esk_course, chair, now, book, settled):
+    OutreachFactory(patient=esk_course.patient, course=esk_course, send_at=now,
+                    state=ReminderState.FAILED if settled else ReminderState.UNKNOWN,
+                    provider_called_at=local(chair.location, date(2026, 3, 4), 9))
+    book(chair, local(chair.location, date(2026, 3, 5), 13), course=esk_course)
+    # a text settled as not sent leaves room for tonight's reminder; one still unknown does not
+    expected = ReminderState.SENT if settled else ReminderState.SKIPPED
+    assert due_and_send(local(chair.location, date(2026, 3, 4), 17)) == [expected]
 
 
 def test_under_the_daily_cap_the_lower_priority_text_gives_way(site, esk_course, chair, now, book):
