@@ -194,12 +194,20 @@ def _table_view(figure: dict, table: dict, *, chart_id: str, csv_href: str, peri
     return view
 
 
+# The figures whose rate is made of hours (booked of open chair hours, refilled of freed chair hours): their parts
+# are written as hours, not as if they were counts of something.
+MADE_OF_HOURS = frozenset({"chair_utilisation", "freed_chairs"})
+
+
 def _figure_view(figure: dict, *, query: str, period_label: str) -> FigureView:
     unit = figure["unit"]
     shown = not (figure["value"] is None and figure["previous"] is None and figure["denominator"] is None)
     made_of = None
     if unit in ("percent", "rate") and figure["denominator"]:
-        made_of = f"{format_value(figure['numerator'], 'count')} of {format_value(figure['denominator'], 'count')}"
+        if figure["key"] in MADE_OF_HOURS:
+            made_of = f"{float(figure['numerator']):,.1f} of {float(figure['denominator']):,.1f} hours"
+        else:
+            made_of = f"{format_value(figure['numerator'], 'count')} of {format_value(figure['denominator'], 'count')}"
     view = FigureView(
         key=figure["key"], title=figure["title"], definition=figure["definition"],
         value=_headline(figure["value"], unit) if shown else None,

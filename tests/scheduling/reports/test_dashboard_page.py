@@ -63,7 +63,9 @@ def test_each_figure_gives_its_headline_beside_the_previous_period_its_change_an
     page = office.get(URL).content.decode()
     utilisation = figure_section(page, "chair_utilisation")
     assert 'data-testid="headline-value">61.4%<' in utilisation
-    assert "(1,234 of 2,010)" in utilisation
+    assert "(1,234.0 of 2,010.0 hours)" in utilisation
+    assert "(6.5 of 10.5 hours)" in figure_section(page, "freed_chairs")
+    assert "(18 of 20)" in figure_section(page, "rems_on_time")
     assert re.search(r"October 2026: <strong>58.0%</strong> <span[^>]*>\(\+3.4 points\)", utilisation)
     assert "How chair utilisation is counted, in one sentence." in utilisation
     assert re.search(r"October 2026: <strong>no data</strong>", figure_section(page, "late_cancels"))
