@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Window
 from django.http import HttpResponse
 from rest_framework.parsers import JSONParser
@@ -53,12 +53,18 @@ class AppointmentsView(FhirView):
         offset, count = paging(request)
         kinds = includes(request)
         matching = appointments().filter(search_filter(request))
-        # The page and the number of every match in one statement; a page past the end counts apart.
-        page = list(matching.annotate(total=Window(Count("pk"))).order_by("start", "pk")[offset:offset + count])
-        if page:
-            total = page[0].total
-        else:
-            total = 0 if offset == 0 and count > 0 else matching.count()
+        with transaction.atomic():
+            # Every table the page joins is looked up by key from the session, whose own columns carry every
+            # search parameter: the order the query names them in is the plan. Left to search the orders of seven
+            # tables, the planner took 3-4 ms, four times what running the query took (a day at a site, large).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL join_collapse_limit = 1")
+            # The page and the number of every match in one statement; a page past the end counts apart.
+            page = list(matching.annotate(total=Window(Count("pk"))).order_by("start", "pk")[offset:offset + count])
+            if page:
+                total = page[0].total
+            else:
+                total = 0 if offset == 0 and count > 0 else matching.count()
         log_patient_reads(request, [session.patient_id for session in page])
         return _searchset(request, page, included_json(page, kinds), total=total, offset=offset, count=count)
 

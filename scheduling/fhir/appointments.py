@@ -20,7 +20,9 @@ from datetime import UTC
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from fhir.resources.R4B.appointment import Appointment
+from fhir.resources.R4B.appointment import Appointment, AppointmentParticipant
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.extension import Extension
 
 from scheduling.fhir import ids
 from scheduling.fhir.codes import PROTOCOL_SYSTEM, STRUCTURE_BASE, treatment_concept
@@ -164,5 +166,27 @@ def checked_json(session: Session) -> dict:
     the two equal), so a search writes the dict and the library only checks it.
     """
     resource = appointment_json(session)
-    Appointment.model_validate(resource)
+    Appointment.model_validate({key: [_checked_element(key, item) for item in value]
+                                if key in REPEATED_ELEMENTS else value for key, value in resource.items()})
     return resource
+
+
+# The elements a day's Appointments repeat (the site, the chair and the clinician as participants, the treatment,
+# the protocol, the session's number): the library checks each distinct one once, by its content, and the
+# Appointment around them every time; an element checked already is handed to the Appointment as the library's own
+# instance, which it takes as it is. An element that differs in anything is another key, checked afresh. The key is
+# the element's repr: the builders above write each kind of element with its keys in one order.
+REPEATED_ELEMENTS = {"participant": AppointmentParticipant, "serviceType": CodeableConcept, "extension": Extension}
+CHECKED_ELEMENTS_KEPT = 4096
+_checked_elements: dict[tuple[str, str], object] = {}
+
+
+def _checked_element(key: str, element: dict):
+    content = (key, repr(element))
+    checked = _checked_elements.get(content)
+    if checked is None:
+        checked = REPEATED_ELEMENTS[key].model_validate(element)
+        if len(_checked_elements) >= CHECKED_ELEMENTS_KEPT:
+            _checked_elements.clear()  # a day's elements fill it again within a page or two
+        _checked_elements[content] = checked
+    return checked

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from patients.models import Patient
+from scheduling.fhir import appointments as appointments_module
 from scheduling.fhir.appointment_includes import included_resources
 from scheduling.fhir.appointments import appointment, appointments, checked_json
 from scheduling.fhir.bundles import searchset
@@ -57,3 +60,30 @@ def test_a_search_answer_is_the_bundle_the_library_writes(appointment_world, des
     # then
     assert json.loads(response.content) == _library_json(library)
     assert Bundle.model_validate_json(response.content).total == 4
+
+
+def test_an_element_the_page_repeats_is_checked_once_and_a_different_one_afresh(appointment_world, desk,
+                                                                                 monkeypatch):
+    # given: the elements already checked forgotten, and the library's checks of participants counted
+    monkeypatch.setattr(appointments_module, "_checked_elements", {})
+    checked = []
+    participant = appointments_module.REPEATED_ELEMENTS["participant"]
+
+    class Counted(participant):
+        @classmethod
+        def model_validate(cls, value, *args, **kwargs):
+            checked.append(value["actor"]["reference"])
+            return participant.model_validate(value, *args, **kwargs)
+
+    monkeypatch.setitem(appointments_module.REPEATED_ELEMENTS, "participant", Counted)
+    session = appointments().filter(pk=appointment_world.sessions["confirmed"].pk).get()
+    # when: the same appointment is checked twice
+    checked_json(session)
+    first = list(checked)
+    checked_json(session)
+    # then: its participants were checked by the library the first time only
+    assert first and checked == first
+    # and an element that differs in anything is checked again, and refused when the library refuses it
+    wrong = {"actor": {"reference": "Patient/1"}, "required": "required"}  # a participant's status is required
+    with pytest.raises(ValidationError):
+        appointments_module._checked_element("participant", wrong)
