@@ -84,3 +84,21 @@ def test_the_dashboard_read_side_by_side_equals_the_dashboard_read_one_by_one():
     # The figures read real rows: two discharged sessions' chair hours, one no-show.
     assert one_by_one["figures"][0]["numerator"] > 0
     assert one_by_one["figures"][1]["value"] > 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_dashboards_api_read_side_by_side_through_the_whole_request_answers_as_one_reader(manager_api):
+    # given: committed sessions, so the readers' own connections see them
+    chair = ChairFactory()
+    for hour, status in enumerate((SessionStatus.DISCHARGED, SessionStatus.NO_SHOW)):
+        SessionRowFactory(chair=chair, start=datetime(2026, 2, 10, 14 + 3 * hour, tzinfo=UTC), status=status)
+    query = {"period": "month", "anchor": "2026-02-10"}
+    # when: asked through the API (its middleware, the audit's context, the token) with two readers and with one
+    with override_settings(REPORT_READERS=2):
+        side_by_side = manager_api.get("/api/reports/dashboard/", query)
+    with override_settings(REPORT_READERS=1):
+        one_by_one = manager_api.get("/api/reports/dashboard/", query)
+    # then
+    assert side_by_side.status_code == 200, side_by_side.content
+    assert side_by_side.json() == one_by_one.json()
+    assert side_by_side.json()["figures"][1]["value"] > 0
