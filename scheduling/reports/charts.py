@@ -61,12 +61,12 @@ _DRAWING = threading.Lock()
 
 
 def format_value(value, unit: str | None) -> str:
-    """A figure's value as the page, the charts and the CSV's readers see it ("61.4%", "12", "3.5 h", "–")."""
+    """A figure's value as the page, the charts and the CSV's readers see it ("61.4%", "12", "3,048.0 h", "–")."""
     if value is None:
         return "–"
     value = _number(value)
     if unit in ("percent", "rate", "hours"):
-        return f"{value:.1f}{UNIT_SUFFIX[unit]}"
+        return f"{value:,.1f}{UNIT_SUFFIX[unit]}"
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.1f}"
     if isinstance(value, int | float):

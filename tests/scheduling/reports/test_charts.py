@@ -144,7 +144,8 @@ def test_a_chart_is_drawn_once_for_the_same_data_and_again_when_the_data_changes
 
 
 @pytest.mark.parametrize(("value", "unit", "words"), [
-    (61.4, "percent", "61.4%"), (7.5, "rate", "7.5%"), (3.25, "hours", "3.2 h"), (1234, "count", "1,234"),
+    (61.4, "percent", "61.4%"), (7.5, "rate", "7.5%"), (3.25, "hours", "3.2 h"), (1524, "hours", "1,524.0 h"),
+    (1234, "count", "1,234"),
     (None, "percent", "–"), (12.5, None, "12.5"),
 ])
 def test_values_are_written_in_their_units(value, unit, words):
