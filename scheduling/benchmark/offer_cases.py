@@ -230,9 +230,8 @@ class OfferSweep(Case):
                                [freed.chair_id, int(freed.start.timestamp()) % 2_000_000_000])
                 cursor.execute(_FACTS_SQL, params)
                 modality, _active, _on, local_day = cursor.fetchone()[:4]
-                cursor.execute(offers_planning._CANDIDATES_SQL, {
-                    "modality": modality, "day": local_day, "chair": freed.chair_id, "start": freed.start,
-                    "now": self.now, "location": freed.location_id, "freed_from": freed.session_id})
+                cursor.execute(*offers_planning.candidates_statement(freed, modality=modality, day=local_day,
+                                                                     now=self.now))
                 ids = [row[0] for row in cursor.fetchall()]  # with the earlier-time requests
                 if not ids:
                     continue

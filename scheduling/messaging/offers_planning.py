@@ -191,12 +191,17 @@ class Candidate:
     asked_earlier_at: datetime | None
 
 
+def candidates_statement(freed: FreedTime, *, modality: str, day: date, now: datetime) -> tuple[str, dict]:
+    """The candidates' statement for ``freed`` and its parameters: one (course id, asked earlier at) row each
+    (``candidates`` reads it, and the benchmark's floor runs it raw)."""
+    return _CANDIDATES_SQL, {"modality": modality, "day": day, "chair": freed.chair_id, "start": freed.start,
+                             "now": now, "location": freed.location_id, "freed_from": freed.session_id}
+
+
 def candidates(freed: FreedTime, *, day: date, now: datetime) -> list[Candidate]:
     """Everyone who could take ``freed`` on ``day`` (its local date), best first (see the module docstring)."""
     with connection.cursor() as cursor:
-        cursor.execute(_CANDIDATES_SQL, {"modality": freed.modality, "day": day, "chair": freed.chair_id,
-                                         "start": freed.start, "now": now, "location": freed.location_id,
-                                         "freed_from": freed.session_id})
+        cursor.execute(*candidates_statement(freed, modality=freed.modality, day=day, now=now))
         rows = cursor.fetchall()
     if not rows:
         return []

@@ -59,7 +59,7 @@ def clinic_numbers(*, period: Period, location_id: int | None, now: datetime | N
     """
     location = _location(location_id)
     scope = Scope(period=period, location_id=location_id, now=now or timezone.now())
-    scope.read_ahead(_longest_first(scope))
+    scope.read_ahead(_statements(scope))
     return {
         "period": period.as_dict(),
         "previous_period": period.previous().as_dict(),
@@ -69,12 +69,11 @@ def clinic_numbers(*, period: Period, location_id: int | None, now: datetime | N
 
 
 def statements(*, period: Period, location_id: int | None, now: datetime) -> list[tuple[str, dict]]:
-    """Every ``(sql, params)`` the dashboard runs for its figures, once each."""
-    scope = Scope(period=period, location_id=location_id, now=now)
-    return [statement for source in SOURCES for statement in source.statements(scope).values()]
+    """Every ``(sql, params)`` the dashboard runs for its figures, once each, longest first."""
+    return _statements(Scope(period=period, location_id=location_id, now=now))
 
 
-def _longest_first(scope: Scope) -> list[tuple[str, dict]]:
+def _statements(scope: Scope) -> list[tuple[str, dict]]:
     named = {name: statement for source in SOURCES for name, statement in source.statements(scope).items()}
     rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
     return [named[name] for name in sorted(named, key=lambda name: rank.get(name, len(rank)))]

@@ -50,14 +50,17 @@ def _next_visit(site: Location, modality: str) -> Session:
     return session
 
 
+def _offered_next_visit(site_name: str, modality: str) -> list[offers_planning.Candidate]:
+    """Who could be offered the site's next visit of ``modality`` if it were cancelled."""
+    session = _next_visit(Location.objects.get(name=site_name), modality)
+    freed = offers_planning.freed_by(session, now=MONDAY_NINE)
+    return offers_planning.candidates(freed, day=session.local_date, now=MONDAY_NINE)
+
+
 @pytest.mark.parametrize(("site_name", "modality"), CASES)
 def test_the_next_visit_of_each_treatment_at_each_site_has_patients_to_offer_it_to(demo, site_name, modality):
-    # given
-    site = Location.objects.get(name=site_name)
-    session = _next_visit(site, modality)
-    freed = offers_planning.freed_by(session, now=MONDAY_NINE)
-    # when
-    found = offers_planning.candidates(freed, day=session.local_date, now=MONDAY_NINE)
+    # given / when
+    found = _offered_next_visit(site_name, modality)
     # then
     assert found, f"nobody to offer a freed {modality} time at {site_name}"
     for candidate in found:
@@ -84,11 +87,8 @@ def test_cancelling_the_next_visit_plans_offers_with_texts(demo, front_desk, sit
 @pytest.mark.parametrize(("site_name", "modality"), CASES)
 def test_the_patients_offered_have_no_due_visit_text_waiting_to_use_up_the_days_one_text(demo, site_name, modality):
     # given the demo's first morning: the worklist sweep has planned its due-visit texts
-    site = Location.objects.get(name=site_name)
-    session = _next_visit(site, modality)
-    freed = offers_planning.freed_by(session, now=MONDAY_NINE)
     # when
-    found = offers_planning.candidates(freed, day=session.local_date, now=MONDAY_NINE)
+    found = _offered_next_visit(site_name, modality)
     # then some of them have no text today, sent or waiting, that the one-text-a-day limit would set against
     # the offer (a due patient's morning text skips their offer, and the next patients are offered)
     patients = {candidate.patient_id for candidate in found}

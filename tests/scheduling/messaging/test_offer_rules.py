@@ -241,6 +241,15 @@ def test_an_offer_text_waiting_when_the_site_turns_offers_off_is_not_sent(site, 
 # --- taking ----------------------------------------------------------------------------------------------------
 
 
+def _declined(freed, patient, code: str) -> None:
+    """The YES booked nothing: the offer is declined with the booking rule's ``code`` and the patient hears the time
+    has gone."""
+    assert not Session.objects.filter(chair_id=freed.chair_id, start=freed.start).exists()
+    offer = offered(freed)[0]
+    assert offer.state == OfferState.DECLINED and code in offer.ended_reason
+    assert texts_to(patient.phone)[-1]["body"] == TAKEN_TEXT
+
+
 @pytest.mark.django_db
 def test_yes_is_refused_for_a_course_no_longer_active(client, site, chair, clinician, now):
     # given a patient sent an offer, whose course was then paused
@@ -252,10 +261,7 @@ def test_yes_is_refused_for_a_course_no_longer_active(client, site, chair, clini
     # when they answer YES
     text_in(client, course.patient, "YES")
     # then nothing is booked: the offer is declined with the booking rule's code and they hear the time has gone
-    assert not Session.objects.filter(chair=chair, start=freed.start).exists()
-    offer = offered(freed)[0]
-    assert offer.state == OfferState.DECLINED and "course_not_active" in offer.ended_reason
-    assert texts_to(course.patient.phone)[-1]["body"] == TAKEN_TEXT
+    _declined(freed, course.patient, "course_not_active")
 
 
 @pytest.mark.django_db
@@ -269,10 +275,7 @@ def test_yes_is_refused_when_the_time_has_left_the_patients_due_window(client, s
     # when they answer YES (their next session is now due from Tuesday)
     text_in(client, course.patient, "YES")
     # then nothing is booked: the offer is declined for the due window and they hear the time has gone
-    assert not Session.objects.filter(chair=chair, start=freed.start).exists()
-    offer = offered(freed)[0]
-    assert offer.state == OfferState.DECLINED and "outside_due_window" in offer.ended_reason
-    assert texts_to(course.patient.phone)[-1]["body"] == TAKEN_TEXT
+    _declined(freed, course.patient, "outside_due_window")
 
 
 @pytest.mark.django_db
